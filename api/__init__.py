@@ -1,0 +1,1 @@
+"""HTTP access API: routes, problem+json errors, middleware, health and metrics."""

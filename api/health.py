@@ -1,0 +1,59 @@
+"""Liveness, readiness and metrics endpoints for orchestrators and monitoring."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from api.problems import Problem
+from callrec.appkeys import METRICS, POOL, STORE
+from storage.objects import ObjectStoreError
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_SECONDS = 5.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up and serving; says nothing about its dependencies."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the database answers and the object store is usable."""
+    checks: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await request.app[POOL].fetchval("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure at all means not ready; the kind is reported
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await request.app[STORE].ping()
+        checks["object_store"] = "ok"
+    except (ObjectStoreError, TimeoutError) as exc:
+        checks["object_store"] = f"unavailable: {exc}"
+    if any(value != "ok" for value in checks.values()):
+        failing = ", ".join(f"{k} {v}" for k, v in checks.items() if v != "ok")
+        raise Problem(
+            failing, status=503, slug="not-ready", title="Not ready", headers={"Retry-After": "5"}
+        )
+    return web.json_response({"status": "ready", "checks": checks})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    body = request.app[METRICS].render()
+    return web.Response(
+        body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the health endpoints."""
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,128 @@
+"""The application factory and one cleanup context per resource, in dependency order.
+
+``create_app`` does no I/O: it wires routes, middleware and the resource contexts; the
+contexts open the database, object store and keyring when the app starts and close them in
+reverse order when it stops. Tests build the very same app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from api import health
+from api.middleware import problems, request_context
+from callrec.appkeys import KEYRING, METRICS, POOL, SETTINGS, STORE, VAULT
+from callrec.embedded import EmbeddedPostgres, ensure_database
+from callrec.metrics import Metrics
+from callrec.settings import Settings
+from storage.db import Pool, create_pool
+from storage.fs import FilesystemStore
+from storage.keyring import Keyring, KeyringError
+from storage.migrate import migrate
+from storage.objects import ObjectStore
+from storage.s3 import S3Store
+from storage.vault import Vault
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the aiohttp application for ``settings`` without touching the outside world."""
+    app = web.Application(
+        middlewares=[request_context, problems],
+        client_max_size=1024**2,
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(database_context)
+    app.cleanup_ctx.append(object_store_context)
+    app.cleanup_ctx.append(keyring_context)
+    health.add_routes(app)
+    return app
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[Pool]:
+    """A migrated pool; starts (and afterwards stops) the embedded server when no URL is set."""
+    embedded: EmbeddedPostgres | None = None
+    if settings.database_url is None:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        admin_dsn = await asyncio.to_thread(embedded.start)
+        await ensure_database(admin_dsn)
+        dsn = embedded.dsn()
+    else:
+        dsn = settings.database_url.reveal()
+    try:
+        pool = await create_pool(dsn)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+            yield pool
+        finally:
+            await pool.close()
+    finally:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+
+async def database_context(app: web.Application) -> AsyncIterator[None]:
+    """The application's pool, migrated to the latest schema."""
+    async with open_database(app[SETTINGS]) as pool:
+        app[POOL] = pool
+        yield
+
+
+def build_store(settings: Settings) -> ObjectStore:
+    """The object store the settings ask for: S3 when an endpoint is set, else the data dir."""
+    if settings.s3_endpoint is not None:
+        assert settings.s3_access_key is not None  # Settings.from_env guarantees both
+        assert settings.s3_secret_key is not None
+        return S3Store(
+            settings.s3_endpoint,
+            settings.s3_access_key.reveal(),
+            settings.s3_secret_key.reveal(),
+            settings.s3_bucket,
+            secure=settings.s3_secure,
+        )
+    log.warning("objects are stored in the data directory; set CALLREC_S3_ENDPOINT for production")
+    return FilesystemStore(settings.data_dir / "objects")
+
+
+async def object_store_context(app: web.Application) -> AsyncIterator[None]:
+    """Open the object store; create the S3 bucket when it is missing."""
+    store = build_store(app[SETTINGS])
+    if isinstance(store, S3Store):
+        await store.ensure_bucket()
+    await store.ping()
+    app[STORE] = store
+    yield
+    await store.close()
+
+
+def load_or_create_keyring(settings: Settings) -> Keyring:
+    """Load the keyring; in the embedded default only, create one (with a loud warning)."""
+    path = settings.keyring_path
+    try:
+        return Keyring.load(path)
+    except KeyringError:
+        if settings.keyring is not None or path.exists():
+            raise
+    log.warning(
+        "NO KEYRING FOUND: created a new one at %s. Back it up and keep it apart from the "
+        "database and objects: without it no recording can ever be decrypted.",
+        path,
+    )
+    return Keyring.create(path)
+
+
+async def keyring_context(app: web.Application) -> AsyncIterator[None]:
+    """Load the keyring and build the vault on top of the store."""
+    keyring = await asyncio.to_thread(load_or_create_keyring, app[SETTINGS])
+    app[KEYRING] = keyring
+    app[VAULT] = Vault(app[STORE], keyring)
+    yield

@@ -1,0 +1,19 @@
+"""Typed keys for everything the application object carries (no string keys anywhere)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from callrec.metrics import Metrics
+from callrec.settings import Settings
+from storage.db import Pool
+from storage.keyring import Keyring
+from storage.objects import ObjectStore
+from storage.vault import Vault
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL: web.AppKey[Pool] = web.AppKey("pool")
+STORE: web.AppKey[ObjectStore] = web.AppKey("store")
+KEYRING = web.AppKey("keyring", Keyring)
+VAULT = web.AppKey("vault", Vault)
+METRICS = web.AppKey("metrics", Metrics)

@@ -1,0 +1,105 @@
+"""The ``callrec`` command line: serve, migrate and key management (more as rooms land)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from callrec.app import create_app, open_database
+from callrec.logs import setup_logging
+from callrec.settings import Settings, SettingsError
+from storage.keyring import Keyring, KeyringError
+from storage.migrate import MigrationError
+from storage.vault import rewrap
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="callrec",
+        description="Call recording and customer register. Settings come from CALLREC_* "
+        "environment variables (see the README).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run the HTTP API (and, embedded, the worker)")
+    commands.add_parser("migrate", help="apply pending database migrations")
+    keys = commands.add_parser("keys", help="manage the encryption keyring")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    key_commands.add_parser("init", help="create a new keyring (refuses to overwrite)")
+    key_commands.add_parser("rotate", help="add a new current key; then run 'keys rewrap'")
+    key_commands.add_parser("rewrap", help="re-encrypt stored headers to the current key")
+    key_commands.add_parser("recipients", help="print a recipients-only keyring for ingest nodes")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``callrec`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"callrec: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_format if args.command == "serve" else "text")
+    try:
+        if args.command == "serve":
+            return _serve(settings)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if args.command == "keys":
+            return _keys(settings, args.keys_command)
+    except (KeyringError, MigrationError) as exc:
+        print(f"callrec: {exc}", file=sys.stderr)
+        return 1
+    return 2  # pragma: no cover - argparse rejects unknown commands first
+
+
+def _serve(settings: Settings) -> int:
+    print(f"callrec listening on http://{settings.host}:{settings.port}", file=sys.stderr)
+    web.run_app(
+        create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
+    )
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    async with open_database(settings) as pool:
+        version = await pool.fetchval("SELECT max(version) FROM schema_migrations")
+    print(f"database at schema version {version}")
+    return 0
+
+
+def _keys(settings: Settings, action: str) -> int:
+    path = settings.keyring_path
+    if action == "init":
+        keyring = Keyring.create(path)
+        print(f"created keyring {path} (version 1, recipient {keyring.current.recipient})")
+        print("back it up now, and keep it apart from the database and the object store")
+        return 0
+    keyring = Keyring.load(path)
+    if action == "rotate":
+        entry = keyring.rotate(path)
+        print(f"added key version {entry.version} (recipient {entry.recipient}) to {path}")
+        print("new objects use it now; run 'callrec keys rewrap' to move existing headers")
+        return 0
+    if action == "recipients":
+        print(keyring.recipients_only(), end="")
+        return 0
+    return asyncio.run(_rewrap(settings, keyring))
+
+
+async def _rewrap(settings: Settings, keyring: Keyring) -> int:
+    async with open_database(settings) as pool:
+        count = await rewrap(pool, keyring, progress=lambda n: print(f"  rewrapped {n} headers"))
+    print(f"rewrap done: {count} header(s) now on key version {keyring.current.version}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""Typed settings read once from the ``CALLREC_*`` environment variables.
+
+Every setting of the external contract lives here, parsed and checked at start-up so that a
+typo stops the service with a message naming the variable, instead of failing later in the
+middle of a request. Secrets are wrapped in :class:`Secret` so they never print.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Final, TypeVar
+
+T = TypeVar("T")
+
+ENV_PREFIX: Final = "CALLREC_"
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message names each variable and the fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str`` or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret value; call only where it is actually used."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration; build it with :meth:`from_env`."""
+
+    data_dir: Path = Path("./var")
+    database_url: Secret | None = None
+    s3_endpoint: str | None = None
+    s3_access_key: Secret | None = None
+    s3_secret_key: Secret | None = None
+    s3_bucket: str = "callrec"
+    s3_secure: bool = True
+    webhook_secret: Secret | None = None
+    twilio_auth_token: Secret | None = None
+    keyring: Path | None = None
+    fetch_allowed_hosts: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_format: str = "json"
+    worker_concurrency: int = 2
+    max_upload_bytes: int = 2 * 1024**3
+    max_concurrent_uploads: int = 16
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when no database URL is set and the service runs its own PostgreSQL."""
+        return self.database_url is None
+
+    @property
+    def keyring_path(self) -> Path:
+        """Where the keyring lives: the setting, or ``keyring.txt`` in the data directory."""
+        return self.keyring if self.keyring is not None else self.data_dir / "keyring.txt"
+
+    @property
+    def uses_s3(self) -> bool:
+        """True when objects go to an S3 server rather than the data directory."""
+        return self.s3_endpoint is not None
+
+    @classmethod
+    def names(cls) -> frozenset[str]:
+        """Every environment variable this service reads."""
+        return frozenset(ENV_PREFIX + f.name.upper() for f in fields(cls) if f.name != "extra")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Parse settings from ``env`` (default ``os.environ``); raise :class:`SettingsError`."""
+        source = os.environ if env is None else env
+        reader = _Reader(source)
+        settings = cls(
+            data_dir=reader.get("DATA_DIR", Path, Path("./var")),
+            database_url=reader.get("DATABASE_URL", _database_url, None),
+            s3_endpoint=reader.get("S3_ENDPOINT", _host_port, None),
+            s3_access_key=reader.get("S3_ACCESS_KEY", Secret, None),
+            s3_secret_key=reader.get("S3_SECRET_KEY", Secret, None),
+            s3_bucket=reader.get("S3_BUCKET", _bucket, "callrec"),
+            s3_secure=reader.get("S3_SECURE", _boolean, True),
+            webhook_secret=reader.get("WEBHOOK_SECRET", _secret_min16, None),
+            twilio_auth_token=reader.get("TWILIO_AUTH_TOKEN", Secret, None),
+            keyring=reader.get("KEYRING", Path, None),
+            fetch_allowed_hosts=reader.get("FETCH_ALLOWED_HOSTS", _host_list, ()),
+            host=reader.get("HOST", _nonempty, "127.0.0.1"),
+            port=reader.get("PORT", _port, 8080),
+            log_format=reader.get("LOG_FORMAT", _one_of("json", "text"), "json"),
+            worker_concurrency=reader.get("WORKER_CONCURRENCY", _int_range(1, 64), 2),
+            max_upload_bytes=reader.get("MAX_UPLOAD_BYTES", _int_range(1024, 2**40), 2 * 1024**3),
+            max_concurrent_uploads=reader.get("MAX_CONCURRENT_UPLOADS", _int_range(1, 1024), 16),
+            extra={k: v for k, v in source.items() if k.startswith(ENV_PREFIX)},
+        )
+        if settings.uses_s3 and (settings.s3_access_key is None or settings.s3_secret_key is None):
+            reader.problems.append(
+                "CALLREC_S3_ENDPOINT is set, so CALLREC_S3_ACCESS_KEY and "
+                "CALLREC_S3_SECRET_KEY must be set too"
+            )
+        unknown = sorted(set(settings.extra) - cls.names() - _TEST_ONLY)
+        if unknown:
+            reader.problems.append(
+                "unknown setting(s) " + ", ".join(unknown) + " (a typo? see the README's Settings)"
+            )
+        if reader.problems:
+            raise SettingsError(reader.problems)
+        return settings
+
+
+_TEST_ONLY: Final = frozenset({"CALLREC_TEST_S3_ENDPOINT", "CALLREC_TEST_DATABASE_URL"})
+
+
+class _Reader:
+    """Collects every problem so one start-up attempt reports all of them."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self.env.get(ENV_PREFIX + name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return parse(raw.strip())
+        except ValueError as exc:
+            self.problems.append(f"{ENV_PREFIX}{name}: {exc}")
+            return default
+
+
+def _nonempty(raw: str) -> str:
+    return raw
+
+
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"must be a whole number from {low} to {high}, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+_port = _int_range(1, 65535)
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {raw!r}")
+        return raw
+
+    return parse
+
+
+def _database_url(raw: str) -> Secret:
+    if not raw.startswith(("postgresql://", "postgres://")):
+        raise ValueError(
+            "must start with postgresql:// (the value is not shown: it may hold a password)"
+        )
+    return Secret(raw)
+
+
+def _host_port(raw: str) -> str:
+    host, sep, port = raw.rpartition(":")
+    if "/" in raw or not raw:
+        raise ValueError(f"must be host or host:port without a scheme, got {raw!r}")
+    if sep and (not host or not port.isdigit() or not 0 < int(port) < 65536):
+        raise ValueError(f"must be host or host:port with a port from 1 to 65535, got {raw!r}")
+    return raw
+
+
+def _host_list(raw: str) -> tuple[str, ...]:
+    hosts = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    for host in hosts:
+        _host_port(host)
+    return hosts
+
+
+def _bucket(raw: str) -> str:
+    ok = 3 <= len(raw) <= 63 and all(c.islower() or c.isdigit() or c in ".-" for c in raw)
+    if not ok or not raw[0].isalnum():
+        raise ValueError(f"must be an S3 bucket name (3-63 of a-z 0-9 . -), got {raw!r}")
+    return raw
+
+
+def _secret_min16(raw: str) -> Secret:
+    if len(raw) < 16:
+        raise ValueError("must be at least 16 characters (the value is not shown)")
+    return Secret(raw)

@@ -1,0 +1,1 @@
+"""Telephony ingest: webhook handlers, signature checks, audio processing and ingest jobs."""

@@ -1,0 +1,1 @@
+"""Retention policies, legal holds and the scheduled lifecycle jobs."""

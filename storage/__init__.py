@@ -1,0 +1,1 @@
+"""Persistence: PostgreSQL (pool, migrations), object stores, encryption and the keyring."""

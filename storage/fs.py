@@ -1,0 +1,136 @@
+"""Filesystem object store: the embedded default, one file per object under a root folder.
+
+Writes go to a temporary file in the same folder and are renamed into place after fsync, so
+a crash or a failed upload never leaves a half object under a real key. Blocking file calls
+run in a thread so the event loop keeps serving other requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from storage.objects import (
+    ObjectNotFound,
+    ObjectStoreUnavailable,
+    StoredObject,
+    check_key,
+)
+
+log = logging.getLogger(__name__)
+
+_TEMP_SUFFIX: Final = ".partial-"
+_WRITE_BATCH: Final = 1024 * 1024
+_READ_SIZE: Final = 256 * 1024
+
+
+class FilesystemStore:
+    """An :class:`~storage.objects.ObjectStore` in a local directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / check_key(key)).resolve()
+        if not path.is_relative_to(self.root):  # belt and braces after check_key
+            raise ObjectNotFound(key)
+        return path
+
+    async def put(self, key: str, chunks: AsyncIterable[bytes]) -> int:
+        """Write to a temporary file, fsync, then rename into place."""
+        path = self._path(key)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        temp = path.with_name(path.name + _TEMP_SUFFIX + secrets.token_hex(8))
+        handle: BinaryIO = await asyncio.to_thread(temp.open, "xb")
+        written = 0
+        try:
+            pending: list[bytes] = []
+            pending_size = 0
+            async for chunk in chunks:
+                pending.append(chunk)
+                pending_size += len(chunk)
+                if pending_size >= _WRITE_BATCH:
+                    await asyncio.to_thread(handle.writelines, pending)
+                    written += pending_size
+                    pending, pending_size = [], 0
+            await asyncio.to_thread(_finish, handle, pending)
+            written += pending_size
+            await asyncio.to_thread(os.replace, temp, path)
+        except BaseException:
+            handle.close()
+            temp.unlink(missing_ok=True)
+            raise
+        return written
+
+    async def get_range(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
+        """Seek and read only the requested bytes."""
+        path = self._path(key)
+        try:
+            handle = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+        try:
+            await asyncio.to_thread(handle.seek, start)
+            remaining = length
+            while remaining > 0:
+                data = await asyncio.to_thread(handle.read, min(remaining, _READ_SIZE))
+                if not data:
+                    break
+                remaining -= len(data)
+                yield data
+        finally:
+            handle.close()
+
+    async def size(self, key: str) -> int:
+        """Size from the file's metadata."""
+        try:
+            return (await asyncio.to_thread(self._path(key).stat)).st_size
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+
+    async def delete(self, key: str) -> None:
+        """Remove the file; a filesystem keeps no older versions."""
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+    async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
+        """Walk the tree; temporary files of unfinished writes are listed too, for reaping."""
+        found = await asyncio.to_thread(self._scan, prefix)
+        for item in found:
+            yield item
+
+    def _scan(self, prefix: str) -> list[StoredObject]:
+        items: list[StoredObject] = []
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                path = Path(folder) / name
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    stat = path.stat()
+                    modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+                    items.append(StoredObject(key, stat.st_size, modified))
+        return sorted(items, key=lambda item: item.key)
+
+    async def ping(self) -> None:
+        """The root must exist and be writable."""
+        try:
+            await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ObjectStoreUnavailable(f"object folder not usable: {exc.strerror}") from None
+        if not os.access(self.root, os.W_OK):
+            raise ObjectStoreUnavailable("object folder is not writable")
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def _finish(handle: BinaryIO, pending: list[bytes]) -> None:
+    handle.writelines(pending)
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()

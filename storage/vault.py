@@ -1,0 +1,220 @@
+"""The vault: encryption wrapped around an object store, headers kept in PostgreSQL.
+
+Everything callrec writes that holds audio or personal data goes through :meth:`Vault.seal`
+(incoming uploads, renditions, exports), so nothing reaches the store as plaintext. Reading
+any plaintext byte range fetches only the 64 KiB chunks that cover it, which is what makes
+seeking inside an hour-long encrypted call instant.
+
+Sealing and persisting are separate steps on purpose: :meth:`Vault.seal` writes the payload
+and returns a :class:`SealedObject`; the caller inserts its row inside its own transaction
+(with the recording that owns it), so the caller owns atomicity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from storage.age import (
+    CHUNK_SIZE,
+    PAYLOAD_NONCE_SIZE,
+    SEALED_CHUNK_SIZE,
+    AgeError,
+    PayloadDecryptor,
+    PayloadLayout,
+    encrypt_stream,
+    new_header,
+    parse_header,
+    rewrap_header,
+)
+from storage.db import Connection, Pool
+from storage.keyring import Keyring
+from storage.objects import ObjectStore
+
+log = logging.getLogger(__name__)
+
+KINDS: Final = frozenset({"incoming", "recordings", "originals", "exports", "test"})
+
+INSERT_SEALED: Final = """
+INSERT INTO sealed_objects (id, object_key, header, key_version, payload_nonce, payload_size,
+                            plaintext_size, plaintext_sha256)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+SELECT_SEALED: Final = """
+SELECT id, object_key, header, key_version, payload_nonce, payload_size, plaintext_size,
+       plaintext_sha256
+FROM sealed_objects WHERE id = $1
+"""
+DELETE_SEALED: Final = "DELETE FROM sealed_objects WHERE id = $1 RETURNING object_key"
+SELECT_STALE_HEADERS: Final = """
+SELECT id, header, key_version FROM sealed_objects
+WHERE key_version < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+UPDATE_HEADER: Final = "UPDATE sealed_objects SET header = $2, key_version = $3 WHERE id = $1"
+
+
+@dataclass(frozen=True)
+class SealedObject:
+    """An encrypted object: where its payload is and the header that opens it."""
+
+    id: uuid.UUID
+    object_key: str
+    header: bytes
+    key_version: int
+    payload_nonce: bytes
+    payload_size: int
+    plaintext_size: int
+    plaintext_sha256: bytes
+
+    @property
+    def layout(self) -> PayloadLayout:
+        """Chunk arithmetic for this payload."""
+        return PayloadLayout(self.payload_size)
+
+
+class Vault:
+    """Seal streams into the store and open plaintext ranges of sealed objects."""
+
+    def __init__(self, store: ObjectStore, keyring: Keyring) -> None:
+        self.store = store
+        self.keyring = keyring
+
+    async def seal(self, plaintext: AsyncIterable[bytes], *, kind: str) -> SealedObject:
+        """Encrypt ``plaintext`` to the current key into a new object under ``kind/``."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown object kind {kind!r}")
+        object_id = uuid.uuid4()
+        object_key = f"{kind}/{object_id.hex[:2]}/{object_id.hex}"
+        current = self.keyring.current
+        file_key, header = new_header([current.recipient])
+        digest = hashlib.sha256()
+        size = 0
+
+        async def measured() -> AsyncIterator[bytes]:
+            nonlocal size
+            async for piece in plaintext:
+                digest.update(piece)
+                size += len(piece)
+                yield piece
+
+        payload = encrypt_stream(file_key, measured())
+        nonce = await anext(payload)
+
+        async def with_nonce() -> AsyncIterator[bytes]:
+            yield nonce
+            async for sealed in payload:
+                yield sealed
+
+        written = await self.store.put(object_key, with_nonce())
+        return SealedObject(
+            object_id, object_key, header, current.version, nonce, written, size, digest.digest()
+        )
+
+    async def open_range(
+        self, sealed: SealedObject, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Yield plaintext bytes ``[start, end)``, reading and decrypting only their chunks."""
+        layout = sealed.layout
+        end = layout.plaintext_size if end is None else end
+        if start == end:
+            return
+        first, last = layout.chunk_range(start, end)
+        identities = self.keyring.identities(sealed.key_version)
+        file_key = parse_header(sealed.header).file_key(identities)
+        decryptor = PayloadDecryptor(file_key, sealed.payload_nonce, layout)
+        offset = layout.payload_offset(first)
+        length = min(layout.payload_offset(last + 1), sealed.payload_size) - offset
+        buffer = bytearray()
+        index = first
+        skip = start - first * CHUNK_SIZE
+        remaining = end - start
+        received = 0
+        async for piece in self.store.get_range(sealed.object_key, offset, length):
+            received += len(piece)
+            buffer += piece
+            while len(buffer) >= SEALED_CHUNK_SIZE or (received == length and buffer):
+                take = min(SEALED_CHUNK_SIZE, len(buffer))
+                plain = decryptor.decrypt(index, bytes(buffer[:take]))
+                del buffer[:take]
+                index += 1
+                out = plain[skip : skip + remaining]
+                skip = 0
+                remaining -= len(out)
+                if out:
+                    yield out
+        if remaining > 0 or received != length:
+            raise AgeError("encrypted object is shorter than its header says (truncated)")
+
+    async def read_all(self, sealed: SealedObject) -> bytes:
+        """Decrypt a whole (small) object into memory; for tests and tiny objects only."""
+        return b"".join([piece async for piece in self.open_range(sealed)])
+
+    async def check_payload(self, sealed: SealedObject) -> None:
+        """Verify the stored payload's nonce matches the row (detects swapped objects)."""
+        head = b"".join(
+            [p async for p in self.store.get_range(sealed.object_key, 0, PAYLOAD_NONCE_SIZE)]
+        )
+        if head != sealed.payload_nonce:
+            raise AgeError("object payload does not belong to this header")
+
+
+async def insert_sealed(conn: Connection, sealed: SealedObject) -> None:
+    """Persist the header row of a freshly sealed object."""
+    await conn.execute(
+        INSERT_SEALED,
+        sealed.id,
+        sealed.object_key,
+        sealed.header,
+        sealed.key_version,
+        sealed.payload_nonce,
+        sealed.payload_size,
+        sealed.plaintext_size,
+        sealed.plaintext_sha256,
+    )
+
+
+async def load_sealed(conn: Connection | Pool, object_id: uuid.UUID) -> SealedObject | None:
+    """The sealed object with this id, or None once it has been shredded."""
+    row = await conn.fetchrow(SELECT_SEALED, object_id)
+    return None if row is None else SealedObject(**dict(row))
+
+
+async def shred(conn: Connection, store: ObjectStore, object_id: uuid.UUID) -> bool:
+    """Crypto-shred: delete the header row (the only wrapped key), then every object version.
+
+    The row goes first, so even if the store is down the object is already unreadable; the
+    orphan reaper removes payloads whose delete failed.
+    """
+    object_key = await conn.fetchval(DELETE_SEALED, object_id)
+    if object_key is None:
+        return False
+    await store.delete(object_key)
+    return True
+
+
+async def rewrap(
+    pool: Pool,
+    keyring: Keyring,
+    *,
+    batch: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-encrypt every header not yet on the current key; payloads stay untouched."""
+    current = keyring.current
+    total = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(SELECT_STALE_HEADERS, current.version, batch)
+            for row in rows:
+                identities = keyring.identities(row["key_version"])
+                header = rewrap_header(row["header"], identities, current.recipient)
+                await conn.execute(UPDATE_HEADER, row["id"], header, current.version)
+        total += len(rows)
+        if progress is not None and rows:
+            progress(total)
+        if len(rows) < batch:
+            return total
