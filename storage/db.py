@@ -12,8 +12,10 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
     Pool = asyncpg.Pool[asyncpg.Record]
-    Connection = asyncpg.Connection[asyncpg.Record]
+    Connection = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 else:  # asyncpg's classes are not subscriptable at run time
     Pool = asyncpg.Pool
     Connection = asyncpg.Connection

@@ -100,21 +100,9 @@ class FilesystemStore:
 
     async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
         """Walk the tree; temporary files of unfinished writes are listed too, for reaping."""
-        found = await asyncio.to_thread(self._scan, prefix)
+        found = await asyncio.to_thread(_scan, self.root, prefix)
         for item in found:
             yield item
-
-    def _scan(self, prefix: str) -> list[StoredObject]:
-        items: list[StoredObject] = []
-        for folder, _dirs, files in os.walk(self.root):
-            for name in files:
-                path = Path(folder) / name
-                key = path.relative_to(self.root).as_posix()
-                if key.startswith(prefix):
-                    stat = path.stat()
-                    modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
-                    items.append(StoredObject(key, stat.st_size, modified))
-        return sorted(items, key=lambda item: item.key)
 
     async def ping(self) -> None:
         """The root must exist and be writable."""
@@ -134,3 +122,16 @@ def _finish(handle: BinaryIO, pending: list[bytes]) -> None:
     handle.flush()
     os.fsync(handle.fileno())
     handle.close()
+
+
+def _scan(root: Path, prefix: str) -> list[StoredObject]:
+    items: list[StoredObject] = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(folder) / name
+            key = path.relative_to(root).as_posix()
+            if key.startswith(prefix):
+                stat = path.stat()
+                modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
+                items.append(StoredObject(key, stat.st_size, modified))
+    return sorted(items, key=lambda item: item.key)

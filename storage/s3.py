@@ -9,6 +9,7 @@ object size. A failed stream aborts the multipart upload, so no partial object a
 from __future__ import annotations
 
 import asyncio
+import builtins
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -123,26 +124,15 @@ class S3Store:
         for version_id in versions:
             await self._call(self._client.remove_object, self.bucket, key, version_id)
 
-    def _list_versions(self, key: str) -> list[str | None]:
+    def _list_versions(self, key: str) -> builtins.list[str | None]:
         found = self._client.list_objects(self.bucket, prefix=key, include_version=True)
         return [item.version_id for item in found if item.object_name == key] or [None]
 
     async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
         """Current objects under ``prefix``."""
-        items = await self._call(self._list, prefix)
+        items = await self._call(_list, self._client, self.bucket, prefix)
         for item in items:
             yield item
-
-    def _list(self, prefix: str) -> list[StoredObject]:
-        found = self._client.list_objects(self.bucket, prefix=prefix or None, recursive=True)
-        return [
-            StoredObject(
-                str(item.object_name),
-                int(item.size or 0),
-                item.last_modified or datetime.fromtimestamp(0, tz=UTC),
-            )
-            for item in found
-        ]
 
     async def ping(self) -> None:
         """The bucket must exist and answer."""
@@ -196,3 +186,15 @@ class _AsyncStreamReader(io.RawIOBase):
             return await anext(self._iterator)
         except StopAsyncIteration:
             return None
+
+
+def _list(client: Minio, bucket: str, prefix: str) -> list[StoredObject]:
+    found = client.list_objects(bucket, prefix=prefix or None, recursive=True)
+    return [
+        StoredObject(
+            str(item.object_name),
+            int(item.size or 0),
+            item.last_modified or datetime.fromtimestamp(0, tz=UTC),
+        )
+        for item in found
+    ]

@@ -57,7 +57,8 @@ async def test_overwrite_then_delete_removes_every_version(store: ObjectStore) -
 
 async def test_versioned_bucket_keeps_no_old_version(s3_store: S3Store) -> None:
     client = s3_store._client
-    from minio.versioningconfig import ENABLED, VersioningConfig
+    from minio.commonconfig import ENABLED
+    from minio.versioningconfig import VersioningConfig
 
     client.set_bucket_versioning(s3_store.bucket, VersioningConfig(ENABLED))
     await s3_store.put("test/v", stream(b"first"))

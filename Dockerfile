@@ -1,0 +1,17 @@
+# callrec image for docker-compose: API (`callrec serve`) and worker share it.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+RUN useradd --system --uid 10001 --home /srv/callrec callrec
+WORKDIR /srv/callrec
+COPY pyproject.toml README.md ./
+COPY callrec ./callrec
+COPY storage ./storage
+COPY api ./api
+COPY recorder ./recorder
+COPY retention ./retention
+RUN pip install --no-cache-dir . && mkdir -p /srv/callrec/var && chown callrec /srv/callrec/var
+USER callrec
+ENV CALLREC_DATA_DIR=/srv/callrec/var CALLREC_HOST=0.0.0.0 CALLREC_PORT=8080
+EXPOSE 8080
+ENTRYPOINT ["callrec"]
+CMD ["serve"]

@@ -1,0 +1,98 @@
+"""The HTTP skeleton: health, readiness, metrics and the problem+json error shape."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from callrec.app import create_app
+from callrec.appkeys import STORE
+from callrec.settings import Secret, Settings
+from storage.s3 import S3Store
+
+Client = TestClient[web.Request, web.Application]
+
+
+async def test_healthz_and_readyz(client: Client) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+    response = await client.get("/readyz")
+    assert response.status == 200
+    body = await response.json()
+    assert body["checks"] == {"database": "ok", "object_store": "ok"}
+
+
+async def test_readyz_reports_a_missing_bucket(
+    settings: Settings, s3_endpoint: tuple[str, str, str]
+) -> None:
+    endpoint, access, secret = s3_endpoint
+    s3_settings = dataclasses.replace(
+        settings,
+        s3_endpoint=endpoint,
+        s3_access_key=Secret(access),
+        s3_secret_key=Secret(secret),
+        s3_bucket="ready-" + secrets.token_hex(4),
+        s3_secure=False,
+    )
+    async with TestClient(TestServer(create_app(s3_settings))) as client:
+        assert (await client.get("/readyz")).status == 200  # the app created its bucket
+        store = client.app[STORE]
+        assert isinstance(store, S3Store)
+        store._client.remove_bucket(store.bucket)
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        assert response.headers["Retry-After"] == "5"
+        body = await response.json()
+        assert "object_store unavailable" in body["detail"]
+
+
+async def test_unknown_path_is_problem_json_with_request_id(client: Client) -> None:
+    response = await client.get("/v1/nothing-here", headers={"X-Request-Id": "abcdef12-trace"})
+    assert response.status == 404
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = await response.json()
+    assert body["status"] == 404
+    assert body["type"].endswith("/not-found")
+    assert body["request_id"] == "abcdef12-trace"
+    assert response.headers["X-Request-Id"] == "abcdef12-trace"
+
+
+async def test_wrong_method_lists_allowed_methods(client: Client) -> None:
+    response = await client.post("/healthz")
+    assert response.status == 405
+    assert "GET" in response.headers["Allow"]
+    assert "allowed" in (await response.json())["detail"]
+
+
+async def test_unexpected_error_is_500_without_internals(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings)
+
+    async def boom(request: web.Request) -> web.Response:
+        raise RuntimeError("secret internal detail")
+
+    app.router.add_get("/boom", boom)
+    async with TestClient(TestServer(app)) as client:
+        with caplog.at_level(logging.ERROR):
+            response = await client.get("/boom")
+        assert response.status == 500
+        body = await response.json()
+        assert "secret internal detail" not in str(body)
+        assert body["request_id"] in body["detail"]
+    assert "secret internal detail" in caplog.text  # the log keeps it for the operator
+
+
+async def test_metrics_count_requests_by_route_template(client: Client) -> None:
+    await client.get("/healthz")
+    await client.get("/v1/recordings/does-not-exist-123")
+    text = await (await client.get("/metrics")).text()
+    assert 'callrec_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert "does-not-exist-123" not in text  # raw paths never become labels

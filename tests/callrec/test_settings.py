@@ -1,0 +1,92 @@
+"""Settings: contract variables parse, bad values name the variable, secrets never print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from callrec.settings import Secret, Settings, SettingsError
+
+
+def test_defaults_are_the_embedded_mode() -> None:
+    settings = Settings.from_env({})
+    assert settings.data_dir == Path("./var")
+    assert settings.embedded_database
+    assert not settings.uses_s3
+    assert settings.port == 8080
+    assert settings.keyring_path == Path("./var/keyring.txt")
+
+
+def test_every_contract_variable_is_read() -> None:
+    env = {
+        "CALLREC_DATA_DIR": "/srv/callrec",
+        "CALLREC_DATABASE_URL": "postgresql://u:pw@db:5432/callrec",
+        "CALLREC_S3_ENDPOINT": "minio:9000",
+        "CALLREC_S3_ACCESS_KEY": "access",
+        "CALLREC_S3_SECRET_KEY": "secret-key",
+        "CALLREC_S3_BUCKET": "recordings",
+        "CALLREC_S3_SECURE": "false",
+        "CALLREC_WEBHOOK_SECRET": "0123456789abcdef0123",
+        "CALLREC_TWILIO_AUTH_TOKEN": "twilio-token",
+        "CALLREC_KEYRING": "/run/secrets/keyring.txt",
+        "CALLREC_FETCH_ALLOWED_HOSTS": "api.twilio.com, pbx.example.fi:8443",
+        "CALLREC_HOST": "0.0.0.0",  # noqa: S104 - a value under test, nothing binds
+        "CALLREC_PORT": "9090",
+    }
+    settings = Settings.from_env(env)
+    assert settings.database_url == Secret("postgresql://u:pw@db:5432/callrec")
+    assert settings.s3_endpoint == "minio:9000"
+    assert settings.s3_secure is False
+    assert settings.s3_bucket == "recordings"
+    assert settings.fetch_allowed_hosts == ("api.twilio.com", "pbx.example.fi:8443")
+    assert settings.keyring_path == Path("/run/secrets/keyring.txt")
+    assert settings.port == 9090
+    assert settings.host == "0.0.0.0"  # noqa: S104 - a value under test
+    assert Settings.names() >= set(env)
+
+
+def test_secrets_never_print() -> None:
+    settings = Settings.from_env(
+        {"CALLREC_DATABASE_URL": "postgresql://u:hunter2@db/x", "CALLREC_WEBHOOK_SECRET": "s" * 20}
+    )
+    text = repr(settings) + str(settings)
+    assert "hunter2" not in text
+    assert "ssssssss" not in text
+
+
+def test_all_problems_are_reported_at_once_naming_each_variable() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "CALLREC_PORT": "eighty",
+                "CALLREC_S3_SECURE": "maybe",
+                "CALLREC_DATABASE_URL": "mysql://root:topsecret@x/y",
+                "CALLREC_WEBHOOK_SECRET": "short",
+                "CALLREC_S3_BUCKET": "Bad_Bucket",
+                "CALLREC_PROT": "1",
+            }
+        )
+    message = str(caught.value)
+    for name in (
+        "CALLREC_PORT",
+        "CALLREC_S3_SECURE",
+        "CALLREC_DATABASE_URL",
+        "CALLREC_WEBHOOK_SECRET",
+        "CALLREC_S3_BUCKET",
+        "CALLREC_PROT",
+    ):
+        assert name in message
+    assert "topsecret" not in message
+    assert "short" not in message.split("CALLREC_WEBHOOK_SECRET")[1].split("\n")[0]
+
+
+def test_s3_endpoint_needs_keys() -> None:
+    with pytest.raises(SettingsError, match="CALLREC_S3_ACCESS_KEY"):
+        Settings.from_env({"CALLREC_S3_ENDPOINT": "minio:9000"})
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1"])
+def test_port_range(port: str) -> None:
+    with pytest.raises(SettingsError, match="CALLREC_PORT"):
+        Settings.from_env({"CALLREC_PORT": port})
