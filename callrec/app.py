@@ -16,10 +16,11 @@ from aiohttp import web
 
 from api import health
 from api.middleware import problems, request_context
-from callrec.appkeys import KEYRING, METRICS, POOL, SETTINGS, STORE, VAULT
+from callrec.appkeys import KEYRING, METRICS, POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
 from callrec.embedded import EmbeddedPostgres, ensure_database
 from callrec.metrics import Metrics
 from callrec.settings import Settings
+from recorder import webhook
 from storage.db import Pool, create_pool
 from storage.fs import FilesystemStore
 from storage.keyring import Keyring, KeyringError
@@ -39,10 +40,12 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[UPLOAD_GATE] = asyncio.Semaphore(settings.max_concurrent_uploads)
     app.cleanup_ctx.append(database_context)
     app.cleanup_ctx.append(object_store_context)
     app.cleanup_ctx.append(keyring_context)
     health.add_routes(app)
+    webhook.add_routes(app)
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from callrec.metrics import Metrics
@@ -17,3 +19,4 @@ STORE: web.AppKey[ObjectStore] = web.AppKey("store")
 KEYRING = web.AppKey("keyring", Keyring)
 VAULT = web.AppKey("vault", Vault)
 METRICS = web.AppKey("metrics", Metrics)
+UPLOAD_GATE = web.AppKey("upload_gate", asyncio.Semaphore)

@@ -1,0 +1,268 @@
+"""``POST /v1/recordings``: the signed, idempotent telephony webhook.
+
+The raw body streams once through three things at the same time: the signature MAC, the
+multipart reader, and (for the audio part) the encryptor into an *incoming* object. Only
+after the last byte is the signature checked; a bad one deletes the incoming object, so an
+unsigned upload never leaves anything behind. The worker does the slow audio work later,
+so the answer comes as soon as the bytes are safely stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Final
+
+from aiohttp import web
+from aiohttp.helpers import parse_mimetype
+
+from api.problems import Problem, ValidationProblem, field_error
+from callrec.appkeys import POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
+from recorder.metadata import MAX_METADATA_BYTES, CallMetadata, load_json, parse_metadata
+from recorder.multipart import MultipartError, MultipartStream
+from recorder.queries import (
+    SELECT_STATUS,
+    DuplicateRecording,
+    ReplayedRequest,
+    accept_recording,
+    find_by_external_id,
+)
+from recorder.signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    BodySigner,
+    SignatureError,
+    parse_signatures,
+    parse_timestamp,
+)
+from storage.vault import SealedObject
+
+log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT_SECONDS: Final = 60.0
+READ_SIZE: Final = 256 * 1024
+
+
+class Unauthorized(Problem):
+    """401 for webhook signature failures."""
+
+    status = 401
+    slug = "bad-signature"
+    title = "Webhook signature rejected"
+
+
+def _secret(request: web.Request) -> bytes:
+    secret = request.app[SETTINGS].webhook_secret
+    if secret is None:
+        raise Problem(
+            "webhook ingest is switched off: set CALLREC_WEBHOOK_SECRET",
+            status=503,
+            slug="webhook-disabled",
+            title="Webhook disabled",
+        )
+    return secret.reveal().encode()
+
+
+def _signed(request: web.Request) -> tuple[BodySigner, list[bytes]]:
+    secret = _secret(request)
+    try:
+        timestamp = parse_timestamp(request.headers.get(TIMESTAMP_HEADER), time.time())
+        signatures = parse_signatures(request.headers.get(SIGNATURE_HEADER))
+    except SignatureError as exc:
+        raise Unauthorized(str(exc)) from None
+    return BodySigner(secret, timestamp), signatures
+
+
+async def receive_recording(request: web.Request) -> web.Response:
+    """Accept one call: 202 when new, 200 with the first id when already delivered."""
+    signer, signatures = _signed(request)
+    settings = request.app[SETTINGS]
+    limit = settings.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise Problem(
+            f"body larger than {limit} bytes",
+            status=413,
+            slug="too-large",
+            title="Upload too large",
+        )
+    gate = request.app[UPLOAD_GATE]
+    if gate.locked():
+        raise Problem(
+            "too many uploads in progress; retry shortly",
+            status=503,
+            slug="busy",
+            title="Busy",
+            headers={"Retry-After": "5"},
+        )
+    async with gate:
+        mime = parse_mimetype(request.headers.get("Content-Type", ""))
+        body = _raw_body(request, signer, limit)
+        if (mime.type, mime.subtype) == ("multipart", "form-data"):
+            meta_raw, sealed = await _read_multipart(
+                request, body, mime.parameters.get("boundary", "")
+            )
+        elif (mime.type, mime.subtype) == ("application", "json"):
+            meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
+        else:
+            raise Problem(
+                "send multipart/form-data (metadata + audio) or application/json "
+                "(metadata with audio_url)",
+                status=415,
+                slug="unsupported-media-type",
+                title="Unsupported media type",
+            )
+        persisted = False
+        try:
+            try:
+                signer.verify(signatures)
+            except SignatureError as exc:
+                raise Unauthorized(str(exc)) from None
+            meta = _validate(request, meta_raw, sealed)
+            recording_id, status, created = await _persist(
+                request, meta, sealed, signer_digest(signatures)
+            )
+            persisted = created
+        finally:
+            if sealed is not None and not persisted:
+                await request.app[STORE].delete(sealed.object_key)
+    if not created:
+        return web.json_response({"id": str(recording_id), "status": status}, status=200)
+    log.info("recording received", extra={"recording_id": str(recording_id)})
+    return web.json_response(
+        {"id": str(recording_id), "status": "received"},
+        status=202,
+        headers={"Location": f"/v1/recordings/{recording_id}/status"},
+    )
+
+
+def signer_digest(signatures: list[bytes]) -> bytes:
+    """The signature that identifies this request for replay detection."""
+    return b"".join(signatures)
+
+
+async def _raw_body(request: web.Request, signer: BodySigner, limit: int) -> AsyncIterator[bytes]:
+    total = 0
+    while True:
+        try:
+            async with asyncio.timeout(IDLE_TIMEOUT_SECONDS):
+                chunk = await request.content.readany()
+        except TimeoutError:
+            raise Problem(
+                f"no data for {IDLE_TIMEOUT_SECONDS:.0f} s; upload abandoned",
+                status=408,
+                slug="timeout",
+                title="Request timeout",
+            ) from None
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > limit:
+            raise Problem(
+                f"body larger than {limit} bytes",
+                status=413,
+                slug="too-large",
+                title="Upload too large",
+            )
+        signer.update(chunk)
+        yield chunk
+
+
+async def _read_all(body: AsyncIterator[bytes], limit: int) -> bytes:
+    pieces = []
+    size = 0
+    async for piece in body:
+        size += len(piece)
+        if size > limit:
+            raise ValidationProblem([field_error("body", f"JSON body larger than {limit} bytes")])
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
+async def _read_multipart(
+    request: web.Request, body: AsyncIterator[bytes], boundary: str
+) -> tuple[bytes | None, SealedObject | None]:
+    metadata: bytes | None = None
+    sealed: SealedObject | None = None
+    try:
+        stream = MultipartStream(body, boundary)
+        while (part := await stream.next_part()) is not None:
+            if part.name == "metadata" and metadata is None:
+                metadata = await stream.read_small(MAX_METADATA_BYTES)
+            elif part.name == "audio" and sealed is None:
+                sealed = await request.app[VAULT].seal(stream.read_part(), kind="incoming")
+            else:
+                raise MultipartError(
+                    f"unexpected part {part.name!r}; send 'metadata' and 'audio' once each"
+                )
+        async for _ in body:  # the epilogue still counts for the signature
+            pass
+    except MultipartError as exc:
+        if sealed is not None:
+            await request.app[STORE].delete(sealed.object_key)
+        raise Problem(
+            f"malformed multipart body: {exc}", slug="malformed-body", title="Malformed body"
+        ) from None
+    except BaseException:
+        if sealed is not None:
+            await request.app[STORE].delete(sealed.object_key)
+        raise
+    return metadata, sealed
+
+
+def _validate(request: web.Request, raw: bytes | None, sealed: SealedObject | None) -> CallMetadata:
+    if raw is None:
+        raise ValidationProblem([field_error("metadata", "the metadata part is missing")])
+    meta = parse_metadata(
+        load_json(raw),
+        require_audio_url=sealed is None,
+        allowed_hosts=request.app[SETTINGS].fetch_allowed_hosts,
+    )
+    if sealed is not None and sealed.plaintext_size == 0:
+        raise ValidationProblem([field_error("audio", "the audio part is empty")])
+    return meta
+
+
+async def _persist(
+    request: web.Request, meta: CallMetadata, sealed: SealedObject | None, signature: bytes
+) -> tuple[uuid.UUID, str, bool]:
+    pool = request.app[POOL]
+    try:
+        return await accept_recording(pool, meta, sealed, signature), "received", True
+    except DuplicateRecording:
+        recording_id, status = await find_by_external_id(pool, meta.external_id)
+        return recording_id, status, False
+    except ReplayedRequest:
+        raise Unauthorized(
+            "this signed request was already used; sign each delivery anew"
+        ) from None
+
+
+async def recording_status(request: web.Request) -> web.Response:
+    """``GET /v1/recordings/{id}/status`` for the telephony side, signed like the webhook."""
+    signer, signatures = _signed(request)
+    try:
+        signer.verify(signatures)
+    except SignatureError as exc:
+        raise Unauthorized(str(exc)) from None
+    try:
+        recording_id = uuid.UUID(request.match_info["id"])
+    except ValueError:
+        raise Problem(
+            "recording id must be a UUID", status=404, slug="not-found", title="Not found"
+        ) from None
+    row = await request.app[POOL].fetchrow(SELECT_STATUS, recording_id)
+    if row is None:
+        raise Problem("no such recording", status=404, slug="not-found", title="Not found")
+    body = {"id": str(recording_id), "status": row["status"]}
+    if row["error"]:
+        body["error"] = row["error"]
+    return web.json_response(body)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the telephony-facing routes."""
+    app.router.add_post("/v1/recordings", receive_recording)
+    app.router.add_get("/v1/recordings/{id}/status", recording_status)
