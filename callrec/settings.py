@@ -71,6 +71,8 @@ class Settings:
     worker_concurrency: int = 2
     max_upload_bytes: int = 2 * 1024**3
     max_concurrent_uploads: int = 16
+    opus_bitrate_kbps: int = 24
+    keep_original: bool = False
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -116,6 +118,8 @@ class Settings:
             worker_concurrency=reader.get("WORKER_CONCURRENCY", _int_range(1, 64), 2),
             max_upload_bytes=reader.get("MAX_UPLOAD_BYTES", _int_range(1024, 2**40), 2 * 1024**3),
             max_concurrent_uploads=reader.get("MAX_CONCURRENT_UPLOADS", _int_range(1, 1024), 16),
+            opus_bitrate_kbps=reader.get("OPUS_BITRATE_KBPS", _int_range(6, 256), 24),
+            keep_original=reader.get("KEEP_ORIGINAL", _boolean, False),
             extra={k: v for k, v in source.items() if k.startswith(ENV_PREFIX)},
         )
         if settings.uses_s3 and (settings.s3_access_key is None or settings.s3_secret_key is None):

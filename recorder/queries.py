@@ -26,6 +26,7 @@ PURGE_SIGNATURES: Final = (
     "DELETE FROM webhook_signatures WHERE seen_at < now() - interval '15 minutes'"
 )
 INSERT_JOB: Final = "INSERT INTO ingest_jobs (recording_id) VALUES ($1)"
+NOTIFY_WORKERS: Final = "SELECT pg_notify('callrec_ingest', '')"
 SELECT_STATUS: Final = "SELECT status, error FROM recordings WHERE id = $1"
 
 
@@ -72,6 +73,7 @@ async def accept_recording(
         if not await conn.fetchval(INSERT_SIGNATURE, hashlib.sha256(signature).digest()):
             raise ReplayedRequest
         await conn.execute(INSERT_JOB, recording_id)
+        await conn.execute(NOTIFY_WORKERS)
     return recording_id
 
 

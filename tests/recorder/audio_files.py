@@ -1,0 +1,43 @@
+"""Test audio made by real ffmpeg: every format telephony systems send, and broken ones."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from recorder.audio import ffmpeg_exe
+
+CODECS = {
+    "wav-pcm16": ("wav", ["-c:a", "pcm_s16le"]),
+    "wav-pcm8": ("wav", ["-c:a", "pcm_u8"]),
+    "wav-mulaw": ("wav", ["-c:a", "pcm_mulaw"]),
+    "wav-alaw": ("wav", ["-c:a", "pcm_alaw"]),
+    "mp3": ("mp3", ["-c:a", "libmp3lame", "-b:a", "32k"]),
+    "ogg-opus": ("ogg", ["-c:a", "libopus", "-b:a", "24k"]),
+    "flac": ("flac", ["-c:a", "flac"]),
+    "webm": ("webm", ["-c:a", "libopus", "-b:a", "24k"]),
+}
+
+
+def make_audio(
+    folder: Path, kind: str, seconds: float, *, channels: int = 1, rate: int = 8000
+) -> bytes:
+    """A call-like test signal: a tone per channel, at telephony rate by default."""
+    extension, codec = CODECS[kind]
+    path = folder / f"{kind}-{seconds}-{channels}-{rate}.{extension}"
+    if not path.exists():
+        sources = []
+        for index in range(channels):
+            sources += [
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency={300 + 200 * index}:duration={seconds}:sample_rate={rate}",
+            ]
+        merge = ["-filter_complex", "amerge=inputs=2"] if channels == 2 else []
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", *sources, *merge, *codec, "-y", str(path)],
+            check=True,
+            timeout=120,
+        )
+    return path.read_bytes()

@@ -1,0 +1,279 @@
+"""The ingest worker on real audio through real ffmpeg, ending in encrypted Opus renditions."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from callrec.app import create_app
+from callrec.appkeys import POOL, STORE, VAULT
+from callrec.settings import Secret, Settings
+from recorder.worker import MAX_ATTEMPTS, IngestWorker, backoff
+from storage.vault import load_sealed
+from tests.recorder.audio_files import CODECS, make_audio
+from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
+
+Client = TestClient[web.Request, web.Application]
+
+
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audio")
+
+
+@pytest.fixture
+def ingest_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings, webhook_secret=Secret(SECRET), fetch_allowed_hosts=("127.0.0.1",)
+    )
+
+
+@pytest.fixture
+async def api(ingest_settings: Settings) -> AsyncIterator[Client]:
+    async with TestClient(TestServer(create_app(ingest_settings))) as client:
+        yield client
+
+
+def worker_for(client: Client, settings: Settings) -> IngestWorker:
+    return IngestWorker(client.app[POOL], client.app[VAULT], settings)
+
+
+async def deliver(client: Client, audio: bytes, **fields: Any) -> str:
+    body = multipart(metadata(**fields), audio)
+    response = await client.post("/v1/recordings", data=body, headers=signed_headers(body))
+    assert response.status == 202, await response.text()
+    return str((await response.json())["id"])
+
+
+async def recording(client: Client, recording_id: str) -> dict[str, Any]:
+    row = await client.app[POOL].fetchrow(
+        "SELECT * FROM recordings WHERE id = $1::uuid", recording_id
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def test_delivered_call_ends_ready_as_encrypted_opus(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    audio = make_audio(audio_dir, "wav-mulaw", 6.0)
+    recording_id = await deliver(api, audio, duration_seconds=6.0)
+    outcomes = await worker_for(api, ingest_settings).run_until_idle()
+    assert [o.status for o in outcomes] == ["ready"]
+    row = await recording(api, recording_id)
+    assert row["status"] == "ready"
+    assert row["measured_duration_seconds"] == Decimal("6.000")
+    assert not row["duration_mismatch"]
+    assert row["received_sha256"] == hashlib.sha256(audio).digest()
+    assert row["incoming_object_id"] is None  # the upload is shredded once the rendition exists
+    sealed = await load_sealed(api.app[POOL], row["audio_object_id"])
+    assert sealed is not None
+    opus = await api.app[VAULT].read_all(sealed)
+    assert opus.startswith(b"OggS")
+    assert b"OpusHead" in opus[:200]
+    assert hashlib.sha256(opus).digest() == row["audio_sha256"]
+    waveform = row["waveform"]
+    assert waveform["channels"][0]["role"] == "mixed"
+    assert 59 <= len(waveform["channels"][0]["peaks"]) <= 61
+    keys = [o.key async for o in api.app[STORE].list()]
+    assert keys == [sealed.object_key]
+    status = await api.get(f"/v1/recordings/{recording_id}/status", headers=signed_headers(b""))
+    assert (await status.json())["status"] == "ready"
+
+
+@pytest.mark.parametrize("kind", sorted(CODECS))
+async def test_every_telephony_format_is_accepted(
+    api: Client, ingest_settings: Settings, audio_dir: Path, kind: str
+) -> None:
+    audio = make_audio(audio_dir, kind, 3.0)
+    recording_id = await deliver(api, audio, external_id=f"fmt-{kind}")
+    await worker_for(api, ingest_settings).run_until_idle()
+    row = await recording(api, recording_id)
+    assert row["status"] == "ready", row["error"]
+    assert abs(row["measured_duration_seconds"] - Decimal(3)) < Decimal("0.1")
+
+
+async def test_stereo_channels_follow_the_declared_layout(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    audio = make_audio(audio_dir, "wav-alaw", 2.0, channels=2)
+    recording_id = await deliver(api, audio, duration_seconds=2, channel_layout="agent-right")
+    await worker_for(api, ingest_settings).run_until_idle()
+    row = await recording(api, recording_id)
+    assert row["channels"] == 2
+    assert [c["role"] for c in row["waveform"]["channels"]] == ["customer", "agent"]
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda d: make_audio(d, "wav-pcm16", 4.0)[:20_000], "WAV file is truncated"),
+        (lambda d: make_audio(d, "ogg-opus", 4.0)[:3_000], "Ogg file is truncated"),
+        (lambda d: b"this is not audio at all" * 100, "not decodable audio"),
+    ],
+)
+async def test_unusable_audio_fails_with_a_reason(
+    api: Client, ingest_settings: Settings, audio_dir: Path, make: Any, reason: str
+) -> None:
+    recording_id = await deliver(api, make(audio_dir), duration_seconds=4)
+    outcomes = await worker_for(api, ingest_settings).run_until_idle()
+    assert [o.status for o in outcomes] == ["failed"]
+    row = await recording(api, recording_id)
+    assert row["status"] == "failed"
+    assert reason in row["error"]
+    assert await api.app[POOL].fetchval("SELECT count(*) FROM ingest_jobs") == 0
+    assert [o.key async for o in api.app[STORE].list("recordings/")] == []  # no half rendition
+
+
+async def test_duration_mismatch_is_flagged(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    recording_id = await deliver(api, make_audio(audio_dir, "mp3", 3.0), duration_seconds=60)
+    await worker_for(api, ingest_settings).run_until_idle()
+    row = await recording(api, recording_id)
+    assert row["status"] == "ready"
+    assert row["duration_mismatch"]
+
+
+async def test_keep_original_setting_keeps_the_upload(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    recording_id = await deliver(api, make_audio(audio_dir, "flac", 2.0), duration_seconds=2)
+    await worker_for(api, dataclasses.replace(ingest_settings, keep_original=True)).run_until_idle()
+    row = await recording(api, recording_id)
+    original = await load_sealed(api.app[POOL], row["incoming_object_id"])
+    assert original is not None
+    assert (
+        hashlib.sha256(await api.app[VAULT].read_all(original)).digest() == row["received_sha256"]
+    )
+
+
+async def add_customer(client: Client, number: str, phone: str) -> uuid.UUID:
+    customer_id = uuid.uuid4()
+    pool = client.app[POOL]
+    await pool.execute(
+        "INSERT INTO customers (id, customer_number) VALUES ($1, $2)", customer_id, number
+    )
+    await pool.execute(
+        "INSERT INTO customer_phones (customer_id, number) VALUES ($1, $2)", customer_id, phone
+    )
+    return customer_id
+
+
+async def test_caller_is_linked_only_when_exactly_one_customer_has_the_number(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    audio = make_audio(audio_dir, "wav-mulaw", 2.0)
+    only = await add_customer(api, "A-1", "+358401111111")
+    await add_customer(api, "A-2", "+358402222222")
+    await add_customer(api, "A-3", "+358402222222")
+    linked = await deliver(
+        api, audio, external_id="c1", duration_seconds=2, caller_number="040 111 1111"
+    )
+    shared = await deliver(
+        api, audio, external_id="c2", duration_seconds=2, caller_number="+358402222222"
+    )
+    withheld = await deliver(api, audio, external_id="c3", duration_seconds=2, caller_number=None)
+    await worker_for(api, ingest_settings).run_until_idle()
+    row = await recording(api, linked)
+    assert (row["customer_id"], row["customer_link"]) == (only, "auto_phone")
+    assert (await recording(api, shared))["customer_id"] is None
+    assert (await recording(api, withheld))["customer_id"] is None
+
+
+async def test_store_failures_retry_with_backoff_then_fail(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    recording_id = await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
+    row = await recording(api, recording_id)
+    sealed = await load_sealed(api.app[POOL], row["incoming_object_id"])
+    assert sealed is not None
+    await api.app[STORE].delete(sealed.object_key)  # the store lost the object
+    worker = worker_for(api, ingest_settings)
+    outcome = await worker.run_once()
+    assert outcome is not None
+    assert outcome.status == "received"
+    job = await api.app[POOL].fetchrow("SELECT *, run_after - now() AS wait FROM ingest_jobs")
+    assert job is not None
+    assert job["attempts"] == 1
+    assert job["wait"].total_seconds() == pytest.approx(backoff(1).total_seconds(), abs=2)
+    assert "will retry" in (await recording(api, recording_id))["error"]
+    assert await worker.run_once() is None  # not due yet
+    await api.app[POOL].execute(
+        "UPDATE ingest_jobs SET run_after = now(), attempts = $1", MAX_ATTEMPTS - 1
+    )
+    final = await worker.run_once()
+    assert final is not None
+    assert final.status == "failed"
+    assert "gave up after 5 attempts" in (await recording(api, recording_id))["error"]
+
+
+async def test_expired_lease_is_taken_again_but_a_live_one_is_not(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
+    pool = api.app[POOL]
+    await pool.execute("UPDATE ingest_jobs SET leased_until = now() + interval '5 minutes'")
+    assert await worker_for(api, ingest_settings).run_once() is None
+    await pool.execute("UPDATE ingest_jobs SET leased_until = now() - interval '1 second'")
+    outcome = await worker_for(api, ingest_settings).run_once()
+    assert outcome is not None
+    assert outcome.status == "ready"
+
+
+async def test_concurrent_workers_never_take_the_same_job(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    audio = make_audio(audio_dir, "wav-mulaw", 2.0)
+    ids = {await deliver(api, audio, external_id=f"p{n}", duration_seconds=2) for n in range(4)}
+    workers = [worker_for(api, ingest_settings) for _ in range(3)]
+    results = await asyncio.gather(*[w.run_until_idle() for w in workers])
+    done = [str(o.recording_id) for outcomes in results for o in outcomes]
+    assert sorted(done) == sorted(ids)  # each exactly once
+
+
+async def test_audio_url_is_fetched_from_an_allowed_host(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    audio = make_audio(audio_dir, "mp3", 2.0)
+
+    async def serve_audio(request: web.Request) -> web.StreamResponse:
+        if request.path == "/moved":
+            raise web.HTTPFound("/rec.mp3")
+        return web.Response(body=audio, content_type="audio/mpeg")
+
+    source = web.Application()
+    source.router.add_get("/{name}", serve_audio)
+    async with TestServer(source, host="127.0.0.1") as server:
+        results = {}
+        for name in ("rec.mp3", "moved"):
+            url = f"http://127.0.0.1:{server.port}/{name}"
+            body = json.dumps(
+                metadata(external_id=name, duration_seconds=2, audio_url=url)
+            ).encode()
+            response = await api.post(
+                "/v1/recordings",
+                data=body,
+                headers=signed_headers(body, content_type="application/json"),
+            )
+            assert response.status == 202
+            results[name] = (await response.json())["id"]
+        await worker_for(api, ingest_settings).run_until_idle()
+    fetched = await recording(api, results["rec.mp3"])
+    assert fetched["status"] == "ready"
+    assert fetched["received_sha256"] == hashlib.sha256(audio).digest()
+    assert fetched["audio_url"] is None
+    redirected = await recording(api, results["moved"])
+    assert redirected["status"] == "received"
+    assert "HTTP 302" in redirected["error"]
