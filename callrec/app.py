@@ -21,6 +21,7 @@ from callrec.embedded import EmbeddedPostgres, ensure_database
 from callrec.metrics import Metrics
 from callrec.settings import Settings
 from recorder import webhook
+from recorder.worker import IngestWorker
 from storage.db import Pool, create_pool
 from storage.fs import FilesystemStore
 from storage.keyring import Keyring, KeyringError
@@ -32,21 +33,47 @@ from storage.vault import Vault
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the aiohttp application for ``settings`` without touching the outside world."""
-    app = web.Application(
-        middlewares=[request_context, problems],
-        client_max_size=1024**2,
-    )
-    app[SETTINGS] = settings
-    app[METRICS] = Metrics()
+def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.Application:
+    """Build the aiohttp application for ``settings`` without touching the outside world.
+
+    The ingest worker runs inside the API process when ``run_worker`` says so; by default
+    that is the embedded mode, where one process does everything.
+    """
+    app = web.Application(middlewares=[request_context, problems], client_max_size=1024**2)
+    _add_resources(app, settings)
     app[UPLOAD_GATE] = asyncio.Semaphore(settings.max_concurrent_uploads)
-    app.cleanup_ctx.append(database_context)
-    app.cleanup_ctx.append(object_store_context)
-    app.cleanup_ctx.append(keyring_context)
+    if settings.embedded_database if run_worker is None else run_worker:
+        app.cleanup_ctx.append(worker_context)
     health.add_routes(app)
     webhook.add_routes(app)
     return app
+
+
+def create_worker_app(settings: Settings) -> web.Application:
+    """The same resources with the worker and no routes: what ``callrec worker`` runs."""
+    app = web.Application()
+    _add_resources(app, settings)
+    app.cleanup_ctx.append(worker_context)
+    return app
+
+
+def _add_resources(app: web.Application, settings: Settings) -> None:
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(database_context)
+    app.cleanup_ctx.append(object_store_context)
+    app.cleanup_ctx.append(keyring_context)
+
+
+async def worker_context(app: web.Application) -> AsyncIterator[None]:
+    """Run the ingest worker for as long as the application runs."""
+    if not app[KEYRING].can_open:
+        raise KeyringError("the worker must open incoming audio: give it a keyring with identities")
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(IngestWorker(app[POOL], app[VAULT], app[SETTINGS]).run(stop))
+    yield
+    stop.set()
+    await task
 
 
 @asynccontextmanager

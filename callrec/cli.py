@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from aiohttp import web
 
-from callrec.app import create_app, open_database
+from callrec.app import create_app, create_worker_app, open_database
 from callrec.logs import setup_logging
 from callrec.settings import Settings, SettingsError
 from storage.keyring import Keyring, KeyringError
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the HTTP API (and, embedded, the worker)")
+    commands.add_parser("worker", help="run the ingest worker (no HTTP)")
     commands.add_parser("migrate", help="apply pending database migrations")
     keys = commands.add_parser("keys", help="manage the encryption keyring")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -50,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "worker":
+            return asyncio.run(_worker(settings))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "keys":
@@ -65,6 +69,21 @@ def _serve(settings: Settings) -> int:
     web.run_app(
         create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
     )
+    return 0
+
+
+async def _worker(settings: Settings) -> int:
+    runner = web.AppRunner(create_worker_app(settings), handle_signals=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await runner.setup()
+    print("callrec worker running; stop with Ctrl-C", file=sys.stderr)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
     return 0
 
 

@@ -31,6 +31,11 @@ PEAKS_PER_SECOND: Final = 10
 PEAK_SCALE: Final = 1000
 READ_SIZE: Final = 64 * 1024
 STDERR_LIMIT: Final = 4096
+# first audio stream, at most stereo (more channels are folded down), as 16-bit PCM in WAV
+DECODE_TO_WAV: Final = (
+    "-i pipe:0 -vn -map 0:a:0 -af aformat=channel_layouts=mono|stereo -c:a pcm_s16le -f wav pipe:1"
+)
+ENCODE_OPUS: Final = "-c:a libopus -b:a {bitrate}k -application voip -f ogg pipe:1"
 
 
 class AudioError(Exception):
@@ -201,6 +206,14 @@ async def _read_wav_header(stdout: asyncio.StreamReader) -> tuple[int, int]:
     return channels, sample_rate
 
 
+async def _ffmpeg(exe: str, *args: str) -> asyncio.subprocess.Process:
+    """Start ffmpeg with all three standard streams piped (quiet unless something is wrong)."""
+    pipe = asyncio.subprocess.PIPE
+    return await asyncio.create_subprocess_exec(
+        exe, "-nostdin", "-v", "error", *args, stdin=pipe, stdout=pipe, stderr=pipe
+    )
+
+
 async def process_audio(
     source: AsyncIterable[bytes],
     store_rendition: Callable[[AsyncIterator[bytes]], Awaitable[T]],
@@ -210,27 +223,7 @@ async def process_audio(
     """Decode ``source``, measure it and hand an Ogg/Opus stream to ``store_rendition``."""
     exe = ffmpeg_exe()
     inspector = ContainerInspector()
-    decoder = await asyncio.create_subprocess_exec(
-        exe,
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        "pipe:0",
-        "-vn",
-        "-map",
-        "0:a:0",
-        "-af",
-        "aformat=channel_layouts=mono|stereo",
-        "-c:a",
-        "pcm_s16le",
-        "-f",
-        "wav",
-        "pipe:1",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    decoder = await _ffmpeg(exe, *DECODE_TO_WAV.split())
     encoder: asyncio.subprocess.Process | None = None
     tasks: list[asyncio.Task[object]] = []
     try:
@@ -260,31 +253,10 @@ async def process_audio(
             inspector.check()
             raise AudioError(f"not decodable audio: {_last_line(await decoder_errors)}") from None
 
-        encoder = await asyncio.create_subprocess_exec(
+        encoder = await _ffmpeg(
             exe,
-            "-nostdin",
-            "-v",
-            "error",
-            "-f",
-            "s16le",
-            "-ar",
-            str(sample_rate),
-            "-ac",
-            str(channels),
-            "-i",
-            "pipe:0",
-            "-c:a",
-            "libopus",
-            "-b:a",
-            f"{bitrate_kbps}k",
-            "-application",
-            "voip",
-            "-f",
-            "ogg",
-            "pipe:1",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            *f"-f s16le -ar {sample_rate} -ac {channels} -i pipe:0".split(),
+            *ENCODE_OPUS.format(bitrate=bitrate_kbps).split(),
         )
         meter = PeakMeter(channels, sample_rate)
         encoder_errors = asyncio.ensure_future(_drain_stderr(encoder.stderr))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +12,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from callrec.app import create_app
+from callrec.appkeys import POOL
+from callrec.settings import Secret, Settings
+from tests.recorder.audio_files import make_audio
+from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
 
 CALLREC = [sys.executable, "-m", "callrec.cli"]
 
@@ -75,16 +86,44 @@ def _wait_ready(url: str, deadline: float) -> int:
     return 0
 
 
-def test_serve_on_embedded_defaults_starts_and_stops_its_postgres(tmp_path: Path) -> None:
+def _post_recording(port: int, audio: bytes) -> str:
+    body = multipart(metadata(duration_seconds=2), audio)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/recordings", data=body, headers=signed_headers(body)
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        assert response.status == 202
+        return str(json.loads(response.read())["id"])
+
+
+def _status(port: int, recording_id: str) -> str:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/recordings/{recording_id}/status", headers=signed_headers(b"")
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return str(json.loads(response.read())["status"])
+
+
+def test_serve_on_embedded_defaults_ingests_and_stops_its_postgres(tmp_path: Path) -> None:
     port = 18000 + os.getpid() % 1000
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CALLREC_")}
-    env = {**clean, "CALLREC_PORT": str(port), "CALLREC_DATA_DIR": str(tmp_path / "var")}
+    env = {
+        **clean,
+        "CALLREC_PORT": str(port),
+        "CALLREC_DATA_DIR": str(tmp_path / "var"),
+        "CALLREC_WEBHOOK_SECRET": SECRET,
+    }
     process = subprocess.Popen(
         [*CALLREC, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         status = _wait_ready(f"http://127.0.0.1:{port}/readyz", time.monotonic() + 60)
         assert status == 200
+        recording_id = _post_recording(port, make_audio(tmp_path, "wav-mulaw", 2.0))
+        deadline = time.monotonic() + 30
+        while _status(port, recording_id) != "ready" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _status(port, recording_id) == "ready"  # the in-process worker did it
     finally:
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)
@@ -92,3 +131,34 @@ def test_serve_on_embedded_defaults_starts_and_stops_its_postgres(tmp_path: Path
     assert (tmp_path / "var" / "keyring.txt").exists()
     assert "NO KEYRING FOUND" in err
     assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()  # server stopped
+
+
+async def test_worker_command_processes_what_the_api_accepted(
+    settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    api_settings = dataclasses.replace(settings, webhook_secret=Secret(SECRET))
+    async with TestClient(TestServer(create_app(api_settings, run_worker=False))) as client:
+        body = multipart(metadata(duration_seconds=2), make_audio(tmp_path, "wav-mulaw", 2.0))
+        response = await client.post("/v1/recordings", data=body, headers=signed_headers(body))
+        assert response.status == 202
+        pool = client.app[POOL]
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("CALLREC_")}
+        env = {
+            **clean,
+            "CALLREC_DATABASE_URL": database_url,
+            "CALLREC_DATA_DIR": str(settings.data_dir),
+        }
+        worker = await asyncio.create_subprocess_exec(
+            *CALLREC, "worker", env=env, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if await pool.fetchval("SELECT status FROM recordings") == "ready":
+                    break
+                await asyncio.sleep(0.2)
+            assert await pool.fetchval("SELECT status FROM recordings") == "ready"
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(worker.communicate(), 30)
+        assert worker.returncode == 0, err.decode()
