@@ -27,9 +27,9 @@ class FetchError(Exception):
 
 
 async def fetch_audio(
-    url: str, vault: Vault, settings: Settings, *, auth: aiohttp.BasicAuth | None = None
+    url: str, vault: Vault, settings: Settings, *, authorization: str | None = None
 ) -> SealedObject:
-    """Download ``url`` into a new sealed *incoming* object."""
+    """Download ``url`` into a new sealed *incoming* object (``authorization``: header value)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError("audio URL must be http(s)")
@@ -41,10 +41,11 @@ async def fetch_audio(
         sock_read=READ_TIMEOUT_SECONDS,
     )
     limit = settings.max_upload_bytes
+    headers = {"Authorization": authorization} if authorization is not None else {}
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(url, auth=auth, allow_redirects=False) as response,
+            session.get(url, headers=headers, allow_redirects=False) as response,
         ):
             if response.status != 200:
                 raise FetchError(f"audio URL answered HTTP {response.status}")

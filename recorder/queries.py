@@ -13,8 +13,8 @@ from storage.vault import SealedObject, insert_sealed
 INSERT_RECORDING: Final = """
 INSERT INTO recordings (id, external_id, started_at, declared_duration_seconds, answered_by,
     caller_number, direction, service_line, channel_layout, notice_played, customer_id,
-    customer_link, audio_url, incoming_object_id, received_sha256)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    customer_link, audio_url, incoming_object_id, received_sha256, fetch_auth)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT (external_id) DO NOTHING
 RETURNING id
 """
@@ -39,7 +39,12 @@ class ReplayedRequest(Exception):
 
 
 async def accept_recording(
-    pool: Pool, meta: CallMetadata, sealed: SealedObject | None, signature: bytes
+    pool: Pool,
+    meta: CallMetadata,
+    sealed: SealedObject | None,
+    signature: bytes,
+    *,
+    fetch_auth: str | None = None,
 ) -> uuid.UUID:
     """Insert the recording, its incoming object and its ingest job in one transaction.
 
@@ -67,6 +72,7 @@ async def accept_recording(
             meta.audio_url,
             sealed.id if sealed is not None else None,
             sealed.plaintext_sha256 if sealed is not None else None,
+            fetch_auth,
         )
         if inserted is None:
             raise DuplicateRecording(meta.external_id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
+import aiohttp
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
@@ -48,7 +49,8 @@ RETURNING recording_id, attempts
 """
 START_RECORDING: Final = """
 UPDATE recordings SET status = 'processing', updated_at = now() WHERE id = $1
-RETURNING incoming_object_id, audio_url, declared_duration_seconds, caller_number
+RETURNING incoming_object_id, audio_url, fetch_auth, declared_duration_seconds, caller_number,
+    channel_layout
 """
 SET_INCOMING: Final = """
 UPDATE recordings SET incoming_object_id = $2, received_sha256 = $3, audio_url = NULL,
@@ -198,10 +200,8 @@ class IngestWorker:
         if row is None:  # erased while queued
             await self.pool.execute(DELETE_JOB, recording_id)
             return
-        incoming = await self._incoming(recording_id, row["incoming_object_id"], row["audio_url"])
-        layout = await self.pool.fetchval(
-            "SELECT channel_layout FROM recordings WHERE id = $1", recording_id
-        )
+        incoming = await self._incoming(recording_id, row)
+        layout = row["channel_layout"]
         rendition: SealedObject | None = None
 
         async def store(stream: object) -> SealedObject:
@@ -241,9 +241,8 @@ class IngestWorker:
         if incoming_key is not None:
             await self.vault.store.delete(incoming_key)
 
-    async def _incoming(
-        self, recording_id: uuid.UUID, object_id: uuid.UUID | None, audio_url: str | None
-    ) -> SealedObject:
+    async def _incoming(self, recording_id: uuid.UUID, row: asyncpg.Record) -> SealedObject:
+        object_id, audio_url = row["incoming_object_id"], row["audio_url"]
         if object_id is not None:
             sealed = await load_sealed(self.pool, object_id)
             if sealed is None:
@@ -251,11 +250,25 @@ class IngestWorker:
             return sealed
         if audio_url is None:
             raise AudioError("the recording has neither an audio upload nor an audio_url")
-        sealed = await fetch_audio(audio_url, self.vault, self.settings)
+        sealed = await fetch_audio(
+            audio_url,
+            self.vault,
+            self.settings,
+            authorization=self._authorization(row["fetch_auth"]),
+        )
         async with self.pool.acquire() as conn, conn.transaction():
             await insert_sealed(conn, sealed)
             await conn.execute(SET_INCOMING, recording_id, sealed.id, sealed.plaintext_sha256)
         return sealed
+
+    def _authorization(self, fetch_auth: str | None) -> str | None:
+        """Credentials for the audio URL: Twilio's are the account SID and the auth token."""
+        if fetch_auth is None:
+            return None
+        token = self.settings.twilio_auth_token
+        if token is None:
+            raise FetchError("CALLREC_TWILIO_AUTH_TOKEN is needed to fetch Twilio recordings")
+        return aiohttp.encode_basic_auth(fetch_auth.removeprefix("twilio:"), token.reveal())
 
     async def _match_customer(self, caller_number: str | None) -> uuid.UUID | None:
         if caller_number is None:
