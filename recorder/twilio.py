@@ -31,7 +31,7 @@ from recorder.queries import (
     accept_recording,
     find_by_external_id,
 )
-from recorder.webhook import Unauthorized
+from recorder.webhook import Unauthorized, switched_off
 
 SIGNATURE_HEADER: Final = "X-Twilio-Signature"
 _ACCOUNT_SID: Final = re.compile(r"^AC[0-9a-f]{32}$")
@@ -101,12 +101,7 @@ async def recording_status_callback(request: web.Request) -> web.Response:
     """Accept Twilio's recording callback; only ``completed`` recordings are ingested."""
     token = request.app[SETTINGS].twilio_auth_token
     if token is None:
-        raise Problem(
-            "the Twilio adapter is switched off: set CALLREC_TWILIO_AUTH_TOKEN",
-            status=503,
-            slug="webhook-disabled",
-            title="Webhook disabled",
-        )
+        raise switched_off("the Twilio adapter", "CALLREC_TWILIO_AUTH_TOKEN")
     if request.content_type != "application/x-www-form-urlencoded":
         raise Problem(
             "Twilio callbacks are application/x-www-form-urlencoded",

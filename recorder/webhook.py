@@ -54,15 +54,20 @@ class Unauthorized(Problem):
     title = "Webhook signature rejected"
 
 
+def switched_off(what: str, variable: str) -> Problem:
+    """503 for an ingest route whose secret is not configured."""
+    return Problem(
+        f"{what} is switched off: set {variable}",
+        status=503,
+        slug="webhook-disabled",
+        title="Webhook disabled",
+    )
+
+
 def _secret(request: web.Request) -> bytes:
     secret = request.app[SETTINGS].webhook_secret
     if secret is None:
-        raise Problem(
-            "webhook ingest is switched off: set CALLREC_WEBHOOK_SECRET",
-            status=503,
-            slug="webhook-disabled",
-            title="Webhook disabled",
-        )
+        raise switched_off("webhook ingest", "CALLREC_WEBHOOK_SECRET")
     return secret.reveal().encode()
 
 
