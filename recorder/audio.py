@@ -1,9 +1,9 @@
 """Audio processing in pipes: validate, measure, compute peaks and encode Opus, no temp files.
 
-Two ffmpeg processes, with Python in between:
+One ffmpeg process with two outputs:
 
-    incoming plaintext ──► ffmpeg decode ──► 16-bit PCM ──► ffmpeg encode ──► Ogg/Opus
-           │ (container checks)               │ (duration, peaks per channel)
+    incoming plaintext ──► ffmpeg ─┬─► Ogg/Opus (stdout) ──► vault (encrypted rendition)
+           │ (container checks)    └─► 16-bit PCM (extra pipe) ──► duration, peaks per channel
 
 Nothing touches the disk: the plaintext comes decrypted from the vault, and the Opus output
 goes straight back into the vault's encryptor. ffmpeg decodes truncated WAV, MP3 and Ogg
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import os
 import shutil
 import struct
 import sys
@@ -31,11 +32,11 @@ PEAKS_PER_SECOND: Final = 10
 PEAK_SCALE: Final = 1000
 READ_SIZE: Final = 64 * 1024
 STDERR_LIMIT: Final = 4096
-# first audio stream, at most stereo (more channels are folded down), as 16-bit PCM in WAV
-DECODE_TO_WAV: Final = (
-    "-i pipe:0 -vn -map 0:a:0 -af aformat=channel_layouts=mono|stereo -c:a pcm_s16le -f wav pipe:1"
-)
-ENCODE_OPUS: Final = "-c:a libopus -b:a {bitrate}k -application voip -f ogg pipe:1"
+# the first audio stream, at most stereo (more channels are folded down), twice: as the Opus
+# rendition on stdout, and as 16-bit PCM in WAV on a pipe of its own for measuring
+_FIRST_AUDIO: Final = "-map 0:a:0 -af aformat=channel_layouts=mono|stereo"
+OUTPUT_OPUS: Final = _FIRST_AUDIO + " -c:a libopus -b:a {bitrate}k -application voip -f ogg pipe:1"
+OUTPUT_WAV: Final = _FIRST_AUDIO + " -c:a pcm_s16le -f wav pipe:{fd}"
 
 
 class AudioError(Exception):
@@ -138,6 +139,7 @@ class PeakMeter:
 
     def __init__(self, channels: int, sample_rate: int) -> None:
         self.channels = channels
+        self.sample_rate = sample_rate
         self.window = max(1, sample_rate // PEAKS_PER_SECOND) * channels
         self.peaks: list[list[int]] = [[] for _ in range(channels)]
         self.frames = 0
@@ -206,12 +208,14 @@ async def _read_wav_header(stdout: asyncio.StreamReader) -> tuple[int, int]:
     return channels, sample_rate
 
 
-async def _ffmpeg(exe: str, *args: str) -> asyncio.subprocess.Process:
-    """Start ffmpeg with all three standard streams piped (quiet unless something is wrong)."""
-    pipe = asyncio.subprocess.PIPE
-    return await asyncio.create_subprocess_exec(
-        exe, "-nostdin", "-v", "error", *args, stdin=pipe, stdout=pipe, stderr=pipe
+async def _pipe_reader(fd: int) -> asyncio.StreamReader:
+    """An asyncio stream over the read end of an OS pipe."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=READ_SIZE * 4)
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0)
     )
+    return reader
 
 
 async def process_audio(
@@ -220,90 +224,89 @@ async def process_audio(
     *,
     bitrate_kbps: int = 24,
 ) -> tuple[AudioReport, T]:
-    """Decode ``source``, measure it and hand an Ogg/Opus stream to ``store_rendition``."""
-    exe = ffmpeg_exe()
+    """Decode ``source`` once; hand Ogg/Opus to ``store_rendition`` and measure the PCM copy.
+
+    One ffmpeg process has two outputs: the Opus rendition on stdout, and 16-bit PCM in WAV
+    on an extra pipe for the duration and the peaks. Decoding once keeps the pipeline as fast
+    as a bare transcode.
+    """
     inspector = ContainerInspector()
-    decoder = await _ffmpeg(exe, *DECODE_TO_WAV.split())
-    encoder: asyncio.subprocess.Process | None = None
-    tasks: list[asyncio.Task[object]] = []
+    pcm_read, pcm_write = os.pipe()
+    pipe = asyncio.subprocess.PIPE
     try:
-        assert decoder.stdin is not None
-        assert decoder.stdout is not None
-        decoder_errors = asyncio.ensure_future(_drain_stderr(decoder.stderr))
-
-        async def feed() -> None:
-            assert decoder.stdin is not None
-            try:
-                async for piece in source:
-                    inspector.feed(piece)
-                    decoder.stdin.write(piece)
-                    await decoder.stdin.drain()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the decoder gave up; its stderr says why
-            finally:
-                decoder.stdin.close()
-
-        feeding = asyncio.ensure_future(feed())
-        tasks += [feeding, decoder_errors]
-        try:
-            channels, sample_rate = await _read_wav_header(decoder.stdout)
-        except asyncio.IncompleteReadError:
-            await feeding
-            await decoder.wait()
-            inspector.check()
-            raise AudioError(f"not decodable audio: {_last_line(await decoder_errors)}") from None
-
-        encoder = await _ffmpeg(
-            exe,
-            *f"-f s16le -ar {sample_rate} -ac {channels} -i pipe:0".split(),
-            *ENCODE_OPUS.format(bitrate=bitrate_kbps).split(),
+        process = await asyncio.create_subprocess_exec(
+            ffmpeg_exe(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            "pipe:0",
+            *OUTPUT_OPUS.format(bitrate=bitrate_kbps).split(),
+            *OUTPUT_WAV.format(fd=pcm_write).split(),
+            stdin=pipe,
+            stdout=pipe,
+            stderr=pipe,
+            pass_fds=(pcm_write,),
         )
+    finally:
+        os.close(pcm_write)
+    pcm = await _pipe_reader(pcm_read)
+    assert process.stdin is not None
+    assert process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+    errors = asyncio.ensure_future(_drain_stderr(process.stderr))
+
+    async def feed() -> None:
+        try:
+            async for piece in source:
+                inspector.feed(piece)
+                stdin.write(piece)
+                await stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # ffmpeg gave up; its stderr says why
+        finally:
+            stdin.close()
+
+    async def measure() -> PeakMeter | None:
+        try:
+            channels, sample_rate = await _read_wav_header(pcm)
+        except (asyncio.IncompleteReadError, AudioError):
+            return None
         meter = PeakMeter(channels, sample_rate)
-        encoder_errors = asyncio.ensure_future(_drain_stderr(encoder.stderr))
-        tasks.append(encoder_errors)
+        while data := await pcm.read(READ_SIZE):
+            meter.feed(data)
+        meter.finish()
+        return meter
 
-        async def pump() -> None:
-            assert decoder.stdout is not None
-            assert encoder is not None
-            assert encoder.stdin is not None
-            try:
-                while pcm := await decoder.stdout.read(READ_SIZE):
-                    meter.feed(pcm)
-                    encoder.stdin.write(pcm)
-                    await encoder.stdin.drain()
-                meter.finish()
-            finally:
-                encoder.stdin.close()
+    async def rendition() -> AsyncIterator[bytes]:
+        while data := await stdout.read(READ_SIZE):
+            yield data
 
-        async def rendition() -> AsyncIterator[bytes]:
-            assert encoder is not None
-            assert encoder.stdout is not None
-            while data := await encoder.stdout.read(READ_SIZE):
-                yield data
-
-        pumping = asyncio.ensure_future(pump())
-        tasks.append(pumping)
+    feeding = asyncio.ensure_future(feed())
+    measuring = asyncio.ensure_future(measure())
+    try:
         stored = await store_rendition(rendition())
-        await asyncio.gather(feeding, pumping)
-        decode_rc, encode_rc = await decoder.wait(), await encoder.wait()
+        await feeding
+        meter = await measuring
+        return_code = await process.wait()
+        stderr = await errors
         inspector.check()
-        decode_errors = await decoder_errors
-        if decode_rc != 0 or decode_errors:
-            raise AudioError(f"the audio has decoding errors: {_last_line(decode_errors)}")
-        if encode_rc != 0:
-            raise AudioError(f"encoding failed: {_last_line(await encoder_errors)}")
+        if meter is None:
+            raise AudioError(f"not decodable audio: {_last_line(stderr)}")
+        if return_code != 0 or stderr:
+            raise AudioError(f"the audio has decoding errors: {_last_line(stderr)}")
         if meter.frames == 0:
             raise AudioError("the audio holds no samples")
-        duration = (Decimal(meter.frames) / Decimal(sample_rate)).quantize(Decimal("0.001"))
-        report = AudioReport(inspector.container, channels, sample_rate, duration, meter.peaks)
+        rate = meter.sample_rate
+        duration = (Decimal(meter.frames) / Decimal(rate)).quantize(Decimal("0.001"))
+        report = AudioReport(inspector.container, meter.channels, rate, duration, meter.peaks)
         return report, stored
     finally:
-        for task in tasks:
+        for task in (feeding, measuring, errors):
             task.cancel()
-        for process in (decoder, encoder):
-            if process is not None and process.returncode is None:
-                process.kill()
-                await process.wait()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def duration_mismatch(declared: Decimal, measured: Decimal) -> bool:
