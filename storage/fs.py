@@ -43,12 +43,17 @@ class FilesystemStore:
         return path
 
     async def put(self, key: str, chunks: AsyncIterable[bytes]) -> int:
-        """Write to a temporary file, fsync, then rename into place."""
+        """Write to a temporary file, fsync, then rename into place.
+
+        One batch is written in a thread while the next is being produced, so disk time
+        overlaps with the producer's work (hashing, encryption); memory stays at two batches.
+        """
         path = self._path(key)
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         temp = path.with_name(path.name + _TEMP_SUFFIX + secrets.token_hex(8))
         handle: BinaryIO = await asyncio.to_thread(temp.open, "xb")
         written = 0
+        in_flight: asyncio.Future[None] | None = None
         try:
             pending: list[bytes] = []
             pending_size = 0
@@ -56,13 +61,19 @@ class FilesystemStore:
                 pending.append(chunk)
                 pending_size += len(chunk)
                 if pending_size >= _WRITE_BATCH:
-                    await asyncio.to_thread(handle.writelines, pending)
+                    if in_flight is not None:
+                        await in_flight
+                    in_flight = asyncio.ensure_future(asyncio.to_thread(handle.writelines, pending))
                     written += pending_size
                     pending, pending_size = [], 0
+            if in_flight is not None:
+                await in_flight
             await asyncio.to_thread(_finish, handle, pending)
             written += pending_size
             await asyncio.to_thread(os.replace, temp, path)
         except BaseException:
+            if in_flight is not None:
+                await asyncio.gather(in_flight, return_exceptions=True)
             handle.close()
             temp.unlink(missing_ok=True)
             raise
