@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from api.permissions import public
 from api.problems import Problem
 from callrec.appkeys import METRICS, POOL, STORE
 from storage.objects import ObjectStoreError
@@ -16,11 +17,13 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT_SECONDS = 5.0
 
 
+@public("liveness probe")
 async def healthz(request: web.Request) -> web.Response:
     """The process is up and serving; says nothing about its dependencies."""
     return web.json_response({"status": "ok"})
 
 
+@public("readiness probe; names dependencies, no data")
 async def readyz(request: web.Request) -> web.Response:
     """Ready when the database answers and the object store is usable."""
     checks: dict[str, str] = {}
@@ -44,6 +47,7 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "checks": checks})
 
 
+@public("Prometheus scrape; counts only, no personal data")
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text exposition."""
     body = request.app[METRICS].render()

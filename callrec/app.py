@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from api import health
+from api import auth, health
+from api.auth import authorize
 from api.middleware import problems, request_context
 from callrec.appkeys import KEYRING, METRICS, POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
 from callrec.embedded import EmbeddedPostgres, ensure_database
@@ -39,12 +40,15 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     The ingest worker runs inside the API process when ``run_worker`` says so; by default
     that is the embedded mode, where one process does everything.
     """
-    app = web.Application(middlewares=[request_context, problems], client_max_size=1024**2)
+    app = web.Application(
+        middlewares=[request_context, problems, authorize], client_max_size=1024**2
+    )
     _add_resources(app, settings)
     app[UPLOAD_GATE] = asyncio.Semaphore(settings.max_concurrent_uploads)
     if settings.embedded_database if run_worker is None else run_worker:
         app.cleanup_ctx.append(worker_context)
     health.add_routes(app)
+    auth.add_routes(app)
     webhook.add_routes(app)
     twilio.add_routes(app)
     return app

@@ -22,6 +22,7 @@ from typing import Final
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
+from api.permissions import public
 from api.problems import Problem, ValidationProblem, field_error
 from callrec.appkeys import POOL, SETTINGS
 from recorder.metadata import CallMetadata, parse_metadata
@@ -97,6 +98,7 @@ def _metadata(request: web.Request, form: MultiDictProxy[str]) -> tuple[CallMeta
     return meta, "twilio:" + account
 
 
+@public("authenticated by X-Twilio-Signature")
 async def recording_status_callback(request: web.Request) -> web.Response:
     """Accept Twilio's recording callback; only ``completed`` recordings are ingested."""
     token = request.app[SETTINGS].twilio_auth_token

@@ -19,6 +19,7 @@ from typing import Final
 from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 
+from api.permissions import public
 from api.problems import Problem, ValidationProblem, field_error
 from callrec.appkeys import POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
 from recorder.metadata import MAX_METADATA_BYTES, CallMetadata, load_json, parse_metadata
@@ -81,6 +82,7 @@ def _signed(request: web.Request) -> tuple[BodySigner, list[bytes]]:
     return BodySigner(secret, timestamp), signatures
 
 
+@public("authenticated by the v1 webhook signature")
 async def receive_recording(request: web.Request) -> web.Response:
     """Accept one call: 202 when new, 200 with the first id when already delivered."""
     signer, signatures = _signed(request)
@@ -245,6 +247,7 @@ async def _persist(
         ) from None
 
 
+@public("authenticated by the v1 webhook signature")
 async def recording_status(request: web.Request) -> web.Response:
     """``GET /v1/recordings/{id}/status`` for the telephony side, signed like the webhook."""
     signer, signatures = _signed(request)

@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.permissions import public
 from callrec.app import create_app
 from callrec.appkeys import STORE
 from callrec.settings import Secret, Settings
@@ -76,6 +77,7 @@ async def test_unexpected_error_is_500_without_internals(
 ) -> None:
     app = create_app(settings)
 
+    @public("test route")
     async def boom(request: web.Request) -> web.Response:
         raise RuntimeError("secret internal detail")
 

@@ -1,0 +1,196 @@
+"""Authentication routes and the middleware that checks every route's declared permission."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from api.middleware import route_template
+from api.passwords import PasswordPolicyError
+from api.permissions import (
+    AnyUser,
+    Forbidden,
+    NotAuthenticated,
+    Permission,
+    Public,
+    any_user,
+    public,
+    requires,
+    route_requirement,
+)
+from api.problems import Problem, ValidationProblem, field_error
+from api.users import LIST_USERS, User, UserError, create_user, login, revoke, user_for_token
+from callrec.appkeys import POOL
+
+log = logging.getLogger(__name__)
+
+CURRENT_USER: Final = web.RequestKey("current_user", User)
+MAX_JSON_BYTES: Final = 64 * 1024
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@web.middleware
+async def authorize(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Deny by default: a route runs only if it declared a requirement the caller meets."""
+    requirement = route_requirement(request)
+    if requirement is None:
+        log.error("route %s declares no permission; refused", route_template(request))
+        raise Forbidden("this route is not open to any role")
+    if isinstance(requirement, Public):
+        return await handler(request)
+    token = _bearer(request)
+    if token is None:
+        raise NotAuthenticated("send Authorization: Bearer <token> from POST /v1/auth/login")
+    user = await user_for_token(request.app[POOL], token)
+    if user is None:
+        raise NotAuthenticated("the session has expired or was revoked; log in again")
+    if not isinstance(requirement, AnyUser) and requirement not in user.permissions:
+        log.info("refused %s for roles %s", route_template(request), ",".join(user.roles))
+        raise Forbidden(f"your role does not allow {requirement.value}")
+    request[CURRENT_USER] = user
+    return await handler(request)
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 4xx saying what is wrong with it."""
+    if request.content_type != "application/json":
+        raise Problem(
+            "send application/json",
+            status=415,
+            slug="unsupported-media-type",
+            title="Unsupported media type",
+        )
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise Problem(
+            f"JSON bodies are at most {MAX_JSON_BYTES} bytes",
+            status=413,
+            slug="too-large",
+            title="Too large",
+        )
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ValidationProblem([field_error("body", "not valid JSON")]) from None
+    if not isinstance(body, dict):
+        raise ValidationProblem([field_error("body", "must be a JSON object")])
+    return body
+
+
+def _strings(body: dict[str, Any], *names: str) -> list[str]:
+    errors = [
+        field_error(n, "required, a non-empty string")
+        for n in names
+        if not isinstance(body.get(n), str) or not body[n]
+    ]
+    if errors:
+        raise ValidationProblem(errors)
+    return [str(body[n]) for n in names]
+
+
+@public("the login itself")
+async def login_route(request: web.Request) -> web.Response:
+    """``POST /v1/auth/login`` → a bearer token that expires."""
+    username, password = _strings(await json_object(request), "username", "password")
+    session = await login(request.app[POOL], username, password)
+    if session is None:
+        raise NotAuthenticated(
+            "wrong username or password, or the account is locked for 15 minutes"
+        )
+    token, expires_at = session
+    return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
+
+
+@any_user
+async def logout_route(request: web.Request) -> web.Response:
+    """``POST /v1/auth/logout`` revokes the session at once."""
+    token = _bearer(request)
+    assert token is not None  # the middleware let the request through
+    await revoke(request.app[POOL], token)
+    return web.json_response({"status": "logged out"})
+
+
+@any_user
+async def me_route(request: web.Request) -> web.Response:
+    """``GET /v1/auth/me``: who is logged in and what they may do."""
+    user = request[CURRENT_USER]
+    return web.json_response(
+        {
+            "id": str(user.id),
+            "username": user.username,
+            "roles": list(user.roles),
+            "permissions": sorted(p.value for p in user.permissions),
+        }
+    )
+
+
+@requires(Permission.MANAGE_USERS)
+async def list_users(request: web.Request) -> web.Response:
+    """``GET /v1/users?after=&limit=``: accounts in username order, paginated."""
+    try:
+        limit = min(max(int(request.query.get("limit", "50")), 1), 200)
+    except ValueError:
+        raise ValidationProblem([field_error("limit", "a whole number from 1 to 200")]) from None
+    rows = await request.app[POOL].fetch(LIST_USERS, request.query.get("after", ""), limit)
+    items = [
+        {
+            "id": str(r["id"]),
+            "username": r["username"],
+            "display_name": r["display_name"],
+            "extension": r["extension"],
+            "roles": r["roles"],
+            "disabled": r["disabled"],
+            "locked": bool(r["locked"]),
+            "created_at": r["created_at"].isoformat(),
+        }
+        for r in rows
+    ]
+    next_after = items[-1]["username"] if len(items) == limit else None
+    return web.json_response({"items": items, "next": next_after})
+
+
+@requires(Permission.MANAGE_USERS)
+async def add_user(request: web.Request) -> web.Response:
+    """``POST /v1/users`` {username, password, roles, extension?, display_name?}."""
+    body = await json_object(request)
+    username, password = _strings(body, "username", "password")
+    roles = body.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise ValidationProblem([field_error("roles", "a list of role names")])
+    try:
+        user_id: uuid.UUID = await create_user(
+            request.app[POOL],
+            username,
+            password,
+            roles,
+            display_name=body.get("display_name"),
+            extension=body.get("extension"),
+        )
+    except PasswordPolicyError as exc:
+        raise ValidationProblem([field_error("password", str(exc))]) from None
+    except UserError as exc:
+        raise ValidationProblem(
+            [
+                field_error(
+                    "username" if "taken" in str(exc) or "usernames" in str(exc) else "roles",
+                    str(exc),
+                )
+            ]
+        ) from None
+    return web.json_response({"id": str(user_id), "username": username}, status=201)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the auth and user routes."""
+    app.router.add_post("/v1/auth/login", login_route)
+    app.router.add_post("/v1/auth/logout", logout_route)
+    app.router.add_get("/v1/auth/me", me_route)
+    app.router.add_get("/v1/users", list_users)
+    app.router.add_post("/v1/users", add_user)

@@ -1,0 +1,59 @@
+"""Password hashing with scrypt (``cryptography``), in a self-describing string format.
+
+Format: ``scrypt$<log2 n>$<r>$<p>$<salt b64>$<hash b64>``, so the cost can be raised later
+and old hashes still verify. Hashing takes tens of milliseconds on purpose; call it in a thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Final
+
+from cryptography.exceptions import InvalidKey
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+LOG2_N: Final = 15
+R: Final = 8
+P: Final = 1
+MIN_LENGTH: Final = 12
+MAX_LENGTH: Final = 1024
+
+
+class PasswordPolicyError(ValueError):
+    """The password does not meet the policy; the message says how."""
+
+
+def check_policy(password: str) -> None:
+    """At least 12 characters (NIST 800-63B style: length over composition rules)."""
+    if len(password) < MIN_LENGTH:
+        raise PasswordPolicyError(f"passwords need at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise PasswordPolicyError(f"passwords may have at most {MAX_LENGTH} characters")
+
+
+def hash_password(password: str) -> str:
+    """A new salted scrypt hash of ``password``."""
+    check_policy(password)
+    salt = os.urandom(16)
+    digest = Scrypt(salt=salt, length=32, n=2**LOG2_N, r=R, p=P).derive(password.encode())
+    encode = base64.b64encode
+    return f"scrypt${LOG2_N}${R}${P}${encode(salt).decode()}${encode(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when ``password`` matches ``stored``; malformed hashes never match."""
+    try:
+        scheme, log2_n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        kdf = Scrypt(salt=base64.b64decode(salt), length=32, n=2 ** int(log2_n), r=int(r), p=int(p))
+        kdf.verify(password.encode()[: MAX_LENGTH * 4], base64.b64decode(digest))
+    except (ValueError, InvalidKey):
+        return False
+    return True
+
+
+# A real hash of a random password: verifying against it when the user does not exist keeps
+# the response time the same, so login timing does not reveal which usernames exist.
+DUMMY_HASH: Final = "scrypt$15$8$AAAAAAAAAAAAAAAAAAAAAA==$" + base64.b64encode(bytes(32)).decode()

@@ -1,0 +1,163 @@
+"""Accounts, login, lockout, sessions and the deny-by-default permission check."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from api.permissions import ROLE_PERMISSIONS, Permission, requirement_of
+from api.users import create_user
+from callrec.app import create_app
+from callrec.appkeys import POOL
+from callrec.settings import Settings
+
+Client = TestClient[web.Request, web.Application]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[Client]:
+    async with TestClient(TestServer(create_app(settings))) as client:
+        for role in ROLE_PERMISSIONS:
+            await create_user(client.app[POOL], role.replace("_", "-"), PASSWORD, [role])
+        yield client
+
+
+async def token_for(client: Client, username: str, password: str = PASSWORD) -> str:
+    response = await client.post(
+        "/v1/auth/login", json={"username": username, "password": password}
+    )
+    assert response.status == 200, await response.text()
+    return str((await response.json())["token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_login_me_logout(api: Client) -> None:
+    token = await token_for(api, "dpo")
+    me = await api.get("/v1/auth/me", headers=bearer(token))
+    body = await me.json()
+    assert body["username"] == "dpo"
+    assert "audit:read" in body["permissions"]
+    assert (await api.post("/v1/auth/logout", headers=bearer(token))).status == 200
+    again = await api.get("/v1/auth/me", headers=bearer(token))
+    assert again.status == 401
+    assert "revoked" in (await again.json())["detail"]
+
+
+async def test_tokens_are_stored_hashed(api: Client) -> None:
+    token = await token_for(api, "admin")
+    stored = await api.app[POOL].fetch("SELECT token_sha256 FROM sessions")
+    assert all(token.encode() not in bytes(r["token_sha256"]) for r in stored)
+
+
+async def test_expired_session_is_refused(api: Client) -> None:
+    token = await token_for(api, "admin")
+    await api.app[POOL].execute("UPDATE sessions SET expires_at = now() - interval '1 second'")
+    assert (await api.get("/v1/auth/me", headers=bearer(token))).status == 401
+
+
+async def test_five_failures_lock_the_account_for_15_minutes(api: Client) -> None:
+    for _ in range(5):
+        response = await api.post(
+            "/v1/auth/login", json={"username": "trainer", "password": "wrong password!"}
+        )
+        assert response.status == 401
+    locked = await api.post("/v1/auth/login", json={"username": "trainer", "password": PASSWORD})
+    assert locked.status == 401
+    until = await api.app[POOL].fetchval(
+        "SELECT locked_until - now() FROM users WHERE username = 'trainer'"
+    )
+    assert 14 * 60 < until.total_seconds() <= 15 * 60
+    await api.app[POOL].execute("UPDATE users SET locked_until = now() - interval '1 second'")
+    assert await token_for(api, "trainer")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"username": "x"}, 422, "password"),
+        ({"password": "x"}, 422, "username"),
+        ([1, 2], 422, "body"),
+        ({"username": "nobody", "password": "whatever at all"}, 401, None),
+    ],
+)
+async def test_bad_login_requests(
+    api: Client, body: object, status: int, field: str | None
+) -> None:
+    response = await api.post("/v1/auth/login", json=body)
+    assert response.status == status
+    problem = await response.json()
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    if field:
+        assert problem["errors"][0]["field"] == field
+
+
+async def test_login_needs_json(api: Client) -> None:
+    response = await api.post("/v1/auth/login", data="username=a&password=b")
+    assert response.status == 415
+
+
+async def test_admin_manages_users_and_others_cannot(api: Client) -> None:
+    admin = bearer(await token_for(api, "admin"))
+    created = await api.post(
+        "/v1/users",
+        headers=admin,
+        json={
+            "username": "maija.m",
+            "password": PASSWORD,
+            "roles": ["customer_service"],
+            "extension": "2041",
+        },
+    )
+    assert created.status == 201
+    listed = await (await api.get("/v1/users?limit=2", headers=admin)).json()
+    assert len(listed["items"]) == 2
+    assert listed["next"] == listed["items"][-1]["username"]
+    rest = await (await api.get(f"/v1/users?after={listed['next']}", headers=admin)).json()
+    assert "maija.m" in [u["username"] for u in listed["items"] + rest["items"]]
+    for role in ("customer-service", "trainer", "dpo", "housing-advisor"):
+        token = bearer(await token_for(api, role))
+        assert (await api.get("/v1/users", headers=token)).status == 403
+        assert (await api.post("/v1/users", headers=token, json={})).status == 403
+    assert (await api.get("/v1/users")).status == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "short.pw", "password": "too short", "roles": ["dpo"]}, "password"),
+        ({"username": "Bad Name", "password": PASSWORD, "roles": ["dpo"]}, "username"),
+        ({"username": "dpo", "password": PASSWORD, "roles": ["dpo"]}, "username"),
+        ({"username": "nobody2", "password": PASSWORD, "roles": ["root"]}, "roles"),
+        ({"username": "nobody3", "password": PASSWORD, "roles": "dpo"}, "roles"),
+    ],
+)
+async def test_bad_user_requests_are_422(api: Client, body: dict[str, object], field: str) -> None:
+    admin = bearer(await token_for(api, "admin"))
+    response = await api.post("/v1/users", headers=admin, json=body)
+    assert response.status == 422
+    assert (await response.json())["errors"][0]["field"] == field
+
+
+async def test_every_route_declares_a_requirement(api: Client) -> None:
+    undeclared = [
+        f"{route.method} {route.resource.canonical}"
+        for route in api.app.router.routes()
+        if route.resource is not None
+        and route.method != "HEAD"
+        and requirement_of(route.handler) is None
+    ]
+    assert undeclared == []
+
+
+def test_role_table_matches_the_architecture() -> None:
+    assert ROLE_PERMISSIONS["admin"] == {Permission.MANAGE_USERS}
+    assert Permission.READ_AUDIT in ROLE_PERMISSIONS["dpo"]
+    assert ROLE_PERMISSIONS["trainer"] == {Permission.PLAY_RECORDINGS}
+    assert Permission.DOWNLOAD_RECORDINGS not in ROLE_PERMISSIONS["customer_service"]
