@@ -22,7 +22,7 @@ from api.permissions import (
     requires,
     route_requirement,
 )
-from api.problems import Problem, ValidationProblem, field_error
+from api.problems import TooLarge, UnsupportedMediaType, ValidationProblem, field_error
 from api.users import LIST_USERS, User, UserError, create_user, login, revoke, user_for_token
 from callrec.appkeys import POOL
 
@@ -62,19 +62,9 @@ async def authorize(request: web.Request, handler: Handler) -> web.StreamRespons
 async def json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 4xx saying what is wrong with it."""
     if request.content_type != "application/json":
-        raise Problem(
-            "send application/json",
-            status=415,
-            slug="unsupported-media-type",
-            title="Unsupported media type",
-        )
+        raise UnsupportedMediaType("send application/json")
     if (request.content_length or 0) > MAX_JSON_BYTES:
-        raise Problem(
-            f"JSON bodies are at most {MAX_JSON_BYTES} bytes",
-            status=413,
-            slug="too-large",
-            title="Too large",
-        )
+        raise TooLarge(f"JSON bodies are at most {MAX_JSON_BYTES} bytes")
     try:
         body = await request.json()
     except ValueError:

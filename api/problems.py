@@ -54,6 +54,22 @@ class ValidationProblem(Problem):
         super().__init__(f"fix these fields: {fields}", errors=errors)
 
 
+class UnsupportedMediaType(Problem):
+    """415: the body is not in a format this route takes."""
+
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class TooLarge(Problem):
+    """413: the body is over the route's size limit."""
+
+    status = 413
+    slug = "too-large"
+    title = "Request too large"
+
+
 def field_error(field: str, message: str) -> dict[str, str]:
     """One entry of a validation problem's ``errors`` list."""
     return {"field": field, "message": message}

@@ -23,7 +23,7 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from api.permissions import public
-from api.problems import Problem, ValidationProblem, field_error
+from api.problems import TooLarge, UnsupportedMediaType, ValidationProblem, field_error
 from callrec.appkeys import POOL, SETTINGS
 from recorder.metadata import CallMetadata, parse_metadata
 from recorder.queries import (
@@ -105,14 +105,9 @@ async def recording_status_callback(request: web.Request) -> web.Response:
     if token is None:
         raise switched_off("the Twilio adapter", "CALLREC_TWILIO_AUTH_TOKEN")
     if request.content_type != "application/x-www-form-urlencoded":
-        raise Problem(
-            "Twilio callbacks are application/x-www-form-urlencoded",
-            status=415,
-            slug="unsupported-media-type",
-            title="Unsupported media type",
-        )
+        raise UnsupportedMediaType("Twilio callbacks are application/x-www-form-urlencoded")
     if (request.content_length or 0) > MAX_FORM_BYTES:
-        raise Problem("callback body too large", status=413, slug="too-large", title="Too large")
+        raise TooLarge("callback body too large")
     form = await request.post()
     fields = MultiDictProxy(MultiDict((k, v) for k, v in form.items() if isinstance(v, str)))
     _verify(request, fields, token.reveal())

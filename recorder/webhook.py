@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 
 from api.permissions import public
-from api.problems import Problem, ValidationProblem, field_error
+from api.problems import Problem, TooLarge, UnsupportedMediaType, ValidationProblem, field_error
 from callrec.appkeys import POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
 from recorder.metadata import MAX_METADATA_BYTES, CallMetadata, load_json, parse_metadata
 from recorder.multipart import MultipartError, MultipartStream
@@ -89,12 +89,7 @@ async def receive_recording(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     limit = settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
-        raise Problem(
-            f"body larger than {limit} bytes",
-            status=413,
-            slug="too-large",
-            title="Upload too large",
-        )
+        raise TooLarge(f"body larger than {limit} bytes")
     gate = request.app[UPLOAD_GATE]
     if gate.locked():
         raise Problem(
@@ -114,12 +109,9 @@ async def receive_recording(request: web.Request) -> web.Response:
         elif (mime.type, mime.subtype) == ("application", "json"):
             meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
         else:
-            raise Problem(
+            raise UnsupportedMediaType(
                 "send multipart/form-data (metadata + audio) or application/json "
-                "(metadata with audio_url)",
-                status=415,
-                slug="unsupported-media-type",
-                title="Unsupported media type",
+                "(metadata with audio_url)"
             )
         persisted = False
         try:
@@ -167,12 +159,7 @@ async def _raw_body(request: web.Request, signer: BodySigner, limit: int) -> Asy
             return
         total += len(chunk)
         if total > limit:
-            raise Problem(
-                f"body larger than {limit} bytes",
-                status=413,
-                slug="too-large",
-                title="Upload too large",
-            )
+            raise TooLarge(f"body larger than {limit} bytes")
         signer.update(chunk)
         yield chunk
 
