@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from api.passwords import PasswordPolicyError
+from api.permissions import ROLES
+from api.users import UserError, create_user
 from callrec.app import create_app, create_worker_app, open_database
 from callrec.logs import setup_logging
 from callrec.settings import Settings, SettingsError
@@ -31,6 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run the HTTP API (and, embedded, the worker)")
     commands.add_parser("worker", help="run the ingest worker (no HTTP)")
     commands.add_parser("migrate", help="apply pending database migrations")
+    users = commands.add_parser("users", help="manage staff accounts")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = user_commands.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", action="append", required=True, choices=ROLES, dest="roles")
+    add.add_argument("--extension", help="telephone extension, for matching answered_by")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        required=True,
+        help="read the password from standard input (never from the command line)",
+    )
     keys = commands.add_parser("keys", help="manage the encryption keyring")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     key_commands.add_parser("init", help="create a new keyring (refuses to overwrite)")
@@ -56,9 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_worker(settings))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command == "users":
+            password = sys.stdin.readline().rstrip("\n")
+            return asyncio.run(
+                _add_user(settings, args.username, password, args.roles, args.extension)
+            )
         if args.command == "keys":
             return _keys(settings, args.keys_command)
-    except (KeyringError, MigrationError) as exc:
+    except (KeyringError, MigrationError, UserError, PasswordPolicyError) as exc:
         print(f"callrec: {exc}", file=sys.stderr)
         return 1
     return 2  # pragma: no cover - argparse rejects unknown commands first
@@ -84,6 +104,15 @@ async def _worker(settings: Settings) -> int:
         await stop.wait()
     finally:
         await runner.cleanup()
+    return 0
+
+
+async def _add_user(
+    settings: Settings, username: str, password: str, roles: list[str], extension: str | None
+) -> int:
+    async with open_database(settings) as pool:
+        await create_user(pool, username, password, roles, extension=extension)
+    print(f"created user {username} with role(s) {', '.join(sorted(set(roles)))}")
     return 0
 
 

@@ -24,11 +24,12 @@ from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
 CALLREC = [sys.executable, "-m", "callrec.cli"]
 
 
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CALLREC_")}
     return subprocess.run(
         [*CALLREC, *args],
         env={**clean, **env},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -56,6 +57,42 @@ def test_keys_init_rotate_recipients(tmp_path: Path) -> None:
     recipients = run(["keys", "recipients"], env)
     assert "AGE-SECRET-KEY" not in recipients.stdout
     assert recipients.stdout.count("age1") == 2
+
+
+def test_users_add_reads_the_password_from_stdin(empty_database_url: str) -> None:
+    env = {"CALLREC_DATABASE_URL": empty_database_url}
+    ok = run(
+        [
+            "users",
+            "add",
+            "maija.m",
+            "--role",
+            "customer_service",
+            "--role",
+            "trainer",
+            "--extension",
+            "2041",
+            "--password-stdin",
+        ],
+        env,
+        stdin="a long enough password\n",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "customer_service, trainer" in ok.stdout
+    again = run(
+        ["users", "add", "maija.m", "--role", "dpo", "--password-stdin"],
+        env,
+        stdin="another long password\n",
+    )
+    assert again.returncode == 1
+    assert "taken" in again.stderr
+    short = run(
+        ["users", "add", "pekka", "--role", "dpo", "--password-stdin"], env, stdin="short\n"
+    )
+    assert short.returncode == 1
+    assert "at least 12" in short.stderr
+    bad_role = run(["users", "add", "x.y", "--role", "root", "--password-stdin"], env, stdin="x\n")
+    assert bad_role.returncode == 2
 
 
 def test_keys_command_without_keyring_explains(tmp_path: Path) -> None:
