@@ -21,7 +21,7 @@ from callrec.appkeys import KEYRING, METRICS, POOL, SETTINGS, STORE, UPLOAD_GATE
 from callrec.embedded import EmbeddedPostgres, ensure_database
 from callrec.metrics import Metrics
 from callrec.settings import Settings
-from recorder import twilio, webhook
+from recorder import review, twilio, webhook
 from recorder.worker import IngestWorker
 from storage.db import Pool, create_pool
 from storage.fs import FilesystemStore
@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     auth.add_routes(app)
     webhook.add_routes(app)
     twilio.add_routes(app)
+    review.add_routes(app)
     return app
 
 

@@ -13,8 +13,11 @@ from storage.vault import SealedObject, insert_sealed
 INSERT_RECORDING: Final = """
 INSERT INTO recordings (id, external_id, started_at, declared_duration_seconds, answered_by,
     caller_number, direction, service_line, channel_layout, notice_played, customer_id,
-    customer_link, audio_url, incoming_object_id, received_sha256, fetch_auth)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+    customer_link, audio_url, incoming_object_id, received_sha256, fetch_auth,
+    answered_by_user_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+    COALESCE((SELECT id FROM users WHERE username = $5),
+             (SELECT id FROM users WHERE extension = $5)))
 ON CONFLICT (external_id) DO NOTHING
 RETURNING id
 """

@@ -5,37 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from api.permissions import ROLE_PERMISSIONS, Permission, requirement_of
-from api.users import create_user
 from callrec.app import create_app
 from callrec.appkeys import POOL
 from callrec.settings import Settings
-
-Client = TestClient[web.Request, web.Application]
-PASSWORD = "correct horse battery"
+from tests.api.sessions import PASSWORD, Client, add_role_users, bearer, token_for
 
 
 @pytest.fixture
 async def api(settings: Settings) -> AsyncIterator[Client]:
     async with TestClient(TestServer(create_app(settings))) as client:
-        for role in ROLE_PERMISSIONS:
-            await create_user(client.app[POOL], role.replace("_", "-"), PASSWORD, [role])
+        await add_role_users(client)
         yield client
-
-
-async def token_for(client: Client, username: str, password: str = PASSWORD) -> str:
-    response = await client.post(
-        "/v1/auth/login", json={"username": username, "password": password}
-    )
-    assert response.status == 200, await response.text()
-    return str((await response.json())["token"])
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_login_me_logout(api: Client) -> None:
