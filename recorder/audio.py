@@ -36,7 +36,9 @@ STDERR_LIMIT: Final = 4096
 # rendition on stdout, and as 16-bit PCM in WAV on a pipe of its own for measuring
 _FIRST_AUDIO: Final = "-map 0:a:0 -af aformat=channel_layouts=mono|stereo"
 OUTPUT_OPUS: Final = _FIRST_AUDIO + " -c:a libopus -b:a {bitrate}k -application voip -f ogg pipe:1"
-OUTPUT_WAV: Final = _FIRST_AUDIO + " -c:a pcm_s16le -f wav pipe:{fd}"
+# 2 kHz is plenty for ~10 peaks a second and keeps Python's share of the CPU small
+MEASURE_RATE: Final = 2000
+OUTPUT_WAV: Final = _FIRST_AUDIO + f" -ar {MEASURE_RATE} -c:a pcm_s16le -f wav pipe:{{fd}}"
 
 
 class AudioError(Exception):
