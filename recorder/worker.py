@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +24,7 @@ from asyncpg.pool import PoolConnectionProxy
 from callrec.settings import Settings
 from recorder.audio import AudioError, AudioReport, duration_mismatch, process_audio
 from recorder.fetch import FetchError, fetch_audio
+from recorder.queries import PURGE_SIGNATURES
 from storage.db import Pool
 from storage.objects import ObjectStoreError
 from storage.vault import SealedObject, Vault, insert_sealed, load_sealed
@@ -34,6 +36,7 @@ MAX_ATTEMPTS: Final = 5
 BACKOFF_BASE: Final = timedelta(seconds=10)
 BACKOFF_MAX: Final = timedelta(minutes=30)
 POLL_SECONDS: Final = 2.0
+PURGE_EVERY_SECONDS: Final = 60.0
 NOTIFY_CHANNEL: Final = "callrec_ingest"
 
 CLAIM_JOB: Final = """
@@ -123,6 +126,7 @@ class IngestWorker:
         self.vault = vault
         self.settings = settings
         self._wake = asyncio.Event()
+        self._last_purge = 0.0
 
     async def run_once(self) -> JobOutcome | None:
         """Claim and process one due job; None when there is nothing to do."""
@@ -171,6 +175,10 @@ class IngestWorker:
                     await listener.remove_listener(NOTIFY_CHANNEL, self._notified)
                 await self.pool.release(listener)
 
+    async def purge_signatures(self) -> None:
+        """Forget webhook signatures older than 15 minutes; the 300 s window refuses them anyway."""
+        await self.pool.execute(PURGE_SIGNATURES)
+
     def _notified(self, *_args: object) -> None:
         self._wake.set()
 
@@ -182,6 +190,10 @@ class IngestWorker:
                 log.exception("ingest worker error; continuing")
                 outcome = None
             if outcome is None:
+                if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+                    self._last_purge = time.monotonic()
+                    with contextlib.suppress(OSError, asyncpg.PostgresError):
+                        await self.purge_signatures()
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(POLL_SECONDS):

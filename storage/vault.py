@@ -21,7 +21,6 @@ from typing import Final
 
 from storage.age import (
     CHUNK_SIZE,
-    PAYLOAD_NONCE_SIZE,
     SEALED_CHUNK_SIZE,
     AgeError,
     PayloadDecryptor,
@@ -152,14 +151,6 @@ class Vault:
     async def read_all(self, sealed: SealedObject) -> bytes:
         """Decrypt a whole (small) object into memory; for tests and tiny objects only."""
         return b"".join([piece async for piece in self.open_range(sealed)])
-
-    async def check_payload(self, sealed: SealedObject) -> None:
-        """Verify the stored payload's nonce matches the row (detects swapped objects)."""
-        head = b"".join(
-            [p async for p in self.store.get_range(sealed.object_key, 0, PAYLOAD_NONCE_SIZE)]
-        )
-        if head != sealed.payload_nonce:
-            raise AgeError("object payload does not belong to this header")
 
 
 async def insert_sealed(conn: Connection, sealed: SealedObject) -> None:

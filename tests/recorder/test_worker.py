@@ -277,3 +277,13 @@ async def test_audio_url_is_fetched_from_an_allowed_host(
     redirected = await recording(api, results["moved"])
     assert redirected["status"] == "received"
     assert "HTTP 302" in redirected["error"]
+
+
+async def test_old_webhook_signatures_are_purged(api: Client, ingest_settings: Settings) -> None:
+    pool = api.app[POOL]
+    await pool.execute(
+        "INSERT INTO webhook_signatures (digest, seen_at) VALUES ('\\x01', now() - interval '16 minutes'),"
+        " ('\\x02', now() - interval '1 minute')"
+    )
+    await worker_for(api, ingest_settings).purge_signatures()
+    assert await pool.fetchval("SELECT count(*) FROM webhook_signatures") == 1
