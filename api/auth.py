@@ -166,14 +166,7 @@ async def add_user(request: web.Request) -> web.Response:
     except PasswordPolicyError as exc:
         raise ValidationProblem([field_error("password", str(exc))]) from None
     except UserError as exc:
-        raise ValidationProblem(
-            [
-                field_error(
-                    "username" if "taken" in str(exc) or "usernames" in str(exc) else "roles",
-                    str(exc),
-                )
-            ]
-        ) from None
+        raise ValidationProblem([field_error(exc.field, str(exc))]) from None
     return web.json_response({"id": str(user_id), "username": username}, status=201)
 
 

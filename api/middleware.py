@@ -18,6 +18,7 @@ from aiohttp.typedefs import Handler
 from api.problems import Problem, problem_response
 from callrec.appkeys import METRICS
 from callrec.logs import request_id_var
+from storage.objects import ObjectStoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,16 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
             request_id=request_id,
             errors=problem.errors,
             headers=problem.headers,
+        )
+    except ObjectStoreUnavailable as exc:
+        log.warning("object store unavailable: %s", exc)
+        return problem_response(
+            503,
+            "storage-unavailable",
+            "Storage unavailable",
+            "the object store cannot be reached; nothing was kept, retry shortly",
+            request_id=request_id,
+            headers={"Retry-After": "30"},
         )
     except web.HTTPException as exc:
         if exc.status < 400:

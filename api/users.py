@@ -51,7 +51,11 @@ FROM users WHERE username > $1 ORDER BY username LIMIT $2
 
 
 class UserError(ValueError):
-    """A user cannot be created as asked; the message says why."""
+    """A user cannot be created as asked; ``field`` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ async def create_user(
     """Create an account; raises :class:`UserError` or PasswordPolicyError with the reason."""
     unknown = sorted(set(roles) - set(ROLES))
     if unknown or not roles:
-        raise UserError(f"roles must be some of {', '.join(ROLES)}; got {roles}")
+        raise UserError("roles", f"roles must be some of {', '.join(ROLES)}; got {roles}")
     password_hash = await asyncio.to_thread(hash_password, password)
     user_id = uuid.uuid4()
     try:
@@ -99,10 +103,10 @@ async def create_user(
             sorted(set(roles)),
         )
     except asyncpg.UniqueViolationError:
-        raise UserError("that username or extension is taken") from None
+        raise UserError("username", "that username or extension is taken") from None
     except asyncpg.CheckViolationError:
         raise UserError(
-            "usernames are 2-63 of a-z 0-9 . _ - starting with a letter or digit"
+            "username", "usernames are 2-63 of a-z 0-9 . _ - starting with a letter or digit"
         ) from None
     return user_id
 

@@ -137,7 +137,14 @@ class Settings:
         return settings
 
 
-_TEST_ONLY: Final = frozenset({"CALLREC_TEST_S3_ENDPOINT", "CALLREC_TEST_DATABASE_URL"})
+_TEST_ONLY: Final = frozenset(
+    {
+        "CALLREC_TEST_DATABASE_URL",
+        "CALLREC_TEST_S3_ENDPOINT",
+        "CALLREC_TEST_S3_ACCESS_KEY",
+        "CALLREC_TEST_S3_SECRET_KEY",
+    }
+)
 
 
 class _Reader:

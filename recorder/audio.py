@@ -64,7 +64,6 @@ class AudioReport:
 
     container: str
     channels: int
-    sample_rate: int
     duration_seconds: Decimal
     peaks: list[list[int]]
 
@@ -301,7 +300,7 @@ async def process_audio(
             raise AudioError("the audio holds no samples")
         rate = meter.sample_rate
         duration = (Decimal(meter.frames) / Decimal(rate)).quantize(Decimal("0.001"))
-        report = AudioReport(inspector.container, meter.channels, rate, duration, meter.peaks)
+        report = AudioReport(inspector.container, meter.channels, duration, meter.peaks)
         return report, stored
     finally:
         for task in (feeding, measuring, errors):

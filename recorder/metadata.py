@@ -89,8 +89,8 @@ def parse_metadata(
     if not isinstance(answered_by, str) or not answered_by.strip() or len(answered_by) > 100:
         fail("answered_by", "required: the username or extension of the agent who answered")
 
-    caller_number = _phone(data.get("caller_number"), "caller_number", fail, allow_withheld=True)
-    service_line = _phone(data.get("service_line"), "service_line", fail, allow_withheld=True)
+    caller_number = _phone(data.get("caller_number"), "caller_number", fail)
+    service_line = _phone(data.get("service_line"), "service_line", fail)
 
     direction = data.get("direction", "inbound")
     if direction not in DIRECTIONS:
@@ -165,10 +165,9 @@ def _duration(value: object, fail: Any) -> Decimal | None:
     return duration.quantize(Decimal("0.001"))
 
 
-def _phone(value: object, field: str, fail: Any, *, allow_withheld: bool) -> str | None:
-    if value is None or (
-        allow_withheld and isinstance(value, str) and value.strip().lower() in WITHHELD
-    ):
+def _phone(value: object, field: str, fail: Any) -> str | None:
+    """E.164, or None when missing or withheld."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in WITHHELD):
         return None
     if not isinstance(value, str):
         fail(field, "must be a phone number string, or null when withheld")

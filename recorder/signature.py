@@ -60,11 +60,16 @@ class BodySigner:
         """Feed the next piece of the raw body."""
         self._mac.update(data)
 
-    def verify(self, signatures: list[bytes]) -> None:
-        """Raise unless one of ``signatures`` matches (constant-time comparison)."""
+    def verify(self, signatures: list[bytes]) -> bytes:
+        """Return the MAC if one of ``signatures`` matches it (constant-time), else raise.
+
+        The returned MAC, not the header text, identifies the request for replay detection:
+        a sender can add junk entries to the header, but not change the MAC of a body.
+        """
         digest = self._mac.digest()
         if not any(hmac.compare_digest(digest, candidate) for candidate in signatures):
             raise SignatureError("signature does not match the body")
+        return digest
 
 
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:

@@ -116,13 +116,11 @@ async def receive_recording(request: web.Request) -> web.Response:
         persisted = False
         try:
             try:
-                signer.verify(signatures)
+                mac = signer.verify(signatures)
             except SignatureError as exc:
                 raise Unauthorized(str(exc)) from None
             meta = _validate(request, meta_raw, sealed)
-            recording_id, status, created = await _persist(
-                request, meta, sealed, signer_digest(signatures)
-            )
+            recording_id, status, created = await _persist(request, meta, sealed, mac)
             persisted = created
         finally:
             if sealed is not None and not persisted:
@@ -135,11 +133,6 @@ async def receive_recording(request: web.Request) -> web.Response:
         status=202,
         headers={"Location": f"/v1/recordings/{recording_id}/status"},
     )
-
-
-def signer_digest(signatures: list[bytes]) -> bytes:
-    """The signature that identifies this request for replay detection."""
-    return b"".join(signatures)
 
 
 async def _raw_body(request: web.Request, signer: BodySigner, limit: int) -> AsyncIterator[bytes]:
@@ -193,15 +186,13 @@ async def _read_multipart(
                 )
         async for _ in body:  # the epilogue still counts for the signature
             pass
-    except MultipartError as exc:
+    except BaseException as exc:
         if sealed is not None:
             await request.app[STORE].delete(sealed.object_key)
-        raise Problem(
-            f"malformed multipart body: {exc}", slug="malformed-body", title="Malformed body"
-        ) from None
-    except BaseException:
-        if sealed is not None:
-            await request.app[STORE].delete(sealed.object_key)
+        if isinstance(exc, MultipartError):
+            raise Problem(
+                f"malformed multipart body: {exc}", slug="malformed-body", title="Malformed body"
+            ) from None
         raise
     return metadata, sealed
 

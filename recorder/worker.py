@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
@@ -216,9 +217,9 @@ class IngestWorker:
         layout = row["channel_layout"]
         rendition: SealedObject | None = None
 
-        async def store(stream: object) -> SealedObject:
+        async def store(stream: AsyncIterator[bytes]) -> SealedObject:
             nonlocal rendition
-            rendition = await self.vault.seal(stream, kind="recordings")  # type: ignore[arg-type]
+            rendition = await self.vault.seal(stream, kind="recordings")
             return rendition
 
         try:

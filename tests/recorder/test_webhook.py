@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,8 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from callrec.app import create_app
 from callrec.appkeys import POOL, STORE, VAULT
 from callrec.settings import Secret, Settings
+from storage.s3 import S3Store
 from storage.vault import load_sealed
-from tests.recorder.helpers import BOUNDARY, SECRET, metadata, multipart, signed_headers
+from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
 
 Client = TestClient[web.Request, web.Application]
 AUDIO = b"RIFF" + bytes(range(256)) * 400
@@ -274,5 +276,35 @@ async def test_webhook_without_secret_is_switched_off(settings: Settings) -> Non
         assert "CALLREC_WEBHOOK_SECRET" in (await response.json())["detail"]
 
 
-def test_boundary_constant_is_used() -> None:
-    assert BOUNDARY in signed_headers(b"")["Content-Type"]
+async def test_replay_with_an_extra_junk_signature_is_still_refused(api: Client) -> None:
+    body = multipart(metadata(external_id="pbx-padded"), AUDIO)
+    headers = signed_headers(body)
+    assert (await post(api, body, headers=headers))[0] == 202
+    await api.app[POOL].execute("DELETE FROM recordings")
+    padded = {**headers, "X-Callrec-Signature": headers["X-Callrec-Signature"] + ",v1=" + "ab" * 32}
+    status, problem = await post(api, body, headers=padded)
+    assert status == 401
+    assert "already used" in problem["detail"]
+
+
+async def test_store_down_is_503_with_retry_after_and_keeps_nothing(
+    ingest_settings: Settings, s3_endpoint: tuple[str, str, str]
+) -> None:
+    endpoint, access, secret = s3_endpoint
+    on_s3 = dataclasses.replace(
+        ingest_settings,
+        s3_endpoint=endpoint,
+        s3_access_key=Secret(access),
+        s3_secret_key=Secret(secret),
+        s3_bucket="down-" + secrets.token_hex(4),
+        s3_secure=False,
+    )
+    async with TestClient(TestServer(create_app(on_s3, run_worker=False))) as client:
+        store = client.app[STORE]
+        assert isinstance(store, S3Store)
+        store._client.remove_bucket(store.bucket)  # the storage goes away under the service
+        status, problem = await post(client, multipart(metadata(), AUDIO))
+        assert status == 503
+        assert problem["type"].endswith("/storage-unavailable")
+        assert await client.app[POOL].fetchval("SELECT count(*) FROM recordings") == 0
+        assert await client.app[POOL].fetchval("SELECT count(*) FROM sealed_objects") == 0
