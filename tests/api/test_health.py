@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import secrets
 
 import pytest
 from aiohttp import web
@@ -13,8 +11,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.permissions import public
 from callrec.app import create_app
 from callrec.appkeys import STORE
-from callrec.settings import Secret, Settings
+from callrec.settings import Settings
 from storage.s3 import S3Store
+from tests.s3 import on_s3
 
 Client = TestClient[web.Request, web.Application]
 
@@ -32,16 +31,7 @@ async def test_healthz_and_readyz(client: Client) -> None:
 async def test_readyz_reports_a_missing_bucket(
     settings: Settings, s3_endpoint: tuple[str, str, str]
 ) -> None:
-    endpoint, access, secret = s3_endpoint
-    s3_settings = dataclasses.replace(
-        settings,
-        s3_endpoint=endpoint,
-        s3_access_key=Secret(access),
-        s3_secret_key=Secret(secret),
-        s3_bucket="ready-" + secrets.token_hex(4),
-        s3_secure=False,
-    )
-    async with TestClient(TestServer(create_app(s3_settings))) as client:
+    async with TestClient(TestServer(create_app(on_s3(settings, s3_endpoint)))) as client:
         assert (await client.get("/readyz")).status == 200  # the app created its bucket
         store = client.app[STORE]
         assert isinstance(store, S3Store)

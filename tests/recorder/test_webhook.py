@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import hashlib
 import json
-import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +20,7 @@ from callrec.settings import Secret, Settings
 from storage.s3 import S3Store
 from storage.vault import load_sealed
 from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
+from tests.s3 import on_s3
 
 Client = TestClient[web.Request, web.Application]
 AUDIO = b"RIFF" + bytes(range(256)) * 400
@@ -290,21 +290,15 @@ async def test_replay_with_an_extra_junk_signature_is_still_refused(api: Client)
 async def test_store_down_is_503_with_retry_after_and_keeps_nothing(
     ingest_settings: Settings, s3_endpoint: tuple[str, str, str]
 ) -> None:
-    endpoint, access, secret = s3_endpoint
-    on_s3 = dataclasses.replace(
-        ingest_settings,
-        s3_endpoint=endpoint,
-        s3_access_key=Secret(access),
-        s3_secret_key=Secret(secret),
-        s3_bucket="down-" + secrets.token_hex(4),
-        s3_secure=False,
-    )
-    async with TestClient(TestServer(create_app(on_s3, run_worker=False))) as client:
+    app = create_app(on_s3(ingest_settings, s3_endpoint), run_worker=False)
+    async with TestClient(TestServer(app)) as client:
         store = client.app[STORE]
         assert isinstance(store, S3Store)
         store._client.remove_bucket(store.bucket)  # the storage goes away under the service
-        status, problem = await post(client, multipart(metadata(), AUDIO))
-        assert status == 503
-        assert problem["type"].endswith("/storage-unavailable")
+        body = multipart(metadata(), AUDIO)
+        response = await client.post("/v1/recordings", data=body, headers=signed_headers(body))
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "30"
+        assert (await response.json())["type"].endswith("/storage-unavailable")
         assert await client.app[POOL].fetchval("SELECT count(*) FROM recordings") == 0
         assert await client.app[POOL].fetchval("SELECT count(*) FROM sealed_objects") == 0
