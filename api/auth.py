@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any, Final, NoReturn
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from api.audit import Actor, AuditEvent, DetailValue, record
 from api.middleware import route_template
 from api.passwords import PasswordPolicyError
 from api.permissions import (
@@ -22,9 +24,16 @@ from api.permissions import (
     requires,
     route_requirement,
 )
-from api.problems import TooLarge, UnsupportedMediaType, ValidationProblem, field_error
+from api.problems import (
+    Problem,
+    TooLarge,
+    UnsupportedMediaType,
+    ValidationProblem,
+    field_error,
+)
 from api.users import LIST_USERS, User, UserError, create_user, login, revoke, user_for_token
 from callrec.appkeys import POOL
+from storage.db import Connection
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +61,63 @@ async def authorize(request: web.Request, handler: Handler) -> web.StreamRespons
     user = await user_for_token(request.app[POOL], token)
     if user is None:
         raise NotAuthenticated("the session has expired or was revoked; log in again")
-    if not isinstance(requirement, AnyUser) and requirement not in user.permissions:
-        log.info("refused %s for roles %s", route_template(request), ",".join(user.roles))
-        raise Forbidden(f"your role does not allow {requirement.value}")
     request[CURRENT_USER] = user
+    if not isinstance(requirement, AnyUser) and not requirement & user.permissions:
+        needed = " or ".join(sorted(p.value for p in requirement))
+        await refuse(request, Forbidden(f"your role does not allow {needed}"))
     return await handler(request)
+
+
+def actor_of(request: web.Request) -> Actor:
+    """The logged-in user of this request as an audit actor (anonymous: no id, no name)."""
+    user = request.get(CURRENT_USER)
+    return Actor(None, None) if user is None else Actor(user.id, user.username)
+
+
+async def audit(
+    request: web.Request,
+    action: str,
+    *,
+    outcome: str = "ok",
+    object_type: str | None = None,
+    object_id: object = None,
+    purpose: str | None = None,
+    details: Mapping[str, DetailValue] | None = None,
+    conn: Connection | None = None,
+) -> None:
+    """Write an audit entry for what this request did (inside ``conn``'s transaction if given)."""
+    event = AuditEvent(
+        action,
+        outcome,
+        actor_of(request),
+        object_type,
+        None if object_id is None else str(object_id),
+        purpose,
+        details or {},
+    )
+    await record(conn if conn is not None else request.app[POOL], event)
+
+
+async def refuse(
+    request: web.Request,
+    problem: Problem,
+    *,
+    object_type: str | None = None,
+    object_id: object = None,
+    purpose: str | None = None,
+) -> NoReturn:
+    """Audit a refused access, then answer with ``problem``."""
+    await audit(
+        request,
+        "access.refused",
+        outcome="refused",
+        object_type=object_type,
+        object_id=object_id,
+        purpose=purpose,
+        details={"route": route_template(request), "method": request.method},
+    )
+    log.info("refused %s", route_template(request))
+    raise problem
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
@@ -89,13 +150,19 @@ def _strings(body: dict[str, Any], *names: str) -> list[str]:
 async def login_route(request: web.Request) -> web.Response:
     """``POST /v1/auth/login`` → a bearer token that expires."""
     username, password = _strings(await json_object(request), "username", "password")
-    session = await login(request.app[POOL], username, password)
-    if session is None:
+    attempt = await login(request.app[POOL], username, password)
+    # A mistyped password often lands in the username field: name only real accounts.
+    actor = Actor(attempt.user_id, username if attempt.user_id else None)
+    ok = attempt.outcome == "ok"
+    event = AuditEvent(
+        "auth.login", "ok" if ok else "refused", actor, details={"reason": attempt.outcome}
+    )
+    await record(request.app[POOL], event)
+    if attempt.token is None or attempt.expires_at is None:
         raise NotAuthenticated(
             "wrong username or password, or the account is locked for 15 minutes"
         )
-    token, expires_at = session
-    return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
+    return web.json_response({"token": attempt.token, "expires_at": attempt.expires_at.isoformat()})
 
 
 @any_user
@@ -167,6 +234,13 @@ async def add_user(request: web.Request) -> web.Response:
         raise ValidationProblem([field_error("password", str(exc))]) from None
     except UserError as exc:
         raise ValidationProblem([field_error(exc.field, str(exc))]) from None
+    await audit(
+        request,
+        "user.create",
+        object_type="user",
+        object_id=user_id,
+        details={"roles": ",".join(sorted(set(roles)))},
+    )
     return web.json_response({"id": str(user_id), "username": username}, status=201)
 
 

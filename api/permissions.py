@@ -29,6 +29,7 @@ class Permission(StrEnum):
     READ_REGISTER = "register:read"
     WRITE_REGISTER = "register:write"
     LIST_RECORDINGS = "recordings:list"
+    LIST_TRAINING_RECORDINGS = "recordings:list-training"
     LINK_RECORDINGS = "recordings:link"
     PLAY_RECORDINGS = "recordings:play"
     DOWNLOAD_RECORDINGS = "recordings:download"
@@ -53,7 +54,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[Permission]]] = {
             Permission.CREATE_SUBJECT_REQUESTS,
         }
     ),
-    "trainer": frozenset({Permission.PLAY_RECORDINGS}),
+    "trainer": frozenset({Permission.LIST_TRAINING_RECORDINGS, Permission.PLAY_RECORDINGS}),
     "dpo": frozenset(
         {
             Permission.READ_REGISTER,
@@ -70,6 +71,15 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[Permission]]] = {
     "housing_advisor": frozenset({Permission.READ_REGISTER}),
 }
 
+# Why a recording may be played, per role: the purpose is part of every audit entry, and a
+# role may only claim the purposes of its own task.
+PLAY_PURPOSES: Final[dict[str, frozenset[str]]] = {
+    "customer_service": frozenset({"verify_content"}),
+    "trainer": frozenset({"training"}),
+    "dpo": frozenset({"subject_request", "legal"}),
+}
+ALL_PURPOSES: Final = ("verify_content", "training", "subject_request", "legal")
+
 
 @dataclass(frozen=True)
 class Public:
@@ -83,15 +93,19 @@ class AnyUser:
     """Marker: any logged-in user, whatever the role (logout, who-am-I)."""
 
 
-Requirement = Permission | Public | AnyUser
+Requirement = frozenset[Permission] | Public | AnyUser
 _DECLARED: dict[Callable[..., object], Requirement] = {}
 
 
-def requires(permission: Permission) -> Callable[[Handler], Handler]:
-    """Declare the permission a handler needs."""
+def requires(*permissions: Permission) -> Callable[[Handler], Handler]:
+    """Declare the permission a handler needs (any one of several, when more are given).
+
+    A handler open to several permissions narrows what it shows by the caller's own
+    permissions (the trainer's view of recordings is masked, for instance).
+    """
 
     def mark(handler: Handler) -> Handler:
-        _DECLARED[handler] = permission
+        _DECLARED[handler] = frozenset(permissions)
         return handler
 
     return mark
@@ -116,6 +130,14 @@ def any_user(handler: Handler) -> Handler:
 def requirement_of(handler: Callable[..., object]) -> Requirement | None:
     """What a handler declared (None: nothing, so it is refused)."""
     return _DECLARED.get(handler)
+
+
+def purposes_of(roles: tuple[str, ...]) -> frozenset[str]:
+    """The playback purposes the union of ``roles`` may claim."""
+    granted: set[str] = set()
+    for role in roles:
+        granted |= PLAY_PURPOSES.get(role, frozenset())
+    return frozenset(granted)
 
 
 def permissions_of(roles: list[str]) -> frozenset[Permission]:

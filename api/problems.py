@@ -70,6 +70,14 @@ class TooLarge(Problem):
     title = "Request too large"
 
 
+class NotFound(Problem):
+    """404: no such object, or none this caller may know of (the two look the same)."""
+
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
 def field_error(field: str, message: str) -> dict[str, str]:
     """One entry of a validation problem's ``errors`` list."""
     return {"field": field, "message": message}

@@ -111,27 +111,38 @@ async def create_user(
     return user_id
 
 
-async def login(pool: Pool, username: str, password: str) -> tuple[str, datetime] | None:
-    """A new session token and its expiry, or None (wrong password, unknown, locked, disabled).
+@dataclass(frozen=True)
+class LoginAttempt:
+    """How a login went: a session on success, else why not (for the audit log only)."""
 
-    An unknown username still costs one scrypt verification, so timing tells nothing.
+    user_id: uuid.UUID | None  # None: no such account
+    outcome: str  # ok | wrong_password | locked | disabled | unknown_account
+    token: str | None = None
+    expires_at: datetime | None = None
+
+
+async def login(pool: Pool, username: str, password: str) -> LoginAttempt:
+    """Check the password and open a session that expires.
+
+    An unknown username still costs one scrypt verification, so timing tells nothing; the
+    caller answers every failure alike and keeps the reason for the audit log.
     """
     row = await pool.fetchrow(SELECT_FOR_LOGIN, username)
     stored = row["password_hash"] if row is not None else DUMMY_HASH
     matches = await asyncio.to_thread(verify_password, password, stored)
     if row is None:
-        return None
+        return LoginAttempt(None, "unknown_account")
     if row["locked"] or row["disabled"]:
-        return None
+        return LoginAttempt(row["id"], "locked" if row["locked"] else "disabled")
     if not matches:
         await pool.execute(RECORD_FAILURE, row["id"], MAX_FAILED_LOGINS, LOCKOUT)
-        return None
+        return LoginAttempt(row["id"], "wrong_password")
     await pool.execute(RECORD_SUCCESS, row["id"])
     token = secrets.token_urlsafe(32)
     expires_at = await pool.fetchval(
         INSERT_SESSION, token_digest(token), row["id"], SESSION_LIFETIME
     )
-    return token, expires_at
+    return LoginAttempt(row["id"], "ok", token, expires_at)
 
 
 async def user_for_token(pool: Pool, token: str) -> User | None:

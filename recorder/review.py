@@ -15,9 +15,11 @@ from typing import Final
 
 from aiohttp import web
 
-from api.auth import json_object
+from api.auth import audit, json_object
+from api.inputs import parse_id
+from api.pagination import decode_time_cursor, encode_time_cursor, page_limit
 from api.permissions import Permission, requires
-from api.problems import Problem, ValidationProblem, field_error
+from api.problems import NotFound, ValidationProblem, field_error
 from callrec.appkeys import POOL
 
 LINK_CUSTOMER: Final = """
@@ -39,23 +41,24 @@ ORDER BY created_at DESC, id DESC LIMIT $3
 _FAR_FUTURE_ID: Final = uuid.UUID(int=2**128 - 1)
 
 
-def _uuid(raw: object, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        raise ValidationProblem([field_error(field, "must be an id (UUID)")]) from None
-
-
 @requires(Permission.LINK_RECORDINGS)
 async def link_customer(request: web.Request) -> web.Response:
     """Link the call to the customer named in the body."""
-    recording_id = _uuid(request.match_info["id"], "id")
-    customer_id = _uuid((await json_object(request)).get("customer_id"), "customer_id")
-    pool = request.app[POOL]
-    if await pool.fetchval(LINK_CUSTOMER, recording_id, customer_id) is None:
-        if not await pool.fetchval(RECORDING_EXISTS, recording_id):
-            raise Problem("no such recording", status=404, slug="not-found", title="Not found")
-        raise ValidationProblem([field_error("customer_id", "no such customer")])
+    recording_id = parse_id(request.match_info["id"])
+    customer_id = parse_id((await json_object(request)).get("customer_id"), "customer_id")
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        if await conn.fetchval(LINK_CUSTOMER, recording_id, customer_id) is None:
+            if not await conn.fetchval(RECORDING_EXISTS, recording_id):
+                raise NotFound("no such recording")
+            raise ValidationProblem([field_error("customer_id", "no such customer")])
+        await audit(
+            request,
+            "recording.link_customer",
+            object_type="recording",
+            object_id=recording_id,
+            details={"customer_id": str(customer_id)},
+            conn=conn,
+        )
     return web.json_response(
         {"id": str(recording_id), "customer_id": str(customer_id), "customer_link": "manual"}
     )
@@ -79,21 +82,15 @@ async def unmatched_agents(request: web.Request) -> web.Response:
 @requires(Permission.READ_AUDIT)
 async def notice_missing(request: web.Request) -> web.Response:
     """Calls recorded without the recording notice, newest first, cursor-paginated."""
-    cursor = request.query.get("cursor")
-    if cursor:
-        created, _, raw_id = cursor.partition("_")
-        try:
-            position = (datetime.fromisoformat(created), uuid.UUID(raw_id))
-        except ValueError:
-            raise ValidationProblem(
-                [field_error("cursor", "use the 'next' value of the last page")]
-            ) from None
-    else:
-        position = (datetime.max.replace(tzinfo=UTC), _FAR_FUTURE_ID)
-    rows = await request.app[POOL].fetch(NOTICE_MISSING, position[0], position[1], 100)
+    limit = page_limit(request.query)
+    position = decode_time_cursor(request.query.get("cursor")) or (
+        datetime.max.replace(tzinfo=UTC),
+        _FAR_FUTURE_ID,
+    )
+    rows = await request.app[POOL].fetch(NOTICE_MISSING, position[0], position[1], limit)
     items = [{"id": str(r["id"]), "started_at": r["started_at"].isoformat()} for r in rows]
     next_cursor = (
-        f"{rows[-1]['created_at'].isoformat()}_{rows[-1]['id']}" if len(rows) == 100 else None
+        encode_time_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
     )
     return web.json_response({"items": items, "next": next_cursor})
 

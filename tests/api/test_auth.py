@@ -142,5 +142,8 @@ async def test_every_route_declares_a_requirement(api: Client) -> None:
 def test_role_table_matches_the_architecture() -> None:
     assert ROLE_PERMISSIONS["admin"] == {Permission.MANAGE_USERS}
     assert Permission.READ_AUDIT in ROLE_PERMISSIONS["dpo"]
-    assert ROLE_PERMISSIONS["trainer"] == {Permission.PLAY_RECORDINGS}
+    assert ROLE_PERMISSIONS["trainer"] == {
+        Permission.PLAY_RECORDINGS,
+        Permission.LIST_TRAINING_RECORDINGS,
+    }
     assert Permission.DOWNLOAD_RECORDINGS not in ROLE_PERMISSIONS["customer_service"]

@@ -1,0 +1,191 @@
+"""The tamper-evident audit log: who did what to whose data, when, why, and how it ended.
+
+Append-only twice over: a database trigger refuses UPDATE, DELETE and TRUNCATE, and every
+row is chained to the one before it: ``hash = SHA-256(canonical JSON of the row, including
+prev_hash)``. Rows are appended under a transaction-scoped advisory lock, so ``seq`` runs
+1, 2, 3 … without gaps and the chain has one head. :func:`verify_chain` walks the chain and
+names each altered, removed or reordered row. Someone who can rewrite the whole table and
+recompute every hash defeats any chain; against that, keep the head hash that
+``callrec audit verify`` prints somewhere else (the scheduled verification logs it).
+
+Entries hold ids, usernames, actions and purposes, never the personal data itself (no phone
+numbers, names or henkilötunnus in ``details``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+import asyncpg
+
+from callrec.logs import request_id_var
+from storage.db import Connection, Pool
+
+AUDIT_LOCK: Final = 0x6361_6C6C_6175_6474  # "callaudt": one writer at a time extends the chain
+GENESIS: Final = bytes(32)
+DetailValue = str | int | bool | None
+
+SELECT_HEAD: Final = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+INSERT_ENTRY: Final = """
+INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, purpose,
+                       outcome, request_id, details, prev_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+"""
+SELECT_CHAIN: Final = """
+SELECT seq, at, actor_id, actor, action, object_type, object_id, purpose, outcome, request_id,
+       details, prev_hash, hash
+FROM audit_log ORDER BY seq
+"""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: a staff account, or the system itself (``id`` None) for scheduled work."""
+
+    id: uuid.UUID | None
+    name: str | None
+
+
+SYSTEM: Final = Actor(None, "system")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One thing that happened to personal data or to access itself."""
+
+    action: str  # e.g. recording.play, recording.download, auth.login, access.refused
+    outcome: str  # ok | refused | failed
+    actor: Actor
+    object_type: str | None = None
+    object_id: str | None = None
+    purpose: str | None = None
+    details: Mapping[str, DetailValue] = field(default_factory=dict)
+
+
+def _timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def entry_hash(fields: Mapping[str, object]) -> bytes:
+    """SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of a row's fields."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+COLUMNS: Final = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "purpose",
+    "outcome",
+    "request_id",
+    "details",
+    "prev_hash",
+)
+
+
+def _hashed_fields(row: Mapping[str, object]) -> dict[str, object]:
+    """The row's columns (all but ``hash``) as JSON-ready values, the input of its hash."""
+    fields = {name: row[name] for name in COLUMNS}
+    at, actor_id, prev_hash = fields["at"], fields["actor_id"], fields["prev_hash"]
+    assert isinstance(at, datetime)
+    assert isinstance(prev_hash, bytes)
+    fields["at"] = _timestamp(at)
+    fields["actor_id"] = None if actor_id is None else str(actor_id)
+    fields["prev_hash"] = prev_hash.hex()
+    return fields
+
+
+async def record(db: Connection | Pool, event: AuditEvent) -> int:
+    """Append ``event`` to the chain and return its sequence number.
+
+    Given a connection inside a transaction, the entry commits or rolls back with the change
+    it describes; given a pool, it commits on its own.
+    """
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn:
+            return await record(conn, event)
+    async with db.transaction():
+        await db.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
+        head = await db.fetchrow(SELECT_HEAD)
+        seq = 1 if head is None else head["seq"] + 1
+        prev_hash = GENESIS if head is None else bytes(head["hash"])
+        row: dict[str, object] = {
+            "seq": seq,
+            "at": datetime.now(UTC),
+            "actor_id": event.actor.id,
+            "actor": event.actor.name,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "purpose": event.purpose,
+            "outcome": event.outcome,
+            "request_id": request_id_var.get(),
+            "details": dict(event.details),
+            "prev_hash": prev_hash,
+        }
+        digest = entry_hash(_hashed_fields(row))
+        await db.execute(INSERT_ENTRY, *(row[name] for name in COLUMNS), digest)
+        return seq
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What :func:`verify_chain` found."""
+
+    entries: int
+    head_seq: int
+    head_hash: bytes
+    problems: list[str]
+
+    @property
+    def intact(self) -> bool:
+        """True when every row is where and what it was written as."""
+        return not self.problems
+
+
+async def verify_chain(
+    conn: Connection,
+    *,
+    on_progress: Callable[[int], None] | None = None,
+    max_problems: int = 100,
+) -> ChainReport:
+    """Walk the whole chain in order and describe every break.
+
+    * a row whose own hash does not match its fields was **altered**;
+    * a gap in ``seq`` means rows were **removed**;
+    * a row whose ``prev_hash`` is not the hash of the row before it was **reordered**, or
+      the row before it was removed or replaced.
+    """
+    problems: list[str] = []
+    expected_seq, prev_hash, entries = 1, GENESIS, 0
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        async for row in conn.cursor(SELECT_CHAIN, prefetch=2000):
+            entries += 1
+            seq = row["seq"]
+            if seq != expected_seq:
+                problems.append(f"rows {expected_seq}..{seq - 1} are missing (removed)")
+            if entry_hash(_hashed_fields(dict(row.items()))) != bytes(row["hash"]):
+                problems.append(f"row {seq} was altered: its hash does not match its contents")
+            if bytes(row["prev_hash"]) != prev_hash:
+                problems.append(
+                    f"row {seq} does not follow row {seq - 1}: reordered, or the row before "
+                    "it was removed or replaced"
+                )
+            expected_seq, prev_hash = seq + 1, bytes(row["hash"])
+            if on_progress is not None and entries % 100_000 == 0:
+                on_progress(entries)
+            if len(problems) >= max_problems:
+                problems.append("… stopped after too many problems")
+                break
+    return ChainReport(entries, expected_seq - 1, prev_hash, problems)

@@ -1,0 +1,32 @@
+"""Parsing of the small values routes take from paths, queries and bodies, with 422s that
+name the field and say what to send instead."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from api.problems import ValidationProblem, field_error
+
+
+def parse_id(raw: object, field: str = "id") -> uuid.UUID:
+    """A UUID, or a 422 naming ``field``."""
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise ValidationProblem([field_error(field, "must be an id (UUID)")]) from None
+
+
+def parse_time(raw: object, field: str) -> datetime:
+    """A timezone-aware ISO 8601 time, or a 422 naming ``field``."""
+    value = None
+    if isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            value = None
+    if value is None or value.tzinfo is None:
+        raise ValidationProblem(
+            [field_error(field, "an ISO 8601 time with a zone, like 2026-11-23T10:15:00+02:00")]
+        )
+    return value

@@ -1,0 +1,126 @@
+"""Seekable playback and download of encrypted recordings.
+
+``GET /v1/recordings/{id}/audio?purpose=…`` streams the Opus rendition with HTTP Range
+support: only the 64 KiB encrypted chunks that cover the asked bytes are fetched and
+decrypted, so a seek into an hour-long call costs the same as the first second. The
+purpose is required and must belong to the caller's task (customer service verifies
+content; trainers train on released calls; the data protection officer answers subject
+requests and legal matters). Every answer that carries audio writes an audit entry first:
+``recording.play`` here, ``recording.download`` for the data protection officer's
+attachment download, so a listen and a copy are told apart.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+
+from api.auth import CURRENT_USER, audit, refuse
+from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
+from api.problems import NotFound, Problem
+from api.ranges import ByteRange, Unsatisfiable, parse_range
+from api.recordings import visible_recording
+from callrec.appkeys import POOL, VAULT
+from storage.vault import load_sealed
+
+CONTENT_TYPE: Final = "audio/ogg; codecs=opus"
+
+
+def _purpose(request: web.Request) -> str:
+    purpose = request.query.get("purpose")
+    if purpose not in ALL_PURPOSES:
+        raise Problem(
+            f"say why you play the recording: ?purpose= one of {', '.join(ALL_PURPOSES)}",
+            slug="purpose-required",
+            title="Purpose required",
+        )
+    return purpose
+
+
+async def _serve(request: web.Request, *, action: str, attachment: bool) -> web.StreamResponse:
+    purpose = _purpose(request)
+    if purpose not in purposes_of(request[CURRENT_USER].roles):
+        await refuse(
+            request,
+            Forbidden(f"your role may not play recordings for the purpose {purpose!r}"),
+            object_type="recording",
+            object_id=request.match_info["id"],
+            purpose=purpose,
+        )
+    recording = await visible_recording(request, purpose=purpose)
+    if purpose == "training" and not recording.released_for_training:
+        await refuse(
+            request,
+            NotFound("no such recording released for training"),
+            object_type="recording",
+            object_id=recording.id,
+            purpose=purpose,
+        )
+    sealed = None
+    if recording.audio_object_id is not None:
+        sealed = await load_sealed(request.app[POOL], recording.audio_object_id)
+    if sealed is None:
+        raise Problem(
+            f"the recording is {recording.status}, not ready to play yet",
+            status=409,
+            slug="not-ready",
+            title="Not ready",
+        )
+    length = sealed.plaintext_size
+    etag = f'"{sealed.plaintext_sha256.hex()}"'
+    if_range = request.headers.get("If-Range")
+    try:
+        wanted = parse_range(
+            request.headers.get("Range") if if_range in (None, etag) else None, length
+        )
+    except Unsatisfiable as exc:
+        raise Problem(
+            str(exc),
+            status=416,
+            slug="range-not-satisfiable",
+            title="Range not satisfiable",
+            headers={"Content-Range": exc.content_range, "Accept-Ranges": "bytes"},
+        ) from None
+    served = wanted or ByteRange(0, length, length)
+    await audit(
+        request,
+        action,
+        object_type="recording",
+        object_id=recording.id,
+        purpose=purpose,
+        details={"start": served.start, "end": served.end, "length": length},
+    )
+    response = web.StreamResponse(status=206 if wanted else 200)
+    response.content_type = CONTENT_TYPE
+    response.content_length = served.size
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-store"
+    disposition = "attachment" if attachment else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{recording.id}.ogg"'
+    if wanted:
+        response.headers["Content-Range"] = wanted.content_range
+    await response.prepare(request)
+    async for piece in request.app[VAULT].open_range(sealed, served.start, served.end):
+        await response.write(piece)
+    await response.write_eof()
+    return response
+
+
+@requires(Permission.PLAY_RECORDINGS)
+async def audio_route(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/recordings/{id}/audio?purpose=``: play, with Range for seeking."""
+    return await _serve(request, action="recording.play", attachment=False)
+
+
+@requires(Permission.DOWNLOAD_RECORDINGS)
+async def download_route(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/recordings/{id}/download?purpose=``: the file as an attachment (DPO)."""
+    return await _serve(request, action="recording.download", attachment=True)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the playback routes."""
+    app.router.add_get("/v1/recordings/{id}/audio", audio_route, allow_head=False)
+    app.router.add_get("/v1/recordings/{id}/download", download_route, allow_head=False)

@@ -1,0 +1,68 @@
+"""HTTP ``Range`` requests (RFC 9110 section 14) for one representation of known length.
+
+Only single ranges are served. A syntactically invalid header, or a set of several ranges,
+is ignored and the whole representation is sent with 200, which RFC 9110 section 14.2
+allows; browsers seeking in audio only ever ask for one range.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+_SPEC: Final = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """Bytes ``[start, end)`` of a representation ``length`` bytes long."""
+
+    start: int
+    end: int
+    length: int
+
+    @property
+    def content_range(self) -> str:
+        """The ``Content-Range`` value of a 206 answer."""
+        return f"bytes {self.start}-{self.end - 1}/{self.length}"
+
+    @property
+    def size(self) -> int:
+        """How many bytes the range holds."""
+        return self.end - self.start
+
+
+class Unsatisfiable(Exception):
+    """No byte of the requested range exists: answer 416 with ``Content-Range: bytes */N``."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"the range starts at or beyond the end ({length} bytes)")
+        self.content_range = f"bytes */{length}"
+
+
+def parse_range(header: str | None, length: int) -> ByteRange | None:
+    """The range to serve, or None for the whole representation; raises :class:`Unsatisfiable`."""
+    if header is None:
+        return None
+    unit, _, specs = header.partition("=")
+    if unit.strip().lower() != "bytes" or not specs or "," in specs:
+        return None
+    match = _SPEC.match(specs)
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first:
+        if not last:
+            return None
+        suffix = int(last)
+        if suffix == 0 or length == 0:
+            raise Unsatisfiable(length)
+        return ByteRange(max(0, length - suffix), length, length)
+    start = int(first)
+    if last and int(last) < start:
+        return None  # invalid: RFC 9110 says ignore the header
+    if start >= length:
+        raise Unsatisfiable(length)
+    end = length if not last else min(int(last) + 1, length)
+    return ByteRange(start, end, length)

@@ -1,0 +1,249 @@
+"""Recordings for staff: list, search, detail, waveform and release for training.
+
+Who sees what (ARCHITECTURE.md section 5):
+
+* customer service and the data protection officer see every recording with its caller
+  identity;
+* a trainer sees only recordings released for training, and never the caller number, the
+  customer or the agent: a recording not released does not exist for them (404), and the
+  attempt is audited.
+
+Personal identifiers (caller numbers) are searched for in a POST body, never in a URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+
+from api.auth import CURRENT_USER, audit, json_object, refuse
+from api.inputs import parse_id, parse_time
+from api.pagination import decode_time_cursor, encode_time_cursor, page_limit
+from api.permissions import Forbidden, Permission, requires
+from api.problems import NotFound, ValidationProblem, field_error
+from callrec.appkeys import POOL
+from recorder.catalog import (
+    Recording,
+    RecordingFilter,
+    get_recording,
+    get_waveform,
+    list_recordings,
+    set_training_release,
+)
+from recorder.metadata import normalise_phone
+
+MAX_REASON: Final = 2000
+
+
+def sees_identity(request: web.Request) -> bool:
+    """Whether the caller's roles show who called and who answered (not a trainer's view)."""
+    return Permission.LIST_RECORDINGS in request[CURRENT_USER].permissions
+
+
+async def visible_recording(request: web.Request, *, purpose: str | None = None) -> Recording:
+    """The recording named in the path, if this caller may see it; else 404 (audited).
+
+    This is the object-level check: it sits next to the query that loads the recording.
+    """
+    recording_id = parse_id(request.match_info["id"])
+    recording = await get_recording(request.app[POOL], recording_id)
+    if recording is None:
+        raise NotFound("no such recording")
+    if not sees_identity(request) and not recording.released_for_training:
+        await refuse(
+            request,
+            NotFound("no such recording released for training"),
+            object_type="recording",
+            object_id=recording_id,
+            purpose=purpose,
+        )
+    return recording
+
+
+def summary(recording: Recording, *, identity: bool) -> dict[str, Any]:
+    """A list item: ids and dates, plus the customer id when the viewer may see it."""
+    item: dict[str, Any] = {
+        "id": str(recording.id),
+        "started_at": recording.started_at.isoformat(),
+        "duration_seconds": recording.duration_seconds,
+        "status": recording.status,
+        "released_for_training": recording.released_for_training,
+    }
+    if identity:
+        item["customer_id"] = _str(recording.customer_id)
+    return item
+
+
+def detail(recording: Recording, *, identity: bool) -> dict[str, Any]:
+    """Everything about one recording that the viewer may see."""
+    document = summary(recording, identity=identity) | {
+        "direction": recording.direction,
+        "channel_layout": recording.channel_layout,
+        "channels": recording.channels,
+        "audio_format": recording.audio_format,
+        "playable": recording.audio_object_id is not None,
+        "training_release": (
+            {
+                "released_at": recording.training_released_at.isoformat(),
+                "reason": recording.training_release_reason,
+            }
+            if recording.training_released_at is not None
+            else None
+        ),
+    }
+    if identity:
+        document |= {
+            "caller_number": recording.caller_number,
+            "service_line": recording.service_line,
+            "answered_by": recording.answered_by,
+            "answered_by_user_id": _str(recording.answered_by_user_id),
+            "customer_link": recording.customer_link,
+            "notice_played": recording.notice_played,
+            "declared_duration_seconds": float(recording.declared_duration_seconds),
+            "duration_mismatch": recording.duration_mismatch,
+            "error": recording.error,
+            "created_at": recording.created_at.isoformat(),
+        }
+    return document
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+async def _page(
+    request: web.Request, where: RecordingFilter, cursor: object, limit: int
+) -> web.Response:
+    identity = sees_identity(request)
+    if not identity:
+        where = RecordingFilter(
+            started_from=where.started_from,
+            started_before=where.started_before,
+            released_for_training=True,
+        )
+    after = decode_time_cursor(cursor if isinstance(cursor, str) else None)
+    rows = await list_recordings(request.app[POOL], where, after, limit)
+    next_cursor = (
+        encode_time_cursor(rows[-1].started_at, rows[-1].id) if len(rows) == limit else None
+    )
+    return web.json_response(
+        {"items": [summary(r, identity=identity) for r in rows], "next": next_cursor}
+    )
+
+
+@requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
+async def list_route(request: web.Request) -> web.Response:
+    """``GET /v1/recordings?customer_id=&answered_by=&from=&to=&cursor=&limit=``."""
+    query = request.query
+    if not sees_identity(request) and ("customer_id" in query or "answered_by" in query):
+        await refuse(request, Forbidden("trainers can filter released recordings by time only"))
+    where = RecordingFilter(
+        customer_id=parse_id(query["customer_id"], "customer_id")
+        if "customer_id" in query
+        else None,
+        answered_by=query.get("answered_by"),
+        started_from=parse_time(query["from"], "from") if "from" in query else None,
+        started_before=parse_time(query["to"], "to") if "to" in query else None,
+    )
+    return await _page(request, where, query.get("cursor"), page_limit(query))
+
+
+@requires(Permission.LIST_RECORDINGS)
+async def search_route(request: web.Request) -> web.Response:
+    """``POST /v1/recordings/search`` {caller_number?, customer_id?, answered_by?, from?, to?,
+    cursor?, limit?}: the same list, with identifiers kept out of the URL."""
+    body = await json_object(request)
+    errors: list[dict[str, str]] = []
+    caller_number = None
+    if body.get("caller_number") is not None:
+        try:
+            caller_number = normalise_phone(str(body["caller_number"]))
+        except ValueError as exc:
+            errors.append(field_error("caller_number", f"{exc}; use E.164 like +358401234567"))
+    answered_by = body.get("answered_by")
+    if answered_by is not None and not isinstance(answered_by, str):
+        errors.append(field_error("answered_by", "a username or extension"))
+    if errors:
+        raise ValidationProblem(errors)
+    raw_limit = body.get("limit", 50)
+    if not isinstance(raw_limit, int) or isinstance(raw_limit, bool):
+        raise ValidationProblem([field_error("limit", "a whole number from 1 to 200")])
+    where = RecordingFilter(
+        customer_id=parse_id(body["customer_id"], "customer_id")
+        if body.get("customer_id") is not None
+        else None,
+        answered_by=answered_by,
+        caller_number=caller_number,
+        started_from=parse_time(body["from"], "from") if body.get("from") is not None else None,
+        started_before=parse_time(body["to"], "to") if body.get("to") is not None else None,
+    )
+    limit = page_limit({"limit": str(raw_limit)})
+    await audit(
+        request,
+        "recording.search",
+        details={"filters": ",".join(sorted(k for k, v in body.items() if v is not None))},
+    )
+    return await _page(request, where, body.get("cursor"), limit)
+
+
+@requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
+async def detail_route(request: web.Request) -> web.Response:
+    """``GET /v1/recordings/{id}``; a view with the caller identity is audited."""
+    recording = await visible_recording(request)
+    identity = sees_identity(request)
+    if identity:
+        await audit(request, "recording.view", object_type="recording", object_id=recording.id)
+    return web.json_response(detail(recording, identity=identity))
+
+
+@requires(Permission.PLAY_RECORDINGS)
+async def waveform_route(request: web.Request) -> web.Response:
+    """``GET /v1/recordings/{id}/waveform``: the peaks the player draws (~10 per second)."""
+    recording = await visible_recording(request)
+    waveform = await get_waveform(request.app[POOL], recording.id)
+    if waveform is None:
+        raise NotFound("the recording has no waveform yet; it is still being processed")
+    return web.json_response(waveform)
+
+
+@requires(Permission.RELEASE_FOR_TRAINING)
+async def training_release_route(request: web.Request) -> web.Response:
+    """``POST /v1/recordings/{id}/training-release`` {"released": bool, "reason": str}."""
+    recording_id = parse_id(request.match_info["id"])
+    body = await json_object(request)
+    released, reason = body.get("released", True), body.get("reason")
+    errors = []
+    if not isinstance(released, bool):
+        errors.append(field_error("released", "true to release, false to withdraw"))
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+        errors.append(field_error("reason", f"why, in 1-{MAX_REASON} characters"))
+    if errors:
+        raise ValidationProblem(errors)
+    assert isinstance(reason, str)
+    assert isinstance(released, bool)
+    user = request[CURRENT_USER]
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        changed = await set_training_release(
+            conn, recording_id, released=released, by=user.id, reason=reason.strip()
+        )
+        if not changed:
+            raise NotFound("no such recording ready to play")
+        await audit(
+            request,
+            "recording.training_release" if released else "recording.training_withdraw",
+            object_type="recording",
+            object_id=recording_id,
+            details={"reason": reason.strip()},
+            conn=conn,
+        )
+    return web.json_response({"id": str(recording_id), "released_for_training": released})
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the recording routes (after the fixed ``/v1/recordings/…`` paths)."""
+    app.router.add_get("/v1/recordings", list_route)
+    app.router.add_post("/v1/recordings/search", search_route)
+    app.router.add_get("/v1/recordings/{id}", detail_route)
+    app.router.add_get("/v1/recordings/{id}/waveform", waveform_route)
+    app.router.add_post("/v1/recordings/{id}/training-release", training_release_route)

@@ -1,0 +1,151 @@
+"""Recordings as staff see them: typed lookups, filtered listing, training release.
+
+The access API talks to the recordings table only through these functions. Filters are
+combined from fixed SQL fragments (never from input text) and paged by keyset on
+``(started_at, id)``, newest first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from storage.db import Connection, Pool
+
+COLUMNS: Final = """
+id, status, started_at, declared_duration_seconds, measured_duration_seconds, answered_by,
+answered_by_user_id, caller_number, direction, service_line, channel_layout, notice_played,
+customer_id, customer_link, audio_object_id, audio_format, channels, duration_mismatch, error,
+training_released_at, training_release_reason, created_at
+"""
+SELECT_RECORDING: Final = f"SELECT {COLUMNS} FROM recordings WHERE id = $1"
+SELECT_WAVEFORM: Final = "SELECT waveform FROM recordings WHERE id = $1"
+SET_TRAINING_RELEASE: Final = """
+UPDATE recordings SET training_released_at = CASE WHEN $2 THEN now() END,
+    training_released_by = CASE WHEN $2 THEN $3::uuid END,
+    training_release_reason = CASE WHEN $2 THEN $4 END, updated_at = now()
+WHERE id = $1 AND status = 'ready'
+RETURNING id
+"""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One call recording and what ingest learnt about it."""
+
+    id: uuid.UUID
+    status: str
+    started_at: datetime
+    declared_duration_seconds: Decimal
+    measured_duration_seconds: Decimal | None
+    answered_by: str
+    answered_by_user_id: uuid.UUID | None
+    caller_number: str | None
+    direction: str
+    service_line: str | None
+    channel_layout: str
+    notice_played: bool
+    customer_id: uuid.UUID | None
+    customer_link: str | None
+    audio_object_id: uuid.UUID | None
+    audio_format: str | None
+    channels: int | None
+    duration_mismatch: bool
+    error: str | None
+    training_released_at: datetime | None
+    training_release_reason: str | None
+    created_at: datetime
+
+    @property
+    def released_for_training(self) -> bool:
+        """Whether the data protection officer has released the call for training."""
+        return self.training_released_at is not None
+
+    @property
+    def duration_seconds(self) -> float:
+        """The measured duration once known, else the declared one."""
+        return float(self.measured_duration_seconds or self.declared_duration_seconds)
+
+
+_FIELDS: Final = tuple(f.name for f in fields(Recording))
+
+
+def _recording(row: Any) -> Recording:
+    return Recording(**{name: row[name] for name in _FIELDS})
+
+
+@dataclass(frozen=True)
+class RecordingFilter:
+    """What a list or search narrows to; every field optional."""
+
+    customer_id: uuid.UUID | None = None
+    answered_by: str | None = None
+    caller_number: str | None = None
+    started_from: datetime | None = None
+    started_before: datetime | None = None
+    released_for_training: bool = False
+
+
+_CONDITIONS: Final = (
+    ("customer_id", "customer_id = ${}"),
+    ("answered_by", "answered_by = ${}"),
+    ("caller_number", "caller_number = ${}"),
+    ("started_from", "started_at >= ${}"),
+    ("started_before", "started_at < ${}"),
+)
+
+
+async def get_recording(db: Connection | Pool, recording_id: uuid.UUID) -> Recording | None:
+    """The recording with this id, if any."""
+    row = await db.fetchrow(SELECT_RECORDING, recording_id)
+    return None if row is None else _recording(row)
+
+
+async def list_recordings(
+    db: Connection | Pool,
+    where: RecordingFilter,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Recording]:
+    """Recordings matching ``where``, newest first, continuing after ``after``."""
+    clauses: list[str] = []
+    args: list[object] = []
+    for name, template in _CONDITIONS:
+        value = getattr(where, name)
+        if value is not None:
+            args.append(value)
+            clauses.append(template.format(len(args)))
+    if where.released_for_training:
+        clauses.append("training_released_at IS NOT NULL")
+    if after is not None:
+        args.extend(after)
+        clauses.append(f"(started_at, id) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    sql = (
+        f"SELECT {COLUMNS} FROM recordings"
+        + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        + f" ORDER BY started_at DESC, id DESC LIMIT ${len(args)}"
+    )
+    return [_recording(row) for row in await db.fetch(sql, *args)]
+
+
+async def get_waveform(db: Connection | Pool, recording_id: uuid.UUID) -> dict[str, Any] | None:
+    """The stored peaks document (see ``recorder.worker.waveform_document``)."""
+    waveform: dict[str, Any] | None = await db.fetchval(SELECT_WAVEFORM, recording_id)
+    return waveform
+
+
+async def set_training_release(
+    db: Connection | Pool,
+    recording_id: uuid.UUID,
+    *,
+    released: bool,
+    by: uuid.UUID,
+    reason: str,
+) -> bool:
+    """Release (or withdraw) a ready recording for training; False if none was changed."""
+    changed = await db.fetchval(SET_TRAINING_RELEASE, recording_id, released, by, reason)
+    return changed is not None
