@@ -13,13 +13,21 @@ Personal identifiers (caller numbers) are searched for in a POST body, never in 
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
 from api.auth import CURRENT_USER, audit, json_object, refuse
-from api.inputs import parse_id, parse_time
-from api.pagination import decode_time_cursor, encode_time_cursor, page_limit
+from api.inputs import FieldErrors, parse_id, parse_time
+from api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    decode_time_cursor,
+    encode_time_cursor,
+    page_limit,
+)
 from api.permissions import Forbidden, Permission, requires
 from api.problems import NotFound, ValidationProblem, field_error
 from callrec.appkeys import POOL
@@ -34,6 +42,7 @@ from recorder.catalog import (
 from recorder.metadata import normalise_phone
 
 MAX_REASON: Final = 2000
+T = TypeVar("T")
 
 
 def sees_identity(request: web.Request) -> bool:
@@ -132,21 +141,37 @@ async def _page(
     )
 
 
+def _filter(source: Mapping[str, object], errors: FieldErrors) -> RecordingFilter:
+    """The filters common to the list (query) and the search (body); None means absent."""
+
+    def optional(name: str, parse: Callable[[object, str], T]) -> T | None:
+        value = source.get(name)
+        return None if value is None else errors.take(lambda: parse(value, name))
+
+    answered_by = source.get("answered_by")
+    if answered_by is not None and not isinstance(answered_by, str):
+        errors.add("answered_by", "a username or extension")
+        answered_by = None
+    return RecordingFilter(
+        customer_id=optional("customer_id", parse_id),
+        answered_by=answered_by,
+        started_from=optional("from", parse_time),
+        started_before=optional("to", parse_time),
+    )
+
+
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
 async def list_route(request: web.Request) -> web.Response:
     """``GET /v1/recordings?customer_id=&answered_by=&from=&to=&cursor=&limit=``."""
     query = request.query
     if not sees_identity(request) and ("customer_id" in query or "answered_by" in query):
         await refuse(request, Forbidden("trainers can filter released recordings by time only"))
-    where = RecordingFilter(
-        customer_id=parse_id(query["customer_id"], "customer_id")
-        if "customer_id" in query
-        else None,
-        answered_by=query.get("answered_by"),
-        started_from=parse_time(query["from"], "from") if "from" in query else None,
-        started_before=parse_time(query["to"], "to") if "to" in query else None,
-    )
-    return await _page(request, where, query.get("cursor"), page_limit(query))
+    errors = FieldErrors()
+    where = _filter(query, errors)
+    limit = errors.take(lambda: page_limit(query))
+    errors.raise_any()
+    assert limit is not None
+    return await _page(request, where, query.get("cursor"), limit)
 
 
 @requires(Permission.LIST_RECORDINGS)
@@ -154,31 +179,22 @@ async def search_route(request: web.Request) -> web.Response:
     """``POST /v1/recordings/search`` {caller_number?, customer_id?, answered_by?, from?, to?,
     cursor?, limit?}: the same list, with identifiers kept out of the URL."""
     body = await json_object(request)
-    errors: list[dict[str, str]] = []
-    caller_number = None
-    if body.get("caller_number") is not None:
+    errors = FieldErrors()
+    where = _filter(body, errors)
+    raw_number = body.get("caller_number")
+    if raw_number is not None:
         try:
-            caller_number = normalise_phone(str(body["caller_number"]))
+            where = replace(where, caller_number=normalise_phone(str(raw_number)))
         except ValueError as exc:
-            errors.append(field_error("caller_number", f"{exc}; use E.164 like +358401234567"))
-    answered_by = body.get("answered_by")
-    if answered_by is not None and not isinstance(answered_by, str):
-        errors.append(field_error("answered_by", "a username or extension"))
-    if errors:
-        raise ValidationProblem(errors)
-    raw_limit = body.get("limit", 50)
-    if not isinstance(raw_limit, int) or isinstance(raw_limit, bool):
-        raise ValidationProblem([field_error("limit", "a whole number from 1 to 200")])
-    where = RecordingFilter(
-        customer_id=parse_id(body["customer_id"], "customer_id")
-        if body.get("customer_id") is not None
-        else None,
-        answered_by=answered_by,
-        caller_number=caller_number,
-        started_from=parse_time(body["from"], "from") if body.get("from") is not None else None,
-        started_before=parse_time(body["to"], "to") if body.get("to") is not None else None,
-    )
-    limit = page_limit({"limit": str(raw_limit)})
+            errors.add("caller_number", f"{exc}; use E.164 like +358401234567")
+    raw_limit = body.get("limit", DEFAULT_LIMIT)
+    limit = None
+    if isinstance(raw_limit, int) and not isinstance(raw_limit, bool):
+        limit = errors.take(lambda: page_limit({"limit": str(raw_limit)}))
+    else:
+        errors.add("limit", f"a whole number from 1 to {MAX_LIMIT}")
+    errors.raise_any()
+    assert limit is not None
     await audit(
         request,
         "recording.search",

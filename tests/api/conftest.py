@@ -1,0 +1,78 @@
+"""Fixtures for the staff API: an app with one account per role and calls ingested for real.
+
+Recordings reach the API the way production ones do: a signed webhook delivery, then the
+ingest worker through real ffmpeg into an encrypted Opus rendition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from callrec.app import create_app
+from callrec.appkeys import POOL, SETTINGS, VAULT
+from callrec.settings import Secret, Settings
+from recorder.worker import IngestWorker
+from tests.api.sessions import Client, add_role_users
+from tests.recorder.audio_files import make_audio
+from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
+from tests.s3 import on_s3
+
+
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Test audio made once per run."""
+    return tmp_path_factory.mktemp("api-audio")
+
+
+@pytest.fixture
+def staff_settings(settings: Settings) -> Settings:
+    """Settings with a webhook secret and a bitrate that makes renditions span many chunks."""
+    return dataclasses.replace(settings, webhook_secret=Secret(SECRET), opus_bitrate_kbps=96)
+
+
+async def _staff_client(settings: Settings) -> AsyncIterator[Client]:
+    async with TestClient(TestServer(create_app(settings, run_worker=False))) as client:
+        await add_role_users(client)
+        yield client
+
+
+@pytest.fixture
+async def staff_api(staff_settings: Settings) -> AsyncIterator[Client]:
+    """The app on the filesystem store, with the accounts customer-service, dpo, trainer …"""
+    async for client in _staff_client(staff_settings):
+        yield client
+
+
+@pytest.fixture(params=["fs", "s3"])
+async def staff_api_each_store(
+    request: pytest.FixtureRequest, staff_settings: Settings, s3_endpoint: tuple[str, str, str]
+) -> AsyncIterator[Client]:
+    """The same app on each object store in turn."""
+    settings = on_s3(staff_settings, s3_endpoint) if request.param == "s3" else staff_settings
+    async for client in _staff_client(settings):
+        yield client
+
+
+async def ingest(client: Client, audio: bytes, *, process: bool = True, **fields: Any) -> str:
+    """Deliver a call through the signed webhook and (by default) run the worker on it."""
+    fields.setdefault("external_id", f"pbx-{len(audio)}-{fields.get('started_at', '')}")
+    body = multipart(metadata(**fields), audio)
+    response = await client.post("/v1/recordings", data=body, headers=signed_headers(body))
+    assert response.status == 202, await response.text()
+    recording_id = str((await response.json())["id"])
+    if process:
+        worker = IngestWorker(client.app[POOL], client.app[VAULT], client.app[SETTINGS])
+        outcomes = await worker.run_until_idle()
+        assert [o.status for o in outcomes] == ["ready"], outcomes
+    return recording_id
+
+
+def call_audio(audio_dir: Path, seconds: float = 40.0) -> bytes:
+    """A stereo telephony call (agent left) as 16-bit WAV."""
+    return make_audio(audio_dir, "wav-pcm16", seconds, channels=2)

@@ -1,0 +1,258 @@
+"""Seekable playback of encrypted recordings: HTTP Range, purposes, roles and audit entries."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+from callrec.appkeys import POOL, STORE, VAULT
+from storage.age import SEALED_CHUNK_SIZE
+from storage.vault import load_sealed
+from tests.api.conftest import call_audio, ingest
+from tests.api.sessions import Client, headers_for
+
+
+async def rendition(client: Client, recording_id: str) -> bytes:
+    """The plaintext Opus rendition, straight from the vault."""
+    object_id = await client.app[POOL].fetchval(
+        "SELECT audio_object_id FROM recordings WHERE id = $1::uuid", recording_id
+    )
+    sealed = await load_sealed(client.app[POOL], object_id)
+    assert sealed is not None
+    return await client.app[VAULT].read_all(sealed)
+
+
+async def audit_rows(client: Client, action: str) -> list[dict[str, Any]]:
+    rows = await client.app[POOL].fetch(
+        "SELECT * FROM audit_log WHERE action = $1 ORDER BY seq", action
+    )
+    return [dict(r) for r in rows]
+
+
+async def release(client: Client, recording_id: str, released: bool = True) -> None:
+    response = await client.post(
+        f"/v1/recordings/{recording_id}/training-release",
+        json={"released": released, "reason": "good example of a fault report"},
+        headers=await headers_for(client, "dpo"),
+    )
+    assert response.status == 200, await response.text()
+
+
+async def test_whole_file_and_ranges_are_the_exact_bytes(
+    staff_api_each_store: Client, audio_dir: Path
+) -> None:
+    api = staff_api_each_store
+    recording_id = await ingest(api, call_audio(audio_dir))
+    plain = await rendition(api, recording_id)
+    size = len(plain)
+    assert size > 4 * 65536  # the ranges below cross chunk boundaries
+    headers = await headers_for(api, "customer-service")
+    url = f"/v1/recordings/{recording_id}/audio?purpose=verify_content"
+
+    whole = await api.get(url, headers=headers)
+    assert whole.status == 200
+    assert whole.headers["Content-Type"] == "audio/ogg; codecs=opus"
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    assert whole.headers["Content-Length"] == str(size)
+    assert whole.headers["Content-Disposition"].startswith("inline")
+    assert await whole.read() == plain
+
+    cases = {
+        "bytes=0-0": (0, 1),
+        "bytes=65535-65536": (65535, 65537),
+        "bytes=1000-200000": (1000, 200001),
+        f"bytes={size // 2}-": (size // 2, size),
+        "bytes=-500": (size - 500, size),
+        f"bytes={size - 1}-{size + 1000}": (size - 1, size),
+        f"bytes=-{size + 10}": (0, size),
+    }
+    for header, (start, end) in cases.items():
+        response = await api.get(url, headers={**headers, "Range": header})
+        assert response.status == 206, header
+        assert response.headers["Content-Range"] == f"bytes {start}-{end - 1}/{size}", header
+        assert response.headers["Content-Length"] == str(end - start)
+        assert await response.read() == plain[start:end], header
+
+
+async def test_unsatisfiable_invalid_and_conditional_ranges(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir, 10.0))
+    size = len(await rendition(staff_api, recording_id))
+    headers = await headers_for(staff_api, "customer-service")
+    url = f"/v1/recordings/{recording_id}/audio?purpose=verify_content"
+
+    beyond = await staff_api.get(url, headers={**headers, "Range": f"bytes={size}-"})
+    assert beyond.status == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{size}"
+    assert beyond.content_type == "application/problem+json"
+    # Invalid syntax, other units and several ranges are ignored: the whole file, 200.
+    for ignored in ("bytes=5-1", "items=0-10", "bytes=0-10,20-30", "bytes=abc", "bytes=-"):
+        response = await staff_api.get(url, headers={**headers, "Range": ignored})
+        assert response.status == 200, ignored
+        assert response.headers["Content-Length"] == str(size)
+    etag = (await staff_api.get(url, headers=headers)).headers["ETag"]
+    same = await staff_api.get(url, headers={**headers, "Range": "bytes=0-9", "If-Range": etag})
+    assert same.status == 206
+    changed = await staff_api.get(
+        url, headers={**headers, "Range": "bytes=0-9", "If-Range": '"other"'}
+    )
+    assert changed.status == 200
+
+
+async def test_a_range_reads_only_the_chunks_it_needs(staff_api: Client, audio_dir: Path) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir))
+    store = staff_api.app[STORE]
+    fetched: list[int] = []
+    original = store.get_range
+
+    def counting(key: str, offset: int, length: int) -> Any:
+        fetched.append(length)
+        return original(key, offset, length)
+
+    store.get_range = counting  # type: ignore[method-assign,assignment]
+    response = await staff_api.get(
+        f"/v1/recordings/{recording_id}/audio?purpose=verify_content",
+        headers={**await headers_for(staff_api, "customer-service"), "Range": "bytes=70000-71000"},
+    )
+    assert response.status == 206
+    assert len(await response.read()) == 1001
+    assert fetched == [SEALED_CHUNK_SIZE]  # one encrypted chunk of the many
+
+
+async def test_curl_seeks_into_a_webhook_ingested_call(
+    staff_api: Client, audio_dir: Path, tmp_path: Path
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir))
+    plain = await rendition(staff_api, recording_id)
+    token = (await headers_for(staff_api, "customer-service"))["Authorization"]
+    out = tmp_path / "piece.ogg"
+    url = staff_api.make_url(f"/v1/recordings/{recording_id}/audio?purpose=verify_content")
+    process = await asyncio.create_subprocess_exec(
+        "curl", "-sS", "-f", "-r", "100000-150000", "-H", f"Authorization: {token}",
+        "-o", str(out), "-w", "%{http_code}", str(url),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, _ = await process.communicate()
+    assert stdout == b"206"
+    assert out.read_bytes() == plain[100000:150001]
+
+
+async def test_purpose_is_required_and_must_fit_the_role(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir, 5.0))
+    base = f"/v1/recordings/{recording_id}/audio"
+    staff = await headers_for(staff_api, "customer-service")
+    for query in ("", "?purpose=", "?purpose=curiosity"):
+        response = await staff_api.get(base + query, headers=staff)
+        assert response.status == 400, query
+        body = await response.json()
+        assert body["type"].endswith("/purpose-required")
+        assert "verify_content" in body["detail"]
+    wrong = await staff_api.get(base + "?purpose=legal", headers=staff)
+    assert wrong.status == 403
+    refused = await audit_rows(staff_api, "access.refused")
+    assert refused[-1]["purpose"] == "legal"
+    assert refused[-1]["object_id"] == recording_id
+    assert refused[-1]["actor"] == "customer-service"
+    dpo = await headers_for(staff_api, "dpo")
+    assert (await staff_api.get(base + "?purpose=legal", headers=dpo)).status == 200
+
+
+async def test_every_play_is_audited_with_purpose_and_range(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir, 5.0))
+    headers = {**await headers_for(staff_api, "customer-service"), "Range": "bytes=10-19"}
+    response = await staff_api.get(
+        f"/v1/recordings/{recording_id}/audio?purpose=verify_content", headers=headers
+    )
+    assert response.status == 206
+    [entry] = await audit_rows(staff_api, "recording.play")
+    assert entry["actor"] == "customer-service"
+    assert entry["purpose"] == "verify_content"
+    assert entry["object_type"] == "recording"
+    assert entry["object_id"] == recording_id
+    assert entry["outcome"] == "ok"
+    assert entry["details"]["start"] == 10
+    assert entry["details"]["end"] == 20
+
+
+async def test_trainers_play_only_released_calls(staff_api: Client, audio_dir: Path) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir, 5.0))
+    trainer = await headers_for(staff_api, "trainer")
+    url = f"/v1/recordings/{recording_id}/audio?purpose=training"
+    hidden = await staff_api.get(url, headers=trainer)
+    assert hidden.status == 404  # an unreleased call does not exist for a trainer
+    assert (await audit_rows(staff_api, "access.refused"))[-1]["actor"] == "trainer"
+    assert (await staff_api.get(f"/v1/recordings/{recording_id}", headers=trainer)).status == 404
+
+    await release(staff_api, recording_id)
+    assert (await staff_api.get(url, headers=trainer)).status == 200
+    assert (
+        await staff_api.get(url.replace("training", "verify_content"), headers=trainer)
+    ).status == 403
+    # A customer-service agent may not claim the training purpose either.
+    staff = await headers_for(staff_api, "customer-service")
+    assert (await staff_api.get(url, headers=staff)).status == 403
+
+    await release(staff_api, recording_id, released=False)
+    assert (await staff_api.get(url, headers=trainer)).status == 404
+    actions = [r["action"] for r in await staff_api.app[POOL].fetch("SELECT action FROM audit_log")]
+    assert "recording.training_release" in actions
+    assert "recording.training_withdraw" in actions
+
+
+async def test_download_is_the_dpos_and_audited_apart_from_play(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir, 5.0))
+    url = f"/v1/recordings/{recording_id}/download?purpose=subject_request"
+    staff = await staff_api.get(url, headers=await headers_for(staff_api, "customer-service"))
+    assert staff.status == 403
+    response = await staff_api.get(url, headers=await headers_for(staff_api, "dpo"))
+    assert response.status == 200
+    assert response.headers["Content-Disposition"] == (f'attachment; filename="{recording_id}.ogg"')
+    assert await response.read() == await rendition(staff_api, recording_id)
+    assert [r["purpose"] for r in await audit_rows(staff_api, "recording.download")] == [
+        "subject_request"
+    ]
+    assert await audit_rows(staff_api, "recording.play") == []
+
+
+async def test_not_yet_processed_and_unknown_recordings(staff_api: Client, audio_dir: Path) -> None:
+    pending = await ingest(staff_api, call_audio(audio_dir, 5.0), process=False)
+    headers = await headers_for(staff_api, "customer-service")
+    response = await staff_api.get(
+        f"/v1/recordings/{pending}/audio?purpose=verify_content", headers=headers
+    )
+    assert response.status == 409
+    assert "received" in (await response.json())["detail"]
+    unknown = await staff_api.get(
+        f"/v1/recordings/{uuid.uuid4()}/audio?purpose=verify_content", headers=headers
+    )
+    assert unknown.status == 404
+    malformed = await staff_api.get(
+        "/v1/recordings/not-an-id/audio?purpose=verify_content", headers=headers
+    )
+    assert malformed.status == 422
+    assert await audit_rows(staff_api, "recording.play") == []
+
+
+async def test_concurrent_streams_all_complete(staff_api: Client, audio_dir: Path) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir))
+    plain = await rendition(staff_api, recording_id)
+    headers = await headers_for(staff_api, "customer-service")
+
+    async def play() -> bytes:
+        response = await staff_api.get(
+            f"/v1/recordings/{recording_id}/audio?purpose=verify_content", headers=headers
+        )
+        assert response.status == 200
+        return await response.read()
+
+    results = await asyncio.gather(*(play() for _ in range(20)))
+    assert all(r == plain for r in results)
