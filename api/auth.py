@@ -132,7 +132,22 @@ async def json_object(request: web.Request) -> dict[str, Any]:
         raise ValidationProblem([field_error("body", "not valid JSON")]) from None
     if not isinstance(body, dict):
         raise ValidationProblem([field_error("body", "must be a JSON object")])
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail deep in a query.
+    if bad := sorted(name for name, value in body.items() if _has_nul(name) or _has_nul(value)):
+        raise ValidationProblem(
+            [field_error(name, "must not contain NUL characters") for name in bad]
+        )
     return body
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _strings(body: dict[str, Any], *names: str) -> list[str]:

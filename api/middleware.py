@@ -72,6 +72,8 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
     """Turn every error into ``application/problem+json``."""
     request_id = request.get(REQUEST_ID)
     try:
+        if any("\x00" in f"{k}{v}" for k, v in request.query.items()):
+            raise Problem("the query string contains a NUL character; remove it")
         return await handler(request)
     except Problem as problem:
         return problem_response(

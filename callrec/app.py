@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from api import audit_routes, auth, health, playback, recordings
+from api import audit_routes, auth, health, openapi, playback, recordings
 from api.auth import authorize
 from api.middleware import problems, request_context
 from callrec.appkeys import KEYRING, METRICS, POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     recordings.add_routes(app)
     playback.add_routes(app)
     audit_routes.add_routes(app)
+    openapi.add_routes(app)
     return app
 
 

@@ -33,7 +33,12 @@ def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def staff_settings(settings: Settings) -> Settings:
     """Settings with a webhook secret and a bitrate that makes renditions span many chunks."""
-    return dataclasses.replace(settings, webhook_secret=Secret(SECRET), opus_bitrate_kbps=96)
+    return dataclasses.replace(
+        settings,
+        webhook_secret=Secret(SECRET),
+        twilio_auth_token=Secret("test-twilio-token"),
+        opus_bitrate_kbps=96,
+    )
 
 
 async def _staff_client(settings: Settings) -> AsyncIterator[Client]:

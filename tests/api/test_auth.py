@@ -147,3 +147,15 @@ def test_role_table_matches_the_architecture() -> None:
         Permission.LIST_TRAINING_RECORDINGS,
     }
     assert Permission.DOWNLOAD_RECORDINGS not in ROLE_PERMISSIONS["customer_service"]
+
+
+async def test_nul_characters_are_refused_before_they_reach_the_database(api: Client) -> None:
+    client = api
+    headers = bearer(await token_for(client, "admin"))
+    body = {"username": "nul\x00user", "password": "long enough password", "roles": ["trainer"]}
+    response = await client.post("/v1/users", json=body, headers=headers)
+    assert response.status == 422
+    assert [e["field"] for e in (await response.json())["errors"]] == ["username"]
+    query = await client.get("/v1/users?after=%00", headers=headers)
+    assert query.status == 400
+    assert "NUL" in (await query.json())["detail"]

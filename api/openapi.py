@@ -1,0 +1,432 @@
+"""The OpenAPI 3.1 description of every route, served at ``GET /v1/openapi.json``.
+
+Written by hand next to the routes rather than generated from them: what a client needs
+(purposes, who may call, why identifiers travel in bodies) is prose a generator cannot
+know. A test fails when a registered route is missing here, and schemathesis fuzzes the
+running app against this document.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+
+from api.permissions import ALL_PURPOSES, ROLES, public
+
+JSON: Final = "application/json"
+PROBLEM: Final = "application/problem+json"
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Schema) -> Schema:
+    return {"content": {JSON: {"schema": schema}}}
+
+
+def _object(required: list[str], **properties: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+STRING: Final[Schema] = {"type": "string"}
+UUID: Final[Schema] = {"type": "string", "format": "uuid"}
+TIME: Final[Schema] = {"type": "string", "format": "date-time"}
+NULLABLE_UUID: Final[Schema] = {"type": ["string", "null"], "format": "uuid"}
+NULLABLE_STRING: Final[Schema] = {"type": ["string", "null"]}
+ID_PARAM: Final[Schema] = {"name": "id", "in": "path", "required": True, "schema": UUID}
+PAGING: Final = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+    {"name": "cursor", "in": "query", "schema": STRING, "description": "`next` of the last page"},
+]
+PURPOSE_PARAM: Final[Schema] = {
+    "name": "purpose",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "enum": list(ALL_PURPOSES)},
+    "description": "Why you play the recording; must belong to your role's task.",
+}
+SIGNATURE_HEADERS: Final = [
+    {"name": "X-Callrec-Timestamp", "in": "header", "required": True, "schema": STRING},
+    {
+        "name": "X-Callrec-Signature",
+        "in": "header",
+        "required": True,
+        "schema": STRING,
+        "description": 'v1=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>',
+    },
+]
+
+
+def _op(
+    summary: str,
+    *,
+    tag: str,
+    ok: Schema | None = None,
+    status: str = "200",
+    params: list[Schema] | None = None,
+    body: Schema | None = None,
+    who: str | None = None,
+    open_to_all: bool = False,
+) -> Schema:
+    """One operation; ``who`` names the roles (bearer auth) unless ``open_to_all``."""
+    operation: Schema = {
+        "summary": summary,
+        "tags": [tag],
+        "responses": {
+            status: {"description": "success", **(_json(ok) if ok is not None else {})},
+            "4XX": {
+                "description": "what to fix, as RFC 9457 problem details",
+                "content": {PROBLEM: {"schema": _ref("Problem")}},
+            },
+        },
+    }
+    if who is not None:
+        operation["description"] = f"Roles: {who}."
+    if params:
+        operation["parameters"] = params
+    if body is not None:
+        operation["requestBody"] = {"required": True, **body}
+    if open_to_all:
+        operation["security"] = []
+    return operation
+
+
+def _page(item: str) -> Schema:
+    return _object(
+        ["items", "next"],
+        items={"type": "array", "items": _ref(item)},
+        next=NULLABLE_STRING,
+    )
+
+
+def _paths() -> Schema:
+    recording_filters = [
+        {"name": "customer_id", "in": "query", "schema": UUID},
+        {"name": "answered_by", "in": "query", "schema": STRING},
+        {"name": "from", "in": "query", "schema": TIME},
+        {"name": "to", "in": "query", "schema": TIME},
+        *PAGING,
+    ]
+    audio_params = [ID_PARAM, PURPOSE_PARAM, {"name": "Range", "in": "header", "schema": STRING}]
+    audio = {"content": {"audio/ogg": {"schema": {"type": "string", "format": "binary"}}}}
+    metadata = _object(
+        ["external_id", "started_at", "duration_seconds", "answered_by", "direction"],
+        external_id=STRING,
+        started_at=TIME,
+        duration_seconds={"type": "number"},
+        answered_by=STRING,
+        caller_number=NULLABLE_STRING,
+        direction={"enum": ["inbound", "outbound"]},
+        service_line=NULLABLE_STRING,
+        channel_layout={"enum": ["mono", "agent-left", "agent-right"]},
+        notice_played={"type": "boolean"},
+        customer_id=NULLABLE_UUID,
+        audio_url=STRING,
+    )
+    return {
+        "/healthz": {"get": _op("Liveness", tag="operations", open_to_all=True)},
+        "/readyz": {
+            "get": _op("Readiness: database and object store", tag="operations", open_to_all=True)
+        },
+        "/metrics": {
+            "get": _op("Prometheus metrics (no personal data)", tag="operations", open_to_all=True)
+        },
+        "/v1/openapi.json": {
+            "get": _op("This document", tag="operations", open_to_all=True, ok={"type": "object"})
+        },
+        "/v1/recordings": {
+            "post": _op(
+                "Telephony webhook: deliver a finished call (signed, idempotent)",
+                tag="telephony",
+                status="202",
+                ok=_object(["id", "status"], id=UUID, status=STRING),
+                params=SIGNATURE_HEADERS,
+                open_to_all=True,
+                body={
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": _object(
+                                ["metadata", "audio"],
+                                metadata=STRING,
+                                audio={"type": "string", "format": "binary"},
+                            )
+                        },
+                        JSON: {"schema": metadata},
+                    }
+                },
+            ),
+            "get": _op(
+                "List recordings (ids and dates); trainers get released calls only",
+                tag="recordings",
+                ok=_page("RecordingSummary"),
+                params=recording_filters,
+                who="customer_service, dpo; trainer (released only, time filters only)",
+            ),
+        },
+        "/v1/recordings/{id}/status": {
+            "get": _op(
+                "Ingest status for the telephony system (signed like the webhook)",
+                tag="telephony",
+                ok=_object(["id", "status"], id=UUID, status=STRING, error=NULLABLE_STRING),
+                params=[ID_PARAM, *SIGNATURE_HEADERS],
+                open_to_all=True,
+            )
+        },
+        "/v1/webhooks/twilio/recording-status": {
+            "post": _op(
+                "Twilio recording-status callback (X-Twilio-Signature)",
+                tag="telephony",
+                status="202",
+                params=[{"name": "X-Twilio-Signature", "in": "header", "schema": STRING}],
+                open_to_all=True,
+                body={
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": _object(
+                                ["RecordingSid", "RecordingUrl"],
+                                RecordingSid=STRING,
+                                RecordingUrl=STRING,
+                                RecordingDuration=STRING,
+                                CallSid=STRING,
+                            )
+                        }
+                    }
+                },
+            )
+        },
+        "/v1/auth/login": {
+            "post": _op(
+                "Log in: a bearer token that expires",
+                tag="accounts",
+                ok=_object(["token", "expires_at"], token=STRING, expires_at=TIME),
+                body=_json(_object(["username", "password"], username=STRING, password=STRING)),
+                open_to_all=True,
+            )
+        },
+        "/v1/auth/logout": {"post": _op("Revoke this session", tag="accounts", who="any")},
+        "/v1/auth/me": {
+            "get": _op(
+                "Who is logged in, with roles and permissions",
+                tag="accounts",
+                who="any",
+                ok=_object(
+                    ["id", "username", "roles", "permissions"],
+                    id=UUID,
+                    username=STRING,
+                    roles={"type": "array", "items": STRING},
+                    permissions={"type": "array", "items": STRING},
+                ),
+            )
+        },
+        "/v1/users": {
+            "get": _op(
+                "Staff accounts in username order",
+                tag="accounts",
+                who="admin",
+                params=[{"name": "after", "in": "query", "schema": STRING}, PAGING[0]],
+            ),
+            "post": _op(
+                "Create a staff account",
+                tag="accounts",
+                status="201",
+                who="admin",
+                body=_json(
+                    _object(
+                        ["username", "password", "roles"],
+                        username=STRING,
+                        password={"type": "string", "minLength": 12},
+                        roles={"type": "array", "items": {"enum": list(ROLES)}},
+                        extension=NULLABLE_STRING,
+                        display_name=NULLABLE_STRING,
+                    )
+                ),
+            ),
+        },
+        "/v1/recordings/search": {
+            "post": _op(
+                "Search recordings; caller numbers travel here, never in URLs",
+                tag="recordings",
+                who="customer_service, dpo",
+                ok=_page("RecordingSummary"),
+                body=_json(
+                    _object(
+                        [],
+                        caller_number=STRING,
+                        customer_id=UUID,
+                        answered_by=STRING,
+                        **{"from": TIME, "to": TIME},
+                        cursor=STRING,
+                        limit={"type": "integer", "minimum": 1, "maximum": 200},
+                    )
+                ),
+            )
+        },
+        "/v1/recordings/unmatched-agents": {
+            "get": _op("answered_by values that match no account", tag="review", who="admin")
+        },
+        "/v1/recordings/notice-missing": {
+            "get": _op(
+                "Calls recorded although the notice was not played",
+                tag="review",
+                who="dpo",
+                params=PAGING,
+            )
+        },
+        "/v1/recordings/{id}": {
+            "get": _op(
+                "One recording; the caller identity is masked for trainers",
+                tag="recordings",
+                who="customer_service, dpo; trainer (released only, masked)",
+                params=[ID_PARAM],
+            )
+        },
+        "/v1/recordings/{id}/customer": {
+            "post": _op(
+                "Link the call to a customer by hand",
+                tag="review",
+                who="customer_service",
+                params=[ID_PARAM],
+                body=_json(_object(["customer_id"], customer_id=UUID)),
+            )
+        },
+        "/v1/recordings/{id}/audio": {
+            "get": {
+                **_op(
+                    "Play: Opus in Ogg with HTTP Range (206) for seeking; audited",
+                    tag="playback",
+                    who="customer_service (verify_content), trainer (training, released "
+                    "only), dpo (subject_request, legal)",
+                    params=audio_params,
+                ),
+                "responses": {
+                    "200": {"description": "the whole recording", **audio},
+                    "206": {"description": "the asked range", **audio},
+                    "4XX": {
+                        "description": "what to fix (416: the range starts past the end)",
+                        "content": {PROBLEM: {"schema": _ref("Problem")}},
+                    },
+                },
+            }
+        },
+        "/v1/recordings/{id}/download": {
+            "get": _op(
+                "Download the file as an attachment; audited apart from plays",
+                tag="playback",
+                who="dpo",
+                params=audio_params,
+            )
+        },
+        "/v1/recordings/{id}/waveform": {
+            "get": _op(
+                "Peaks per channel (about 10 per second) for the player",
+                tag="playback",
+                who="customer_service, dpo; trainer (released only)",
+                params=[ID_PARAM],
+            )
+        },
+        "/v1/recordings/{id}/training-release": {
+            "post": _op(
+                "Release a recording for training, or withdraw it, with a reason",
+                tag="recordings",
+                who="dpo",
+                params=[ID_PARAM],
+                body=_json(
+                    _object(
+                        ["reason"],
+                        released={"type": "boolean"},
+                        reason={"type": "string", "minLength": 1, "maxLength": 2000},
+                    )
+                ),
+            )
+        },
+        "/v1/audit": {
+            "get": _op(
+                "The audit log, newest first",
+                tag="audit",
+                who="dpo",
+                ok=_page("AuditEntry"),
+                params=[
+                    *(
+                        {"name": name, "in": "query", "schema": STRING}
+                        for name in ("actor", "action", "object_type", "object_id", "outcome")
+                    ),
+                    {"name": "from", "in": "query", "schema": TIME},
+                    {"name": "to", "in": "query", "schema": TIME},
+                    *PAGING,
+                ],
+            )
+        },
+    }
+
+
+def _components() -> Schema:
+    return {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Problem": _object(
+                ["type", "title", "status", "detail"],
+                type=STRING,
+                title=STRING,
+                status={"type": "integer"},
+                detail=STRING,
+                errors={
+                    "type": "array",
+                    "items": _object(["field", "message"], field=STRING, message=STRING),
+                },
+            ),
+            "RecordingSummary": _object(
+                ["id", "started_at", "duration_seconds", "status", "released_for_training"],
+                id=UUID,
+                started_at=TIME,
+                duration_seconds={"type": "number"},
+                status={"enum": ["received", "processing", "ready", "failed"]},
+                released_for_training={"type": "boolean"},
+                customer_id=NULLABLE_UUID,
+            ),
+            "AuditEntry": _object(
+                ["seq", "at", "action", "outcome", "hash"],
+                seq={"type": "integer"},
+                at=TIME,
+                actor=NULLABLE_STRING,
+                actor_id=NULLABLE_UUID,
+                action=STRING,
+                object_type=NULLABLE_STRING,
+                object_id=NULLABLE_STRING,
+                purpose=NULLABLE_STRING,
+                outcome=STRING,
+                request_id=NULLABLE_STRING,
+                details={"type": "object"},
+                hash=STRING,
+            ),
+        },
+    }
+
+
+def document() -> Schema:
+    """The whole OpenAPI 3.1 document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "callrec",
+            "version": "1",
+            "description": "Call recordings and customer register. Errors are RFC 9457 "
+            "problem details. Personal identifiers travel in request bodies, never in URLs.",
+        },
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": _components(),
+    }
+
+
+@public("the API description holds no data")
+async def openapi_route(request: web.Request) -> web.Response:
+    """``GET /v1/openapi.json``."""
+    return web.json_response(document())
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the description route."""
+    app.router.add_get("/v1/openapi.json", openapi_route)
