@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -115,7 +115,7 @@ class Vault:
 
     async def open_range(
         self, sealed: SealedObject, start: int = 0, end: int | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Yield plaintext bytes ``[start, end)``, reading and decrypting only their chunks."""
         layout = sealed.layout
         end = layout.plaintext_size if end is None else end
