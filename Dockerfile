@@ -8,6 +8,7 @@ COPY callrec ./callrec
 COPY storage ./storage
 COPY api ./api
 COPY recorder ./recorder
+COPY register ./register
 COPY retention ./retention
 RUN pip install --no-cache-dir . && mkdir -p /srv/callrec/var && chown callrec /srv/callrec/var
 USER callrec

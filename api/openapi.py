@@ -342,6 +342,94 @@ def _paths() -> Schema:
                 ),
             )
         },
+        "/v1/customers": {
+            "get": _op(
+                "Customers by last name (advisors: their own only)",
+                tag="register",
+                who="customer_service, dpo, housing_advisor",
+                params=PAGING,
+            ),
+            "post": _op(
+                "Create a customer with contacts",
+                tag="register",
+                status="201",
+                who="customer_service",
+                body=_json(_ref("CustomerInput")),
+            ),
+        },
+        "/v1/customers/search": {
+            "post": _op(
+                "Search by name prefix, phone, customer number or henkilötunnus",
+                tag="register",
+                who="customer_service, dpo, housing_advisor (not by henkilötunnus)",
+                body=_json(
+                    _object(
+                        ["q"],
+                        q={"type": "string", "minLength": 1, "maxLength": 200},
+                        limit={"type": "integer", "minimum": 1, "maximum": 200},
+                    )
+                ),
+            )
+        },
+        "/v1/customers/{id}": {
+            "get": _op(
+                "One customer; turvakielto masks contact data for advisors",
+                tag="register",
+                who="customer_service, dpo, housing_advisor (assigned only)",
+                params=[ID_PARAM],
+            ),
+            "patch": _op(
+                "Change the fields sent; every change is kept in the history",
+                tag="register",
+                who="customer_service",
+                params=[ID_PARAM],
+                body=_json({**_ref("CustomerInput")}),
+            ),
+        },
+        "/v1/customers/{id}/history": {
+            "get": _op(
+                "Rectification history: field, old and new value, who, when",
+                tag="register",
+                who="customer_service, dpo",
+                params=[ID_PARAM],
+            )
+        },
+        "/v1/customers/{id}/contacts": {
+            "get": _op(
+                "The contact log, newest first",
+                tag="register",
+                who="customer_service, dpo, housing_advisor (assigned only)",
+                params=[ID_PARAM, *PAGING],
+            ),
+            "post": _op(
+                "Log a contact",
+                tag="register",
+                status="201",
+                who="customer_service",
+                params=[ID_PARAM],
+                body=_json(
+                    _object(
+                        ["channel", "direction", "topic", "note"],
+                        channel={"enum": ["phone", "email", "visit", "letter", "web"]},
+                        direction={"enum": ["inbound", "outbound"]},
+                        topic={
+                            "enum": [
+                                "fault_report",
+                                "rent",
+                                "application",
+                                "termination",
+                                "complaint",
+                                "feedback",
+                                "other",
+                            ]
+                        },
+                        note={"type": "string", "minLength": 1, "maxLength": 4000},
+                        recording_id=UUID,
+                        at=TIME,
+                    )
+                ),
+            ),
+        },
         "/v1/audit": {
             "get": _op(
                 "The audit log, newest first",
@@ -376,6 +464,53 @@ def _components() -> Schema:
                     "type": "array",
                     "items": _object(["field", "message"], field=STRING, message=STRING),
                 },
+            ),
+            "CustomerInput": _object(
+                ["customer_number", "first_name", "last_name", "roles"],
+                customer_number={"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{0,31}$"},
+                first_name=STRING,
+                last_name=STRING,
+                henkilotunnus={"type": "string", "description": "validated, stored encrypted"},
+                travel_document=STRING,
+                roles={
+                    "type": "array",
+                    "items": {
+                        "enum": [
+                            "applicant",
+                            "tenant",
+                            "co_tenant",
+                            "joint_payer",
+                            "occupant",
+                            "buyer",
+                        ]
+                    },
+                },
+                language={"enum": ["fi", "sv", "en"]},
+                status={"enum": ["active", "former"]},
+                relationship_start={"type": "string", "format": "date"},
+                turvakielto={"type": "boolean"},
+                turvakielto_start={"type": "string", "format": "date"},
+                turvakielto_end={"type": "string", "format": "date"},
+                phones={
+                    "type": "array",
+                    "items": _object(
+                        ["number"],
+                        number=STRING,
+                        type={"enum": ["mobile", "landline", "work", "other"]},
+                    ),
+                },
+                emails={"type": "array", "items": STRING},
+                addresses={
+                    "type": "array",
+                    "items": _object(
+                        ["street", "postal_code", "city"],
+                        street=STRING,
+                        postal_code=STRING,
+                        city=STRING,
+                        country=STRING,
+                    ),
+                },
+                assigned_advisor=STRING,
             ),
             "RecordingSummary": _object(
                 ["id", "started_at", "duration_seconds", "status", "released_for_training"],

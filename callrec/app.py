@@ -14,16 +14,26 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from api import audit_routes, auth, health, openapi, playback, recordings
+from api import audit_routes, auth, customers, health, openapi, playback, recordings
 from api.auth import authorize
 from api.middleware import problems, request_context
-from callrec.appkeys import KEYRING, METRICS, POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
+from callrec.appkeys import (
+    FIELD_CIPHER,
+    KEYRING,
+    METRICS,
+    POOL,
+    SETTINGS,
+    STORE,
+    UPLOAD_GATE,
+    VAULT,
+)
 from callrec.embedded import EmbeddedPostgres, ensure_database
 from callrec.metrics import Metrics
 from callrec.settings import Settings
 from recorder import review, twilio, webhook
 from recorder.worker import IngestWorker
 from storage.db import Pool, create_pool
+from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.fs import FilesystemStore
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import migrate
@@ -44,6 +54,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
         middlewares=[request_context, problems, authorize], client_max_size=1024**2
     )
     _add_resources(app, settings)
+    app.cleanup_ctx.append(register_context)
     app[UPLOAD_GATE] = asyncio.Semaphore(settings.max_concurrent_uploads)
     if settings.embedded_database if run_worker is None else run_worker:
         app.cleanup_ctx.append(worker_context)
@@ -55,6 +66,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     recordings.add_routes(app)
     playback.add_routes(app)
     audit_routes.add_routes(app)
+    customers.add_routes(app)
     openapi.add_routes(app)
     return app
 
@@ -165,4 +177,12 @@ async def keyring_context(app: web.Application) -> AsyncIterator[None]:
     keyring = await asyncio.to_thread(load_or_create_keyring, app[SETTINGS])
     app[KEYRING] = keyring
     app[VAULT] = Vault(app[STORE], keyring)
+    yield
+
+
+async def register_context(app: web.Application) -> AsyncIterator[None]:
+    """Unwrap the register's field-encryption key (created on first start)."""
+    if app[KEYRING].can_open:
+        async with app[POOL].acquire() as conn:
+            app[FIELD_CIPHER] = FieldCipher(await load_data_key(conn, app[KEYRING], "register"))
     yield

@@ -9,6 +9,7 @@ from aiohttp import web
 from callrec.metrics import Metrics
 from callrec.settings import Settings
 from storage.db import Pool
+from storage.fieldcrypt import FieldCipher
 from storage.keyring import Keyring
 from storage.objects import ObjectStore
 from storage.vault import Vault
@@ -20,3 +21,4 @@ KEYRING = web.AppKey("keyring", Keyring)
 VAULT = web.AppKey("vault", Vault)
 METRICS = web.AppKey("metrics", Metrics)
 UPLOAD_GATE = web.AppKey("upload_gate", asyncio.Semaphore)
+FIELD_CIPHER = web.AppKey("field_cipher", FieldCipher)

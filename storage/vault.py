@@ -49,11 +49,19 @@ SELECT id, object_key, header, key_version, payload_nonce, payload_size, plainte
 FROM sealed_objects WHERE id = $1
 """
 DELETE_SEALED: Final = "DELETE FROM sealed_objects WHERE id = $1 RETURNING object_key"
-SELECT_STALE_HEADERS: Final = """
-SELECT id, header, key_version FROM sealed_objects
-WHERE key_version < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
-"""
-UPDATE_HEADER: Final = "UPDATE sealed_objects SET header = $2, key_version = $3 WHERE id = $1"
+# Every table that holds age headers: the objects' and the field-encryption data keys'.
+WRAPPED_KEYS: Final = (
+    (
+        "SELECT id, header, key_version FROM sealed_objects"
+        " WHERE key_version < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        "UPDATE sealed_objects SET header = $2, key_version = $3 WHERE id = $1",
+    ),
+    (
+        "SELECT name AS id, header, key_version FROM data_keys"
+        " WHERE key_version < $1 ORDER BY name LIMIT $2 FOR UPDATE SKIP LOCKED",
+        "UPDATE data_keys SET header = $2, key_version = $3 WHERE name = $1",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -197,15 +205,17 @@ async def rewrap(
     """Re-encrypt every header not yet on the current key; payloads stay untouched."""
     current = keyring.current
     total = 0
-    while True:
-        async with pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(SELECT_STALE_HEADERS, current.version, batch)
-            for row in rows:
-                identities = keyring.identities(row["key_version"])
-                header = rewrap_header(row["header"], identities, current.recipient)
-                await conn.execute(UPDATE_HEADER, row["id"], header, current.version)
-        total += len(rows)
-        if progress is not None and rows:
-            progress(total)
-        if len(rows) < batch:
-            return total
+    for select_stale, update in WRAPPED_KEYS:
+        while True:
+            async with pool.acquire() as conn, conn.transaction():
+                rows = await conn.fetch(select_stale, current.version, batch)
+                for row in rows:
+                    identities = keyring.identities(row["key_version"])
+                    header = rewrap_header(row["header"], identities, current.recipient)
+                    await conn.execute(update, row["id"], header, current.version)
+            total += len(rows)
+            if progress is not None and rows:
+                progress(total)
+            if len(rows) < batch:
+                break
+    return total

@@ -1,0 +1,354 @@
+"""The customer register over HTTP: ``/v1/customers``, search, history and contact log.
+
+Who sees what (ARCHITECTURE.md section 5): customer service reads and writes; the data
+protection officer reads; a housing advisor reads only the customers assigned to them and
+never the henkilötunnus. A person under turvakielto has address and contact data masked
+for every role without the task (here: housing advisors); an unmasked read of a protected
+person is audited as such. Identifiers to search by travel in the POST body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+import asyncpg
+from aiohttp import web
+
+from api.auth import CURRENT_USER, audit, json_object, refuse
+from api.inputs import parse_id
+from api.pagination import (
+    decode_cursor,
+    decode_time_cursor,
+    encode_cursor,
+    encode_time_cursor,
+    page_limit,
+)
+from api.permissions import Forbidden, Permission, requires
+from api.problems import NotFound, Problem, ValidationProblem, field_error
+from api.users import User
+from callrec.appkeys import FIELD_CIPHER, POOL
+from recorder.metadata import normalise_phone
+from register.contact_log import add_entry, list_entries, parse_entry
+from register.customers import (
+    Customer,
+    RegisterConflict,
+    classify_query,
+    create_customer,
+    get_customer,
+    history,
+    list_customers,
+    search_customers,
+    update_customer,
+)
+from register.validation import parse_customer
+from storage.fieldcrypt import FieldCipher
+
+MASKED: Final = "masked"
+_FAR_FUTURE_ID: Final = uuid.UUID(int=2**128 - 1)
+
+
+def _cipher(request: web.Request) -> FieldCipher:
+    cipher = request.app.get(FIELD_CIPHER)
+    if cipher is None:
+        raise Problem(
+            "this node has a recipients-only keyring and cannot open the register",
+            status=503,
+            slug="register-unavailable",
+            title="Register unavailable",
+        )
+    return cipher
+
+
+def full_view(user: User) -> bool:
+    """Customer service and the DPO see identity codes and protected contact data."""
+    return bool({"customer_service", "dpo"} & set(user.roles))
+
+
+def advisor_scope(user: User) -> uuid.UUID | None:
+    """A housing advisor (without a fuller role) sees only their own customers."""
+    return None if full_view(user) else user.id
+
+
+def customer_document(customer: Customer, *, full: bool, today: date) -> dict[str, Any]:
+    """The customer as JSON, masked for ``full=False`` viewers."""
+    protected = customer.protected_on(today)
+    masked = protected and not full
+    document: dict[str, Any] = {
+        "id": str(customer.id),
+        "customer_number": customer.customer_number,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "roles": customer.roles,
+        "status": customer.status,
+        "language": customer.language,
+        "relationship_start": _iso(customer.relationship_start),
+        "birth_date": _iso(customer.birth_date),
+        "turvakielto": customer.turvakielto,
+        "turvakielto_start": _iso(customer.turvakielto_start),
+        "turvakielto_end": _iso(customer.turvakielto_end),
+        "assigned_advisor": customer.assigned_advisor,
+        "phones": MASKED
+        if masked
+        else [{"number": p.number, "type": p.type} for p in customer.phones],
+        "emails": MASKED if masked else customer.emails,
+        "addresses": MASKED
+        if masked
+        else [
+            {"street": a.street, "postal_code": a.postal_code, "city": a.city, "country": a.country}
+            for a in customer.addresses
+        ],
+        "created_at": customer.created_at.isoformat(),
+        "updated_at": customer.updated_at.isoformat(),
+    }
+    if full:
+        document["henkilotunnus"] = customer.henkilotunnus
+        document["travel_document"] = customer.travel_document
+    return document
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def visible_customer(request: web.Request) -> Customer:
+    """The customer in the path, if this caller may see them (else 404, audited)."""
+    customer_id = parse_id(request.match_info["id"])
+    async with request.app[POOL].acquire() as conn:
+        customer = await get_customer(conn, _cipher(request), customer_id)
+    if customer is None:
+        raise NotFound("no such customer")
+    scope = advisor_scope(request[CURRENT_USER])
+    if scope is not None and customer.assigned_advisor_id != scope:
+        await refuse(
+            request,
+            NotFound("no such customer among yours"),
+            object_type="customer",
+            object_id=customer_id,
+        )
+    return customer
+
+
+async def _audit_view(request: web.Request, customers: list[Customer], action: str) -> None:
+    full = full_view(request[CURRENT_USER])
+    today = _today()
+    for customer in customers:
+        protected = full and customer.protected_on(today)
+        await audit(
+            request,
+            "customer.view_protected" if protected else action,
+            object_type="customer",
+            object_id=customer.id,
+        )
+
+
+def _validated(body: dict[str, Any], *, partial: bool) -> Any:
+    data, errors = parse_customer(body, partial=partial)
+    if errors:
+        raise ValidationProblem(errors)
+    return data
+
+
+def _conflict(exc: RegisterConflict) -> Problem:
+    return Problem(
+        str(exc),
+        status=409,
+        slug="conflict",
+        title="Conflict",
+        errors=[field_error(exc.field, str(exc))],
+    )
+
+
+@requires(Permission.WRITE_REGISTER)
+async def create_route(request: web.Request) -> web.Response:
+    """``POST /v1/customers``: a new customer with contacts."""
+    data = _validated(await json_object(request), partial=False)
+    cipher = _cipher(request)
+    async with request.app[POOL].acquire() as conn:
+        try:
+            customer_id = await create_customer(conn, cipher, data)
+        except RegisterConflict as exc:
+            raise _conflict(exc) from None
+        customer = await get_customer(conn, cipher, customer_id)
+    assert customer is not None
+    await audit(request, "customer.create", object_type="customer", object_id=customer_id)
+    document = customer_document(customer, full=True, today=_today())
+    return web.json_response(
+        document, status=201, headers={"Location": f"/v1/customers/{customer_id}"}
+    )
+
+
+@requires(Permission.READ_REGISTER)
+async def get_route(request: web.Request) -> web.Response:
+    """``GET /v1/customers/{id}``."""
+    customer = await visible_customer(request)
+    await _audit_view(request, [customer], "customer.view")
+    full = full_view(request[CURRENT_USER])
+    return web.json_response(customer_document(customer, full=full, today=_today()))
+
+
+@requires(Permission.WRITE_REGISTER)
+async def update_route(request: web.Request) -> web.Response:
+    """``PATCH /v1/customers/{id}``: change the fields sent; each change is kept in history."""
+    customer = await visible_customer(request)
+    data = _validated(await json_object(request), partial=True)
+    user = request[CURRENT_USER]
+    cipher = _cipher(request)
+    async with request.app[POOL].acquire() as conn:
+        try:
+            changed = await update_customer(conn, cipher, customer, data, user.id)
+        except RegisterConflict as exc:
+            raise _conflict(exc) from None
+        updated = await get_customer(conn, cipher, customer.id)
+    assert updated is not None
+    if changed:
+        await audit(
+            request,
+            "customer.update",
+            object_type="customer",
+            object_id=customer.id,
+            details={"fields": ",".join(changed)},
+        )
+    return web.json_response(customer_document(updated, full=True, today=_today()))
+
+
+@requires(Permission.READ_REGISTER)
+async def history_route(request: web.Request) -> web.Response:
+    """``GET /v1/customers/{id}/history``: every change, old and new value, who and when.
+
+    A housing advisor gets the history of their own customers without identity codes and,
+    under turvakielto, without contact data."""
+    customer = await visible_customer(request)
+    async with request.app[POOL].acquire() as conn:
+        items = await history(conn, _cipher(request), customer.id)
+    if not full_view(request[CURRENT_USER]):
+        hidden = {"henkilotunnus", "travel_document"}
+        if customer.protected_on(_today()):
+            hidden |= {"phones", "emails", "addresses"}
+        items = [item for item in items if item["field"] not in hidden]
+    await audit(request, "customer.history", object_type="customer", object_id=customer.id)
+    return web.json_response({"items": items})
+
+
+@requires(Permission.READ_REGISTER)
+async def list_route(request: web.Request) -> web.Response:
+    """``GET /v1/customers?cursor=&limit=``: by last name; advisors see their own only."""
+    limit = page_limit(request.query)
+    key = decode_cursor(request.query.get("cursor"), 2)
+    after = None
+    if key is not None:
+        try:
+            after = (str(key[0]), uuid.UUID(str(key[1])))
+        except ValueError:
+            raise ValidationProblem([field_error("cursor", "use the 'next' value")]) from None
+    user = request[CURRENT_USER]
+    async with request.app[POOL].acquire() as conn:
+        found = await list_customers(
+            conn, _cipher(request), after=after, advisor_id=advisor_scope(user), limit=limit
+        )
+    return _page(
+        request, found, limit, next_key=lambda c: encode_cursor(c.last_name.lower(), str(c.id))
+    )
+
+
+def _page(request: web.Request, found: list[Customer], limit: int, next_key: Any) -> web.Response:
+    full, today = full_view(request[CURRENT_USER]), _today()
+    items = [
+        {
+            key: value
+            for key, value in customer_document(c, full=full, today=today).items()
+            if key
+            in (
+                "id",
+                "customer_number",
+                "first_name",
+                "last_name",
+                "roles",
+                "status",
+                "turvakielto",
+            )
+        }
+        for c in found
+    ]
+    return web.json_response(
+        {"items": items, "next": next_key(found[-1]) if len(found) == limit and found else None}
+    )
+
+
+@requires(Permission.READ_REGISTER)
+async def search_route(request: web.Request) -> web.Response:
+    """``POST /v1/customers/search {"q"}``: name prefix, phone, customer number or
+    henkilötunnus (exact, through the blind index)."""
+    body = await json_object(request)
+    q = body.get("q")
+    if not isinstance(q, str) or not q.strip() or len(q) > 200:
+        raise ValidationProblem(
+            [field_error("q", "a name, phone number, customer number or henkilötunnus")]
+        )
+    raw_limit = body.get("limit", 20)
+    if not isinstance(raw_limit, int) or isinstance(raw_limit, bool) or not 1 <= raw_limit <= 200:
+        raise ValidationProblem([field_error("limit", "a whole number from 1 to 200")])
+    user = request[CURRENT_USER]
+    query = classify_query(q, normalise_phone)
+    if query.kind == "henkilotunnus" and not full_view(user):
+        await refuse(request, Forbidden("searching by henkilötunnus is not part of your task"))
+    async with request.app[POOL].acquire() as conn:
+        found = await search_customers(
+            conn, _cipher(request), query, advisor_id=advisor_scope(user), limit=raw_limit
+        )
+    await audit(request, "customer.search", details={"kind": query.kind, "results": len(found)})
+    return _page(request, found, raw_limit + 1, next_key=lambda _c: None)
+
+
+@requires(Permission.READ_REGISTER)
+async def contacts_route(request: web.Request) -> web.Response:
+    """``GET /v1/customers/{id}/contacts?cursor=&limit=``: the contact log, newest first."""
+    customer = await visible_customer(request)
+    limit = page_limit(request.query)
+    before = decode_time_cursor(request.query.get("cursor")) or (
+        datetime.max.replace(tzinfo=UTC),
+        _FAR_FUTURE_ID,
+    )
+    async with request.app[POOL].acquire() as conn:
+        items = await list_entries(conn, customer.id, before, limit)
+    await audit(request, "customer.contacts", object_type="customer", object_id=customer.id)
+    next_cursor = (
+        encode_time_cursor(datetime.fromisoformat(items[-1]["at"]), uuid.UUID(items[-1]["id"]))
+        if len(items) == limit
+        else None
+    )
+    return web.json_response({"items": items, "next": next_cursor})
+
+
+@requires(Permission.WRITE_REGISTER)
+async def add_contact_route(request: web.Request) -> web.Response:
+    """``POST /v1/customers/{id}/contacts``: log a contact (phone, e-mail, visit …)."""
+    customer = await visible_customer(request)
+    entry, errors = parse_entry(await json_object(request))
+    if errors:
+        raise ValidationProblem(errors)
+    assert entry is not None
+    async with request.app[POOL].acquire() as conn:
+        try:
+            entry_id, at = await add_entry(conn, customer.id, entry, request[CURRENT_USER].id)
+        except asyncpg.ForeignKeyViolationError:
+            raise ValidationProblem([field_error("recording_id", "no such recording")]) from None
+    await audit(request, "customer.contact_add", object_type="customer", object_id=customer.id)
+    return web.json_response({"id": str(entry_id), "at": at.isoformat()}, status=201)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the customer routes."""
+    app.router.add_get("/v1/customers", list_route)
+    app.router.add_post("/v1/customers", create_route)
+    app.router.add_post("/v1/customers/search", search_route)
+    app.router.add_get("/v1/customers/{id}", get_route)
+    app.router.add_patch("/v1/customers/{id}", update_route)
+    app.router.add_get("/v1/customers/{id}/history", history_route)
+    app.router.add_get("/v1/customers/{id}/contacts", contacts_route)
+    app.router.add_post("/v1/customers/{id}/contacts", add_contact_route)

@@ -1,0 +1,1 @@
+"""The core customer register: people, identity, contacts, leases, contact log, disclosures."""

@@ -1,0 +1,488 @@
+"""Customers in the register: create, read, change (with rectification history), search.
+
+Henkilötunnus and travel-document numbers are encrypted per row (context = column and
+customer id) with a blind index for exact lookup. Every change writes one rectification row
+per field with the old and new value encrypted, so a correction can be shown and undone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any, Final
+
+import asyncpg
+
+from register.identity import parse_henkilotunnus
+from register.validation import Address, CustomerInput, Phone
+from storage.db import Connection
+from storage.fieldcrypt import FieldCipher
+
+HETU: Final = "hetu"
+DOCUMENT: Final = "travel_document"
+CUSTOMER_COLUMNS: Final = """
+c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.language,
+c.relationship_start, c.birth_date, c.hetu_encrypted, c.travel_document_encrypted, c.turvakielto,
+c.turvakielto_start, c.turvakielto_end, c.assigned_advisor_id, u.username AS assigned_advisor,
+c.created_at, c.updated_at
+"""
+SELECT_CUSTOMERS: Final = f"""
+SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users u ON u.id = c.assigned_advisor_id
+"""
+INSERT_CUSTOMER: Final = """
+INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
+    relationship_start, birth_date, hetu_encrypted, hetu_index, travel_document_encrypted,
+    travel_document_index, turvakielto, turvakielto_start, turvakielto_end, assigned_advisor_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+"""
+SELECT_ADVISOR: Final = """
+SELECT id FROM users WHERE username = $1 AND 'housing_advisor' = ANY (roles) AND NOT disabled
+"""
+INSERT_RECTIFICATION: Final = """
+INSERT INTO rectifications (id, customer_id, field, old_encrypted, new_encrypted, changed_by)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+SELECT_HISTORY: Final = """
+SELECT r.id, r.field, r.old_encrypted, r.new_encrypted, r.at, u.username AS changed_by
+FROM rectifications r LEFT JOIN users u ON u.id = r.changed_by
+WHERE r.customer_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT 500
+"""
+# Simple columns a PATCH may change, and their SQL names.
+SCALAR_FIELDS: Final = (
+    "customer_number",
+    "first_name",
+    "last_name",
+    "roles",
+    "status",
+    "language",
+    "relationship_start",
+    "turvakielto",
+    "turvakielto_start",
+    "turvakielto_end",
+)
+
+
+class RegisterConflict(Exception):
+    """The change would duplicate a unique identifier; ``field`` names which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A person in a customer relationship, decrypted for the caller to mask as needed."""
+
+    id: uuid.UUID
+    customer_number: str
+    first_name: str
+    last_name: str
+    roles: list[str]
+    status: str
+    language: str
+    relationship_start: date | None
+    birth_date: date | None
+    henkilotunnus: str | None
+    travel_document: str | None
+    turvakielto: bool
+    turvakielto_start: date | None
+    turvakielto_end: date | None
+    assigned_advisor_id: uuid.UUID | None
+    assigned_advisor: str | None
+    phones: list[Phone]
+    emails: list[str]
+    addresses: list[Address]
+    created_at: datetime
+    updated_at: datetime
+
+    def protected_on(self, day: date) -> bool:
+        """Whether turvakielto applies on ``day`` (open-ended dates count as in force)."""
+        if not self.turvakielto:
+            return False
+        started = self.turvakielto_start is None or self.turvakielto_start <= day
+        ended = self.turvakielto_end is not None and self.turvakielto_end < day
+        return started and not ended
+
+
+def _context(column: str, customer_id: uuid.UUID) -> str:
+    return f"customers.{column}:{customer_id}"
+
+
+def _identity_columns(
+    cipher: FieldCipher, customer_id: uuid.UUID, data: CustomerInput
+) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
+    hetu = data.henkilotunnus
+    document = data.travel_document
+    return (
+        cipher.encrypt(hetu.value, _context(HETU, customer_id)) if hetu else None,
+        cipher.blind_index(HETU, hetu.value) if hetu else None,
+        cipher.encrypt(document, _context(DOCUMENT, customer_id)) if document else None,
+        cipher.blind_index(DOCUMENT, document.upper()) if document else None,
+    )
+
+
+async def _advisor_id(conn: Connection, username: str | None) -> uuid.UUID | None:
+    if username is None:
+        return None
+    advisor: uuid.UUID | None = await conn.fetchval(SELECT_ADVISOR, username)
+    if advisor is None:
+        raise RegisterConflict("assigned_advisor", "no active housing advisor has that username")
+    return advisor
+
+
+def _conflict(exc: asyncpg.UniqueViolationError) -> RegisterConflict:
+    constraint = exc.constraint_name or ""
+    if "hetu" in constraint:
+        return RegisterConflict("henkilotunnus", "another customer has this henkilötunnus")
+    if "travel_document" in constraint:
+        return RegisterConflict("travel_document", "another customer has this document number")
+    return RegisterConflict("customer_number", "another customer has this customer number")
+
+
+ALL_CONTACTS: Final = frozenset({"phones", "emails", "addresses"})
+LAST_NAME: Final = 'lower(c.last_name) COLLATE "C"'
+FIRST_NAME: Final = 'lower(c.first_name) COLLATE "C"'
+
+
+async def _replace_contacts(
+    conn: Connection, customer_id: uuid.UUID, data: CustomerInput, fields: set[str] | frozenset[str]
+) -> None:
+    if "phones" in fields:
+        await conn.execute("DELETE FROM customer_phones WHERE customer_id = $1", customer_id)
+        await conn.executemany(
+            "INSERT INTO customer_phones (customer_id, number, kind) VALUES ($1, $2, $3)",
+            [(customer_id, p.number, p.type) for p in data.phones],
+        )
+    if "emails" in fields:
+        await conn.execute("DELETE FROM customer_emails WHERE customer_id = $1", customer_id)
+        await conn.executemany(
+            "INSERT INTO customer_emails (customer_id, email) VALUES ($1, $2)",
+            [(customer_id, e) for e in data.emails],
+        )
+    if "addresses" in fields:
+        await conn.execute("DELETE FROM customer_addresses WHERE customer_id = $1", customer_id)
+        await conn.executemany(
+            "INSERT INTO customer_addresses (id, customer_id, street, postal_code, city, country,"
+            " position) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [
+                (uuid.uuid4(), customer_id, a.street, a.postal_code, a.city, a.country, n)
+                for n, a in enumerate(data.addresses)
+            ],
+        )
+
+
+async def create_customer(conn: Connection, cipher: FieldCipher, data: CustomerInput) -> uuid.UUID:
+    """Insert a customer with contacts in one transaction; raises :class:`RegisterConflict`."""
+    customer_id = uuid.uuid4()
+    async with conn.transaction():
+        advisor = await _advisor_id(conn, data.assigned_advisor)
+        hetu = data.henkilotunnus
+        try:
+            await conn.execute(
+                INSERT_CUSTOMER,
+                customer_id,
+                data.customer_number,
+                data.first_name,
+                data.last_name,
+                data.roles,
+                data.status,
+                data.language,
+                data.relationship_start,
+                hetu.birth_date if hetu else None,
+                *_identity_columns(cipher, customer_id, data),
+                data.turvakielto,
+                data.turvakielto_start,
+                data.turvakielto_end,
+                advisor,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise _conflict(exc) from None
+        await _replace_contacts(conn, customer_id, data, ALL_CONTACTS)
+    return customer_id
+
+
+async def _contacts(
+    conn: Connection, ids: list[uuid.UUID]
+) -> tuple[
+    dict[uuid.UUID, list[Phone]], dict[uuid.UUID, list[str]], dict[uuid.UUID, list[Address]]
+]:
+    phones: dict[uuid.UUID, list[Phone]] = {i: [] for i in ids}
+    emails: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
+    addresses: dict[uuid.UUID, list[Address]] = {i: [] for i in ids}
+    for row in await conn.fetch(
+        "SELECT customer_id, number, kind FROM customer_phones WHERE customer_id = ANY($1)"
+        " ORDER BY number",
+        ids,
+    ):
+        phones[row["customer_id"]].append(Phone(row["number"], row["kind"]))
+    for row in await conn.fetch(
+        "SELECT customer_id, email FROM customer_emails WHERE customer_id = ANY($1) ORDER BY email",
+        ids,
+    ):
+        emails[row["customer_id"]].append(row["email"])
+    for row in await conn.fetch(
+        "SELECT customer_id, street, postal_code, city, country FROM customer_addresses"
+        " WHERE customer_id = ANY($1) ORDER BY position",
+        ids,
+    ):
+        addresses[row["customer_id"]].append(
+            Address(row["street"], row["postal_code"], row["city"], row["country"])
+        )
+    return phones, emails, addresses
+
+
+async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> list[Customer]:
+    ids = [row["id"] for row in rows]
+    phones, emails, addresses = await _contacts(conn, ids)
+    customers = []
+    for row in rows:
+        cid = row["id"]
+        hetu, document = row["hetu_encrypted"], row["travel_document_encrypted"]
+        customers.append(
+            Customer(
+                id=cid,
+                customer_number=row["customer_number"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                roles=list(row["roles"]),
+                status=row["status"],
+                language=row["language"],
+                relationship_start=row["relationship_start"],
+                birth_date=row["birth_date"],
+                henkilotunnus=cipher.decrypt(hetu, _context(HETU, cid)) if hetu else None,
+                travel_document=(
+                    cipher.decrypt(document, _context(DOCUMENT, cid)) if document else None
+                ),
+                turvakielto=row["turvakielto"],
+                turvakielto_start=row["turvakielto_start"],
+                turvakielto_end=row["turvakielto_end"],
+                assigned_advisor_id=row["assigned_advisor_id"],
+                assigned_advisor=row["assigned_advisor"],
+                phones=phones[cid],
+                emails=emails[cid],
+                addresses=addresses[cid],
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+            )
+        )
+    return customers
+
+
+async def get_customer(
+    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID
+) -> Customer | None:
+    """One customer with contacts, decrypted."""
+    rows = await conn.fetch(SELECT_CUSTOMERS + " WHERE c.id = $1", customer_id)
+    found = await _customers(conn, cipher, list(rows))
+    return found[0] if found else None
+
+
+def _history_value(value: object) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+
+
+def _current_value(customer: Customer, name: str) -> object:
+    if name in ("phones", "addresses"):
+        return [asdict(item) for item in getattr(customer, name)]
+    if name == "assigned_advisor":
+        return customer.assigned_advisor
+    return getattr(customer, name)
+
+
+def _new_value(data: CustomerInput, name: str) -> object:
+    value = getattr(data, name)
+    if name == "henkilotunnus":
+        return value.value if value is not None else None
+    if name in ("phones", "addresses"):
+        return [asdict(item) for item in value]
+    return value
+
+
+async def update_customer(
+    conn: Connection,
+    cipher: FieldCipher,
+    customer: Customer,
+    data: CustomerInput,
+    changed_by: uuid.UUID,
+) -> list[str]:
+    """Apply the fields ``data`` carries; write one rectification per changed field.
+
+    Returns the names of the fields that really changed (setting a value to itself is no
+    change and leaves no history).
+    """
+    changed: list[str] = []
+    async with conn.transaction():
+        for name in sorted(data.present):
+            old, new = _current_value(customer, name), _new_value(data, name)
+            if _history_value(old) == _history_value(new):
+                continue
+            changed.append(name)
+            rect_id = uuid.uuid4()
+            await conn.execute(
+                INSERT_RECTIFICATION,
+                rect_id,
+                customer.id,
+                name,
+                cipher.encrypt(_history_value(old), f"rectifications.old:{rect_id}"),
+                cipher.encrypt(_history_value(new), f"rectifications.new:{rect_id}"),
+                changed_by,
+            )
+        if not changed:
+            return []
+        sets: list[str] = []
+        args: list[object] = [customer.id]
+        for name in SCALAR_FIELDS:
+            if name in changed:
+                args.append(getattr(data, name))
+                sets.append(f"{name} = ${len(args)}")
+        if "henkilotunnus" in changed or "travel_document" in changed:
+            hetu_enc, hetu_idx, doc_enc, doc_idx = _identity_columns(cipher, customer.id, data)
+            if "henkilotunnus" in changed:
+                birth = data.henkilotunnus.birth_date if data.henkilotunnus else None
+                for column, value in (
+                    ("hetu_encrypted", hetu_enc),
+                    ("hetu_index", hetu_idx),
+                    ("birth_date", birth),
+                ):
+                    args.append(value)
+                    sets.append(f"{column} = ${len(args)}")
+            if "travel_document" in changed:
+                for column, value in (
+                    ("travel_document_encrypted", doc_enc),
+                    ("travel_document_index", doc_idx),
+                ):
+                    args.append(value)
+                    sets.append(f"{column} = ${len(args)}")
+        if "assigned_advisor" in changed:
+            args.append(await _advisor_id(conn, data.assigned_advisor))
+            sets.append(f"assigned_advisor_id = ${len(args)}")
+        try:
+            await conn.execute(
+                f"UPDATE customers SET {', '.join([*sets, 'updated_at = now()'])} WHERE id = $1",
+                *args,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise _conflict(exc) from None
+        await _replace_contacts(conn, customer.id, data, data.present)
+    return changed
+
+
+async def history(
+    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The customer's rectifications, newest first, decrypted."""
+    rows = await conn.fetch(SELECT_HISTORY, customer_id)
+    return [
+        {
+            "id": str(row["id"]),
+            "field": row["field"],
+            "old": json.loads(
+                cipher.decrypt(row["old_encrypted"], f"rectifications.old:{row['id']}")
+            ),
+            "new": json.loads(
+                cipher.decrypt(row["new_encrypted"], f"rectifications.new:{row['id']}")
+            ),
+            "changed_by": row["changed_by"],
+            "at": row["at"].isoformat(),
+        }
+        for row in rows
+    ]
+
+
+_LIKE_SPECIAL: Final = re.compile(r"([\\%_])")
+
+
+def _prefix(text: str) -> str:
+    return _LIKE_SPECIAL.sub(r"\\\1", text.lower()) + "%"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the free-text ``q`` turned out to be."""
+
+    kind: str  # henkilotunnus | phone | text
+    value: str
+
+
+def classify_query(q: str, normalise_phone: Any) -> SearchQuery:
+    """Decide whether ``q`` is an identity code, a phone number or a name/customer number."""
+    text = q.strip()
+    try:
+        return SearchQuery("henkilotunnus", parse_henkilotunnus(text).value)
+    except ValueError:
+        pass
+    if re.fullmatch(r"[+\d][\d\s()-]{4,}", text) and sum(ch.isdigit() for ch in text) >= 6:
+        try:
+            return SearchQuery("phone", normalise_phone(text))
+        except ValueError:
+            pass
+    return SearchQuery("text", text)
+
+
+async def search_customers(
+    conn: Connection,
+    cipher: FieldCipher,
+    query: SearchQuery,
+    *,
+    advisor_id: uuid.UUID | None,
+    limit: int,
+) -> list[Customer]:
+    """Customers matching ``query``; only an advisor's own customers when ``advisor_id``."""
+    args: list[object] = []
+    if query.kind == "henkilotunnus":
+        args.append(cipher.blind_index(HETU, query.value))
+        where = "c.hetu_index = $1"
+    elif query.kind == "phone":
+        args.append(query.value)
+        where = "c.id IN (SELECT customer_id FROM customer_phones WHERE number = $1)"
+    else:
+        words = query.value.split()
+        args.append(query.value)
+        clauses = ["c.customer_number = $1"]
+        if len(words) == 1:
+            args.append(_prefix(words[0]))
+            clauses.append(f"{LAST_NAME} LIKE $2")
+            clauses.append(f"{FIRST_NAME} LIKE $2")
+        elif len(words) >= 2:
+            args.extend([_prefix(words[0]), _prefix(" ".join(words[1:]))])
+            clauses.append(f"({FIRST_NAME} LIKE $2 AND {LAST_NAME} LIKE $3)")
+            clauses.append(f"({LAST_NAME} LIKE $2 AND {FIRST_NAME} LIKE $3)")
+        where = "(" + " OR ".join(clauses) + ")"
+    if advisor_id is not None:
+        args.append(advisor_id)
+        where += f" AND c.assigned_advisor_id = ${len(args)}"
+    args.append(limit)
+    rows = await conn.fetch(
+        SELECT_CUSTOMERS + f" WHERE {where} ORDER BY {LAST_NAME}, c.id LIMIT ${len(args)}",
+        *args,
+    )
+    return await _customers(conn, cipher, list(rows))
+
+
+async def list_customers(
+    conn: Connection,
+    cipher: FieldCipher,
+    *,
+    after: tuple[str, uuid.UUID] | None,
+    advisor_id: uuid.UUID | None,
+    limit: int,
+) -> list[Customer]:
+    """Customers by last name, keyset-paged after ``(lower(last_name), id)``."""
+    clauses: list[str] = []
+    args: list[object] = []
+    if after is not None:
+        args.extend(after)
+        clauses.append(f"({LAST_NAME}, c.id) > ($1, $2)")
+    if advisor_id is not None:
+        args.append(advisor_id)
+        clauses.append(f"c.assigned_advisor_id = ${len(args)}")
+    args.append(limit)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = await conn.fetch(
+        SELECT_CUSTOMERS + f"{where} ORDER BY {LAST_NAME}, c.id LIMIT ${len(args)}", *args
+    )
+    return await _customers(conn, cipher, list(rows))
