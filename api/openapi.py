@@ -13,6 +13,8 @@ from typing import Any, Final
 from aiohttp import web
 
 from api.permissions import ALL_PURPOSES, ROLES, public
+from register.contact_log import CHANNELS, DIRECTIONS, TOPICS
+from register.validation import CUSTOMER_ROLES, LANGUAGES, PHONE_TYPES, STATUSES
 
 JSON: Final = "application/json"
 PROBLEM: Final = "application/problem+json"
@@ -410,19 +412,9 @@ def _paths() -> Schema:
                 body=_json(
                     _object(
                         ["channel", "direction", "topic", "note"],
-                        channel={"enum": ["phone", "email", "visit", "letter", "web"]},
-                        direction={"enum": ["inbound", "outbound"]},
-                        topic={
-                            "enum": [
-                                "fault_report",
-                                "rent",
-                                "application",
-                                "termination",
-                                "complaint",
-                                "feedback",
-                                "other",
-                            ]
-                        },
+                        channel={"enum": list(CHANNELS)},
+                        direction={"enum": list(DIRECTIONS)},
+                        topic={"enum": list(TOPICS)},
                         note={"type": "string", "minLength": 1, "maxLength": 4000},
                         recording_id=UUID,
                         at=TIME,
@@ -472,21 +464,9 @@ def _components() -> Schema:
                 last_name=STRING,
                 henkilotunnus={"type": "string", "description": "validated, stored encrypted"},
                 travel_document=STRING,
-                roles={
-                    "type": "array",
-                    "items": {
-                        "enum": [
-                            "applicant",
-                            "tenant",
-                            "co_tenant",
-                            "joint_payer",
-                            "occupant",
-                            "buyer",
-                        ]
-                    },
-                },
-                language={"enum": ["fi", "sv", "en"]},
-                status={"enum": ["active", "former"]},
+                roles={"type": "array", "items": {"enum": list(CUSTOMER_ROLES)}},
+                language={"enum": list(LANGUAGES)},
+                status={"enum": list(STATUSES)},
                 relationship_start={"type": "string", "format": "date"},
                 turvakielto={"type": "boolean"},
                 turvakielto_start={"type": "string", "format": "date"},
@@ -496,7 +476,7 @@ def _components() -> Schema:
                     "items": _object(
                         ["number"],
                         number=STRING,
-                        type={"enum": ["mobile", "landline", "work", "other"]},
+                        type={"enum": list(PHONE_TYPES)},
                     ),
                 },
                 emails={"type": "array", "items": STRING},
