@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -15,9 +18,11 @@ from api.audit import Actor, AuditEvent, record, verify_chain
 from api.passwords import PasswordPolicyError
 from api.permissions import ROLES
 from api.users import UserError, create_user
-from callrec.app import create_app, create_worker_app, open_database
+from callrec.app import create_app, create_worker_app, load_or_create_keyring, open_database
 from callrec.logs import setup_logging
 from callrec.settings import Settings, SettingsError
+from register.importer import ImportFileError, ImportReport, check_columns, import_customers
+from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import MigrationError
 from storage.vault import rewrap
@@ -53,6 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     key_commands.add_parser("rotate", help="add a new current key; then run 'keys rewrap'")
     key_commands.add_parser("rewrap", help="re-encrypt stored headers to the current key")
     key_commands.add_parser("recipients", help="print a recipients-only keyring for ingest nodes")
+    customers = commands.add_parser("customers", help="the customer register")
+    customer_commands = customers.add_subparsers(
+        dest="customers_command", required=True, metavar="ACTION"
+    )
+    importer = customer_commands.add_parser(
+        "import", help="bulk load a legacy register export (CSV; columns in the README)"
+    )
+    importer.add_argument("file", type=Path)
+    importer.add_argument(
+        "--report", type=Path, help="write rejected rows (line, field, reason) to this CSV"
+    )
     audit = commands.add_parser("audit", help="check the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_commands.add_parser(
@@ -84,9 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "keys":
             return _keys(settings, args.keys_command)
+        if args.command == "customers":
+            return asyncio.run(_import_customers(settings, args.file, args.report))
         if args.command == "audit":
             return asyncio.run(_verify_audit(settings))
-    except (KeyringError, MigrationError, UserError, PasswordPolicyError) as exc:
+    except (
+        KeyringError,
+        MigrationError,
+        UserError,
+        PasswordPolicyError,
+        ImportFileError,
+        OSError,
+    ) as exc:
         print(f"callrec: {exc}", file=sys.stderr)
         return 1
     return 2  # pragma: no cover - argparse rejects unknown commands first
@@ -138,6 +163,46 @@ async def _migrate(settings: Settings) -> int:
         version = await pool.fetchval("SELECT max(version) FROM schema_migrations")
     print(f"database at schema version {version}")
     return 0
+
+
+async def _import_customers(settings: Settings, path: Path, report_path: Path | None) -> int:
+    total = max(sum(1 for _ in path.open(encoding="utf-8-sig")) - 1, 0)
+    started = time.perf_counter()
+
+    def progress(report: ImportReport) -> None:
+        share = report.rows / total if total else 1.0
+        bar = "#" * int(share * 30)
+        print(f"\r  [{bar:<30}] {report.rows}/{total} rows", end="", file=sys.stderr, flush=True)
+
+    keyring = load_or_create_keyring(settings)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        check_columns(reader.fieldnames or [])
+        async with open_database(settings) as pool:
+            async with pool.acquire() as conn:
+                cipher = FieldCipher(await load_data_key(conn, keyring, "register"))
+            report = await import_customers(pool, cipher, reader, on_progress=progress)
+    print(file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{report.rows} rows in {elapsed:.1f} s: {report.imported} imported, "
+        f"{report.already_present} already present, {len(report.rejected)} rejected"
+    )
+    for line, errors in report.rejected[:20]:
+        reasons = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        print(f"  line {line}: {reasons}")
+    if len(report.rejected) > 20:
+        print(
+            f"  … and {len(report.rejected) - 20} more" + ("" if report_path else " (use --report)")
+        )
+    if report_path is not None:
+        with report_path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["line", "field", "reason"])
+            for line, errors in report.rejected:
+                for error in errors:
+                    writer.writerow([line, error["field"], error["message"]])
+    return 1 if report.rejected else 0
 
 
 async def _verify_audit(settings: Settings) -> int:

@@ -108,19 +108,21 @@ class Customer:
         return started and not ended
 
 
-def _context(column: str, customer_id: uuid.UUID) -> str:
+def field_context(column: str, customer_id: uuid.UUID) -> str:
+    """The associated data that binds an encrypted column value to its row."""
     return f"customers.{column}:{customer_id}"
 
 
-def _identity_columns(
+def identity_columns(
     cipher: FieldCipher, customer_id: uuid.UUID, data: CustomerInput
 ) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
+    """Encrypted value and blind index of the henkilötunnus, then of the travel document."""
     hetu = data.henkilotunnus
     document = data.travel_document
     return (
-        cipher.encrypt(hetu.value, _context(HETU, customer_id)) if hetu else None,
+        cipher.encrypt(hetu.value, field_context(HETU, customer_id)) if hetu else None,
         cipher.blind_index(HETU, hetu.value) if hetu else None,
-        cipher.encrypt(document, _context(DOCUMENT, customer_id)) if document else None,
+        cipher.encrypt(document, field_context(DOCUMENT, customer_id)) if document else None,
         cipher.blind_index(DOCUMENT, document.upper()) if document else None,
     )
 
@@ -193,7 +195,7 @@ async def create_customer(conn: Connection, cipher: FieldCipher, data: CustomerI
                 data.language,
                 data.relationship_start,
                 hetu.birth_date if hetu else None,
-                *_identity_columns(cipher, customer_id, data),
+                *identity_columns(cipher, customer_id, data),
                 data.turvakielto,
                 data.turvakielto_start,
                 data.turvakielto_end,
@@ -253,9 +255,9 @@ async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> 
                 language=row["language"],
                 relationship_start=row["relationship_start"],
                 birth_date=row["birth_date"],
-                henkilotunnus=cipher.decrypt(hetu, _context(HETU, cid)) if hetu else None,
+                henkilotunnus=cipher.decrypt(hetu, field_context(HETU, cid)) if hetu else None,
                 travel_document=(
-                    cipher.decrypt(document, _context(DOCUMENT, cid)) if document else None
+                    cipher.decrypt(document, field_context(DOCUMENT, cid)) if document else None
                 ),
                 turvakielto=row["turvakielto"],
                 turvakielto_start=row["turvakielto_start"],
@@ -340,7 +342,7 @@ async def update_customer(
                 args.append(getattr(data, name))
                 sets.append(f"{name} = ${len(args)}")
         if "henkilotunnus" in changed or "travel_document" in changed:
-            hetu_enc, hetu_idx, doc_enc, doc_idx = _identity_columns(cipher, customer.id, data)
+            hetu_enc, hetu_idx, doc_enc, doc_idx = identity_columns(cipher, customer.id, data)
             if "henkilotunnus" in changed:
                 birth = data.henkilotunnus.birth_date if data.henkilotunnus else None
                 for column, value in (
