@@ -10,11 +10,13 @@ person is audited as such. Identifiers to search by travel in the POST body.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import asyncpg
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from api.auth import CURRENT_USER, audit, json_object, refuse
 from api.inputs import parse_id
@@ -42,7 +44,9 @@ from register.customers import (
     search_customers,
     update_customer,
 )
+from register.disclosures import add_disclosure, list_disclosures, parse_disclosure
 from register.validation import parse_customer
+from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
 
 MASKED: Final = "masked"
@@ -305,41 +309,63 @@ async def search_route(request: web.Request) -> web.Response:
     return _page(request, found, raw_limit + 1, next_key=lambda _c: None)
 
 
-@requires(Permission.READ_REGISTER)
-async def contacts_route(request: web.Request) -> web.Response:
-    """``GET /v1/customers/{id}/contacts?cursor=&limit=``: the contact log, newest first."""
-    customer = await visible_customer(request)
-    limit = page_limit(request.query)
-    before = decode_time_cursor(request.query.get("cursor")) or (
-        datetime.max.replace(tzinfo=UTC),
-        _FAR_FUTURE_ID,
-    )
-    async with request.app[POOL].acquire() as conn:
-        items = await list_entries(conn, customer.id, before, limit)
-    await audit(request, "customer.contacts", object_type="customer", object_id=customer.id)
-    next_cursor = (
-        encode_time_cursor(datetime.fromisoformat(items[-1]["at"]), uuid.UUID(items[-1]["id"]))
-        if len(items) == limit
-        else None
-    )
-    return web.json_response({"items": items, "next": next_cursor})
+Lister = Callable[
+    [Connection, uuid.UUID, tuple[datetime, uuid.UUID], int], Awaitable[list[dict[str, Any]]]
+]
+Parser = Callable[[dict[str, Any]], tuple[Any, list[dict[str, str]]]]
+Adder = Callable[[Connection, uuid.UUID, Any, uuid.UUID], Awaitable[tuple[uuid.UUID, datetime]]]
 
 
-@requires(Permission.WRITE_REGISTER)
-async def add_contact_route(request: web.Request) -> web.Response:
-    """``POST /v1/customers/{id}/contacts``: log a contact (phone, e-mail, visit …)."""
-    customer = await visible_customer(request)
-    entry, errors = parse_entry(await json_object(request))
-    if errors:
-        raise ValidationProblem(errors)
-    assert entry is not None
-    async with request.app[POOL].acquire() as conn:
-        try:
-            entry_id, at = await add_entry(conn, customer.id, entry, request[CURRENT_USER].id)
-        except asyncpg.ForeignKeyViolationError:
-            raise ValidationProblem([field_error("recording_id", "no such recording")]) from None
-    await audit(request, "customer.contact_add", object_type="customer", object_id=customer.id)
-    return web.json_response({"id": str(entry_id), "at": at.isoformat()}, status=201)
+def customer_log(
+    name: str, lister: Lister, parser: Parser, adder: Adder
+) -> tuple[Handler, Handler]:
+    """GET (paged, newest first) and POST handlers for a per-customer log such as the
+    contact log or the disclosure log; reads and additions are audited."""
+
+    @requires(Permission.READ_REGISTER)
+    async def list_log(request: web.Request) -> web.Response:
+        customer = await visible_customer(request)
+        limit = page_limit(request.query)
+        before = decode_time_cursor(request.query.get("cursor")) or (
+            datetime.max.replace(tzinfo=UTC),
+            _FAR_FUTURE_ID,
+        )
+        async with request.app[POOL].acquire() as conn:
+            items = await lister(conn, customer.id, before, limit)
+        await audit(request, f"customer.{name}", object_type="customer", object_id=customer.id)
+        last = items[-1] if len(items) == limit else None
+        next_cursor = (
+            encode_time_cursor(datetime.fromisoformat(last["at"]), uuid.UUID(last["id"]))
+            if last
+            else None
+        )
+        return web.json_response({"items": items, "next": next_cursor})
+
+    @requires(Permission.WRITE_REGISTER)
+    async def add_to_log(request: web.Request) -> web.Response:
+        customer = await visible_customer(request)
+        entry, errors = parser(await json_object(request))
+        if errors:
+            raise ValidationProblem(errors)
+        async with request.app[POOL].acquire() as conn:
+            try:
+                entry_id, at = await adder(conn, customer.id, entry, request[CURRENT_USER].id)
+            except asyncpg.ForeignKeyViolationError:
+                raise ValidationProblem(
+                    [field_error("recording_id", "no such recording")]
+                ) from None
+        await audit(request, f"customer.{name}_add", object_type="customer", object_id=customer.id)
+        return web.json_response({"id": str(entry_id), "at": at.isoformat()}, status=201)
+
+    list_log.__doc__ = f"``GET /v1/customers/{{id}}/{name}?cursor=&limit=``, newest first."
+    add_to_log.__doc__ = f"``POST /v1/customers/{{id}}/{name}``: add an entry."
+    return list_log, add_to_log
+
+
+contacts_route, add_contact_route = customer_log("contacts", list_entries, parse_entry, add_entry)
+disclosures_route, add_disclosure_route = customer_log(
+    "disclosures", list_disclosures, parse_disclosure, add_disclosure
+)
 
 
 def add_routes(app: web.Application) -> None:
@@ -352,3 +378,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/customers/{id}/history", history_route)
     app.router.add_get("/v1/customers/{id}/contacts", contacts_route)
     app.router.add_post("/v1/customers/{id}/contacts", add_contact_route)
+    app.router.add_get("/v1/customers/{id}/disclosures", disclosures_route)
+    app.router.add_post("/v1/customers/{id}/disclosures", add_disclosure_route)

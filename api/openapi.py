@@ -14,6 +14,7 @@ from aiohttp import web
 
 from api.permissions import ALL_PURPOSES, ROLES, public
 from register.contact_log import CHANNELS, DIRECTIONS, TOPICS
+from register.disclosures import RECIPIENT_KINDS
 from register.validation import CUSTOMER_ROLES, LANGUAGES, PHONE_TYPES, STATUSES
 
 JSON: Final = "application/json"
@@ -417,6 +418,31 @@ def _paths() -> Schema:
                         topic={"enum": list(TOPICS)},
                         note={"type": "string", "minLength": 1, "maxLength": 4000},
                         recording_id=UUID,
+                        at=TIME,
+                    )
+                ),
+            ),
+        },
+        "/v1/customers/{id}/disclosures": {
+            "get": _op(
+                "The disclosure log: what went to whom, on what legal basis",
+                tag="register",
+                who="customer_service, dpo, housing_advisor (assigned only)",
+                params=[ID_PARAM, *PAGING],
+            ),
+            "post": _op(
+                "Record a disclosure",
+                tag="register",
+                status="201",
+                who="customer_service",
+                params=[ID_PARAM],
+                body=_json(
+                    _object(
+                        ["recipient", "recipient_kind", "legal_basis", "data_disclosed"],
+                        recipient=STRING,
+                        recipient_kind={"enum": list(RECIPIENT_KINDS)},
+                        legal_basis=STRING,
+                        data_disclosed=STRING,
                         at=TIME,
                     )
                 ),

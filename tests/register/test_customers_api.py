@@ -256,3 +256,34 @@ async def test_contact_log_pages_newest_first(api: Client) -> None:
         headers=headers,
     )
     assert unknown_recording.status == 422
+
+
+async def test_disclosure_log_records_recipient_and_legal_basis(api: Client) -> None:
+    created = await create(api)
+    headers = await headers_for(api, "customer-service")
+    url = f"/v1/customers/{created['id']}/disclosures"
+    added = await api.post(
+        url,
+        json={
+            "recipient": "Perintä Oy",
+            "recipient_kind": "debt_collection",
+            "legal_basis": "lease agreement; rent arrears",
+            "data_disclosed": "name, address, unpaid rent",
+        },
+        headers=headers,
+    )
+    assert added.status == 201
+    listed = await (await api.get(url, headers=await headers_for(api, "dpo"))).json()
+    [entry] = listed["items"]
+    assert (entry["recipient"], entry["recipient_kind"], entry["disclosed_by"]) == (
+        "Perintä Oy",
+        "debt_collection",
+        "customer-service",
+    )
+    bad = await api.post(url, json={"recipient_kind": "neighbour", "at": "now"}, headers=headers)
+    assert bad.status == 422
+    assert {e["field"] for e in (await bad.json())["errors"]} == {
+        "recipient", "recipient_kind", "legal_basis", "data_disclosed", "at",
+    }  # fmt: skip
+    dpo_add = await api.post(url, json={}, headers=await headers_for(api, "dpo"))
+    assert dpo_add.status == 403

@@ -1,0 +1,114 @@
+"""The disclosure log: what was disclosed about whom, to which recipient, on what legal basis.
+
+It is the evidence for the "recipients" part of an access request (GDPR Art. 15(1)(c)), so an
+entry is only ever added, never changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from storage.db import Connection
+
+RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
+MAX_TEXT: Final = 1000
+INSERT: Final = """
+INSERT INTO disclosures (id, customer_id, recipient, recipient_kind, legal_basis,
+                         data_disclosed, disclosed_by, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, now()))
+RETURNING at
+"""
+SELECT_PAGE: Final = """
+SELECT d.id, d.recipient, d.recipient_kind, d.legal_basis, d.data_disclosed, d.at,
+       u.username AS disclosed_by
+FROM disclosures d LEFT JOIN users u ON u.id = d.disclosed_by
+WHERE d.customer_id = $1 AND (d.at, d.id) < ($2, $3)
+ORDER BY d.at DESC, d.id DESC LIMIT $4
+"""
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """One disclosure as the form sends it."""
+
+    recipient: str
+    recipient_kind: str
+    legal_basis: str
+    data_disclosed: str
+    at: datetime | None
+
+
+def parse_disclosure(body: dict[str, Any]) -> tuple[Disclosure | None, list[dict[str, str]]]:
+    """The disclosure in ``body`` and every field error."""
+    errors: list[dict[str, str]] = []
+    texts: dict[str, str] = {}
+    for name, hint in (
+        ("recipient", "who received the data, e.g. the debt collection agency's name"),
+        ("legal_basis", "why it was allowed, e.g. 'lease agreement, rent arrears'"),
+        ("data_disclosed", "what was disclosed, e.g. 'name, address, unpaid rent'"),
+    ):
+        value = body.get(name)
+        if isinstance(value, str) and value.strip() and len(value) <= MAX_TEXT:
+            texts[name] = value.strip()
+        else:
+            errors.append({"field": name, "message": f"{hint}; 1-{MAX_TEXT} characters"})
+    kind = body.get("recipient_kind")
+    if kind not in RECIPIENT_KINDS:
+        errors.append(
+            {"field": "recipient_kind", "message": f"one of: {', '.join(RECIPIENT_KINDS)}"}
+        )
+    at = None
+    if body.get("at") is not None:
+        try:
+            at = datetime.fromisoformat(str(body["at"]))
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            errors.append({"field": "at", "message": "an ISO 8601 time with a zone"})
+    if errors:
+        return None, errors
+    disclosure = Disclosure(
+        texts["recipient"], str(kind), texts["legal_basis"], texts["data_disclosed"], at
+    )
+    return disclosure, []
+
+
+async def add_disclosure(
+    conn: Connection, customer_id: uuid.UUID, disclosure: Disclosure, by: uuid.UUID
+) -> tuple[uuid.UUID, datetime]:
+    """Record a disclosure; returns its id and time."""
+    disclosure_id = uuid.uuid4()
+    at: datetime = await conn.fetchval(
+        INSERT,
+        disclosure_id,
+        customer_id,
+        disclosure.recipient,
+        disclosure.recipient_kind,
+        disclosure.legal_basis,
+        disclosure.data_disclosed,
+        by,
+        disclosure.at,
+    )
+    return disclosure_id, at
+
+
+async def list_disclosures(
+    conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
+) -> list[dict[str, Any]]:
+    """Disclosures about the customer, newest first, continuing before ``(at, id)``."""
+    rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
+    return [
+        {
+            "id": str(r["id"]),
+            "recipient": r["recipient"],
+            "recipient_kind": r["recipient_kind"],
+            "legal_basis": r["legal_basis"],
+            "data_disclosed": r["data_disclosed"],
+            "disclosed_by": r["disclosed_by"],
+            "at": r["at"].isoformat(),
+        }
+        for r in rows
+    ]
