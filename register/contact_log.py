@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from register.validation import optional_time
 from storage.db import Connection
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
@@ -62,14 +63,7 @@ def parse_entry(body: dict[str, Any]) -> tuple[ContactEntry | None, list[dict[st
             recording_id = uuid.UUID(str(body["recording_id"]))
         except ValueError:
             errors.append({"field": "recording_id", "message": "a recording id (UUID)"})
-    at = None
-    if body.get("at") is not None:
-        try:
-            at = datetime.fromisoformat(str(body["at"]))
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            errors.append({"field": "at", "message": "an ISO 8601 time with a zone"})
+    at = optional_time(body, "at", errors)
     if errors:
         return None, errors
     assert isinstance(note, str)

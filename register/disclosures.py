@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from register.validation import optional_time
 from storage.db import Connection
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
@@ -60,14 +61,7 @@ def parse_disclosure(body: dict[str, Any]) -> tuple[Disclosure | None, list[dict
         errors.append(
             {"field": "recipient_kind", "message": f"one of: {', '.join(RECIPIENT_KINDS)}"}
         )
-    at = None
-    if body.get("at") is not None:
-        try:
-            at = datetime.fromisoformat(str(body["at"]))
-        except ValueError:
-            at = None
-        if at is None or at.tzinfo is None:
-            errors.append({"field": "at", "message": "an ISO 8601 time with a zone"})
+    at = optional_time(body, "at", errors)
     if errors:
         return None, errors
     disclosure = Disclosure(

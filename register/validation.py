@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 from recorder.metadata import normalise_phone
@@ -63,6 +63,20 @@ def _text(value: object, limit: int = MAX_NAME) -> str | None:
     if isinstance(value, str) and value.strip() and len(value) <= limit:
         return value.strip()
     return None
+
+
+def optional_time(body: dict[str, Any], name: str, errors: list[dict[str, str]]) -> datetime | None:
+    """``body[name]`` as a timezone-aware time, None when absent; notes an error if bad."""
+    if body.get(name) is None:
+        return None
+    try:
+        value = datetime.fromisoformat(str(body[name]))
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        errors.append({"field": name, "message": "an ISO 8601 time with a zone"})
+        return None
+    return value
 
 
 def _date(value: object) -> date | None:
