@@ -32,6 +32,7 @@ from api.problems import NotFound, Problem, ValidationProblem, field_error
 from api.users import User
 from callrec.appkeys import FIELD_CIPHER, POOL
 from recorder.metadata import normalise_phone
+from register.consents import add_preference, list_preferences, parse_preference
 from register.contact_log import add_entry, list_entries, parse_entry
 from register.customers import (
     Customer,
@@ -366,6 +367,9 @@ contacts_route, add_contact_route = customer_log("contacts", list_entries, parse
 disclosures_route, add_disclosure_route = customer_log(
     "disclosures", list_disclosures, parse_disclosure, add_disclosure
 )
+marketing_route, add_marketing_route = customer_log(
+    "marketing", list_preferences, parse_preference, add_preference
+)
 
 
 def add_routes(app: web.Application) -> None:
@@ -380,3 +384,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/customers/{id}/contacts", add_contact_route)
     app.router.add_get("/v1/customers/{id}/disclosures", disclosures_route)
     app.router.add_post("/v1/customers/{id}/disclosures", add_disclosure_route)
+    app.router.add_get("/v1/customers/{id}/marketing", marketing_route)
+    app.router.add_post("/v1/customers/{id}/marketing", add_marketing_route)

@@ -13,6 +13,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from api.permissions import ALL_PURPOSES, ROLES, public
+from register.consents import KINDS as MARKETING_KINDS
 from register.contact_log import CHANNELS, DIRECTIONS, TOPICS
 from register.disclosures import RECIPIENT_KINDS
 from register.validation import CUSTOMER_ROLES, LANGUAGES, PHONE_TYPES, STATUSES
@@ -443,6 +444,30 @@ def _paths() -> Schema:
                         recipient_kind={"enum": list(RECIPIENT_KINDS)},
                         legal_basis=STRING,
                         data_disclosed=STRING,
+                        at=TIME,
+                    )
+                ),
+            ),
+        },
+        "/v1/customers/{id}/marketing": {
+            "get": _op(
+                "Marketing consents and bans, newest first; `current` marks the one in force",
+                tag="register",
+                who="customer_service, dpo, housing_advisor (assigned only)",
+                params=[ID_PARAM, *PAGING],
+            ),
+            "post": _op(
+                "Record a consent (allowed: true) or a ban (false)",
+                tag="register",
+                status="201",
+                who="customer_service",
+                params=[ID_PARAM],
+                body=_json(
+                    _object(
+                        ["kind", "allowed", "given_via"],
+                        kind={"enum": list(MARKETING_KINDS)},
+                        allowed={"type": "boolean"},
+                        given_via={"enum": list(CHANNELS)},
                         at=TIME,
                     )
                 ),

@@ -287,3 +287,20 @@ async def test_disclosure_log_records_recipient_and_legal_basis(api: Client) -> 
     }  # fmt: skip
     dpo_add = await api.post(url, json={}, headers=await headers_for(api, "dpo"))
     assert dpo_add.status == 403
+
+
+async def test_marketing_ban_supersedes_consent(api: Client) -> None:
+    created = await create(api)
+    headers = await headers_for(api, "customer-service")
+    url = f"/v1/customers/{created['id']}/marketing"
+    for allowed, at in ((True, "2026-01-01T09:00:00+02:00"), (False, "2026-06-01T09:00:00+03:00")):
+        response = await api.post(
+            url,
+            json={"kind": "direct_marketing", "allowed": allowed, "given_via": "phone", "at": at},
+            headers=headers,
+        )
+        assert response.status == 201
+    items = (await (await api.get(url, headers=headers)).json())["items"]
+    assert [(i["allowed"], i["current"]) for i in items] == [(False, True), (True, False)]
+    bad = await api.post(url, json={"kind": "spam", "allowed": "no"}, headers=headers)
+    assert {e["field"] for e in (await bad.json())["errors"]} == {"kind", "allowed", "given_via"}

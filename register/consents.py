@@ -1,0 +1,92 @@
+"""Marketing consents and bans (direct marketing, surveys): when and how each was given.
+
+Kept as an append-only log; the newest entry per kind is what applies now, and the older
+ones show when and how the customer's choice changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from register.contact_log import CHANNELS
+from register.validation import optional_time
+from storage.db import Connection
+
+KINDS: Final = ("direct_marketing", "surveys")
+INSERT: Final = """
+INSERT INTO marketing_preferences (id, customer_id, kind, allowed, given_via, recorded_by, at)
+VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, now()))
+RETURNING at
+"""
+SELECT_PAGE: Final = """
+SELECT m.id, m.kind, m.allowed, m.given_via, m.at, u.username AS recorded_by,
+       m.at = max(m.at) OVER (PARTITION BY m.kind) AS current
+FROM marketing_preferences m LEFT JOIN users u ON u.id = m.recorded_by
+WHERE m.customer_id = $1 AND (m.at, m.id) < ($2, $3)
+ORDER BY m.at DESC, m.id DESC LIMIT $4
+"""
+
+
+@dataclass(frozen=True)
+class Preference:
+    """A consent (``allowed``) or a ban, and how the customer gave it."""
+
+    kind: str
+    allowed: bool
+    given_via: str
+    at: datetime | None
+
+
+def parse_preference(body: dict[str, Any]) -> tuple[Preference | None, list[dict[str, str]]]:
+    """The preference in ``body`` and every field error."""
+    errors: list[dict[str, str]] = []
+    if body.get("kind") not in KINDS:
+        errors.append({"field": "kind", "message": f"one of: {', '.join(KINDS)}"})
+    if not isinstance(body.get("allowed"), bool):
+        errors.append({"field": "allowed", "message": "true for a consent, false for a ban"})
+    if body.get("given_via") not in CHANNELS:
+        errors.append({"field": "given_via", "message": f"one of: {', '.join(CHANNELS)}"})
+    at = optional_time(body, "at", errors)
+    if errors:
+        return None, errors
+    return Preference(str(body["kind"]), bool(body["allowed"]), str(body["given_via"]), at), []
+
+
+async def add_preference(
+    conn: Connection, customer_id: uuid.UUID, preference: Preference, by: uuid.UUID
+) -> tuple[uuid.UUID, datetime]:
+    """Record a consent or ban; returns its id and time."""
+    preference_id = uuid.uuid4()
+    at: datetime = await conn.fetchval(
+        INSERT,
+        preference_id,
+        customer_id,
+        preference.kind,
+        preference.allowed,
+        preference.given_via,
+        by,
+        preference.at,
+    )
+    return preference_id, at
+
+
+async def list_preferences(
+    conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
+) -> list[dict[str, Any]]:
+    """Consents and bans newest first; ``current`` marks the one in force per kind."""
+    rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
+    return [
+        {
+            "id": str(r["id"]),
+            "kind": r["kind"],
+            "allowed": r["allowed"],
+            "given_via": r["given_via"],
+            "recorded_by": r["recorded_by"],
+            "current": r["current"],
+            "at": r["at"].isoformat(),
+        }
+        for r in rows
+    ]
