@@ -106,6 +106,26 @@ def _page(item: str) -> Schema:
     )
 
 
+def _customer_log(list_summary: str, add_summary: str, entry: Schema) -> Schema:
+    """A per-customer log: paged GET for readers of the register, POST for customer service."""
+    return {
+        "get": _op(
+            list_summary,
+            tag="register",
+            who="customer_service, dpo, housing_advisor (assigned only)",
+            params=[ID_PARAM, *PAGING],
+        ),
+        "post": _op(
+            add_summary,
+            tag="register",
+            status="201",
+            who="customer_service",
+            params=[ID_PARAM],
+            body=_json(entry),
+        ),
+    }
+
+
 def _paths() -> Schema:
     recording_filters = [
         {"name": "customer_id", "in": "query", "schema": UUID},
@@ -398,81 +418,42 @@ def _paths() -> Schema:
                 params=[ID_PARAM],
             )
         },
-        "/v1/customers/{id}/contacts": {
-            "get": _op(
-                "The contact log, newest first",
-                tag="register",
-                who="customer_service, dpo, housing_advisor (assigned only)",
-                params=[ID_PARAM, *PAGING],
+        "/v1/customers/{id}/contacts": _customer_log(
+            "The contact log, newest first",
+            "Log a contact",
+            _object(
+                ["channel", "direction", "topic", "note"],
+                channel={"enum": list(CHANNELS)},
+                direction={"enum": list(DIRECTIONS)},
+                topic={"enum": list(TOPICS)},
+                note={"type": "string", "minLength": 1, "maxLength": 4000},
+                recording_id=UUID,
+                at=TIME,
             ),
-            "post": _op(
-                "Log a contact",
-                tag="register",
-                status="201",
-                who="customer_service",
-                params=[ID_PARAM],
-                body=_json(
-                    _object(
-                        ["channel", "direction", "topic", "note"],
-                        channel={"enum": list(CHANNELS)},
-                        direction={"enum": list(DIRECTIONS)},
-                        topic={"enum": list(TOPICS)},
-                        note={"type": "string", "minLength": 1, "maxLength": 4000},
-                        recording_id=UUID,
-                        at=TIME,
-                    )
-                ),
+        ),
+        "/v1/customers/{id}/disclosures": _customer_log(
+            "The disclosure log: what went to whom, on what legal basis",
+            "Record a disclosure",
+            _object(
+                ["recipient", "recipient_kind", "legal_basis", "data_disclosed"],
+                recipient=STRING,
+                recipient_kind={"enum": list(RECIPIENT_KINDS)},
+                legal_basis=STRING,
+                data_disclosed=STRING,
+                at=TIME,
             ),
-        },
-        "/v1/customers/{id}/disclosures": {
-            "get": _op(
-                "The disclosure log: what went to whom, on what legal basis",
-                tag="register",
-                who="customer_service, dpo, housing_advisor (assigned only)",
-                params=[ID_PARAM, *PAGING],
+        ),
+        "/v1/customers/{id}/marketing": _customer_log(
+            "Marketing consents and bans, newest first; `current` marks the one in force",
+            "Record a consent (allowed: true) or a ban (false)",
+            _object(
+                ["kind", "allowed", "given_via"],
+                kind={"enum": list(MARKETING_KINDS)},
+                allowed={"type": "boolean"},
+                given_via={"enum": list(CHANNELS)},
+                at=TIME,
             ),
-            "post": _op(
-                "Record a disclosure",
-                tag="register",
-                status="201",
-                who="customer_service",
-                params=[ID_PARAM],
-                body=_json(
-                    _object(
-                        ["recipient", "recipient_kind", "legal_basis", "data_disclosed"],
-                        recipient=STRING,
-                        recipient_kind={"enum": list(RECIPIENT_KINDS)},
-                        legal_basis=STRING,
-                        data_disclosed=STRING,
-                        at=TIME,
-                    )
-                ),
-            ),
-        },
-        "/v1/customers/{id}/marketing": {
-            "get": _op(
-                "Marketing consents and bans, newest first; `current` marks the one in force",
-                tag="register",
-                who="customer_service, dpo, housing_advisor (assigned only)",
-                params=[ID_PARAM, *PAGING],
-            ),
-            "post": _op(
-                "Record a consent (allowed: true) or a ban (false)",
-                tag="register",
-                status="201",
-                who="customer_service",
-                params=[ID_PARAM],
-                body=_json(
-                    _object(
-                        ["kind", "allowed", "given_via"],
-                        kind={"enum": list(MARKETING_KINDS)},
-                        allowed={"type": "boolean"},
-                        given_via={"enum": list(CHANNELS)},
-                        at=TIME,
-                    )
-                ),
-            ),
-        },
+        ),
         "/v1/audit": {
             "get": _op(
                 "The audit log, newest first",
