@@ -395,11 +395,11 @@ async def history(
     ]
 
 
-_LIKE_SPECIAL: Final = re.compile(r"([\\%_])")
-
-
-def _prefix(text: str) -> str:
-    return _LIKE_SPECIAL.sub(r"\\\1", text.lower()) + "%"
+def prefix_range(text: str) -> tuple[str, str]:
+    """``[low, high)`` holding every lower-case string that starts with ``text`` (code-point,
+    i.e. "C" collation, order)."""
+    low = text.lower()
+    return low, low[:-1] + chr(ord(low[-1]) + 1)
 
 
 @dataclass(frozen=True)
@@ -433,33 +433,54 @@ async def search_customers(
     advisor_id: uuid.UUID | None,
     limit: int,
 ) -> list[Customer]:
-    """Customers matching ``query``; only an advisor's own customers when ``advisor_id``."""
+    """Customers matching ``query``; only an advisor's own customers when ``advisor_id``.
+
+    A name prefix is a range on the "C"-collated lower-case name (``>= 'mäki'`` and
+    ``< 'mäkj'``), not ``LIKE``: a range keeps using the index in the generic plans
+    PostgreSQL switches prepared statements to, where ``LIKE $1`` falls back to a scan.
+    Each alternative (customer number, last name, first name) is its own indexed, limited
+    subquery; an OR across them made the planner walk the whole name index.
+    """
     args: list[object] = []
+
+    def arg(value: object) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    def name_range(column: str, prefix: str) -> str:
+        low, high = prefix_range(prefix)
+        return f"{column} >= {arg(low)} AND {column} < {arg(high)}"
+
     if query.kind == "henkilotunnus":
-        args.append(cipher.blind_index(HETU, query.value))
-        where = "c.hetu_index = $1"
+        alternatives = [f"c.hetu_index = {arg(cipher.blind_index(HETU, query.value))}"]
     elif query.kind == "phone":
-        args.append(query.value)
-        where = "c.id IN (SELECT customer_id FROM customer_phones WHERE number = $1)"
+        alternatives = [
+            f"c.id IN (SELECT customer_id FROM customer_phones WHERE number = {arg(query.value)})"
+        ]
     else:
         words = query.value.split()
-        args.append(query.value)
-        clauses = ["c.customer_number = $1"]
+        alternatives = [f"c.customer_number = {arg(query.value)}"]
         if len(words) == 1:
-            args.append(_prefix(words[0]))
-            clauses.append(f"{LAST_NAME} LIKE $2")
-            clauses.append(f"{FIRST_NAME} LIKE $2")
+            alternatives.append(name_range(LAST_NAME, words[0]))
+            alternatives.append(name_range(FIRST_NAME, words[0]))
         elif len(words) >= 2:
-            args.extend([_prefix(words[0]), _prefix(" ".join(words[1:]))])
-            clauses.append(f"({FIRST_NAME} LIKE $2 AND {LAST_NAME} LIKE $3)")
-            clauses.append(f"({LAST_NAME} LIKE $2 AND {FIRST_NAME} LIKE $3)")
-        where = "(" + " OR ".join(clauses) + ")"
-    if advisor_id is not None:
-        args.append(advisor_id)
-        where += f" AND c.assigned_advisor_id = ${len(args)}"
-    args.append(limit)
+            first, rest = words[0], " ".join(words[1:])
+            alternatives.append(
+                f"{name_range(LAST_NAME, rest)} AND {name_range(FIRST_NAME, first)}"
+            )
+            alternatives.append(
+                f"{name_range(LAST_NAME, first)} AND {name_range(FIRST_NAME, rest)}"
+            )
+    scope = "" if advisor_id is None else f" AND c.assigned_advisor_id = {arg(advisor_id)}"
+    limit_arg = arg(limit)
+    subqueries = " UNION ".join(
+        f"(SELECT c.id FROM customers c WHERE {alternative}{scope}"
+        f" ORDER BY {LAST_NAME}, c.id LIMIT {limit_arg})"
+        for alternative in alternatives
+    )
     rows = await conn.fetch(
-        SELECT_CUSTOMERS + f" WHERE {where} ORDER BY {LAST_NAME}, c.id LIMIT ${len(args)}",
+        SELECT_CUSTOMERS
+        + f" WHERE c.id IN ({subqueries}) ORDER BY {LAST_NAME}, c.id LIMIT {limit_arg}",
         *args,
     )
     return await _customers(conn, cipher, list(rows))
