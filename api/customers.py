@@ -159,7 +159,8 @@ def _validated(body: dict[str, Any], *, partial: bool) -> Any:
     return data
 
 
-def _conflict(exc: RegisterConflict) -> Problem:
+def conflict_problem(exc: RegisterConflict) -> Problem:
+    """409 naming the field whose value is taken (or, for a missing party, 409 too)."""
     return Problem(
         str(exc),
         status=409,
@@ -178,7 +179,7 @@ async def create_route(request: web.Request) -> web.Response:
         try:
             customer_id = await create_customer(conn, cipher, data)
         except RegisterConflict as exc:
-            raise _conflict(exc) from None
+            raise conflict_problem(exc) from None
         customer = await get_customer(conn, cipher, customer_id)
     assert customer is not None
     await audit(request, "customer.create", object_type="customer", object_id=customer_id)
@@ -208,7 +209,7 @@ async def update_route(request: web.Request) -> web.Response:
         try:
             changed = await update_customer(conn, cipher, customer, data, user.id)
         except RegisterConflict as exc:
-            raise _conflict(exc) from None
+            raise conflict_problem(exc) from None
         updated = await get_customer(conn, cipher, customer.id)
     assert updated is not None
     if changed:

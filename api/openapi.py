@@ -16,6 +16,7 @@ from api.permissions import ALL_PURPOSES, ROLES, public
 from register.consents import KINDS as MARKETING_KINDS
 from register.contact_log import CHANNELS, DIRECTIONS, TOPICS
 from register.disclosures import RECIPIENT_KINDS
+from register.leases import PARTY_ROLES
 from register.validation import CUSTOMER_ROLES, LANGUAGES, PHONE_TYPES, STATUSES
 
 JSON: Final = "application/json"
@@ -454,6 +455,49 @@ def _paths() -> Schema:
                 at=TIME,
             ),
         ),
+        "/v1/leases": {
+            "post": _op(
+                "Create a lease with its parties and household",
+                tag="register",
+                status="201",
+                who="customer_service",
+                body=_json(
+                    _object(
+                        ["lease_number", "property", "apartment", "start_date", "parties"],
+                        lease_number=STRING,
+                        property=STRING,
+                        apartment=STRING,
+                        start_date={"type": "string", "format": "date"},
+                        end_date={"type": "string", "format": "date"},
+                        terminated_on={"type": "string", "format": "date"},
+                        parties={
+                            "type": "array",
+                            "items": _object(
+                                ["customer_id", "role"],
+                                customer_id=UUID,
+                                role={"enum": list(PARTY_ROLES)},
+                            ),
+                        },
+                        household={
+                            "type": "array",
+                            "items": _object(
+                                ["name"],
+                                name=STRING,
+                                birth_date={"type": "string", "format": "date"},
+                            ),
+                        },
+                    )
+                ),
+            )
+        },
+        "/v1/customers/{id}/leases": {
+            "get": _op(
+                "The customer's leases with parties and household",
+                tag="register",
+                who="customer_service, dpo, housing_advisor (assigned only)",
+                params=[ID_PARAM],
+            )
+        },
         "/v1/audit": {
             "get": _op(
                 "The audit log, newest first",

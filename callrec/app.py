@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from api import audit_routes, auth, customers, health, openapi, playback, recordings
+from api import audit_routes, auth, customers, health, leases, openapi, playback, recordings
 from api.auth import authorize
 from api.middleware import problems, request_context
 from callrec.appkeys import (
@@ -67,6 +67,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     playback.add_routes(app)
     audit_routes.add_routes(app)
     customers.add_routes(app)
+    leases.add_routes(app)
     openapi.add_routes(app)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -304,3 +305,59 @@ async def test_marketing_ban_supersedes_consent(api: Client) -> None:
     assert [(i["allowed"], i["current"]) for i in items] == [(False, True), (True, False)]
     bad = await api.post(url, json={"kind": "spam", "allowed": "no"}, headers=headers)
     assert {e["field"] for e in (await bad.json())["errors"]} == {"kind", "allowed", "given_via"}
+
+
+async def test_leases_with_parties_and_household(api: Client) -> None:
+    maija_row = await create(api)
+    pekka = await create(
+        api, customer_number="A-2", first_name="Pekka", henkilotunnus="010195+433X"
+    )
+    headers = await headers_for(api, "customer-service")
+    lease = {
+        "lease_number": "V-2024/118",
+        "property": "Toinen linja 14",
+        "apartment": "B 12",
+        "start_date": "2024-03-01",
+        "parties": [
+            {"customer_id": maija_row["id"], "role": "tenant"},
+            {"customer_id": pekka["id"], "role": "co_tenant"},
+        ],
+        "household": [{"name": "Aino Mäkinotkelma", "birth_date": "2015-04-01"}],
+    }
+    created = await api.post("/v1/leases", json=lease, headers=headers)
+    assert created.status == 201, await created.text()
+    again = await api.post("/v1/leases", json=lease, headers=headers)
+    assert again.status == 409
+    assert (await again.json())["errors"][0]["field"] == "lease_number"
+    listed = await api.get(
+        f"/v1/customers/{pekka['id']}/leases", headers=await headers_for(api, "dpo")
+    )
+    [item] = (await listed.json())["items"]
+    assert item["apartment"] == "B 12"
+    assert {(p["role"], p["name"]) for p in item["parties"]} == {
+        ("tenant", "Maija Mäkinotkelma"),
+        ("co_tenant", "Pekka Mäkinotkelma"),
+    }
+    assert item["household"] == [{"name": "Aino Mäkinotkelma", "birth_date": "2015-04-01"}]
+    bad = await api.post(
+        "/v1/leases",
+        json={
+            "lease_number": "",
+            "start_date": "2024-13-01",
+            "end_date": "2020-01-01",
+            "parties": [{"customer_id": "x", "role": "tenant"}, {"role": "owner"}],
+            "household": [{"birth_date": "yesterday"}],
+        },
+        headers=headers,
+    )
+    assert bad.status == 422
+    assert {e["field"] for e in (await bad.json())["errors"]} == {
+        "lease_number", "property", "apartment", "start_date", "parties[0].customer_id",
+        "parties[1].customer_id", "household[0].name",
+    }  # fmt: skip
+    stranger = dict(
+        lease, lease_number="V-1", parties=[{"customer_id": str(uuid4()), "role": "tenant"}]
+    )
+    missing = await api.post("/v1/leases", json=stranger, headers=headers)
+    assert missing.status == 409
+    assert await api.app[POOL].fetchval("SELECT count(*) FROM leases") == 1

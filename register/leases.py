@@ -1,0 +1,204 @@
+"""Leases and households: which apartment, from when to when, who is on the lease and who
+lives there (household members need not be customers themselves)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+import asyncpg
+
+from register.customers import RegisterConflict
+from storage.db import Connection
+
+PARTY_ROLES: Final = ("tenant", "co_tenant", "joint_payer", "occupant")
+_LEASE_NUMBER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$")
+MAX_PEOPLE: Final = 20
+INSERT_LEASE: Final = """
+INSERT INTO leases (id, lease_number, property, apartment, start_date, end_date, terminated_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+INSERT_PARTIES: Final = """
+INSERT INTO lease_parties (lease_id, customer_id, role)
+SELECT $1, * FROM unnest($2::uuid[], $3::text[])
+"""
+INSERT_MEMBERS: Final = """
+INSERT INTO household_members (id, lease_id, name, birth_date)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::date[])
+"""
+SELECT_LEASES_OF: Final = """
+SELECT l.id, l.lease_number, l.property, l.apartment, l.start_date, l.end_date, l.terminated_on
+FROM leases l JOIN lease_parties p ON p.lease_id = l.id
+WHERE p.customer_id = $1 ORDER BY l.start_date DESC, l.id
+"""
+SELECT_PARTIES: Final = """
+SELECT p.lease_id, p.customer_id, p.role, c.first_name, c.last_name
+FROM lease_parties p JOIN customers c ON c.id = p.customer_id
+WHERE p.lease_id = ANY($1) ORDER BY c.last_name, c.first_name
+"""
+SELECT_MEMBERS: Final = """
+SELECT lease_id, name, birth_date FROM household_members WHERE lease_id = ANY($1) ORDER BY name
+"""
+
+
+@dataclass(frozen=True)
+class LeaseInput:
+    """A lease as the form sends it."""
+
+    lease_number: str
+    property: str
+    apartment: str
+    start_date: date
+    end_date: date | None
+    terminated_on: date | None
+    parties: list[tuple[uuid.UUID, str]]
+    household: list[tuple[str, date | None]]
+
+
+def _date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def parse_lease(body: dict[str, Any]) -> tuple[LeaseInput | None, list[dict[str, str]]]:
+    """The lease in ``body`` and every field error."""
+    errors: list[dict[str, str]] = []
+
+    def fail(name: str, message: str) -> None:
+        errors.append({"field": name, "message": message})
+
+    number = body.get("lease_number")
+    if not isinstance(number, str) or not _LEASE_NUMBER.match(number):
+        fail("lease_number", "1-32 letters, digits, dashes or slashes, like V-2024/118")
+    texts = {}
+    for name in ("property", "apartment"):
+        value = body.get(name)
+        if isinstance(value, str) and value.strip() and len(value) <= 200:
+            texts[name] = value.strip()
+        else:
+            fail(name, "required text, at most 200 characters")
+    dates: dict[str, date | None] = {}
+    for name in ("start_date", "end_date", "terminated_on"):
+        dates[name] = _date(body.get(name))
+        if (body.get(name) is not None or name == "start_date") and dates[name] is None:
+            fail(name, "a date like 2026-11-23")
+    start, end = dates["start_date"], dates["end_date"]
+    if start and end and end < start:
+        fail("end_date", "must not be before start_date")
+    parties: list[tuple[uuid.UUID, str]] = []
+    raw_parties = body.get("parties")
+    if not isinstance(raw_parties, list) or not 1 <= len(raw_parties) <= MAX_PEOPLE:
+        fail("parties", f"1-{MAX_PEOPLE} {{customer_id, role}} objects")
+    else:
+        for index, party in enumerate(raw_parties):
+            try:
+                customer_id = uuid.UUID(str(party.get("customer_id")))
+            except (ValueError, AttributeError):
+                fail(f"parties[{index}].customer_id", "a customer id (UUID)")
+                continue
+            if party.get("role") not in PARTY_ROLES:
+                fail(f"parties[{index}].role", f"one of: {', '.join(PARTY_ROLES)}")
+                continue
+            parties.append((customer_id, str(party["role"])))
+        if len({p[0] for p in parties}) != len(parties):
+            fail("parties", "each customer at most once")
+    household: list[tuple[str, date | None]] = []
+    raw_household = body.get("household", [])
+    if not isinstance(raw_household, list) or len(raw_household) > MAX_PEOPLE:
+        fail("household", f"at most {MAX_PEOPLE} {{name, birth_date}} objects")
+    else:
+        for index, member in enumerate(raw_household):
+            member_name = member.get("name") if isinstance(member, dict) else None
+            if (
+                not isinstance(member_name, str)
+                or not member_name.strip()
+                or len(member_name) > 200
+            ):
+                fail(f"household[{index}].name", "the member's name")
+                continue
+            birth = _date(member.get("birth_date"))
+            if member.get("birth_date") is not None and birth is None:
+                fail(f"household[{index}].birth_date", "a date like 2015-04-01")
+                continue
+            household.append((member_name.strip(), birth))
+    if errors:
+        return None, errors
+    assert isinstance(number, str)
+    assert start is not None
+    lease = LeaseInput(
+        number, texts["property"], texts["apartment"], start, end, dates["terminated_on"],
+        parties, household,
+    )  # fmt: skip
+    return lease, []
+
+
+async def create_lease(conn: Connection, lease: LeaseInput) -> uuid.UUID:
+    """Insert the lease, its parties and household in one transaction."""
+    lease_id = uuid.uuid4()
+    async with conn.transaction():
+        try:
+            await conn.execute(
+                INSERT_LEASE, lease_id, lease.lease_number, lease.property, lease.apartment,
+                lease.start_date, lease.end_date, lease.terminated_on,
+            )  # fmt: skip
+        except asyncpg.UniqueViolationError:
+            raise RegisterConflict("lease_number", "another lease has this number") from None
+        try:
+            await conn.execute(
+                INSERT_PARTIES,
+                lease_id,
+                [p[0] for p in lease.parties],
+                [p[1] for p in lease.parties],
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise RegisterConflict("parties", "a party is not a customer in the register") from None
+        await conn.execute(
+            INSERT_MEMBERS,
+            [uuid.uuid4() for _ in lease.household],
+            [lease_id] * len(lease.household),
+            [m[0] for m in lease.household],
+            [m[1] for m in lease.household],
+        )
+    return lease_id
+
+
+async def leases_of(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The customer's leases, newest first, each with its parties and household."""
+    leases = await conn.fetch(SELECT_LEASES_OF, customer_id)
+    ids = [row["id"] for row in leases]
+    parties = await conn.fetch(SELECT_PARTIES, ids)
+    members = await conn.fetch(SELECT_MEMBERS, ids)
+    return [
+        {
+            "id": str(row["id"]),
+            "lease_number": row["lease_number"],
+            "property": row["property"],
+            "apartment": row["apartment"],
+            "start_date": row["start_date"].isoformat(),
+            "end_date": row["end_date"].isoformat() if row["end_date"] else None,
+            "terminated_on": row["terminated_on"].isoformat() if row["terminated_on"] else None,
+            "parties": [
+                {
+                    "customer_id": str(p["customer_id"]),
+                    "role": p["role"],
+                    "name": f"{p['first_name']} {p['last_name']}",
+                }
+                for p in parties
+                if p["lease_id"] == row["id"]
+            ],
+            "household": [
+                {
+                    "name": m["name"],
+                    "birth_date": m["birth_date"].isoformat() if m["birth_date"] else None,
+                }
+                for m in members
+                if m["lease_id"] == row["id"]
+            ],
+        }
+        for row in leases
+    ]
