@@ -1,4 +1,6 @@
-"""Leases over HTTP: ``POST /v1/leases`` and ``GET /v1/customers/{id}/leases``."""
+"""Links between customers and the rest of the register over HTTP: leases
+(``POST /v1/leases``, ``GET /v1/customers/{id}/leases``) and guardianship
+(``GET``/``POST /v1/customers/{id}/guardianships``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from api.permissions import Permission, requires
 from api.problems import ValidationProblem
 from callrec.appkeys import POOL
 from register.customers import RegisterConflict
+from register.guardianship import add_guardianship, guardianships_of, parse_guardianship
 from register.leases import create_lease, leases_of, parse_lease
 
 
@@ -39,7 +42,36 @@ async def customer_leases_route(request: web.Request) -> web.Response:
     return web.json_response({"items": items})
 
 
+@requires(Permission.READ_REGISTER)
+async def guardianships_route(request: web.Request) -> web.Response:
+    """``GET /v1/customers/{id}/guardianships``: as guardian or as ward."""
+    customer = await visible_customer(request)
+    async with request.app[POOL].acquire() as conn:
+        items = await guardianships_of(conn, customer.id)
+    await audit(request, "customer.guardianships", object_type="customer", object_id=customer.id)
+    return web.json_response({"items": items})
+
+
+@requires(Permission.WRITE_REGISTER)
+async def add_guardianship_route(request: web.Request) -> web.Response:
+    """``POST /v1/customers/{id}/guardianships`` {guardian_id, kind, start_date?, end_date?}."""
+    customer = await visible_customer(request)
+    link, errors = parse_guardianship(await json_object(request))
+    if errors:
+        raise ValidationProblem(errors)
+    assert link is not None
+    async with request.app[POOL].acquire() as conn:
+        try:
+            link_id = await add_guardianship(conn, customer.id, link)
+        except RegisterConflict as exc:
+            raise conflict_problem(exc) from None
+    await audit(request, "customer.guardianship_add", object_type="customer", object_id=customer.id)
+    return web.json_response({"id": str(link_id)}, status=201)
+
+
 def add_routes(app: web.Application) -> None:
-    """Register the lease routes."""
+    """Register the lease and guardianship routes."""
     app.router.add_post("/v1/leases", create_route)
     app.router.add_get("/v1/customers/{id}/leases", customer_leases_route)
+    app.router.add_get("/v1/customers/{id}/guardianships", guardianships_route)
+    app.router.add_post("/v1/customers/{id}/guardianships", add_guardianship_route)

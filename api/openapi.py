@@ -16,6 +16,7 @@ from api.permissions import ALL_PURPOSES, ROLES, public
 from register.consents import KINDS as MARKETING_KINDS
 from register.contact_log import CHANNELS, DIRECTIONS, TOPICS
 from register.disclosures import RECIPIENT_KINDS
+from register.guardianship import KINDS as GUARDIAN_KINDS
 from register.leases import PARTY_ROLES
 from register.validation import CUSTOMER_ROLES, LANGUAGES, PHONE_TYPES, STATUSES
 
@@ -497,6 +498,30 @@ def _paths() -> Schema:
                 who="customer_service, dpo, housing_advisor (assigned only)",
                 params=[ID_PARAM],
             )
+        },
+        "/v1/customers/{id}/guardianships": {
+            "get": _op(
+                "Guardianship links where the customer is guardian or ward",
+                tag="register",
+                who="customer_service, dpo, housing_advisor (assigned only)",
+                params=[ID_PARAM],
+            ),
+            "post": _op(
+                "Link a guardian (edunvalvonta, or the guardian who signed for a minor)",
+                tag="register",
+                status="201",
+                who="customer_service",
+                params=[ID_PARAM],
+                body=_json(
+                    _object(
+                        ["guardian_id", "kind"],
+                        guardian_id=UUID,
+                        kind={"enum": list(GUARDIAN_KINDS)},
+                        start_date={"type": "string", "format": "date"},
+                        end_date={"type": "string", "format": "date"},
+                    )
+                ),
+            ),
         },
         "/v1/audit": {
             "get": _op(

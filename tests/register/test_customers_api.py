@@ -361,3 +361,35 @@ async def test_leases_with_parties_and_household(api: Client) -> None:
     missing = await api.post("/v1/leases", json=stranger, headers=headers)
     assert missing.status == 409
     assert await api.app[POOL].fetchval("SELECT count(*) FROM leases") == 1
+
+
+async def test_guardianship_links_show_from_both_sides(api: Client) -> None:
+    ward = await create(api)
+    guardian = await create(
+        api, customer_number="A-2", first_name="Pekka", henkilotunnus="010195+433X"
+    )
+    headers = await headers_for(api, "customer-service")
+    url = f"/v1/customers/{ward['id']}/guardianships"
+    added = await api.post(
+        url,
+        json={"guardian_id": guardian["id"], "kind": "edunvalvonta", "start_date": "2025-01-01"},
+        headers=headers,
+    )
+    assert added.status == 201
+    seen = await (
+        await api.get(f"/v1/customers/{guardian['id']}/guardianships", headers=headers)
+    ).json()
+    [link] = seen["items"]
+    assert (link["role"], link["kind"], link["ward"]["name"]) == (
+        "guardian",
+        "edunvalvonta",
+        "Maija Mäkinotkelma",
+    )
+    self_link = await api.post(
+        url, json={"guardian_id": ward["id"], "kind": "minor"}, headers=headers
+    )
+    assert self_link.status == 409
+    bad = await api.post(
+        url, json={"guardian_id": "x", "kind": "parent", "end_date": "-"}, headers=headers
+    )
+    assert {e["field"] for e in (await bad.json())["errors"]} == {"guardian_id", "kind", "end_date"}

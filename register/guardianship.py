@@ -1,0 +1,100 @@
+"""Guardianship between people in the register: an edunvalvoja (guardian appointed for an
+adult) or the guardian who signed for a minor. Both are customers themselves."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+import asyncpg
+
+from register.customers import RegisterConflict
+from storage.db import Connection
+
+KINDS: Final = ("edunvalvonta", "minor")
+INSERT: Final = """
+INSERT INTO guardianships (id, guardian_id, ward_id, kind, start_date, end_date)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+SELECT_FOR: Final = """
+SELECT g.id, g.kind, g.start_date, g.end_date, g.guardian_id, g.ward_id,
+       gc.first_name || ' ' || gc.last_name AS guardian_name,
+       wc.first_name || ' ' || wc.last_name AS ward_name
+FROM guardianships g
+JOIN customers gc ON gc.id = g.guardian_id
+JOIN customers wc ON wc.id = g.ward_id
+WHERE g.guardian_id = $1 OR g.ward_id = $1
+ORDER BY g.start_date DESC NULLS LAST, g.id
+"""
+
+
+@dataclass(frozen=True)
+class Guardianship:
+    """``guardian_id`` acts for the customer in the path, of ``kind``, over a period."""
+
+    guardian_id: uuid.UUID
+    kind: str
+    start_date: date | None
+    end_date: date | None
+
+
+def parse_guardianship(body: dict[str, Any]) -> tuple[Guardianship | None, list[dict[str, str]]]:
+    """The link in ``body`` and every field error."""
+    errors: list[dict[str, str]] = []
+    guardian_id = None
+    try:
+        guardian_id = uuid.UUID(str(body.get("guardian_id")))
+    except ValueError:
+        errors.append({"field": "guardian_id", "message": "the guardian's customer id (UUID)"})
+    if body.get("kind") not in KINDS:
+        errors.append({"field": "kind", "message": f"one of: {', '.join(KINDS)}"})
+    dates: dict[str, date | None] = {}
+    for name in ("start_date", "end_date"):
+        raw = body.get(name)
+        try:
+            dates[name] = date.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            dates[name] = None
+        if raw is not None and dates[name] is None:
+            errors.append({"field": name, "message": "a date like 2026-11-23"})
+    start, end = dates.get("start_date"), dates.get("end_date")
+    if start and end and end < start:
+        errors.append({"field": "end_date", "message": "must not be before start_date"})
+    if errors or guardian_id is None:
+        return None, errors
+    return Guardianship(guardian_id, str(body["kind"]), start, end), []
+
+
+async def add_guardianship(conn: Connection, ward_id: uuid.UUID, link: Guardianship) -> uuid.UUID:
+    """Store the link; raises :class:`RegisterConflict` for an unknown or self guardian."""
+    if link.guardian_id == ward_id:
+        raise RegisterConflict("guardian_id", "a person cannot be their own guardian")
+    link_id = uuid.uuid4()
+    try:
+        await conn.execute(
+            INSERT, link_id, link.guardian_id, ward_id, link.kind, link.start_date, link.end_date
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise RegisterConflict(
+            "guardian_id", "the guardian is not a customer in the register"
+        ) from None
+    return link_id
+
+
+async def guardianships_of(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Links where the customer is the guardian or the ward."""
+    rows = await conn.fetch(SELECT_FOR, customer_id)
+    return [
+        {
+            "id": str(r["id"]),
+            "kind": r["kind"],
+            "role": "guardian" if r["guardian_id"] == customer_id else "ward",
+            "guardian": {"id": str(r["guardian_id"]), "name": r["guardian_name"]},
+            "ward": {"id": str(r["ward_id"]), "name": r["ward_name"]},
+            "start_date": r["start_date"].isoformat() if r["start_date"] else None,
+            "end_date": r["end_date"].isoformat() if r["end_date"] else None,
+        }
+        for r in rows
+    ]
