@@ -202,12 +202,17 @@ async def get_route(request: web.Request) -> web.Response:
 async def update_route(request: web.Request) -> web.Response:
     """``PATCH /v1/customers/{id}``: change the fields sent; each change is kept in history."""
     customer = await visible_customer(request)
-    data = _validated(await json_object(request), partial=True)
-    user = request[CURRENT_USER]
+    return await _apply_change(request, customer, await json_object(request), "customer.update")
+
+
+async def _apply_change(
+    request: web.Request, customer: Customer, body: dict[str, Any], action: str
+) -> web.Response:
+    data = _validated(body, partial=True)
     cipher = _cipher(request)
     async with request.app[POOL].acquire() as conn:
         try:
-            changed = await update_customer(conn, cipher, customer, data, user.id)
+            changed = await update_customer(conn, cipher, customer, data, request[CURRENT_USER].id)
         except RegisterConflict as exc:
             raise conflict_problem(exc) from None
         updated = await get_customer(conn, cipher, customer.id)
@@ -215,12 +220,26 @@ async def update_route(request: web.Request) -> web.Response:
     if changed:
         await audit(
             request,
-            "customer.update",
+            action,
             object_type="customer",
             object_id=customer.id,
             details={"fields": ",".join(changed)},
         )
     return web.json_response(customer_document(updated, full=True, today=_today()))
+
+
+@requires(Permission.WRITE_REGISTER)
+async def undo_route(request: web.Request) -> web.Response:
+    """``POST /v1/customers/{id}/history/{change_id}/undo``: put the field back to the value
+    it had before that change (itself a change, kept in the history)."""
+    customer = await visible_customer(request)
+    change_id = parse_id(request.match_info["change_id"], "change_id")
+    async with request.app[POOL].acquire() as conn:
+        items = await history(conn, _cipher(request), customer.id)
+    change = next((item for item in items if item["id"] == str(change_id)), None)
+    if change is None:
+        raise NotFound("no such change of this customer")
+    return await _apply_change(request, customer, {change["field"]: change["old"]}, "customer.undo")
 
 
 @requires(Permission.READ_REGISTER)
@@ -381,6 +400,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/customers/{id}", get_route)
     app.router.add_patch("/v1/customers/{id}", update_route)
     app.router.add_get("/v1/customers/{id}/history", history_route)
+    app.router.add_post("/v1/customers/{id}/history/{change_id}/undo", undo_route)
     app.router.add_get("/v1/customers/{id}/contacts", contacts_route)
     app.router.add_post("/v1/customers/{id}/contacts", add_contact_route)
     app.router.add_get("/v1/customers/{id}/disclosures", disclosures_route)

@@ -420,6 +420,17 @@ def _paths() -> Schema:
                 params=[ID_PARAM],
             )
         },
+        "/v1/customers/{id}/history/{change_id}/undo": {
+            "post": _op(
+                "Undo one change: the field gets its earlier value back (kept in history)",
+                tag="register",
+                who="customer_service",
+                params=[
+                    ID_PARAM,
+                    {"name": "change_id", "in": "path", "required": True, "schema": UUID},
+                ],
+            )
+        },
         "/v1/customers/{id}/contacts": _customer_log(
             "The contact log, newest first",
             "Log a contact",

@@ -393,3 +393,30 @@ async def test_guardianship_links_show_from_both_sides(api: Client) -> None:
         url, json={"guardian_id": "x", "kind": "parent", "end_date": "-"}, headers=headers
     )
     assert {e["field"] for e in (await bad.json())["errors"]} == {"guardian_id", "kind", "end_date"}
+
+
+async def test_a_change_can_be_undone(api: Client) -> None:
+    created = await create(api)
+    headers = await headers_for(api, "customer-service")
+    url = f"/v1/customers/{created['id']}"
+    changed = await api.patch(
+        url,
+        json={
+            "phones": [{"number": "+358409999999", "type": "work"}],
+            "henkilotunnus": "010195+433X",
+        },
+        headers=headers,
+    )
+    assert changed.status == 200
+    history = (await (await api.get(url + "/history", headers=headers)).json())["items"]
+    for item in history:
+        undone = await api.post(f"{url}/history/{item['id']}/undo", headers=headers)
+        assert undone.status == 200, await undone.text()
+    restored = await (await api.get(url, headers=headers)).json()
+    assert restored["phones"] == [{"number": "+358401234567", "type": "mobile"}]
+    assert restored["henkilotunnus"] == "131052-308T"
+    assert restored["birth_date"] == "1952-10-13"
+    after = (await (await api.get(url + "/history", headers=headers)).json())["items"]
+    assert len(after) == 4  # the undos are changes too
+    unknown = await api.post(f"{url}/history/{uuid4()}/undo", headers=headers)
+    assert unknown.status == 404
