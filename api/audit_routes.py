@@ -11,6 +11,7 @@ from api.inputs import parse_time
 from api.pagination import decode_cursor, encode_cursor, page_limit
 from api.permissions import Permission, requires
 from callrec.appkeys import POOL
+from storage.db import jsonable
 
 FILTERS: Final = {
     "actor": "actor = ${}",
@@ -51,16 +52,7 @@ async def list_audit(request: web.Request) -> web.Response:
     )
     rows = await request.app[POOL].fetch(sql, *args)
     await audit(request, "audit.read", details={"filters": ",".join(sorted(query.keys()))})
-    items = [
-        {
-            **{k: row[k] for k in ("seq", "actor", "action", "object_type", "object_id")},
-            **{k: row[k] for k in ("purpose", "outcome", "request_id", "details")},
-            "at": row["at"].isoformat(),
-            "actor_id": None if row["actor_id"] is None else str(row["actor_id"]),
-            "hash": bytes(row["hash"]).hex(),
-        }
-        for row in rows
-    ]
+    items = [jsonable(row, drop=["hash"]) | {"hash": bytes(row["hash"]).hex()} for row in rows]
     next_cursor = encode_cursor(rows[-1]["seq"]) if len(rows) == limit else None
     return web.json_response({"items": items, "next": next_cursor})
 

@@ -11,34 +11,36 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.auth import CURRENT_USER, audit, json_object, refuse
 from api.inputs import parse_id
 from api.pagination import (
+    body_limit,
     decode_cursor,
-    decode_time_cursor,
     encode_cursor,
     encode_time_cursor,
     page_limit,
+    time_cursor_or_start,
 )
 from api.permissions import Forbidden, Permission, requires
 from api.problems import NotFound, Problem, ValidationProblem, field_error
 from api.users import User
 from callrec.appkeys import FIELD_CIPHER, POOL
-from recorder.metadata import normalise_phone
 from register.consents import add_preference, list_preferences, parse_preference
 from register.contact_log import add_entry, list_entries, parse_entry
 from register.customers import (
     Customer,
     RegisterConflict,
+    UnknownReference,
     classify_query,
     create_customer,
+    customer_scope,
     get_customer,
     history,
     list_customers,
@@ -46,12 +48,11 @@ from register.customers import (
     update_customer,
 )
 from register.disclosures import add_disclosure, list_disclosures, parse_disclosure
-from register.validation import parse_customer
+from register.validation import CustomerInput, parse_customer
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
 
 MASKED: Final = "masked"
-_FAR_FUTURE_ID: Final = uuid.UUID(int=2**128 - 1)
 
 
 def _cipher(request: web.Request) -> FieldCipher:
@@ -121,38 +122,45 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-async def visible_customer(request: web.Request) -> Customer:
-    """The customer in the path, if this caller may see them (else 404, audited)."""
-    customer_id = parse_id(request.match_info["id"])
-    async with request.app[POOL].acquire() as conn:
-        customer = await get_customer(conn, _cipher(request), customer_id)
-    if customer is None:
+async def _check_scope(
+    request: web.Request, customer_id: uuid.UUID, exists: bool, advisor_id: uuid.UUID | None
+) -> None:
+    """The object-level check: 404 for no such customer, or (audited) for one that is not
+    this housing advisor's."""
+    if not exists:
         raise NotFound("no such customer")
     scope = advisor_scope(request[CURRENT_USER])
-    if scope is not None and customer.assigned_advisor_id != scope:
+    if scope is not None and advisor_id != scope:
         await refuse(
             request,
             NotFound("no such customer among yours"),
             object_type="customer",
             object_id=customer_id,
         )
+
+
+async def visible_customer(request: web.Request) -> Customer:
+    """The whole customer in the path, decrypted, if this caller may see them."""
+    customer_id = parse_id(request.match_info["id"])
+    async with request.app[POOL].acquire() as conn:
+        customer = await get_customer(conn, _cipher(request), customer_id)
+    advisor = customer.assigned_advisor_id if customer else None
+    await _check_scope(request, customer_id, customer is not None, advisor)
+    assert customer is not None
     return customer
 
 
-async def _audit_view(request: web.Request, customers: list[Customer], action: str) -> None:
-    full = full_view(request[CURRENT_USER])
-    today = _today()
-    for customer in customers:
-        protected = full and customer.protected_on(today)
-        await audit(
-            request,
-            "customer.view_protected" if protected else action,
-            object_type="customer",
-            object_id=customer.id,
-        )
+async def visible_customer_id(request: web.Request) -> uuid.UUID:
+    """The id of the customer in the path, checked like :func:`visible_customer` but without
+    loading the record: for routes about the customer's logs, leases and links."""
+    customer_id = parse_id(request.match_info["id"])
+    async with request.app[POOL].acquire() as conn:
+        exists, advisor = await customer_scope(conn, customer_id)
+    await _check_scope(request, customer_id, exists, advisor)
+    return customer_id
 
 
-def _validated(body: dict[str, Any], *, partial: bool) -> Any:
+def _validated(body: dict[str, Any], *, partial: bool) -> CustomerInput:
     data, errors = parse_customer(body, partial=partial)
     if errors:
         raise ValidationProblem(errors)
@@ -193,8 +201,10 @@ async def create_route(request: web.Request) -> web.Response:
 async def get_route(request: web.Request) -> web.Response:
     """``GET /v1/customers/{id}``."""
     customer = await visible_customer(request)
-    await _audit_view(request, [customer], "customer.view")
     full = full_view(request[CURRENT_USER])
+    protected = full and customer.protected_on(_today())
+    action = "customer.view_protected" if protected else "customer.view"
+    await audit(request, action, object_type="customer", object_id=customer.id)
     return web.json_response(customer_document(customer, full=full, today=_today()))
 
 
@@ -271,37 +281,14 @@ async def list_route(request: web.Request) -> web.Response:
             after = (str(key[0]), uuid.UUID(str(key[1])))
         except ValueError:
             raise ValidationProblem([field_error("cursor", "use the 'next' value")]) from None
-    user = request[CURRENT_USER]
     async with request.app[POOL].acquire() as conn:
         found = await list_customers(
-            conn, _cipher(request), after=after, advisor_id=advisor_scope(user), limit=limit
+            conn, after=after, advisor_id=advisor_scope(request[CURRENT_USER]), limit=limit
         )
-    return _page(
-        request, found, limit, next_key=lambda c: encode_cursor(c.last_name.lower(), str(c.id))
-    )
-
-
-def _page(request: web.Request, found: list[Customer], limit: int, next_key: Any) -> web.Response:
-    full, today = full_view(request[CURRENT_USER]), _today()
-    items = [
-        {
-            key: value
-            for key, value in customer_document(c, full=full, today=today).items()
-            if key
-            in (
-                "id",
-                "customer_number",
-                "first_name",
-                "last_name",
-                "roles",
-                "status",
-                "turvakielto",
-            )
-        }
-        for c in found
-    ]
+    last = found[-1] if len(found) == limit else None
+    next_cursor = encode_cursor(last.last_name.lower(), str(last.id)) if last else None
     return web.json_response(
-        {"items": items, "next": next_key(found[-1]) if len(found) == limit and found else None}
+        {"items": [asdict(c) | {"id": str(c.id)} for c in found], "next": next_cursor}
     )
 
 
@@ -315,19 +302,18 @@ async def search_route(request: web.Request) -> web.Response:
         raise ValidationProblem(
             [field_error("q", "a name, phone number, customer number or henkilötunnus")]
         )
-    raw_limit = body.get("limit", 20)
-    if not isinstance(raw_limit, int) or isinstance(raw_limit, bool) or not 1 <= raw_limit <= 200:
-        raise ValidationProblem([field_error("limit", "a whole number from 1 to 200")])
+    limit = body_limit(body, default=20)
     user = request[CURRENT_USER]
-    query = classify_query(q, normalise_phone)
+    query = classify_query(q)
     if query.kind == "henkilotunnus" and not full_view(user):
         await refuse(request, Forbidden("searching by henkilötunnus is not part of your task"))
     async with request.app[POOL].acquire() as conn:
         found = await search_customers(
-            conn, _cipher(request), query, advisor_id=advisor_scope(user), limit=raw_limit
+            conn, _cipher(request), query, advisor_id=advisor_scope(user), limit=limit
         )
     await audit(request, "customer.search", details={"kind": query.kind, "results": len(found)})
-    return _page(request, found, raw_limit + 1, next_key=lambda _c: None)
+    items = [asdict(c) | {"id": str(c.id)} for c in found]
+    return web.json_response({"items": items, "next": None})
 
 
 Lister = Callable[
@@ -345,15 +331,12 @@ def customer_log(
 
     @requires(Permission.READ_REGISTER)
     async def list_log(request: web.Request) -> web.Response:
-        customer = await visible_customer(request)
+        customer_id = await visible_customer_id(request)
         limit = page_limit(request.query)
-        before = decode_time_cursor(request.query.get("cursor")) or (
-            datetime.max.replace(tzinfo=UTC),
-            _FAR_FUTURE_ID,
-        )
+        before = time_cursor_or_start(request.query.get("cursor"))
         async with request.app[POOL].acquire() as conn:
-            items = await lister(conn, customer.id, before, limit)
-        await audit(request, f"customer.{name}", object_type="customer", object_id=customer.id)
+            items = await lister(conn, customer_id, before, limit)
+        await audit(request, f"customer.{name}", object_type="customer", object_id=customer_id)
         last = items[-1] if len(items) == limit else None
         next_cursor = (
             encode_time_cursor(datetime.fromisoformat(last["at"]), uuid.UUID(last["id"]))
@@ -364,18 +347,16 @@ def customer_log(
 
     @requires(Permission.WRITE_REGISTER)
     async def add_to_log(request: web.Request) -> web.Response:
-        customer = await visible_customer(request)
+        customer_id = await visible_customer_id(request)
         entry, errors = parser(await json_object(request))
         if errors:
             raise ValidationProblem(errors)
         async with request.app[POOL].acquire() as conn:
             try:
-                entry_id, at = await adder(conn, customer.id, entry, request[CURRENT_USER].id)
-            except asyncpg.ForeignKeyViolationError:
-                raise ValidationProblem(
-                    [field_error("recording_id", "no such recording")]
-                ) from None
-        await audit(request, f"customer.{name}_add", object_type="customer", object_id=customer.id)
+                entry_id, at = await adder(conn, customer_id, entry, request[CURRENT_USER].id)
+            except UnknownReference as exc:
+                raise ValidationProblem([field_error(exc.field, str(exc))]) from None
+        await audit(request, f"customer.{name}_add", object_type="customer", object_id=customer_id)
         return web.json_response({"id": str(entry_id), "at": at.isoformat()}, status=201)
 
     list_log.__doc__ = f"``GET /v1/customers/{{id}}/{name}?cursor=&limit=``, newest first."

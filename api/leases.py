@@ -4,16 +4,21 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiohttp import web
 
 from api.auth import audit, json_object
-from api.customers import conflict_problem, visible_customer
+from api.customers import conflict_problem, visible_customer_id
 from api.permissions import Permission, requires
 from api.problems import ValidationProblem
 from callrec.appkeys import POOL
 from register.customers import RegisterConflict
 from register.guardianship import add_guardianship, guardianships_of, parse_guardianship
 from register.leases import create_lease, leases_of, parse_lease
+from storage.db import Connection
 
 
 @requires(Permission.WRITE_REGISTER)
@@ -32,40 +37,44 @@ async def create_route(request: web.Request) -> web.Response:
     return web.json_response({"id": str(lease_id)}, status=201)
 
 
+Loader = Callable[[Connection, uuid.UUID], Awaitable[list[dict[str, Any]]]]
+
+
+async def _customer_items(request: web.Request, name: str, load: Loader) -> web.Response:
+    """``{"items": …}`` about the customer in the path, after the object check; audited."""
+    customer_id = await visible_customer_id(request)
+    async with request.app[POOL].acquire() as conn:
+        items = await load(conn, customer_id)
+    await audit(request, f"customer.{name}", object_type="customer", object_id=customer_id)
+    return web.json_response({"items": items})
+
+
 @requires(Permission.READ_REGISTER)
 async def customer_leases_route(request: web.Request) -> web.Response:
     """``GET /v1/customers/{id}/leases``: the customer's leases with parties and household."""
-    customer = await visible_customer(request)
-    async with request.app[POOL].acquire() as conn:
-        items = await leases_of(conn, customer.id)
-    await audit(request, "customer.leases", object_type="customer", object_id=customer.id)
-    return web.json_response({"items": items})
+    return await _customer_items(request, "leases", leases_of)
 
 
 @requires(Permission.READ_REGISTER)
 async def guardianships_route(request: web.Request) -> web.Response:
     """``GET /v1/customers/{id}/guardianships``: as guardian or as ward."""
-    customer = await visible_customer(request)
-    async with request.app[POOL].acquire() as conn:
-        items = await guardianships_of(conn, customer.id)
-    await audit(request, "customer.guardianships", object_type="customer", object_id=customer.id)
-    return web.json_response({"items": items})
+    return await _customer_items(request, "guardianships", guardianships_of)
 
 
 @requires(Permission.WRITE_REGISTER)
 async def add_guardianship_route(request: web.Request) -> web.Response:
     """``POST /v1/customers/{id}/guardianships`` {guardian_id, kind, start_date?, end_date?}."""
-    customer = await visible_customer(request)
+    customer_id = await visible_customer_id(request)
     link, errors = parse_guardianship(await json_object(request))
     if errors:
         raise ValidationProblem(errors)
     assert link is not None
     async with request.app[POOL].acquire() as conn:
         try:
-            link_id = await add_guardianship(conn, customer.id, link)
+            link_id = await add_guardianship(conn, customer_id, link)
         except RegisterConflict as exc:
             raise conflict_problem(exc) from None
-    await audit(request, "customer.guardianship_add", object_type="customer", object_id=customer.id)
+    await audit(request, "customer.guardianship_add", object_type="customer", object_id=customer_id)
     return web.json_response({"id": str(link_id)}, status=201)
 
 

@@ -11,13 +11,15 @@ import binascii
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Final
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from api.problems import ValidationProblem, field_error
 
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200
+# The position after every item of a newest-first list: where its first page starts.
+END_OF_TIME: Final = (datetime.max.replace(tzinfo=UTC), uuid.UUID(int=2**128 - 1))
 
 
 def page_limit(query: Mapping[str, str]) -> int:
@@ -26,6 +28,14 @@ def page_limit(query: Mapping[str, str]) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationProblem([field_error("limit", f"a whole number from 1 to {MAX_LIMIT}")])
     return int(raw)
+
+
+def body_limit(body: dict[str, Any], default: int = DEFAULT_LIMIT) -> int:
+    """``limit`` from a JSON body: a whole number from 1 to :data:`MAX_LIMIT`."""
+    raw = body.get("limit", default)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_LIMIT:
+        raise ValidationProblem([field_error("limit", f"a whole number from 1 to {MAX_LIMIT}")])
+    return raw
 
 
 def encode_cursor(*key: str | int) -> str:
@@ -67,3 +77,8 @@ def decode_time_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
         raise ValidationProblem(
             [field_error("cursor", "use the 'next' value of the last page")]
         ) from None
+
+
+def time_cursor_or_start(raw: str | None) -> tuple[datetime, uuid.UUID]:
+    """Where a newest-first page starts: the cursor's key, or :data:`END_OF_TIME`."""
+    return decode_time_cursor(raw) or END_OF_TIME

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from api.auth import CURRENT_USER, audit, refuse
 from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
-from api.problems import NotFound, Problem
+from api.problems import Problem
 from api.ranges import ByteRange, Unsatisfiable, parse_range
 from api.recordings import visible_recording
 from callrec.appkeys import POOL, VAULT
@@ -61,14 +61,6 @@ async def serve_audio(
             purpose=purpose,
         )
     recording = await visible_recording(request, purpose=purpose)
-    if purpose == "training" and not recording.released_for_training:
-        await refuse(
-            request,
-            NotFound("no such recording released for training"),
-            object_type="recording",
-            object_id=recording.id,
-            purpose=purpose,
-        )
     sealed = None
     if recording.audio_object_id is not None:
         sealed = await load_sealed(request.app[POOL], recording.audio_object_id)

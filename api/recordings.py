@@ -13,21 +13,17 @@ Personal identifiers (caller numbers) are searched for in a POST body, never in 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
 from api.auth import CURRENT_USER, audit, json_object, refuse
 from api.inputs import FieldErrors, parse_id, parse_time
-from api.pagination import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    decode_time_cursor,
-    encode_time_cursor,
-    page_limit,
-)
+from api.pagination import body_limit, decode_time_cursor, encode_time_cursor, page_limit
 from api.permissions import Forbidden, Permission, requires
 from api.problems import NotFound, ValidationProblem, field_error
 from callrec.appkeys import POOL
@@ -54,12 +50,15 @@ async def visible_recording(request: web.Request, *, purpose: str | None = None)
     """The recording named in the path, if this caller may see it; else 404 (audited).
 
     This is the object-level check: it sits next to the query that loads the recording.
+    A recording not released for training exists neither for a trainer's view nor for
+    anyone's ``training`` purpose.
     """
     recording_id = parse_id(request.match_info["id"])
     recording = await get_recording(request.app[POOL], recording_id)
     if recording is None:
         raise NotFound("no such recording")
-    if not sees_identity(request) and not recording.released_for_training:
+    training_only = not sees_identity(request) or purpose == "training"
+    if training_only and not recording.released_for_training:
         await refuse(
             request,
             NotFound("no such recording released for training"),
@@ -121,8 +120,17 @@ def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _cursor(source: Mapping[str, object], errors: FieldErrors) -> tuple[datetime, uuid.UUID] | None:
+    """The position after which the page starts (None: the newest first)."""
+    raw = source.get("cursor")
+    return errors.take(lambda: decode_time_cursor(None if raw is None else str(raw)))
+
+
 async def _page(
-    request: web.Request, where: RecordingFilter, cursor: object, limit: int
+    request: web.Request,
+    where: RecordingFilter,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
 ) -> web.Response:
     identity = sees_identity(request)
     if not identity:
@@ -131,7 +139,6 @@ async def _page(
             started_before=where.started_before,
             released_for_training=True,
         )
-    after = decode_time_cursor(cursor if isinstance(cursor, str) else None)
     rows = await list_recordings(request.app[POOL], where, after, limit)
     next_cursor = (
         encode_time_cursor(rows[-1].started_at, rows[-1].id) if len(rows) == limit else None
@@ -169,9 +176,10 @@ async def list_route(request: web.Request) -> web.Response:
     errors = FieldErrors()
     where = _filter(query, errors)
     limit = errors.take(lambda: page_limit(query))
+    after = _cursor(query, errors)
     errors.raise_any()
     assert limit is not None
-    return await _page(request, where, query.get("cursor"), limit)
+    return await _page(request, where, after, limit)
 
 
 @requires(Permission.LIST_RECORDINGS)
@@ -187,12 +195,8 @@ async def search_route(request: web.Request) -> web.Response:
             where = replace(where, caller_number=normalise_phone(str(raw_number)))
         except ValueError as exc:
             errors.add("caller_number", f"{exc}; use E.164 like +358401234567")
-    raw_limit = body.get("limit", DEFAULT_LIMIT)
-    limit = None
-    if isinstance(raw_limit, int) and not isinstance(raw_limit, bool):
-        limit = errors.take(lambda: page_limit({"limit": str(raw_limit)}))
-    else:
-        errors.add("limit", f"a whole number from 1 to {MAX_LIMIT}")
+    limit = errors.take(lambda: body_limit(body))
+    after = _cursor(body, errors)
     errors.raise_any()
     assert limit is not None
     await audit(
@@ -200,7 +204,7 @@ async def search_route(request: web.Request) -> web.Response:
         "recording.search",
         details={"filters": ",".join(sorted(k for k, v in body.items() if v is not None))},
     )
-    return await _page(request, where, body.get("cursor"), limit)
+    return await _page(request, where, after, limit)
 
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)

@@ -163,14 +163,19 @@ async def wait_ready(app: web.Application, count: int) -> None:
             await asyncio.sleep(0.1)
 
 
-async def serving(settings: Settings, *, worker: bool) -> tuple[web.AppRunner, str]:
-    """Start callrec in this process on a free loopback port."""
-    runner = web.AppRunner(create_app(settings, run_worker=worker), access_log=None)
+async def serve_app(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Start ``app`` in this process on a free loopback port; returns it and its base URL."""
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return runner, f"http://127.0.0.1:{port}"
+
+
+async def serving(settings: Settings, *, worker: bool) -> tuple[web.AppRunner, str]:
+    """Start callrec in this process on a free loopback port."""
+    return await serve_app(create_app(settings, run_worker=worker))
 
 
 async def accept_latency(settings: Settings, folder: Path, audio: bytes, seconds: float) -> None:

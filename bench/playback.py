@@ -39,7 +39,7 @@ from aiohttp import web
 from api.permissions import Permission, requires
 from api.playback import serve_audio
 from api.users import create_user
-from bench.ingest import RssSampler
+from bench.ingest import RssSampler, serve_app
 from callrec.app import create_app
 from callrec.appkeys import POOL, STORE, VAULT
 from callrec.settings import Settings
@@ -214,16 +214,8 @@ async def run(minutes: float, streams: int, reads: int) -> None:
         settings = Settings(data_dir=folder / "var", log_format="text")
         app = create_app(settings, run_worker=False)
         app.router.add_get("/bench/unencrypted/{id}", unencrypted_route)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-        bare_runner = web.AppRunner(bare_app(app[STORE], len(audio)), access_log=None)
-        await bare_runner.setup()
-        bare_site = web.TCPSite(bare_runner, "127.0.0.1", 0)
-        await bare_site.start()
-        bare_port = bare_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        runner, base = await serve_app(app)
+        bare_runner, bare = await serve_app(bare_app(app[STORE], len(audio)))
         try:
             recording_id = await store_recording(app, audio, minutes * 60)
             await create_user(app[POOL], "bench", PASSWORD, ["customer_service"])
@@ -236,7 +228,7 @@ async def run(minutes: float, streams: int, reads: int) -> None:
             urls = {
                 "callrec": ours,
                 "plain": f"{base}/bench/unencrypted/{recording_id}?purpose=verify_content",
-                "bare": f"http://127.0.0.1:{bare_port}/plain",
+                "bare": f"{bare}/plain",
             }
             ttfb = await time_to_first_byte(urls, token, len(audio), reads)
             print(

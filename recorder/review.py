@@ -9,15 +9,13 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Final
 
 from aiohttp import web
 
 from api.auth import audit, json_object
 from api.inputs import parse_id
-from api.pagination import decode_time_cursor, encode_time_cursor, page_limit
+from api.pagination import encode_time_cursor, page_limit, time_cursor_or_start
 from api.permissions import Permission, requires
 from api.problems import NotFound, ValidationProblem, field_error
 from callrec.appkeys import POOL
@@ -38,7 +36,6 @@ SELECT id, started_at, created_at FROM recordings
 WHERE NOT notice_played AND (created_at, id) < ($1, $2)
 ORDER BY created_at DESC, id DESC LIMIT $3
 """
-_FAR_FUTURE_ID: Final = uuid.UUID(int=2**128 - 1)
 
 
 @requires(Permission.LINK_RECORDINGS)
@@ -83,10 +80,7 @@ async def unmatched_agents(request: web.Request) -> web.Response:
 async def notice_missing(request: web.Request) -> web.Response:
     """Calls recorded without the recording notice, newest first, cursor-paginated."""
     limit = page_limit(request.query)
-    position = decode_time_cursor(request.query.get("cursor")) or (
-        datetime.max.replace(tzinfo=UTC),
-        _FAR_FUTURE_ID,
-    )
+    position = time_cursor_or_start(request.query.get("cursor"))
     rows = await request.app[POOL].fetch(NOTICE_MISSING, position[0], position[1], limit)
     items = [{"id": str(r["id"]), "started_at": r["started_at"].isoformat()} for r in rows]
     next_cursor = (

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from register.contact_log import CHANNELS
 from register.validation import optional_time
-from storage.db import Connection
+from storage.db import Connection, jsonable
 
 KINDS: Final = ("direct_marketing", "surveys")
 INSERT: Final = """
@@ -78,15 +78,4 @@ async def list_preferences(
 ) -> list[dict[str, Any]]:
     """Consents and bans newest first; ``current`` marks the one in force per kind."""
     rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
-    return [
-        {
-            "id": str(r["id"]),
-            "kind": r["kind"],
-            "allowed": r["allowed"],
-            "given_via": r["given_via"],
-            "recorded_by": r["recorded_by"],
-            "current": r["current"],
-            "at": r["at"].isoformat(),
-        }
-        for r in rows
-    ]
+    return [jsonable(row) for row in rows]

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+import asyncpg
+
+from register.customers import UnknownReference
 from register.validation import optional_time
-from storage.db import Connection
+from storage.db import Connection, jsonable
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
 DIRECTIONS: Final = ("inbound", "outbound")
@@ -77,20 +80,24 @@ def parse_entry(body: dict[str, Any]) -> tuple[ContactEntry | None, list[dict[st
 async def add_entry(
     conn: Connection, customer_id: uuid.UUID, entry: ContactEntry, staff_id: uuid.UUID
 ) -> tuple[uuid.UUID, datetime]:
-    """Store the entry; returns its id and time."""
+    """Store the entry; returns its id and time. Raises :class:`UnknownReference` for a
+    recording id that does not exist."""
     entry_id = uuid.uuid4()
-    at: datetime = await conn.fetchval(
-        INSERT_ENTRY,
-        entry_id,
-        customer_id,
-        entry.channel,
-        entry.direction,
-        entry.topic,
-        entry.note,
-        staff_id,
-        entry.recording_id,
-        entry.at,
-    )
+    try:
+        at: datetime = await conn.fetchval(
+            INSERT_ENTRY,
+            entry_id,
+            customer_id,
+            entry.channel,
+            entry.direction,
+            entry.topic,
+            entry.note,
+            staff_id,
+            entry.recording_id,
+            entry.at,
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise UnknownReference("recording_id", "no such recording") from None
     return entry_id, at
 
 
@@ -99,16 +106,4 @@ async def list_entries(
 ) -> list[dict[str, Any]]:
     """Entries newest first, continuing before ``(at, id)``."""
     rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
-    return [
-        {
-            "id": str(row["id"]),
-            "channel": row["channel"],
-            "direction": row["direction"],
-            "topic": row["topic"],
-            "note": row["note"],
-            "recording_id": None if row["recording_id"] is None else str(row["recording_id"]),
-            "staff": row["staff"],
-            "at": row["at"].isoformat(),
-        }
-        for row in rows
-    ]
+    return [jsonable(row) for row in rows]

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import asyncpg
 
+from recorder.metadata import normalise_phone
 from register.identity import parse_henkilotunnus
 from register.validation import Address, CustomerInput, Phone
 from storage.db import Connection
@@ -32,6 +33,12 @@ c.created_at, c.updated_at
 SELECT_CUSTOMERS: Final = f"""
 SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users u ON u.id = c.assigned_advisor_id
 """
+# What lists and searches show: no contacts, nothing to decrypt.
+SELECT_SUMMARIES: Final = """
+SELECT c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.turvakielto
+FROM customers c
+"""
+SELECT_SCOPE: Final = "SELECT assigned_advisor_id FROM customers WHERE id = $1"
 INSERT_CUSTOMER: Final = """
 INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
     relationship_start, birth_date, hetu_encrypted, hetu_index, travel_document_encrypted,
@@ -73,9 +80,17 @@ class RegisterConflict(Exception):
         self.field = field
 
 
+class UnknownReference(Exception):
+    """An id in the input points at nothing (a recording, say); ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
-class Customer:
-    """A person in a customer relationship, decrypted for the caller to mask as needed."""
+class CustomerSummary:
+    """A line of a customer list or search result (the columns of ``SELECT_SUMMARIES``)."""
 
     id: uuid.UUID
     customer_number: str
@@ -83,12 +98,18 @@ class Customer:
     last_name: str
     roles: list[str]
     status: str
+    turvakielto: bool
+
+
+@dataclass(frozen=True)
+class Customer(CustomerSummary):
+    """A person in a customer relationship, decrypted for the caller to mask as needed."""
+
     language: str
     relationship_start: date | None
     birth_date: date | None
     henkilotunnus: str | None
     travel_document: str | None
-    turvakielto: bool
     turvakielto_start: date | None
     turvakielto_end: date | None
     assigned_advisor_id: uuid.UUID | None
@@ -106,6 +127,17 @@ class Customer:
         started = self.turvakielto_start is None or self.turvakielto_start <= day
         ended = self.turvakielto_end is not None and self.turvakielto_end < day
         return started and not ended
+
+
+def _summaries(rows: list[Any]) -> list[CustomerSummary]:
+    return [CustomerSummary(**dict(row.items())) for row in rows]
+
+
+async def customer_scope(conn: Connection, customer_id: uuid.UUID) -> tuple[bool, uuid.UUID | None]:
+    """Whether the customer exists, and the housing advisor assigned to them: all an
+    object-level check needs, without loading and decrypting the whole record."""
+    row = await conn.fetchrow(SELECT_SCOPE, customer_id)
+    return (False, None) if row is None else (True, row["assigned_advisor_id"])
 
 
 def field_context(column: str, customer_id: uuid.UUID) -> str:
@@ -410,7 +442,7 @@ class SearchQuery:
     value: str
 
 
-def classify_query(q: str, normalise_phone: Any) -> SearchQuery:
+def classify_query(q: str) -> SearchQuery:
     """Decide whether ``q`` is an identity code, a phone number or a name/customer number."""
     text = q.strip()
     try:
@@ -432,7 +464,7 @@ async def search_customers(
     *,
     advisor_id: uuid.UUID | None,
     limit: int,
-) -> list[Customer]:
+) -> list[CustomerSummary]:
     """Customers matching ``query``; only an advisor's own customers when ``advisor_id``.
 
     A name prefix is a range on the "C"-collated lower-case name (``>= 'mäki'`` and
@@ -479,21 +511,20 @@ async def search_customers(
         for alternative in alternatives
     )
     rows = await conn.fetch(
-        SELECT_CUSTOMERS
+        SELECT_SUMMARIES
         + f" WHERE c.id IN ({subqueries}) ORDER BY {LAST_NAME}, c.id LIMIT {limit_arg}",
         *args,
     )
-    return await _customers(conn, cipher, list(rows))
+    return _summaries(list(rows))
 
 
 async def list_customers(
     conn: Connection,
-    cipher: FieldCipher,
     *,
     after: tuple[str, uuid.UUID] | None,
     advisor_id: uuid.UUID | None,
     limit: int,
-) -> list[Customer]:
+) -> list[CustomerSummary]:
     """Customers by last name, keyset-paged after ``(lower(last_name), id)``."""
     clauses: list[str] = []
     args: list[object] = []
@@ -506,6 +537,6 @@ async def list_customers(
     args.append(limit)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     rows = await conn.fetch(
-        SELECT_CUSTOMERS + f"{where} ORDER BY {LAST_NAME}, c.id LIMIT ${len(args)}", *args
+        SELECT_SUMMARIES + f"{where} ORDER BY {LAST_NAME}, c.id LIMIT ${len(args)}", *args
     )
-    return await _customers(conn, cipher, list(rows))
+    return _summaries(list(rows))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from register.validation import optional_time
-from storage.db import Connection
+from storage.db import Connection, jsonable
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
 MAX_TEXT: Final = 1000
@@ -94,15 +94,4 @@ async def list_disclosures(
 ) -> list[dict[str, Any]]:
     """Disclosures about the customer, newest first, continuing before ``(at, id)``."""
     rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
-    return [
-        {
-            "id": str(r["id"]),
-            "recipient": r["recipient"],
-            "recipient_kind": r["recipient_kind"],
-            "legal_basis": r["legal_basis"],
-            "data_disclosed": r["data_disclosed"],
-            "disclosed_by": r["disclosed_by"],
-            "at": r["at"].isoformat(),
-        }
-        for r in rows
-    ]
+    return [jsonable(row) for row in rows]

@@ -11,7 +11,7 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import RegisterConflict
-from storage.db import Connection
+from storage.db import Connection, jsonable
 
 KINDS: Final = ("edunvalvonta", "minor")
 INSERT: Final = """
@@ -87,14 +87,11 @@ async def guardianships_of(conn: Connection, customer_id: uuid.UUID) -> list[dic
     """Links where the customer is the guardian or the ward."""
     rows = await conn.fetch(SELECT_FOR, customer_id)
     return [
-        {
-            "id": str(r["id"]),
-            "kind": r["kind"],
+        jsonable(r, drop=["guardian_id", "ward_id", "guardian_name", "ward_name"])
+        | {
             "role": "guardian" if r["guardian_id"] == customer_id else "ward",
             "guardian": {"id": str(r["guardian_id"]), "name": r["guardian_name"]},
             "ward": {"id": str(r["ward_id"]), "name": r["ward_name"]},
-            "start_date": r["start_date"].isoformat() if r["start_date"] else None,
-            "end_date": r["end_date"].isoformat() if r["end_date"] else None,
         }
         for r in rows
     ]

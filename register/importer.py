@@ -34,6 +34,9 @@ HEADER_ORDER: Final = (
     "postal_code", "city", "assigned_advisor",
 )  # fmt: skip
 KNOWN: Final = frozenset(HEADER_ORDER)
+ADDRESS: Final = ("street", "postal_code", "city")
+# Cells that become lists or booleans in the API body rather than being copied as text.
+RESHAPED: Final = frozenset({"roles", "turvakielto", "phones", "emails", *ADDRESS})
 INSERT_CUSTOMERS: Final = """
 INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
     relationship_start, birth_date, hetu_encrypted, hetu_index, travel_document_encrypted,
@@ -99,11 +102,7 @@ def _split(value: str) -> list[str]:
 def row_to_body(row: dict[str, str]) -> dict[str, Any]:
     """A CSV row as the JSON body the API takes; empty cells count as absent."""
     cells = {k: v.strip() for k, v in row.items() if k in KNOWN and v and v.strip()}
-    body: dict[str, Any] = {
-        k: v for k, v in cells.items() if k not in ("phones", "emails", "roles", "turvakielto")
-    }
-    for name in ("street", "postal_code", "city"):
-        body.pop(name, None)
+    body: dict[str, Any] = {k: v for k, v in cells.items() if k not in RESHAPED}
     body["roles"] = _split(cells.get("roles", ""))
     if "turvakielto" in cells:
         flag = cells["turvakielto"].lower()
@@ -115,10 +114,8 @@ def row_to_body(row: dict[str, str]) -> dict[str, Any]:
         ]
     if "emails" in cells:
         body["emails"] = _split(cells["emails"])
-    if any(name in cells for name in ("street", "postal_code", "city")):
-        body["addresses"] = [
-            {name: cells.get(name, "") for name in ("street", "postal_code", "city")}
-        ]
+    if any(name in cells for name in ADDRESS):
+        body["addresses"] = [{name: cells.get(name, "") for name in ADDRESS}]
     return body
 
 

@@ -12,7 +12,7 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import RegisterConflict
-from storage.db import Connection
+from storage.db import Connection, jsonable
 
 PARTY_ROLES: Final = ("tenant", "co_tenant", "joint_payer", "occupant")
 _LEASE_NUMBER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$")
@@ -35,7 +35,7 @@ FROM leases l JOIN lease_parties p ON p.lease_id = l.id
 WHERE p.customer_id = $1 ORDER BY l.start_date DESC, l.id
 """
 SELECT_PARTIES: Final = """
-SELECT p.lease_id, p.customer_id, p.role, c.first_name, c.last_name
+SELECT p.lease_id, p.customer_id, p.role, c.first_name || ' ' || c.last_name AS name
 FROM lease_parties p JOIN customers c ON c.id = p.customer_id
 WHERE p.lease_id = ANY($1) ORDER BY c.last_name, c.first_name
 """
@@ -174,30 +174,13 @@ async def leases_of(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, 
     parties = await conn.fetch(SELECT_PARTIES, ids)
     members = await conn.fetch(SELECT_MEMBERS, ids)
     return [
-        {
-            "id": str(row["id"]),
-            "lease_number": row["lease_number"],
-            "property": row["property"],
-            "apartment": row["apartment"],
-            "start_date": row["start_date"].isoformat(),
-            "end_date": row["end_date"].isoformat() if row["end_date"] else None,
-            "terminated_on": row["terminated_on"].isoformat() if row["terminated_on"] else None,
+        jsonable(row)
+        | {
             "parties": [
-                {
-                    "customer_id": str(p["customer_id"]),
-                    "role": p["role"],
-                    "name": f"{p['first_name']} {p['last_name']}",
-                }
-                for p in parties
-                if p["lease_id"] == row["id"]
+                jsonable(p, drop=["lease_id"]) for p in parties if p["lease_id"] == row["id"]
             ],
             "household": [
-                {
-                    "name": m["name"],
-                    "birth_date": m["birth_date"].isoformat() if m["birth_date"] else None,
-                }
-                for m in members
-                if m["lease_id"] == row["id"]
+                jsonable(m, drop=["lease_id"]) for m in members if m["lease_id"] == row["id"]
             ],
         }
         for row in leases

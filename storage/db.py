@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
+from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,3 +46,17 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwar
     await pool.fetchval("SELECT 1")
     log.info("database pool ready", extra={"dsn": mask_dsn(dsn)})
     return pool
+
+
+def jsonable(row: Any, *, drop: Iterable[str] = ()) -> dict[str, Any]:
+    """A record as JSON-ready values (ids and dates as strings), without the ``drop`` columns."""
+    skip = set(drop)
+    return {key: _json_value(value) for key, value in row.items() if key not in skip}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    return value

@@ -166,6 +166,12 @@ async def store(
         await s3.close()
 
 
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Test audio made by ffmpeg once per run (tests.recorder.audio_files caches by name)."""
+    return tmp_path_factory.mktemp("audio")
+
+
 @pytest.fixture
 def keyring(tmp_path: Path) -> Keyring:
     """A fresh keyring file with one identity."""

@@ -20,14 +20,8 @@ from callrec.settings import Secret, Settings
 from recorder.worker import IngestWorker
 from tests.api.sessions import Client, add_role_users
 from tests.recorder.audio_files import make_audio
-from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
+from tests.recorder.helpers import SECRET, deliver
 from tests.s3 import on_s3
-
-
-@pytest.fixture(scope="session")
-def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Test audio made once per run."""
-    return tmp_path_factory.mktemp("api-audio")
 
 
 @pytest.fixture
@@ -67,10 +61,7 @@ async def staff_api_each_store(
 async def ingest(client: Client, audio: bytes, *, process: bool = True, **fields: Any) -> str:
     """Deliver a call through the signed webhook and (by default) run the worker on it."""
     fields.setdefault("external_id", f"pbx-{len(audio)}-{fields.get('started_at', '')}")
-    body = multipart(metadata(**fields), audio)
-    response = await client.post("/v1/recordings", data=body, headers=signed_headers(body))
-    assert response.status == 202, await response.text()
-    recording_id = str((await response.json())["id"])
+    recording_id = await deliver(client, audio, **fields)
     if process:
         worker = IngestWorker(client.app[POOL], client.app[VAULT], client.app[SETTINGS])
         outcomes = await worker.run_until_idle()

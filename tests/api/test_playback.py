@@ -7,11 +7,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from aiohttp.test_utils import TestClient, TestServer
+
+from callrec.app import create_app
 from callrec.appkeys import POOL, STORE, VAULT
+from callrec.settings import Settings
 from storage.age import SEALED_CHUNK_SIZE
+from storage.s3 import S3Store
 from storage.vault import load_sealed
 from tests.api.conftest import call_audio, ingest
-from tests.api.sessions import Client, headers_for
+from tests.api.sessions import Client, add_role_users, headers_for
+from tests.s3 import on_s3
 
 
 async def rendition(client: Client, recording_id: str) -> bytes:
@@ -256,3 +262,24 @@ async def test_concurrent_streams_all_complete(staff_api: Client, audio_dir: Pat
 
     results = await asyncio.gather(*(play() for _ in range(20)))
     assert all(r == plain for r in results)
+
+
+async def test_storage_down_during_playback_is_503_with_retry_after(
+    staff_settings: Settings, s3_endpoint: tuple[str, str, str], audio_dir: Path
+) -> None:
+    app = create_app(on_s3(staff_settings, s3_endpoint), run_worker=False)
+    async with TestClient(TestServer(app)) as api:
+        await add_role_users(api)
+        recording_id = await ingest(api, call_audio(audio_dir, 5.0))
+        store = api.app[STORE]
+        assert isinstance(store, S3Store)
+        async for stored in store.list():
+            await store.delete(stored.key)
+        store._client.remove_bucket(store.bucket)  # the storage goes away under the service
+        response = await api.get(
+            f"/v1/recordings/{recording_id}/audio?purpose=verify_content",
+            headers=await headers_for(api, "customer-service"),
+        )
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "30"
+        assert (await response.json())["type"].endswith("/storage-unavailable")

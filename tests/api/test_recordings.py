@@ -90,7 +90,6 @@ async def test_bad_list_parameters_are_422_naming_the_field(staff_api: Client) -
         ("to=2026-11-23T10:00:00", "to"),  # no zone
         ("customer_id=42", "customer_id"),
     ):
-        # (the cursor is read after the other fields are good)
         status, body = await get(staff_api, f"/v1/recordings?{query}", "customer-service")
         assert status == 422, query
         assert [e["field"] for e in body["errors"]] == [field], query
@@ -201,3 +200,15 @@ async def test_training_release_validation(staff_api: Client, audio_dir: Path) -
         )
         == 0
     )
+
+
+async def test_one_422_names_a_bad_cursor_with_the_other_bad_fields(staff_api: Client) -> None:
+    status, body = await get(staff_api, "/v1/recordings?limit=0&cursor=%25&from=x", "dpo")
+    assert status == 422
+    assert {e["field"] for e in body["errors"]} == {"limit", "cursor", "from"}
+    response = await staff_api.post(
+        "/v1/recordings/search",
+        json={"cursor": 5, "limit": 0},
+        headers=await headers_for(staff_api, "dpo"),
+    )
+    assert {e["field"] for e in (await response.json())["errors"]} == {"cursor", "limit"}

@@ -6,6 +6,9 @@ import json
 import time
 from typing import Any
 
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
 from recorder.signature import sign
 
 SECRET = "test-webhook-secret-0123456789"
@@ -63,3 +66,13 @@ def signed_headers(
         "X-Callrec-Signature": sign(secret.encode(), ts, body),
         "Content-Type": content_type or f"multipart/form-data; boundary={BOUNDARY}",
     }
+
+
+async def deliver(
+    client: TestClient[web.Request, web.Application], audio: bytes, **fields: Any
+) -> str:
+    """POST a signed delivery of ``audio`` with metadata ``fields``; returns the new id."""
+    body = multipart(metadata(**fields), audio)
+    response = await client.post("/v1/recordings", data=body, headers=signed_headers(body))
+    assert response.status == 202, await response.text()
+    return str((await response.json())["id"])

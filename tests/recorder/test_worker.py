@@ -22,14 +22,9 @@ from callrec.settings import Secret, Settings
 from recorder.worker import MAX_ATTEMPTS, IngestWorker, backoff
 from storage.vault import load_sealed
 from tests.recorder.audio_files import CODECS, make_audio
-from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
+from tests.recorder.helpers import SECRET, deliver, metadata, signed_headers
 
 Client = TestClient[web.Request, web.Application]
-
-
-@pytest.fixture(scope="session")
-def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("audio")
 
 
 @pytest.fixture
@@ -47,13 +42,6 @@ async def api(ingest_settings: Settings) -> AsyncIterator[Client]:
 
 def worker_for(client: Client, settings: Settings) -> IngestWorker:
     return IngestWorker(client.app[POOL], client.app[VAULT], settings)
-
-
-async def deliver(client: Client, audio: bytes, **fields: Any) -> str:
-    body = multipart(metadata(**fields), audio)
-    response = await client.post("/v1/recordings", data=body, headers=signed_headers(body))
-    assert response.status == 202, await response.text()
-    return str((await response.json())["id"])
 
 
 async def recording(client: Client, recording_id: str) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -13,6 +15,7 @@ from api.users import create_user
 from callrec.app import create_app
 from callrec.appkeys import POOL
 from callrec.settings import Settings
+from storage.keyring import Keyring
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
 
 
@@ -420,3 +423,20 @@ async def test_a_change_can_be_undone(api: Client) -> None:
     assert len(after) == 4  # the undos are changes too
     unknown = await api.post(f"{url}/history/{uuid4()}/undo", headers=headers)
     assert unknown.status == 404
+
+
+async def test_a_recipients_only_node_cannot_open_the_register(
+    settings: Settings, tmp_path: Path
+) -> None:
+    full = Keyring.create(tmp_path / "full.txt")
+    recipients_only = tmp_path / "recipients.txt"
+    recipients_only.write_text(full.recipients_only())
+    ingest_node = dataclasses.replace(settings, keyring=recipients_only)
+    async with TestClient(TestServer(create_app(ingest_node, run_worker=False))) as client:
+        await add_role_users(client)
+        response = await client.get(
+            "/v1/customers/00000000-0000-4000-8000-000000000000",
+            headers=await headers_for(client, "customer-service"),
+        )
+        assert response.status == 503
+        assert (await response.json())["type"].endswith("/register-unavailable")
