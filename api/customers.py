@@ -38,6 +38,7 @@ from register.customers import (
     Customer,
     RegisterConflict,
     UnknownReference,
+    change_of,
     classify_query,
     create_customer,
     customer_scope,
@@ -245,8 +246,7 @@ async def undo_route(request: web.Request) -> web.Response:
     customer = await visible_customer(request)
     change_id = parse_id(request.match_info["change_id"], "change_id")
     async with request.app[POOL].acquire() as conn:
-        items = await history(conn, _cipher(request), customer.id)
-    change = next((item for item in items if item["id"] == str(change_id)), None)
+        change = await change_of(conn, _cipher(request), customer.id, change_id)
     if change is None:
         raise NotFound("no such change of this customer")
     return await _apply_change(request, customer, {change["field"]: change["old"]}, "customer.undo")

@@ -52,11 +52,14 @@ INSERT_RECTIFICATION: Final = """
 INSERT INTO rectifications (id, customer_id, field, old_encrypted, new_encrypted, changed_by)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
-SELECT_HISTORY: Final = """
+HISTORY_COLUMNS: Final = """
 SELECT r.id, r.field, r.old_encrypted, r.new_encrypted, r.at, u.username AS changed_by
 FROM rectifications r LEFT JOIN users u ON u.id = r.changed_by
-WHERE r.customer_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT 500
 """
+SELECT_HISTORY: Final = (
+    HISTORY_COLUMNS + "WHERE r.customer_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT 500"
+)
+SELECT_CHANGE: Final = HISTORY_COLUMNS + "WHERE r.customer_id = $1 AND r.id = $2"
 # Simple columns a PATCH may change, and their SQL names.
 SCALAR_FIELDS: Final = (
     "customer_number",
@@ -405,26 +408,30 @@ async def update_customer(
     return changed
 
 
+def _change(cipher: FieldCipher, row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "field": row["field"],
+        "old": json.loads(cipher.decrypt(row["old_encrypted"], f"rectifications.old:{row['id']}")),
+        "new": json.loads(cipher.decrypt(row["new_encrypted"], f"rectifications.new:{row['id']}")),
+        "changed_by": row["changed_by"],
+        "at": row["at"].isoformat(),
+    }
+
+
 async def history(
     conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID
 ) -> list[dict[str, Any]]:
-    """The customer's rectifications, newest first, decrypted."""
-    rows = await conn.fetch(SELECT_HISTORY, customer_id)
-    return [
-        {
-            "id": str(row["id"]),
-            "field": row["field"],
-            "old": json.loads(
-                cipher.decrypt(row["old_encrypted"], f"rectifications.old:{row['id']}")
-            ),
-            "new": json.loads(
-                cipher.decrypt(row["new_encrypted"], f"rectifications.new:{row['id']}")
-            ),
-            "changed_by": row["changed_by"],
-            "at": row["at"].isoformat(),
-        }
-        for row in rows
-    ]
+    """The customer's rectifications, newest first (the latest 500), decrypted."""
+    return [_change(cipher, row) for row in await conn.fetch(SELECT_HISTORY, customer_id)]
+
+
+async def change_of(
+    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID, change_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """One rectification of this customer, decrypted; None when there is no such change."""
+    row = await conn.fetchrow(SELECT_CHANGE, customer_id, change_id)
+    return None if row is None else _change(cipher, row)
 
 
 def prefix_range(text: str) -> tuple[str, str]:
