@@ -10,7 +10,8 @@ person is audited as such. Identifiers to search by travel in the POST body.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -19,7 +20,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.auth import CURRENT_USER, audit, json_object, refuse
-from api.inputs import parse_id
+from api.inputs import parse_id, valid
 from api.pagination import (
     body_limit,
     decode_cursor,
@@ -32,7 +33,12 @@ from api.permissions import Forbidden, Permission, requires
 from api.problems import NotFound, Problem, ValidationProblem, field_error
 from api.users import User
 from callrec.appkeys import FIELD_CIPHER, POOL
-from register.consents import add_preference, list_preferences, parse_preference
+from register.consents import (
+    add_preference,
+    current_preferences,
+    list_preferences,
+    parse_preference,
+)
 from register.contact_log import add_entry, list_entries, parse_entry
 from register.customers import (
     Customer,
@@ -49,6 +55,7 @@ from register.customers import (
     update_customer,
 )
 from register.disclosures import add_disclosure, list_disclosures, parse_disclosure
+from register.leases import current_leases, mask_addresses
 from register.validation import CustomerInput, parse_customer
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
@@ -154,18 +161,35 @@ async def visible_customer(request: web.Request) -> Customer:
 async def visible_customer_id(request: web.Request) -> uuid.UUID:
     """The id of the customer in the path, checked like :func:`visible_customer` but without
     loading the record: for routes about the customer's logs, leases and links."""
-    customer_id = parse_id(request.match_info["id"])
-    async with request.app[POOL].acquire() as conn:
-        exists, advisor = await customer_scope(conn, customer_id)
-    await _check_scope(request, customer_id, exists, advisor)
+    customer_id, _ = await visible_customer_ref(request)
     return customer_id
 
 
+async def visible_customer_ref(request: web.Request) -> tuple[uuid.UUID, bool]:
+    """The id of the customer in the path after the object check, and whether their address
+    and contact data must be masked for this caller (turvakielto, viewer without the task)."""
+    customer_id = parse_id(request.match_info["id"])
+    async with request.app[POOL].acquire() as conn:
+        scope = await customer_scope(conn, customer_id, _today())
+    advisor = scope.advisor_id if scope else None
+    await _check_scope(request, customer_id, scope is not None, advisor)
+    assert scope is not None
+    return customer_id, scope.protected and not full_view(request[CURRENT_USER])
+
+
 def _validated(body: dict[str, Any], *, partial: bool) -> CustomerInput:
-    data, errors = parse_customer(body, partial=partial)
-    if errors:
-        raise ValidationProblem(errors)
-    return data
+    return valid(parse_customer(body, partial=partial))
+
+
+@asynccontextmanager
+async def register_connection(request: web.Request) -> AsyncIterator[Connection]:
+    """A pooled connection on which a :class:`RegisterConflict` becomes a 409 naming the
+    field."""
+    async with request.app[POOL].acquire() as conn:
+        try:
+            yield conn
+        except RegisterConflict as exc:
+            raise conflict_problem(exc) from None
 
 
 def conflict_problem(exc: RegisterConflict) -> Problem:
@@ -184,11 +208,8 @@ async def create_route(request: web.Request) -> web.Response:
     """``POST /v1/customers``: a new customer with contacts."""
     data = _validated(await json_object(request), partial=False)
     cipher = _cipher(request)
-    async with request.app[POOL].acquire() as conn:
-        try:
-            customer_id = await create_customer(conn, cipher, data)
-        except RegisterConflict as exc:
-            raise conflict_problem(exc) from None
+    async with register_connection(request) as conn:
+        customer_id = await create_customer(conn, cipher, data)
         customer = await get_customer(conn, cipher, customer_id)
     assert customer is not None
     await audit(request, "customer.create", object_type="customer", object_id=customer_id)
@@ -200,13 +221,22 @@ async def create_route(request: web.Request) -> web.Response:
 
 @requires(Permission.READ_REGISTER)
 async def get_route(request: web.Request) -> web.Response:
-    """``GET /v1/customers/{id}``."""
+    """``GET /v1/customers/{id}``: the record with the leases in force and the marketing
+    consent or ban in force per kind, so the person on the phone sees them at once."""
     customer = await visible_customer(request)
+    today = _today()
     full = full_view(request[CURRENT_USER])
-    protected = full and customer.protected_on(_today())
-    action = "customer.view_protected" if protected else "customer.view"
+    protected = customer.protected_on(today)
+    async with request.app[POOL].acquire() as conn:
+        leases = await current_leases(conn, customer.id, today)
+        marketing = await current_preferences(conn, customer.id)
+    action = "customer.view_protected" if protected and full else "customer.view"
     await audit(request, action, object_type="customer", object_id=customer.id)
-    return web.json_response(customer_document(customer, full=full, today=_today()))
+    document = customer_document(customer, full=full, today=today) | {
+        "current_leases": mask_addresses(leases, MASKED) if protected and not full else leases,
+        "marketing": marketing,
+    }
+    return web.json_response(document)
 
 
 @requires(Permission.WRITE_REGISTER)
@@ -221,11 +251,8 @@ async def _apply_change(
 ) -> web.Response:
     data = _validated(body, partial=True)
     cipher = _cipher(request)
-    async with request.app[POOL].acquire() as conn:
-        try:
-            changed = await update_customer(conn, cipher, customer, data, request[CURRENT_USER].id)
-        except RegisterConflict as exc:
-            raise conflict_problem(exc) from None
+    async with register_connection(request) as conn:
+        changed = await update_customer(conn, cipher, customer, data, request[CURRENT_USER].id)
         updated = await get_customer(conn, cipher, customer.id)
     assert updated is not None
     if changed:
@@ -348,9 +375,7 @@ def customer_log(
     @requires(Permission.WRITE_REGISTER)
     async def add_to_log(request: web.Request) -> web.Response:
         customer_id = await visible_customer_id(request)
-        entry, errors = parser(await json_object(request))
-        if errors:
-            raise ValidationProblem(errors)
+        entry = valid(parser(await json_object(request)))
         async with request.app[POOL].acquire() as conn:
             try:
                 entry_id, at = await adder(conn, customer_id, entry, request[CURRENT_USER].id)

@@ -13,6 +13,14 @@ from api.problems import ValidationProblem, field_error
 T = TypeVar("T")
 
 
+def valid(parsed: tuple[T | None, list[dict[str, str]]]) -> T:
+    """The value of a ``(value, errors)`` parse, or one 422 naming every bad field."""
+    value, errors = parsed
+    if errors or value is None:
+        raise ValidationProblem(errors)
+    return value
+
+
 def parse_id(raw: object, field: str = "id") -> uuid.UUID:
     """A UUID, or a 422 naming ``field``."""
     try:

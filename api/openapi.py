@@ -399,7 +399,8 @@ def _paths() -> Schema:
         },
         "/v1/customers/{id}": {
             "get": _op(
-                "One customer; turvakielto masks contact data for advisors",
+                "One customer with current_leases and the marketing choice in force per kind; "
+                "turvakielto masks contact data and lease addresses for advisors",
                 tag="register",
                 who="customer_service, dpo, housing_advisor (assigned only)",
                 params=[ID_PARAM],
@@ -502,9 +503,29 @@ def _paths() -> Schema:
                 ),
             )
         },
+        "/v1/leases/{id}": {
+            "patch": _op(
+                "End or terminate a lease (null clears a date)",
+                tag="register",
+                who="customer_service",
+                params=[ID_PARAM],
+                body=_json(
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": False,
+                        "properties": {
+                            "end_date": {"type": ["string", "null"], "format": "date"},
+                            "terminated_on": {"type": ["string", "null"], "format": "date"},
+                        },
+                    }
+                ),
+            )
+        },
         "/v1/customers/{id}/leases": {
             "get": _op(
-                "The customer's leases with parties and household",
+                "The customer's leases with parties and household (property and apartment "
+                "masked under turvakielto for viewers without the task)",
                 tag="register",
                 who="customer_service, dpo, housing_advisor (assigned only)",
                 params=[ID_PARAM],
@@ -533,6 +554,18 @@ def _paths() -> Schema:
                     )
                 ),
             ),
+        },
+        "/v1/customers/{id}/guardianships/{link_id}": {
+            "patch": _op(
+                "End a guardianship link",
+                tag="register",
+                who="customer_service",
+                params=[
+                    ID_PARAM,
+                    {"name": "link_id", "in": "path", "required": True, "schema": UUID},
+                ],
+                body=_json(_object(["end_date"], end_date={"type": "string", "format": "date"})),
+            )
         },
         "/v1/audit": {
             "get": _op(

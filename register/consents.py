@@ -29,6 +29,11 @@ WHERE m.customer_id = $1 AND (m.at, m.id) < ($2, $3)
 ORDER BY m.at DESC, m.id DESC LIMIT $4
 """
 
+SELECT_CURRENT: Final = """
+SELECT DISTINCT ON (kind) kind, allowed, given_via, at FROM marketing_preferences
+WHERE customer_id = $1 ORDER BY kind, at DESC, id DESC
+"""
+
 
 @dataclass(frozen=True)
 class Preference:
@@ -79,3 +84,9 @@ async def list_preferences(
     """Consents and bans newest first; ``current`` marks the one in force per kind."""
     rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
     return [jsonable(row) for row in rows]
+
+
+async def current_preferences(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
+    """The consent or ban in force per kind (``None`` where the customer never said)."""
+    rows = {row["kind"]: row for row in await conn.fetch(SELECT_CURRENT, customer_id)}
+    return {kind: jsonable(rows[kind], drop=["kind"]) if kind in rows else None for kind in KINDS}

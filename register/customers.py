@@ -38,7 +38,12 @@ SELECT_SUMMARIES: Final = """
 SELECT c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.turvakielto
 FROM customers c
 """
-SELECT_SCOPE: Final = "SELECT assigned_advisor_id FROM customers WHERE id = $1"
+SELECT_SCOPE: Final = """
+SELECT assigned_advisor_id,
+       turvakielto AND coalesce(turvakielto_start <= $2, true)
+                   AND coalesce(turvakielto_end >= $2, true) AS protected
+FROM customers WHERE id = $1
+"""
 INSERT_CUSTOMER: Final = """
 INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
     relationship_start, birth_date, hetu_encrypted, hetu_index, travel_document_encrypted,
@@ -136,11 +141,20 @@ def _summaries(rows: list[Any]) -> list[CustomerSummary]:
     return [CustomerSummary(**dict(row.items())) for row in rows]
 
 
-async def customer_scope(conn: Connection, customer_id: uuid.UUID) -> tuple[bool, uuid.UUID | None]:
-    """Whether the customer exists, and the housing advisor assigned to them: all an
-    object-level check needs, without loading and decrypting the whole record."""
-    row = await conn.fetchrow(SELECT_SCOPE, customer_id)
-    return (False, None) if row is None else (True, row["assigned_advisor_id"])
+@dataclass(frozen=True)
+class Scope:
+    """What an object-level check needs to know about a customer."""
+
+    advisor_id: uuid.UUID | None
+    protected: bool
+
+
+async def customer_scope(conn: Connection, customer_id: uuid.UUID, today: date) -> Scope | None:
+    """The housing advisor assigned to the customer and whether turvakielto applies on
+    ``today``, without loading and decrypting the whole record; None if there is no such
+    customer."""
+    row = await conn.fetchrow(SELECT_SCOPE, customer_id, today)
+    return None if row is None else Scope(row["assigned_advisor_id"], row["protected"])
 
 
 def field_context(column: str, customer_id: uuid.UUID) -> str:

@@ -11,6 +11,7 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import RegisterConflict
+from register.validation import iso_date
 from storage.db import Connection, jsonable
 
 KINDS: Final = ("edunvalvonta", "minor")
@@ -28,6 +29,15 @@ JOIN customers wc ON wc.id = g.ward_id
 WHERE g.guardian_id = $1 OR g.ward_id = $1
 ORDER BY g.start_date DESC NULLS LAST, g.id
 """
+
+END_LINK: Final = """
+UPDATE guardianships SET end_date = $3
+WHERE id = $1 AND (guardian_id = $2 OR ward_id = $2) AND (start_date IS NULL OR start_date <= $3)
+RETURNING id
+"""
+LINK_EXISTS: Final = (
+    "SELECT 1 FROM guardianships WHERE id = $1 AND (guardian_id = $2 OR ward_id = $2)"
+)
 
 
 @dataclass(frozen=True)
@@ -52,12 +62,8 @@ def parse_guardianship(body: dict[str, Any]) -> tuple[Guardianship | None, list[
         errors.append({"field": "kind", "message": f"one of: {', '.join(KINDS)}"})
     dates: dict[str, date | None] = {}
     for name in ("start_date", "end_date"):
-        raw = body.get(name)
-        try:
-            dates[name] = date.fromisoformat(raw) if isinstance(raw, str) else None
-        except ValueError:
-            dates[name] = None
-        if raw is not None and dates[name] is None:
+        dates[name] = iso_date(body.get(name))
+        if body.get(name) is not None and dates[name] is None:
             errors.append({"field": name, "message": "a date like 2026-11-23"})
     start, end = dates.get("start_date"), dates.get("end_date")
     if start and end and end < start:
@@ -95,3 +101,21 @@ async def guardianships_of(conn: Connection, customer_id: uuid.UUID) -> list[dic
         }
         for r in rows
     ]
+
+
+def parse_end(body: dict[str, Any]) -> tuple[date | None, list[dict[str, str]]]:
+    """The ``end_date`` that ends a link, and the field error if there is none."""
+    end = iso_date(body.get("end_date"))
+    return end, [] if end else [{"field": "end_date", "message": "a date like 2026-11-23"}]
+
+
+async def end_guardianship(
+    conn: Connection, link_id: uuid.UUID, customer_id: uuid.UUID, end: date
+) -> bool:
+    """End the link (of which the customer is guardian or ward) on ``end``; False if there is
+    no such link of theirs. Raises :class:`RegisterConflict` for an end before the start."""
+    if await conn.fetchval(END_LINK, link_id, customer_id, end) is not None:
+        return True
+    if await conn.fetchval(LINK_EXISTS, link_id, customer_id) is None:
+        return False
+    raise RegisterConflict("end_date", "the link cannot end before it starts")

@@ -12,6 +12,7 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import RegisterConflict
+from register.validation import iso_date
 from storage.db import Connection, jsonable
 
 PARTY_ROLES: Final = ("tenant", "co_tenant", "joint_payer", "occupant")
@@ -39,6 +40,19 @@ SELECT p.lease_id, p.customer_id, p.role, c.first_name || ' ' || c.last_name AS 
 FROM lease_parties p JOIN customers c ON c.id = p.customer_id
 WHERE p.lease_id = ANY($1) ORDER BY c.last_name, c.first_name
 """
+SELECT_CURRENT_OF: Final = """
+SELECT l.id, l.lease_number, l.property, l.apartment, l.start_date, l.end_date, l.terminated_on,
+       p.role
+FROM leases l JOIN lease_parties p ON p.lease_id = l.id
+WHERE p.customer_id = $1 AND (l.end_date IS NULL OR l.end_date >= $2)
+ORDER BY l.start_date DESC, l.id
+"""
+LOCK_LEASE: Final = """
+SELECT start_date, end_date, terminated_on FROM leases WHERE id = $1 FOR UPDATE
+"""
+UPDATE_LEASE: Final = "UPDATE leases SET end_date = $2, terminated_on = $3 WHERE id = $1"
+ADDRESS_FIELDS: Final = ("property", "apartment")
+CHANGEABLE: Final = ("end_date", "terminated_on")
 SELECT_MEMBERS: Final = """
 SELECT lease_id, name, birth_date FROM household_members WHERE lease_id = ANY($1) ORDER BY name
 """
@@ -58,11 +72,15 @@ class LeaseInput:
     household: list[tuple[str, date | None]]
 
 
-def _date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
+@dataclass(frozen=True)
+class LeaseChange:
+    """The end of a lease and the day notice was given; ``None`` clears a date."""
+
+    fields: dict[str, date | None]
+
+
+class LeaseNotFound(LookupError):
+    """No lease with that id."""
 
 
 def parse_lease(body: dict[str, Any]) -> tuple[LeaseInput | None, list[dict[str, str]]]:
@@ -84,7 +102,7 @@ def parse_lease(body: dict[str, Any]) -> tuple[LeaseInput | None, list[dict[str,
             fail(name, "required text, at most 200 characters")
     dates: dict[str, date | None] = {}
     for name in ("start_date", "end_date", "terminated_on"):
-        dates[name] = _date(body.get(name))
+        dates[name] = iso_date(body.get(name))
         if (body.get(name) is not None or name == "start_date") and dates[name] is None:
             fail(name, "a date like 2026-11-23")
     start, end = dates["start_date"], dates["end_date"]
@@ -121,7 +139,7 @@ def parse_lease(body: dict[str, Any]) -> tuple[LeaseInput | None, list[dict[str,
             ):
                 fail(f"household[{index}].name", "the member's name")
                 continue
-            birth = _date(member.get("birth_date"))
+            birth = iso_date(member.get("birth_date"))
             if member.get("birth_date") is not None and birth is None:
                 fail(f"household[{index}].birth_date", "a date like 2015-04-01")
                 continue
@@ -185,3 +203,49 @@ async def leases_of(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, 
         }
         for row in leases
     ]
+
+
+def parse_lease_change(body: dict[str, Any]) -> tuple[LeaseChange | None, list[dict[str, str]]]:
+    """``end_date`` and/or ``terminated_on`` from ``body`` (null clears one), and every field
+    error. The rest of a lease is its identity: a different apartment is a new lease."""
+    errors: list[dict[str, str]] = []
+    fields: dict[str, date | None] = {}
+    for name in body:
+        if name not in CHANGEABLE:
+            errors.append({"field": name, "message": "only end_date and terminated_on change"})
+    for name in CHANGEABLE:
+        if name not in body:
+            continue
+        fields[name] = iso_date(body[name])
+        if body[name] is not None and fields[name] is None:
+            errors.append({"field": name, "message": "a date like 2026-11-23, or null"})
+    if not body:
+        errors.append({"field": "end_date", "message": "send end_date and/or terminated_on"})
+    return (None, errors) if errors else (LeaseChange(fields), [])
+
+
+async def change_lease(conn: Connection, lease_id: uuid.UUID, change: LeaseChange) -> None:
+    """End or terminate the lease; raises :class:`LeaseNotFound` or :class:`RegisterConflict`
+    (an end before the start)."""
+    async with conn.transaction():
+        row = await conn.fetchrow(LOCK_LEASE, lease_id)
+        if row is None:
+            raise LeaseNotFound(lease_id)
+        end = change.fields.get("end_date", row["end_date"])
+        terminated = change.fields.get("terminated_on", row["terminated_on"])
+        if end is not None and end < row["start_date"]:
+            raise RegisterConflict("end_date", "the lease cannot end before it starts")
+        await conn.execute(UPDATE_LEASE, lease_id, end, terminated)
+
+
+async def current_leases(
+    conn: Connection, customer_id: uuid.UUID, today: date
+) -> list[dict[str, Any]]:
+    """Leases the customer is a party to that have not ended by ``today``, with their role."""
+    return [jsonable(row) for row in await conn.fetch(SELECT_CURRENT_OF, customer_id, today)]
+
+
+def mask_addresses(leases: list[dict[str, Any]], mask: str) -> list[dict[str, Any]]:
+    """The leases with property and apartment replaced by ``mask``: they are the address of a
+    person under turvakielto."""
+    return [lease | dict.fromkeys(ADDRESS_FIELDS, mask) for lease in leases]

@@ -79,7 +79,8 @@ def optional_time(body: dict[str, Any], name: str, errors: list[dict[str, str]])
     return value
 
 
-def _date(value: object) -> date | None:
+def iso_date(value: object) -> date | None:
+    """``value`` as a date if it is an ISO 8601 date string, else None."""
     if isinstance(value, str):
         try:
             return date.fromisoformat(value)
@@ -152,7 +153,7 @@ def parse_customer(
                 check.fail(name, f"one of: {', '.join(allowed)}")
     for name in ("relationship_start", "turvakielto_start", "turvakielto_end"):
         if check.wanted(name, False):
-            day = _date(body[name])
+            day = iso_date(body[name])
             if day is None:
                 check.fail(name, "a date like 2026-11-23")
             setattr(out, name, day)

@@ -366,12 +366,17 @@ async def test_leases_with_parties_and_household(api: Client) -> None:
     assert await api.app[POOL].fetchval("SELECT count(*) FROM leases") == 1
 
 
-async def test_guardianship_links_show_from_both_sides(api: Client) -> None:
+async def ward_and_guardian(api: Client) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """Two customers, and customer service's headers to link them with."""
     ward = await create(api)
     guardian = await create(
         api, customer_number="A-2", first_name="Pekka", henkilotunnus="010195+433X"
     )
-    headers = await headers_for(api, "customer-service")
+    return ward, guardian, await headers_for(api, "customer-service")
+
+
+async def test_guardianship_links_show_from_both_sides(api: Client) -> None:
+    ward, guardian, headers = await ward_and_guardian(api)
     url = f"/v1/customers/{ward['id']}/guardianships"
     added = await api.post(
         url,
@@ -440,3 +445,109 @@ async def test_a_recipients_only_node_cannot_open_the_register(
         )
         assert response.status == 503
         assert (await response.json())["type"].endswith("/register-unavailable")
+
+
+async def test_a_lease_ends_and_shows_as_current_until_then(api: Client) -> None:
+    tenant = await create(api)
+    headers = await headers_for(api, "customer-service")
+    lease = {
+        "lease_number": "V-7",
+        "property": "Toinen linja 14",
+        "apartment": "B 12",
+        "start_date": "2024-03-01",
+        "parties": [{"customer_id": tenant["id"], "role": "tenant"}],
+    }
+    lease_id = (await (await api.post("/v1/leases", json=lease, headers=headers)).json())["id"]
+    await api.post(
+        f"/v1/customers/{tenant['id']}/marketing",
+        json={"kind": "surveys", "allowed": False, "given_via": "phone"},
+        headers=headers,
+    )
+    document = await (await api.get(f"/v1/customers/{tenant['id']}", headers=headers)).json()
+    assert [(item["lease_number"], item["role"]) for item in document["current_leases"]] == [
+        ("V-7", "tenant")
+    ]
+    assert document["marketing"]["direct_marketing"] is None
+    assert document["marketing"]["surveys"]["allowed"] is False
+
+    url = f"/v1/leases/{lease_id}"
+    ended = await api.patch(
+        url, json={"terminated_on": "2025-01-15", "end_date": "2025-02-28"}, headers=headers
+    )
+    assert ended.status == 200, await ended.text()
+    document = await (await api.get(f"/v1/customers/{tenant['id']}", headers=headers)).json()
+    assert document["current_leases"] == []
+    [item] = (
+        await (await api.get(f"/v1/customers/{tenant['id']}/leases", headers=headers)).json()
+    )["items"]
+    assert (item["end_date"], item["terminated_on"]) == ("2025-02-28", "2025-01-15")
+
+    before_start = await api.patch(url, json={"end_date": "2020-01-01"}, headers=headers)
+    assert before_start.status == 409
+    assert (await before_start.json())["errors"][0]["field"] == "end_date"
+    bad = await api.patch(url, json={"apartment": "C 1", "end_date": "soon"}, headers=headers)
+    assert bad.status == 422
+    assert {e["field"] for e in (await bad.json())["errors"]} == {"apartment", "end_date"}
+    assert (await api.patch(url, json={}, headers=headers)).status == 422
+    unknown = await api.patch(f"/v1/leases/{uuid4()}", json={"end_date": None}, headers=headers)
+    assert unknown.status == 404
+    advisor = await api.patch(
+        url, json={"end_date": None}, headers=await headers_for(api, "housing-advisor")
+    )
+    assert advisor.status == 403
+    row = await api.app[POOL].fetchrow("SELECT end_date, apartment FROM leases")
+    assert row is not None
+    assert (str(row["end_date"]), row["apartment"]) == ("2025-02-28", "B 12")
+
+
+async def test_lease_addresses_are_masked_under_turvakielto(api: Client) -> None:
+    tenant = await create(api, turvakielto=True)
+    lease = {
+        "lease_number": "V-8",
+        "property": "Salainen katu 1",
+        "apartment": "A 1",
+        "start_date": "2024-03-01",
+        "parties": [{"customer_id": tenant["id"], "role": "tenant"}],
+    }
+    headers = await headers_for(api, "customer-service")
+    assert (await api.post("/v1/leases", json=lease, headers=headers)).status == 201
+    advisor = await headers_for(api, "housing-advisor")
+    document = await (await api.get(f"/v1/customers/{tenant['id']}", headers=advisor)).json()
+    listed = await (await api.get(f"/v1/customers/{tenant['id']}/leases", headers=advisor)).json()
+    for item in (document["current_leases"][0], listed["items"][0]):
+        assert (item["property"], item["apartment"], item["lease_number"]) == (
+            "masked",
+            "masked",
+            "V-8",
+        )
+    staff = await (await api.get(f"/v1/customers/{tenant['id']}/leases", headers=headers)).json()
+    assert staff["items"][0]["property"] == "Salainen katu 1"
+
+
+async def test_a_guardianship_link_ends(api: Client) -> None:
+    ward, guardian, headers = await ward_and_guardian(api)
+    url = f"/v1/customers/{ward['id']}/guardianships"
+    added = await api.post(
+        url,
+        json={"guardian_id": guardian["id"], "kind": "minor", "start_date": "2020-01-01"},
+        headers=headers,
+    )
+    link_id = (await added.json())["id"]
+    assert (await api.patch(f"{url}/{link_id}", json={}, headers=headers)).status == 422
+    early = await api.patch(f"{url}/{link_id}", json={"end_date": "2019-12-31"}, headers=headers)
+    assert early.status == 409
+    other = await create(api, customer_number="A-3", henkilotunnus="131052A308T")
+    elsewhere = await api.patch(
+        f"/v1/customers/{other['id']}/guardianships/{link_id}",
+        json={"end_date": "2026-01-01"},
+        headers=headers,
+    )
+    assert elsewhere.status == 404
+    ended = await api.patch(
+        f"/v1/customers/{guardian['id']}/guardianships/{link_id}",
+        json={"end_date": "2026-01-01"},
+        headers=headers,
+    )
+    assert ended.status == 200
+    [link] = (await (await api.get(url, headers=headers)).json())["items"]
+    assert link["end_date"] == "2026-01-01"
