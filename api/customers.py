@@ -25,7 +25,7 @@ from api.pagination import (
     body_limit,
     decode_cursor,
     encode_cursor,
-    encode_time_cursor,
+    next_time_cursor,
     page_limit,
     time_cursor_or_start,
 )
@@ -364,13 +364,7 @@ def customer_log(
         async with request.app[POOL].acquire() as conn:
             items = await lister(conn, customer_id, before, limit)
         await audit(request, f"customer.{name}", object_type="customer", object_id=customer_id)
-        last = items[-1] if len(items) == limit else None
-        next_cursor = (
-            encode_time_cursor(datetime.fromisoformat(last["at"]), uuid.UUID(last["id"]))
-            if last
-            else None
-        )
-        return web.json_response({"items": items, "next": next_cursor})
+        return web.json_response({"items": items, "next": next_time_cursor(items, limit)})
 
     @requires(Permission.WRITE_REGISTER)
     async def add_to_log(request: web.Request) -> web.Response:

@@ -567,6 +567,46 @@ def _paths() -> Schema:
                 body=_json(_object(["end_date"], end_date={"type": "string", "format": "date"})),
             )
         },
+        "/v1/legal-holds": {
+            "post": _op(
+                "Place a legal hold on recordings or on a customer (blocks erasure and retention)",
+                tag="rights",
+                status="201",
+                who="dpo",
+                body=_json(
+                    {
+                        "type": "object",
+                        "required": ["reason"],
+                        "properties": {
+                            "reason": STRING,
+                            "recording_ids": {"type": "array", "items": UUID, "minItems": 1},
+                            "customer_id": UUID,
+                        },
+                    }
+                ),
+            ),
+            "get": _op(
+                "Legal holds, newest first (active only unless include_released=true)",
+                tag="rights",
+                who="dpo",
+                params=[
+                    {
+                        "name": "include_released",
+                        "in": "query",
+                        "schema": {"enum": ["true", "false"]},
+                    },
+                    *PAGING,
+                ],
+            ),
+        },
+        "/v1/legal-holds/{id}": {
+            "delete": _op(
+                "Release a legal hold (optional JSON body {reason}); it stays listed as released",
+                tag="rights",
+                who="dpo",
+                params=[ID_PARAM],
+            )
+        },
         "/v1/audit": {
             "get": _op(
                 "The audit log, newest first",

@@ -82,3 +82,12 @@ def decode_time_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
 def time_cursor_or_start(raw: str | None) -> tuple[datetime, uuid.UUID]:
     """Where a newest-first page starts: the cursor's key, or :data:`END_OF_TIME`."""
     return decode_time_cursor(raw) or END_OF_TIME
+
+
+def next_time_cursor(items: list[dict[str, Any]], limit: int, time_field: str = "at") -> str | None:
+    """The cursor after a full newest-first page of JSON items (``id`` and ``time_field``),
+    or None when the page was the last."""
+    if len(items) < limit or not items:
+        return None
+    last = items[-1]
+    return encode_time_cursor(datetime.fromisoformat(last[time_field]), uuid.UUID(last["id"]))

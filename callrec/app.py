@@ -14,7 +14,17 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
-from api import audit_routes, auth, customers, health, leases, openapi, playback, recordings
+from api import (
+    audit_routes,
+    auth,
+    customers,
+    health,
+    holds,
+    leases,
+    openapi,
+    playback,
+    recordings,
+)
 from api.auth import authorize
 from api.middleware import problems, request_context
 from callrec.appkeys import (
@@ -68,6 +78,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     audit_routes.add_routes(app)
     customers.add_routes(app)
     leases.add_routes(app)
+    holds.add_routes(app)
     openapi.add_routes(app)
     return app
 

@@ -1,0 +1,280 @@
+"""The erasure engine: one path for subject erasure, retention sweeps and manual deletion.
+
+For every item it decides and says why: a legal hold keeps it; a duty to keep (an active
+lease needs the customer's core data) keeps that part; everything else is erased. Erasing
+a recording is crypto-shredding: its key headers are deleted in the same transaction as
+the row (from then on no copy of the payload, backups included, can be decrypted), a
+tombstone without personal data is left, and then every version of every object is
+deleted from the store. A payload whose delete fails stays listed in
+``pending_object_deletions`` for the reaper; it is unreadable already.
+
+Each batch runs under one advisory lock that placing a hold takes too, so a hold placed
+while a sweep runs is either seen by the sweep or waits for it: never half of each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Final
+
+from storage.db import Connection, Pool
+from storage.objects import ObjectStore, ObjectStoreError
+
+ERASURE_LOCK: Final = 0x63616C6C_7265_6331  # "callrec1": erasure and holds serialise here
+BATCH: Final = 500
+DELETE_CONCURRENCY: Final = 32
+
+HELD_RECORDINGS: Final = """
+SELECT i.recording_id AS id, min(h.id::text) AS hold_id
+FROM legal_hold_recordings i JOIN legal_holds h ON h.id = i.hold_id
+WHERE i.recording_id = ANY($1) AND h.released_at IS NULL GROUP BY i.recording_id
+UNION ALL
+SELECT r.id, min(h.id::text) FROM recordings r JOIN legal_holds h ON h.customer_id = r.customer_id
+WHERE r.id = ANY($1) AND h.released_at IS NULL GROUP BY r.id
+"""
+DELETE_RECORDINGS: Final = """
+DELETE FROM recordings WHERE id = ANY($1)
+RETURNING id, array_remove(ARRAY[audio_object_id, incoming_object_id], NULL) AS objects
+"""
+DELETE_SEALED: Final = """
+WITH gone AS (DELETE FROM sealed_objects WHERE id = ANY($1) RETURNING object_key)
+INSERT INTO pending_object_deletions (object_key) SELECT object_key FROM gone
+ON CONFLICT DO NOTHING RETURNING object_key
+"""
+INSERT_TOMBSTONES: Final = """
+INSERT INTO tombstones (id, kind, reason, request_id, objects)
+SELECT id, $2, $3, $4, n FROM unnest($1::uuid[], $5::int[]) AS t (id, n)
+ON CONFLICT (id) DO NOTHING
+"""
+DONE_DELETING: Final = "DELETE FROM pending_object_deletions WHERE object_key = ANY($1)"
+CUSTOMER_HOLD: Final = """
+SELECT id FROM legal_holds WHERE customer_id = $1 AND released_at IS NULL ORDER BY placed_at LIMIT 1
+"""
+ACTIVE_LEASE: Final = """
+SELECT l.lease_number FROM leases l JOIN lease_parties p ON p.lease_id = l.id
+WHERE p.customer_id = $1 AND (l.end_date IS NULL OR l.end_date >= $2) LIMIT 1
+"""
+PAST_LEASES: Final = "SELECT count(*) FROM lease_parties WHERE customer_id = $1"
+RECORDINGS_OF_CUSTOMER: Final = "SELECT id FROM recordings WHERE customer_id = $1"
+HELD_CONTACTS: Final = """
+SELECT c.id FROM contact_log c JOIN legal_holds h ON h.customer_id = c.customer_id
+WHERE c.id = ANY($1) AND h.released_at IS NULL
+"""
+DELETE_CONTACTS: Final = "DELETE FROM contact_log WHERE id = ANY($1)"
+CONTACT_LOG_OF: Final = "SELECT id FROM contact_log WHERE customer_id = $1"
+DELETE_CONTACT_LOG: Final = "DELETE FROM contact_log WHERE customer_id = $1 RETURNING id"
+DELETE_HISTORY: Final = "DELETE FROM rectifications WHERE customer_id = $1"
+DELETE_CUSTOMER: Final = "DELETE FROM customers WHERE id = $1"
+ANONYMISE_CUSTOMER: Final = """
+UPDATE customers SET customer_number = 'erased-' || replace(id::text, '-', ''),
+    first_name = 'erased', last_name = 'erased', hetu_encrypted = NULL, hetu_index = NULL,
+    travel_document_encrypted = NULL, travel_document_index = NULL, birth_date = NULL,
+    turvakielto = false, turvakielto_start = NULL, turvakielto_end = NULL,
+    assigned_advisor_id = NULL, status = 'former', updated_at = now()
+WHERE id = $1
+"""
+ANONYMISE_CONTACTS: Final = (
+    "DELETE FROM customer_phones WHERE customer_id = $1",
+    "DELETE FROM customer_emails WHERE customer_id = $1",
+    "DELETE FROM customer_addresses WHERE customer_id = $1",
+    "DELETE FROM marketing_preferences WHERE customer_id = $1",
+    "DELETE FROM disclosures WHERE customer_id = $1",
+    "DELETE FROM guardianships WHERE guardian_id = $1 OR ward_id = $1",
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened to one item and why (no personal data: ids and reasons only)."""
+
+    kind: str  # recording | customer | contact | export
+    item_id: uuid.UUID
+    action: str  # erased | kept | anonymised | kept_core
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        """For the request's report and the dry-run listing."""
+        return {
+            "kind": self.kind,
+            "id": str(self.item_id),
+            "action": self.action,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class ErasureReport:
+    """Every decision of one erasure run, and the object payloads deleted."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    objects_deleted: int = 0
+    objects_pending: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """``{"recording.erased": 12, "recording.kept": 1, …}``."""
+        return dict(Counter(f"{d.kind}.{d.action}" for d in self.decisions))
+
+    def as_json(self, *, limit: int = 1000) -> dict[str, Any]:
+        """The report as stored with a subject request (the first ``limit`` decisions)."""
+        return {
+            "counts": self.counts(),
+            "objects_deleted": self.objects_deleted,
+            "objects_pending": self.objects_pending,
+            "decisions": [d.as_json() for d in self.decisions[:limit]],
+            "truncated": len(self.decisions) > limit,
+        }
+
+
+@dataclass(frozen=True)
+class Why:
+    """The reason an erasure run was started, kept on tombstones."""
+
+    reason: str  # retention:<category> | subject_request | manual
+    request_id: uuid.UUID | None = None
+
+
+class ErasureEngine:
+    """Decide and erase; ``dry_run`` decides without changing anything."""
+
+    def __init__(self, pool: Pool, store: ObjectStore, *, dry_run: bool = False) -> None:
+        self.pool = pool
+        self.store = store
+        self.dry_run = dry_run
+
+    async def erase_recordings(
+        self, ids: Sequence[uuid.UUID], why: Why, report: ErasureReport | None = None
+    ) -> ErasureReport:
+        """Erase the recordings in batches, keeping held ones; returns the report."""
+        report = report if report is not None else ErasureReport()
+        for start in range(0, len(ids), BATCH):
+            await self._erase_batch(list(ids[start : start + BATCH]), why, report)
+        return report
+
+    async def _erase_batch(self, ids: list[uuid.UUID], why: Why, report: ErasureReport) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
+            held = {row["id"]: row["hold_id"] for row in await conn.fetch(HELD_RECORDINGS, ids)}
+            report.decisions.extend(
+                Decision("recording", rid, "kept", f"legal hold {hold}")
+                for rid, hold in held.items()
+            )
+            doomed = [rid for rid in ids if rid not in held]
+            if self.dry_run:
+                report.decisions.extend(
+                    Decision("recording", rid, "erased", why.reason) for rid in doomed
+                )
+                return
+            rows = await conn.fetch(DELETE_RECORDINGS, doomed)
+            object_ids = [oid for row in rows for oid in row["objects"]]
+            keys = [r["object_key"] for r in await conn.fetch(DELETE_SEALED, object_ids)]
+            await conn.execute(
+                INSERT_TOMBSTONES,
+                [row["id"] for row in rows],
+                "recording",
+                why.reason,
+                why.request_id,
+                [len(row["objects"]) for row in rows],
+            )
+        report.decisions.extend(
+            Decision("recording", row["id"], "erased", why.reason) for row in rows
+        )
+        await self.delete_payloads(keys, report)
+
+    async def delete_payloads(self, keys: list[str], report: ErasureReport) -> None:
+        """Delete the (already unreadable) payloads, every version; failures stay pending."""
+        limit = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+        async def delete(key: str) -> str | None:
+            async with limit:
+                try:
+                    await self.store.delete(key)
+                except ObjectStoreError:
+                    return None
+                return key
+
+        done = [key for key in await asyncio.gather(*map(delete, keys)) if key is not None]
+        report.objects_deleted += len(done)
+        report.objects_pending += len(keys) - len(done)
+        if done:
+            await self.pool.execute(DONE_DELETING, done)
+
+    async def erase_customer(
+        self, customer_id: uuid.UUID, why: Why, today: date, report: ErasureReport | None = None
+    ) -> ErasureReport:
+        """Erase a customer: their recordings (held ones kept), their contact log and change
+        history; the core record is kept while a lease is active, anonymised where other
+        records (past leases) still refer to it, and deleted otherwise."""
+        report = report if report is not None else ErasureReport()
+        async with self.pool.acquire() as conn:
+            hold = await conn.fetchval(CUSTOMER_HOLD, customer_id)
+            recording_ids = [r["id"] for r in await conn.fetch(RECORDINGS_OF_CUSTOMER, customer_id)]
+        if hold is not None:
+            report.decisions.append(Decision("customer", customer_id, "kept", f"legal hold {hold}"))
+            report.decisions.extend(
+                Decision("recording", rid, "kept", f"legal hold {hold}") for rid in recording_ids
+            )
+            return report
+        await self.erase_recordings(recording_ids, why, report)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
+            await self._erase_customer_rows(conn, customer_id, why, today, report)
+        return report
+
+    async def _erase_customer_rows(
+        self,
+        conn: Connection,
+        customer_id: uuid.UUID,
+        why: Why,
+        today: date,
+        report: ErasureReport,
+    ) -> None:
+        lease = await conn.fetchval(ACTIVE_LEASE, customer_id, today)
+        referenced = await conn.fetchval(PAST_LEASES, customer_id) > 0
+        if self.dry_run:
+            entries = await conn.fetch(CONTACT_LOG_OF, customer_id)
+        else:
+            entries = await conn.fetch(DELETE_CONTACT_LOG, customer_id)
+            await conn.execute(DELETE_HISTORY, customer_id)
+        report.decisions.extend(Decision("contact", e["id"], "erased", why.reason) for e in entries)
+        if lease is not None:
+            report.decisions.append(
+                Decision(
+                    "customer", customer_id, "kept_core", "an active lease needs the core data"
+                )
+            )
+            return
+        action = "anonymised" if referenced else "erased"
+        reason = "past leases refer to the customer" if referenced else why.reason
+        report.decisions.append(Decision("customer", customer_id, action, reason))
+        if self.dry_run:
+            return
+        if referenced:
+            for statement in ANONYMISE_CONTACTS:
+                await conn.execute(statement, customer_id)
+            await conn.execute(ANONYMISE_CUSTOMER, customer_id)
+        else:
+            await conn.execute(DELETE_CUSTOMER, customer_id)
+        await conn.execute(
+            INSERT_TOMBSTONES, [customer_id], "customer", why.reason, why.request_id, [0]
+        )
+
+    async def erase_contacts(self, ids: Sequence[uuid.UUID], why: Why) -> ErasureReport:
+        """Erase contact-log entries (retention); entries of held customers are kept."""
+        report = ErasureReport()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
+            held = {row["id"] for row in await conn.fetch(HELD_CONTACTS, list(ids))}
+            doomed = [i for i in ids if i not in held]
+            if not self.dry_run:
+                await conn.execute(DELETE_CONTACTS, doomed)
+                await conn.execute(
+                    INSERT_TOMBSTONES, doomed, "contact", why.reason, None, [0] * len(doomed)
+                )
+        report.decisions.extend(Decision("contact", i, "kept", "legal hold") for i in held)
+        report.decisions.extend(Decision("contact", i, "erased", why.reason) for i in doomed)
+        return report

@@ -1,0 +1,127 @@
+"""Legal holds: recordings (listed, or all of a customer's) kept from erasure and retention
+while a dispute or a legal duty needs them (GDPR Art. 17(3)(e)). Placing and releasing take
+the erasure lock, so a running sweep either sees a new hold or finishes before it lands."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import asyncpg
+
+from retention.erasure import ERASURE_LOCK
+from storage.db import Connection, jsonable
+
+MAX_REASON: Final = 1000
+MAX_RECORDINGS: Final = 1000
+INSERT_HOLD: Final = """
+INSERT INTO legal_holds (id, reason, customer_id, placed_by) VALUES ($1, $2, $3, $4)
+RETURNING placed_at
+"""
+INSERT_ITEMS: Final = """
+INSERT INTO legal_hold_recordings (hold_id, recording_id) SELECT $1, unnest($2::uuid[])
+"""
+RELEASE: Final = """
+UPDATE legal_holds SET released_at = now(), released_by = $2, release_reason = $3
+WHERE id = $1 AND released_at IS NULL RETURNING id
+"""
+SELECT_PAGE: Final = """
+SELECT h.id, h.reason, h.customer_id, h.placed_at, pu.username AS placed_by, h.released_at,
+       ru.username AS released_by, h.release_reason,
+       coalesce((SELECT array_agg(i.recording_id::text ORDER BY i.recording_id)
+                 FROM legal_hold_recordings i WHERE i.hold_id = h.id), '{}') AS recording_ids
+FROM legal_holds h
+LEFT JOIN users pu ON pu.id = h.placed_by LEFT JOIN users ru ON ru.id = h.released_by
+WHERE ($1 OR h.released_at IS NULL) AND (h.placed_at, h.id) < ($2, $3)
+ORDER BY h.placed_at DESC, h.id DESC LIMIT $4
+"""
+
+
+@dataclass(frozen=True)
+class HoldInput:
+    """What to hold and why: listed recordings, or a customer (all their recordings and
+    their register record)."""
+
+    reason: str
+    recording_ids: tuple[uuid.UUID, ...]
+    customer_id: uuid.UUID | None
+
+
+class UnknownItem(LookupError):
+    """A recording or customer named in a hold does not exist."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: no such item (or it has already been erased)")
+
+
+def parse_hold(body: dict[str, Any]) -> tuple[HoldInput | None, list[dict[str, str]]]:
+    """The hold in ``body`` and every field error."""
+    errors: list[dict[str, str]] = []
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+        errors.append({"field": "reason", "message": f"why, in 1-{MAX_REASON} characters"})
+    raw_ids, raw_customer = body.get("recording_ids"), body.get("customer_id")
+    recording_ids: list[uuid.UUID] = []
+    customer_id = None
+    if (raw_ids is None) == (raw_customer is None):
+        errors.append(
+            {"field": "recording_ids", "message": "send recording_ids or customer_id (one)"}
+        )
+    elif raw_ids is not None:
+        if not isinstance(raw_ids, list) or not 1 <= len(raw_ids) <= MAX_RECORDINGS:
+            errors.append(
+                {"field": "recording_ids", "message": f"a list of 1-{MAX_RECORDINGS} ids"}
+            )
+        else:
+            for index, raw in enumerate(raw_ids):
+                try:
+                    recording_ids.append(uuid.UUID(str(raw)))
+                except ValueError:
+                    errors.append({"field": f"recording_ids[{index}]", "message": "an id (UUID)"})
+    else:
+        try:
+            customer_id = uuid.UUID(str(raw_customer))
+        except ValueError:
+            errors.append({"field": "customer_id", "message": "a customer id (UUID)"})
+    if errors:
+        return None, errors
+    assert isinstance(reason, str)
+    return HoldInput(reason.strip(), tuple(dict.fromkeys(recording_ids)), customer_id), []
+
+
+async def place_hold(
+    conn: Connection, hold: HoldInput, by: uuid.UUID
+) -> tuple[uuid.UUID, datetime]:
+    """Store the hold; raises :class:`UnknownItem` and stores nothing if an item is missing."""
+    hold_id = uuid.uuid4()
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
+        try:
+            placed_at: datetime = await conn.fetchval(
+                INSERT_HOLD, hold_id, hold.reason, hold.customer_id, by
+            )
+        except asyncpg.ForeignKeyViolationError:
+            raise UnknownItem("customer_id") from None
+        try:
+            await conn.execute(INSERT_ITEMS, hold_id, list(hold.recording_ids))
+        except asyncpg.ForeignKeyViolationError:
+            raise UnknownItem("recording_ids") from None
+    return hold_id, placed_at
+
+
+async def release_hold(conn: Connection, hold_id: uuid.UUID, by: uuid.UUID, reason: str) -> bool:
+    """Release an active hold; False if there is no active hold with that id."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
+        return await conn.fetchval(RELEASE, hold_id, by, reason) is not None
+
+
+async def list_holds(
+    conn: Connection, *, include_released: bool, before: tuple[datetime, uuid.UUID], limit: int
+) -> list[dict[str, Any]]:
+    """Holds newest first, each with its recordings."""
+    rows = await conn.fetch(SELECT_PAGE, include_released, before[0], before[1], limit)
+    return [jsonable(row) for row in rows]
