@@ -31,7 +31,18 @@ AUDIT_LOCK: Final = 0x6361_6C6C_6175_6474  # "callaudt": one writer at a time ex
 GENESIS: Final = bytes(32)
 DetailValue = str | int | bool | None
 
-SELECT_HEAD: Final = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+SELECT_CHECKPOINT: Final = "SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
+SELECT_PRUNE_POINT: Final = """
+SELECT seq, hash, at FROM audit_log WHERE at < $1 ORDER BY seq DESC LIMIT 1
+"""
+INSERT_CHECKPOINT: Final = "INSERT INTO audit_checkpoints (seq, hash, at) VALUES ($1, $2, $3)"
+DELETE_PRUNED: Final = "DELETE FROM audit_log WHERE seq <= $1"
+# The head is the newest row, or after a prune of every row the checkpoint that replaced them.
+SELECT_HEAD: Final = """
+(SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1)
+UNION ALL (SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1)
+ORDER BY seq DESC LIMIT 1
+"""
 INSERT_ENTRY: Final = """
 INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, purpose,
                        outcome, request_id, details, prev_hash, hash)
@@ -170,6 +181,9 @@ async def verify_chain(
     problems: list[str] = []
     expected_seq, prev_hash, entries = 1, GENESIS, 0
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        checkpoint = await conn.fetchrow(SELECT_CHECKPOINT)
+        if checkpoint is not None:  # rows up to here were pruned by retention, on purpose
+            expected_seq, prev_hash = checkpoint["seq"] + 1, bytes(checkpoint["hash"])
         async for row in conn.cursor(SELECT_CHAIN, prefetch=2000):
             entries += 1
             seq = row["seq"]
@@ -189,3 +203,19 @@ async def verify_chain(
                 problems.append("… stopped after too many problems")
                 break
     return ChainReport(entries, expected_seq - 1, prev_hash, problems)
+
+
+async def prune_audit_log(conn: Connection, before: datetime) -> int:
+    """Delete the entries older than ``before`` (the audit log's retention period) and return
+    how many went. A checkpoint keeps the hash of the last one deleted, so the rest of the
+    chain still verifies; the append-only trigger allows a DELETE only behind a checkpoint
+    and only in a transaction that says it prunes."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
+        point = await conn.fetchrow(SELECT_PRUNE_POINT, before)
+        if point is None:
+            return 0
+        await conn.execute(INSERT_CHECKPOINT, point["seq"], point["hash"], point["at"])
+        await conn.execute("SET LOCAL callrec.audit_prune = 'on'")
+        status: str = await conn.execute(DELETE_PRUNED, point["seq"])
+    return int(status.split()[-1])

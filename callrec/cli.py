@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -18,10 +19,18 @@ from api.audit import Actor, AuditEvent, record, verify_chain
 from api.passwords import PasswordPolicyError
 from api.permissions import ROLES
 from api.users import UserError, create_user
-from callrec.app import create_app, create_worker_app, load_or_create_keyring, open_database
+from callrec.app import (
+    build_store,
+    create_app,
+    create_worker_app,
+    load_or_create_keyring,
+    open_database,
+)
 from callrec.logs import setup_logging
 from callrec.settings import Settings, SettingsError
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
+from retention.erasure import ErasureEngine
+from retention.sweep import RetentionSweep
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import MigrationError
@@ -69,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--report", type=Path, help="write rejected rows (line, field, reason) to this CSV"
     )
+    retention = commands.add_parser("retention", help="retention periods and erasure")
+    retention_commands = retention.add_subparsers(
+        dest="retention_command", required=True, metavar="ACTION"
+    )
+    run = retention_commands.add_parser(
+        "run", help="erase what has outlived its retention period (legal holds respected)"
+    )
+    run.add_argument(
+        "--dry-run", action="store_true", help="list what would go and why; change nothing"
+    )
     audit = commands.add_parser("audit", help="check the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_commands.add_parser(
@@ -102,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _keys(settings, args.keys_command)
         if args.command == "customers":
             return asyncio.run(_import_customers(settings, args.file, args.report))
+        if args.command == "retention":
+            return asyncio.run(_retention(settings, dry_run=args.dry_run))
         if args.command == "audit":
             return asyncio.run(_verify_audit(settings))
     except (
@@ -203,6 +224,37 @@ async def _import_customers(settings: Settings, path: Path, report_path: Path | 
                 for error in errors:
                     writer.writerow([line, error["field"], error["message"]])
     return 1 if report.rejected else 0
+
+
+async def _retention(settings: Settings, *, dry_run: bool) -> int:
+    store = build_store(settings)
+
+    def progress(category: str, decided: int) -> None:
+        print(f"\r  {category:<16} {decided} items decided", end="", file=sys.stderr, flush=True)
+
+    async with open_database(settings) as pool:
+        engine = ErasureEngine(pool, store, dry_run=dry_run)
+        sweep = RetentionSweep(pool, engine, settings, now=datetime.now(UTC))
+        report = await sweep.run(on_progress=progress)
+    await store.close()
+    print(file=sys.stderr)
+    heading = "would erase (dry run, nothing changed)" if dry_run else "erased"
+    print(f"retention {heading}:")
+    for category, erasure in report.categories.items():
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(erasure.counts().items())) or "nothing"
+        print(f"  {category:<16} {counts}")
+        if dry_run:
+            for decision in erasure.decisions[:50]:
+                print(
+                    f"    {decision.kind} {decision.item_id}: {decision.action} ({decision.reason})"
+                )
+            if len(erasure.decisions) > 50:
+                print(f"    … and {len(erasure.decisions) - 50} more")
+    if not dry_run:
+        print(
+            f"  {'audit_log':<16} {report.audit_entries_pruned} entries pruned behind a checkpoint"
+        )
+    return 0
 
 
 async def _verify_audit(settings: Settings) -> int:

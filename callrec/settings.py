@@ -73,6 +73,16 @@ class Settings:
     max_concurrent_uploads: int = 16
     opus_bitrate_kbps: int = 24
     keep_original: bool = False
+    retention_recordings_days: int = 90
+    retention_training_days: int = 365
+    retention_contact_log_days: int = 1095
+    retention_applicants_days: int = 365
+    retention_former_tenants_days: int = 1095
+    retention_exports_days: int = 14
+    retention_audit_log_days: int = 730
+    retention_failed_ingest_days: int = 30
+    subject_request_due_days: int = 14
+    deadline_webhook_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -120,6 +130,14 @@ class Settings:
             max_concurrent_uploads=reader.get("MAX_CONCURRENT_UPLOADS", _int_range(1, 1024), 16),
             opus_bitrate_kbps=reader.get("OPUS_BITRATE_KBPS", _int_range(6, 256), 24),
             keep_original=reader.get("KEEP_ORIGINAL", _boolean, False),
+            **{
+                f"retention_{name}_days": reader.get(
+                    f"RETENTION_{name.upper()}_DAYS", _days, default
+                )
+                for name, default in RETENTION_DEFAULTS.items()
+            },
+            subject_request_due_days=reader.get("SUBJECT_REQUEST_DUE_DAYS", _int_range(1, 30), 14),
+            deadline_webhook_url=reader.get("DEADLINE_WEBHOOK_URL", _http_url, None),
             extra={k: v for k, v in source.items() if k.startswith(ENV_PREFIX)},
         )
         if settings.uses_s3 and (settings.s3_access_key is None or settings.s3_secret_key is None):
@@ -136,6 +154,18 @@ class Settings:
             raise SettingsError(reader.problems)
         return settings
 
+
+# Days each category of personal data is kept (see the README's Retention section for why).
+RETENTION_DEFAULTS: Final = {
+    "recordings": 90,
+    "training": 365,
+    "contact_log": 1095,
+    "applicants": 365,
+    "former_tenants": 1095,
+    "exports": 14,
+    "audit_log": 730,
+    "failed_ingest": 30,
+}
 
 _TEST_ONLY: Final = frozenset(
     {
@@ -192,6 +222,13 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
 
 
 _port = _int_range(1, 65535)
+_days = _int_range(1, 36500)
+
+
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("an http:// or https:// URL")
+    return raw
 
 
 def _one_of(*choices: str) -> Callable[[str], str]:

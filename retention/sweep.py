@@ -1,0 +1,197 @@
+"""The retention sweep: each category of personal data is erased once its period has passed
+(GDPR Art. 5(1)(e)), through the one erasure engine, so legal holds and the duty to keep a
+tenant's core data apply here exactly as they do to a subject's erasure request.
+
+Periods are settings (``CALLREC_RETENTION_*_DAYS``); the README explains each default.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final
+
+from api.audit import SYSTEM, AuditEvent, prune_audit_log, record
+from callrec.settings import Settings
+from retention.erasure import Decision, ErasureEngine, ErasureReport, Why
+from storage.db import Pool
+from storage.vault import DELETE_SEALED
+
+PAGE: Final = 2000
+
+# Per category: the rows whose period has passed ($1 = cutoff, $2 = keyset after, $3 = limit).
+RECORDINGS: Final = """
+SELECT id FROM recordings WHERE started_at < $1 AND training_released_at IS NULL
+  AND status <> 'failed' AND id > $2 ORDER BY id LIMIT $3
+"""
+TRAINING: Final = """
+SELECT id FROM recordings WHERE started_at < $1 AND training_released_at IS NOT NULL
+  AND id > $2 ORDER BY id LIMIT $3
+"""
+FAILED_INGEST: Final = """
+SELECT id FROM recordings WHERE status = 'failed' AND updated_at < $1 AND id > $2
+ORDER BY id LIMIT $3
+"""
+CONTACT_LOG: Final = "SELECT id FROM contact_log WHERE at < $1 AND id > $2 ORDER BY id LIMIT $3"
+APPLICANTS: Final = """
+SELECT c.id FROM customers c
+WHERE c.roles = ARRAY['applicant'] AND c.updated_at < $1 AND c.id > $2
+  AND NOT EXISTS (SELECT 1 FROM lease_parties p WHERE p.customer_id = c.id)
+ORDER BY c.id LIMIT $3
+"""
+FORMER_TENANTS: Final = """
+SELECT c.id FROM customers c
+WHERE c.status = 'former' AND c.first_name <> 'erased' AND c.updated_at < $1 AND c.id > $2
+  AND NOT EXISTS (SELECT 1 FROM lease_parties p JOIN leases l ON l.id = p.lease_id
+                  WHERE p.customer_id = c.id AND (l.end_date IS NULL OR l.end_date >= $1::date))
+ORDER BY c.id LIMIT $3
+"""
+EXPORTS: Final = """
+SELECT id FROM exports WHERE expires_at < $1 AND sealed_object_id IS NOT NULL AND id > $2
+ORDER BY id LIMIT $3
+"""
+EXPIRE_EXPORT: Final = """
+UPDATE exports e SET sealed_object_id = NULL FROM exports old
+WHERE e.id = $1 AND old.id = e.id RETURNING old.sealed_object_id
+"""
+QUEUE_DELETION: Final = """
+INSERT INTO pending_object_deletions (object_key) VALUES ($1) ON CONFLICT DO NOTHING
+"""
+EXPORT_TOMBSTONE: Final = """
+INSERT INTO tombstones (id, kind, reason, objects) VALUES ($1, 'export', 'retention:exports', 1)
+ON CONFLICT DO NOTHING
+"""
+NIL: Final = uuid.UUID(int=0)
+
+Progress = Callable[[str, int], None]
+Eraser = Callable[[list[uuid.UUID]], Awaitable[ErasureReport]]
+
+
+@dataclass
+class SweepReport:
+    """Per category, the decisions the sweep made."""
+
+    categories: dict[str, ErasureReport] = field(default_factory=dict)
+    audit_entries_pruned: int = 0
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{"recordings": {"recording.erased": 3, …}, …}``."""
+        return {name: report.counts() for name, report in self.categories.items()}
+
+
+class RetentionSweep:
+    """Run every category once; ``dry_run`` lists what would go without changing anything."""
+
+    def __init__(
+        self, pool: Pool, engine: ErasureEngine, settings: Settings, *, now: datetime
+    ) -> None:
+        self.pool = pool
+        self.engine = engine
+        self.settings = settings
+        self.now = now
+
+    def cutoff(self, days: int) -> datetime:
+        """The moment before which a category's items have outlived their period."""
+        return self.now - timedelta(days=days)
+
+    async def run(self, on_progress: Progress | None = None) -> SweepReport:
+        """Sweep all categories in order and return what was decided."""
+        s, engine = self.settings, self.engine
+        report = SweepReport()
+
+        def recordings(reason: str) -> Eraser:
+            return lambda ids: engine.erase_recordings(ids, Why(reason))
+
+        async def customers(ids: list[uuid.UUID], reason: str) -> ErasureReport:
+            out = ErasureReport()
+            for customer_id in ids:
+                await engine.erase_customer(customer_id, Why(reason), self.now.date(), out)
+            return out
+
+        plan: list[tuple[str, str, int, Eraser]] = [
+            (
+                "recordings",
+                RECORDINGS,
+                s.retention_recordings_days,
+                recordings("retention:recordings"),
+            ),
+            ("training", TRAINING, s.retention_training_days, recordings("retention:training")),
+            (
+                "failed_ingest",
+                FAILED_INGEST,
+                s.retention_failed_ingest_days,
+                recordings("retention:failed_ingest"),
+            ),
+            (
+                "contact_log",
+                CONTACT_LOG,
+                s.retention_contact_log_days,
+                lambda ids: engine.erase_contacts(ids, Why("retention:contact_log")),
+            ),
+            (
+                "applicants",
+                APPLICANTS,
+                s.retention_applicants_days,
+                lambda ids: customers(ids, "retention:applicants"),
+            ),
+            (
+                "former_tenants",
+                FORMER_TENANTS,
+                s.retention_former_tenants_days,
+                lambda ids: customers(ids, "retention:former_tenants"),
+            ),
+            ("exports", EXPORTS, 0, self._expire_exports),  # expires_at has the period in it
+        ]
+        for name, query, days, erase in plan:
+            category = report.categories.setdefault(name, ErasureReport())
+            after = NIL
+            while ids := [
+                row["id"] for row in await self.pool.fetch(query, self.cutoff(days), after, PAGE)
+            ]:
+                part = await erase(ids)
+                category.decisions.extend(part.decisions)
+                category.objects_deleted += part.objects_deleted
+                category.objects_pending += part.objects_pending
+                after = ids[-1]
+                if on_progress is not None:
+                    on_progress(name, len(category.decisions))
+        if not engine.dry_run:
+            async with self.pool.acquire() as conn:
+                report.audit_entries_pruned = await prune_audit_log(
+                    conn, self.cutoff(s.retention_audit_log_days)
+                )
+            await record(
+                self.pool,
+                AuditEvent(
+                    "retention.sweep",
+                    "ok",
+                    SYSTEM,
+                    details={
+                        f"{name}.{key}": value
+                        for name, counts in report.counts().items()
+                        for key, value in counts.items()
+                    }
+                    | {"audit_log.pruned": report.audit_entries_pruned},
+                ),
+            )
+        return report
+
+    async def _expire_exports(self, ids: list[uuid.UUID]) -> ErasureReport:
+        """An export's link has expired: shred its object (the request keeps its report)."""
+        report = ErasureReport()
+        keys: list[str] = []
+        for export_id in ids:
+            report.decisions.append(Decision("export", export_id, "erased", "retention:exports"))
+            if self.engine.dry_run:
+                continue
+            async with self.pool.acquire() as conn, conn.transaction():
+                object_id = await conn.fetchval(EXPIRE_EXPORT, export_id)
+                key = await conn.fetchval(DELETE_SEALED, object_id)
+                if key is not None:
+                    await conn.execute(QUEUE_DELETION, key)
+                    keys.append(key)
+                await conn.execute(EXPORT_TOMBSTONE, export_id)
+        await self.engine.delete_payloads(keys, report)
+        return report
