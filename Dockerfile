@@ -9,6 +9,7 @@ COPY storage ./storage
 COPY api ./api
 COPY recorder ./recorder
 COPY register ./register
+COPY rights ./rights
 COPY retention ./retention
 RUN pip install --no-cache-dir . && mkdir -p /srv/callrec/var && chown callrec /srv/callrec/var
 USER callrec

@@ -1,0 +1,302 @@
+"""The access export (GDPR Art. 15): one ZIP with everything callrec holds about a subject.
+
+The recordings themselves go in, as Opus-in-Ogg audio files (a written summary is not
+enough: the Finnish sanctions board fined a company for exactly that in 2023), with their
+metadata as JSON and CSV, the register data, contact log, disclosures, marketing choices,
+the access-log entries about them, a readable index in Finnish and English, and a SHA-256
+manifest. The ZIP is produced as a stream (the zip writer never seeks, so it writes data
+descriptors) straight into the encryptor: neither the archive nor a recording is ever whole
+in memory or plaintext on disk.
+
+What is left out: other people's protected data. Lease co-parties are not named, and staff
+in the access log appear by role, not by name (their identity is their own personal data).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from callrec.settings import RETENTION_DEFAULTS, Settings
+from register.customers import get_customer
+from register.leases import leases_of
+from storage.db import Connection, jsonable
+from storage.fieldcrypt import FieldCipher
+from storage.vault import Vault, load_sealed
+
+RECORDINGS_OF: Final = {
+    "customer": "r.customer_id = $1::uuid",
+    "phone": "r.caller_number = $1",
+    "staff": "(r.answered_by = $1 OR r.answered_by = (SELECT extension FROM users WHERE username = $1))",
+}
+SELECT_RECORDINGS: Final = """
+SELECT r.id, r.started_at, r.declared_duration_seconds, r.measured_duration_seconds,
+       r.direction, r.caller_number, r.answered_by, r.service_line, r.channel_layout,
+       r.notice_played, r.audio_object_id, r.audio_format
+FROM recordings r WHERE r.status = 'ready' AND {where} ORDER BY r.started_at, r.id
+"""
+SELECT_LOG: Final = {
+    "contact_log.json": "SELECT channel, direction, topic, note, at, recording_id FROM contact_log"
+    " WHERE customer_id = $1 ORDER BY at",
+    "disclosures.json": "SELECT recipient, recipient_kind, legal_basis, data_disclosed, at"
+    " FROM disclosures WHERE customer_id = $1 ORDER BY at",
+    "marketing.json": "SELECT kind, allowed, given_via, at FROM marketing_preferences"
+    " WHERE customer_id = $1 ORDER BY at",
+}
+SELECT_AUDIT_ABOUT: Final = """
+SELECT a.seq, a.at, a.action, a.purpose, a.outcome,
+       (SELECT array_to_string(roles, ',') FROM users u WHERE u.id = a.actor_id) AS actor_role
+FROM audit_log a
+WHERE (a.object_type = $1 AND a.object_id = ANY($2::text[])) ORDER BY a.seq
+"""
+SELECT_AUDIT_BY: Final = """
+SELECT a.seq, a.at, a.action, a.object_type, a.purpose, a.outcome FROM audit_log a
+WHERE a.actor_id = (SELECT id FROM users WHERE username = $1) ORDER BY a.seq
+"""
+RECORDING_COLUMNS: Final = (
+    "file", "id", "started_at", "declared_duration_seconds", "measured_duration_seconds",
+    "direction", "caller_number", "answered_by", "service_line", "channel_layout",
+    "notice_played",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whose data: ``kind`` is customer, staff or phone; ``key`` the id, username or number."""
+
+    kind: str
+    key: str
+
+
+@dataclass
+class ExportResult:
+    """Filled in while the stream is consumed."""
+
+    files: int = 0
+    recordings: int = 0
+    manifest: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _Sink(io.RawIOBase):
+    """A write-only, non-seekable buffer that the zip writer appends to and we drain."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self.position
+
+    def drain(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        return out
+
+
+class ZipStream:
+    """Add members one at a time; each ``add`` yields the archive bytes it produced."""
+
+    def __init__(self, result: ExportResult) -> None:
+        self.sink = _Sink()
+        self.zip = zipfile.ZipFile(self.sink, "w")
+        self.result = result
+        self.now = datetime.now(UTC).timetuple()[:6]
+
+    async def add(
+        self, name: str, chunks: AsyncIterable[bytes], *, compress: bool = True
+    ) -> AsyncIterator[bytes]:
+        """Write one member from ``chunks`` and yield the archive bytes as they appear."""
+        info = zipfile.ZipInfo(name, date_time=self.now)
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        digest = hashlib.sha256()
+        with self.zip.open(info, "w", force_zip64=True) as member:
+            async for chunk in chunks:
+                digest.update(chunk)
+                member.write(chunk)
+                if out := self.sink.drain():
+                    yield out
+        self.result.files += 1
+        self.result.manifest.append((name, digest.hexdigest()))
+        if out := self.sink.drain():
+            yield out
+
+    def finish(self) -> bytes:
+        """The central directory."""
+        self.zip.close()
+        return self.sink.drain()
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str).encode()
+
+
+def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheets read UTF-8
+
+
+class AccessExport:
+    """Everything about one subject, as a ZIP stream."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        vault: Vault,
+        cipher: FieldCipher | None,
+        settings: Settings,
+        subject: Subject,
+        on_progress: Callable[[int, int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.conn = conn
+        self.vault = vault
+        self.cipher = cipher
+        self.settings = settings
+        self.subject = subject
+        self.on_progress = on_progress
+        self.result = ExportResult()
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The ZIP, member by member."""
+        archive = ZipStream(self.result)
+        recordings = [
+            jsonable(row)
+            for row in await self.conn.fetch(
+                SELECT_RECORDINGS.format(where=RECORDINGS_OF[self.subject.kind]), self.subject.key
+            )
+        ]
+        total = len(recordings)
+        for index, recording in enumerate(recordings):
+            started = recording["started_at"][:19].replace(":", "")
+            recording["file"] = f"recordings/{started}-{recording['id'][:8]}.ogg"
+            sealed = await load_sealed(self.conn, uuid.UUID(recording.pop("audio_object_id")))
+            if sealed is None:
+                continue
+            async for out in archive.add(
+                recording["file"], self.vault.open_range(sealed), compress=False
+            ):
+                yield out
+            self.result.recordings += 1
+            if self.on_progress is not None:
+                await self.on_progress(index + 1, total)
+        for name, data in [
+            ("recordings.json", _json(recordings)),
+            ("recordings.csv", _csv(recordings, RECORDING_COLUMNS)),
+            *[item async for item in self._register_files()],
+            *[item async for item in self._audit_files(recordings)],
+            ("index.txt", self._index().encode()),
+        ]:
+            async for out in archive.add(name, _one(data)):
+                yield out
+        manifest = "".join(f"{digest}  {name}\n" for name, digest in self.result.manifest)
+        async for out in archive.add("manifest.sha256", _one(manifest.encode())):
+            yield out
+        yield archive.finish()
+
+    async def _register_files(self) -> AsyncIterator[tuple[str, bytes]]:
+        if self.subject.kind != "customer" or self.cipher is None:
+            return
+        customer_id = uuid.UUID(self.subject.key)
+        customer = await get_customer(self.conn, self.cipher, customer_id)
+        if customer is not None:
+            record = asdict(customer)
+            record.pop("assigned_advisor_id", None)
+            yield "register/customer.json", _json(record)
+        leases = await leases_of(self.conn, customer_id)
+        for lease in leases:  # other parties are other people: only the subject's own role
+            lease["parties"] = [p for p in lease["parties"] if p["customer_id"] == self.subject.key]
+        yield "register/leases.json", _json(leases)
+        for name, query in SELECT_LOG.items():
+            yield (
+                f"register/{name}",
+                _json([jsonable(r) for r in await self.conn.fetch(query, customer_id)]),
+            )
+
+    async def _audit_files(
+        self, recordings: list[dict[str, Any]]
+    ) -> AsyncIterator[tuple[str, bytes]]:
+        about_recordings = await self.conn.fetch(
+            SELECT_AUDIT_ABOUT, "recording", [r["id"] for r in recordings]
+        )
+        rows = [jsonable(r) for r in about_recordings]
+        if self.subject.kind == "customer":
+            rows += [
+                jsonable(r)
+                for r in await self.conn.fetch(SELECT_AUDIT_ABOUT, "customer", [self.subject.key])
+            ]
+        yield "access_log/about_you.json", _json(sorted(rows, key=lambda r: r["seq"]))
+        if self.subject.kind == "staff":
+            by = [jsonable(r) for r in await self.conn.fetch(SELECT_AUDIT_BY, self.subject.key)]
+            yield "access_log/your_actions.json", _json(by)
+
+    def _index(self) -> str:
+        periods = {
+            name: getattr(self.settings, f"retention_{name}_days") for name in RETENTION_DEFAULTS
+        }
+        retention = "\n".join(f"  - {name}: {days} days / päivää" for name, days in periods.items())
+        return INDEX.format(
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            recordings=self.result.recordings,
+            retention=retention,
+        )
+
+
+INDEX: Final = """\
+callrec - kopio henkilötiedoistasi / a copy of your personal data
+Luotu / created: {created}
+
+SUOMEKSI
+Tämä paketti sisältää kaikki meillä olevat tietosi (EU:n tietosuoja-asetus 15 artikla):
+- recordings/: puhelutallenteesi ({recordings} kpl) äänitiedostoina (Opus/Ogg; avautuvat
+  esimerkiksi selaimella tai VLC-soittimella) sekä niiden tiedot (recordings.json, .csv)
+- register/: asiakasrekisterin tietosi, vuokrasopimukset, yhteydenpito, luovutukset ja
+  markkinointikiellot tai -luvat
+- access_log/: merkinnät siitä, milloin ja mihin tarkoitukseen tietojasi on käsitelty
+- manifest.sha256: tiedostojen tarkistussummat
+Käsittelyn tarkoitukset: asiakassuhteen hoitaminen, puhelujen sisällön todentaminen ja
+henkilöstön koulutus. Tietoja luovutetaan vain sopimuskumppaneille (esim. perintä, huolto)
+ja viranomaisille, joilla on siihen oikeus; luovutukset on lueteltu tiedostossa
+register/disclosures.json. Säilytysajat:
+{retention}
+Sinulla on oikeus pyytää tietojesi oikaisemista tai poistamista, vastustaa käsittelyä ja
+tehdä valitus tietosuojavaltuutetun toimistolle (tietosuoja.fi).
+
+IN ENGLISH
+This package holds all the personal data we have about you (GDPR Article 15):
+- recordings/: your call recordings ({recordings}) as audio files (Opus in Ogg; they play
+  in a web browser or VLC), and their details (recordings.json, .csv)
+- register/: your customer-register data, leases, contact history, disclosures and
+  marketing consents or bans
+- access_log/: when and for what purpose your data was accessed
+- manifest.sha256: checksums of every file
+Purposes: managing the customer relationship, verifying what was agreed on calls, and staff
+training. Data is disclosed only to contract partners (e.g. debt collection, maintenance)
+and to authorities entitled to it; disclosures are listed in register/disclosures.json.
+Retention periods:
+{retention}
+You may ask us to rectify or erase your data, object to processing, and complain to the
+Data Protection Ombudsman (tietosuoja.fi).
+"""

@@ -1,0 +1,222 @@
+"""Data-subject requests: who asked for what, when it is due, and where it stands.
+
+States: ``identity_unverified → verified → processing → completed``, or ``denied`` (with a
+reason) from any state before completion. Identity must be verified (method, who, when)
+before anything is fulfilled: a henkilötunnus never authenticates anyone, so the method is
+what the officer actually did (strong electronic identification, ID at the desk, …).
+Due dates: ``due_at`` is the internal target (14 days, a setting); ``legal_due_at`` is one
+calendar month (GDPR Art. 12(3)), extendable by at most two more months with a reason.
+"""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from recorder.metadata import normalise_phone
+from register.contact_log import CHANNELS
+from register.validation import optional_time
+from storage.db import Connection, jsonable
+
+KINDS: Final = ("access", "erasure", "rectification", "objection")
+SUBJECT_KEYS: Final = ("customer_id", "staff_username", "phone_number")
+SUBJECT_TYPES: Final = {
+    "customer_id": "customer",
+    "staff_username": "staff",
+    "phone_number": "phone",
+}
+REQUEST_CHANNELS: Final = (*CHANNELS, "web_form")
+MAX_TEXT: Final = 500
+OPEN: Final = ("identity_unverified", "verified", "processing")
+
+INSERT: Final = """
+INSERT INTO subject_requests (id, kind, subject_type, customer_id, staff_username, phone_number,
+    channel, received_at, due_at, legal_due_at, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+"""
+SELECT_ONE: Final = """
+SELECT r.id, r.kind, r.subject_type, r.customer_id, r.staff_username, r.phone_number, r.channel,
+       r.received_at, r.due_at, r.legal_due_at, r.extended_due_at, r.extension_reason, r.status,
+       r.verification_method, vu.username AS verified_by, r.verified_at, r.denial_reason,
+       r.progress_done, r.progress_total, r.report, r.error, r.created_at, r.completed_at,
+       (r.status IN ('identity_unverified', 'verified', 'processing')
+        AND coalesce(r.extended_due_at, r.due_at) < now()) AS overdue
+FROM subject_requests r LEFT JOIN users vu ON vu.id = r.verified_by
+WHERE r.id = $1
+"""
+SELECT_QUEUE: Final = """
+SELECT r.id, r.kind, r.subject_type, r.status, r.received_at, r.due_at, r.legal_due_at,
+       coalesce(r.extended_due_at, r.due_at) < now() AS overdue
+FROM subject_requests r
+WHERE ($1::text IS NULL OR r.status = $1) AND (r.due_at, r.id) > ($2, $3)
+ORDER BY r.due_at, r.id LIMIT $4
+"""
+VERIFY: Final = """
+UPDATE subject_requests SET status = 'verified', verification_method = $2, verified_by = $3,
+    verified_at = now()
+WHERE id = $1 AND status = 'identity_unverified' RETURNING id
+"""
+FULFIL: Final = """
+UPDATE subject_requests SET status = 'processing', attempts = 0, leased_until = NULL, error = NULL
+WHERE id = $1 AND status = 'verified' RETURNING kind
+"""
+DENY: Final = """
+UPDATE subject_requests SET status = 'denied', denial_reason = $2, completed_at = now()
+WHERE id = $1 AND status IN ('identity_unverified', 'verified') RETURNING id
+"""
+EXTEND: Final = """
+UPDATE subject_requests SET extended_due_at = $2, extension_reason = $3
+WHERE id = $1 AND status IN ('identity_unverified', 'verified', 'processing')
+  AND $2 <= legal_due_at + interval '2 months' RETURNING id
+"""
+STATUS_OF: Final = "SELECT status FROM subject_requests WHERE id = $1"
+
+
+@dataclass(frozen=True)
+class RequestInput:
+    """A request as registered: the subject is exactly one of the three kinds of key."""
+
+    kind: str
+    subject_type: str
+    customer_id: uuid.UUID | None
+    staff_username: str | None
+    phone_number: str | None
+    channel: str
+    received_at: datetime | None
+
+
+class TransitionRefused(Exception):
+    """The request is not in a state that allows this step (409)."""
+
+    def __init__(self, status: str | None, step: str) -> None:
+        self.status = status
+        super().__init__(
+            f"cannot {step} a request that is {status}" if status else "no such subject request"
+        )
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` calendar months later (clamped to the month's last day)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def parse_request(body: dict[str, Any]) -> tuple[RequestInput | None, list[dict[str, str]]]:
+    """The request in ``body`` and every field error."""
+    errors: list[dict[str, str]] = []
+
+    def fail(name: str, message: str) -> None:
+        errors.append({"field": name, "message": message})
+
+    if body.get("kind") not in KINDS:
+        fail("kind", f"one of: {', '.join(KINDS)}")
+    if body.get("channel") not in REQUEST_CHANNELS:
+        fail("channel", f"how it arrived, one of: {', '.join(REQUEST_CHANNELS)}")
+    received_at = optional_time(body, "received_at", errors)
+    subject = body.get("subject")
+    keys = [k for k in SUBJECT_KEYS if isinstance(subject, dict) and subject.get(k) is not None]
+    values: dict[str, Any] = {}
+    if not isinstance(subject, dict) or len(keys) != 1 or len(subject) != 1:
+        fail("subject", "an object with exactly one of: " + ", ".join(SUBJECT_KEYS))
+    else:
+        key, raw = keys[0], subject[keys[0]]
+        if key == "customer_id":
+            try:
+                values[key] = uuid.UUID(str(raw))
+            except ValueError:
+                fail("subject.customer_id", "a customer id (UUID)")
+        elif key == "staff_username":
+            if isinstance(raw, str) and 0 < len(raw) <= 100:
+                values[key] = raw
+            else:
+                fail("subject.staff_username", "the employee's username")
+        else:
+            try:
+                values[key] = normalise_phone(raw if isinstance(raw, str) else "")
+            except ValueError:
+                fail("subject.phone_number", "a phone number, like +358401234567")
+    if errors:
+        return None, errors
+    return RequestInput(
+        kind=str(body["kind"]),
+        subject_type=SUBJECT_TYPES[keys[0]],
+        customer_id=values.get("customer_id"),
+        staff_username=values.get("staff_username"),
+        phone_number=values.get("phone_number"),
+        channel=str(body["channel"]),
+        received_at=received_at,
+    ), []
+
+
+async def create_request(
+    conn: Connection, request: RequestInput, by: uuid.UUID, due_days: int
+) -> uuid.UUID:
+    """Register the request with its due dates; raises asyncpg's FK error for a customer
+    that does not exist."""
+    request_id = uuid.uuid4()
+    received = request.received_at or datetime.now(UTC)
+    await conn.execute(
+        INSERT,
+        request_id,
+        request.kind,
+        request.subject_type,
+        request.customer_id,
+        request.staff_username,
+        request.phone_number,
+        request.channel,
+        received,
+        received + timedelta(days=due_days),
+        add_months(received, 1),
+        by,
+    )
+    return request_id
+
+
+async def get_request(conn: Connection, request_id: uuid.UUID) -> dict[str, Any] | None:
+    """The request as JSON, or None."""
+    row = await conn.fetchrow(SELECT_ONE, request_id)
+    return None if row is None else jsonable(row)
+
+
+async def queue(
+    conn: Connection, status: str | None, after: tuple[datetime, uuid.UUID], limit: int
+) -> list[dict[str, Any]]:
+    """Requests by due date, soonest first (the officer's work queue)."""
+    return [jsonable(r) for r in await conn.fetch(SELECT_QUEUE, status, *after, limit)]
+
+
+async def _step(conn: Connection, query: str, request_id: uuid.UUID, step: str, *args: Any) -> Any:
+    result = await conn.fetchval(query, request_id, *args)
+    if result is None:
+        raise TransitionRefused(await conn.fetchval(STATUS_OF, request_id), step)
+    return result
+
+
+async def verify_identity(
+    conn: Connection, request_id: uuid.UUID, method: str, by: uuid.UUID
+) -> None:
+    """Record how the subject's identity was verified."""
+    await _step(conn, VERIFY, request_id, "verify", method, by)
+
+
+async def start_fulfilment(conn: Connection, request_id: uuid.UUID) -> str:
+    """Queue a verified request for the worker; returns its kind."""
+    kind: str = await _step(conn, FULFIL, request_id, "fulfil")
+    return kind
+
+
+async def deny_request(conn: Connection, request_id: uuid.UUID, reason: str) -> None:
+    """Deny with a reason (kept on the request)."""
+    await _step(conn, DENY, request_id, "deny", reason)
+
+
+async def extend_request(
+    conn: Connection, request_id: uuid.UUID, until: datetime, reason: str
+) -> None:
+    """Move the deadline, at most two months past the legal one (Art. 12(3))."""
+    await _step(conn, EXTEND, request_id, "extend", until, reason)
