@@ -150,7 +150,8 @@ def _has_nul(value: object) -> bool:
     return False
 
 
-def _strings(body: dict[str, Any], *names: str) -> list[str]:
+def text_fields(body: dict[str, Any], *names: str) -> list[str]:
+    """The named fields as non-empty strings, or one 422 naming each missing one."""
     errors = [
         field_error(n, "required, a non-empty string")
         for n in names
@@ -164,7 +165,7 @@ def _strings(body: dict[str, Any], *names: str) -> list[str]:
 @public("the login itself")
 async def login_route(request: web.Request) -> web.Response:
     """``POST /v1/auth/login`` → a bearer token that expires."""
-    username, password = _strings(await json_object(request), "username", "password")
+    username, password = text_fields(await json_object(request), "username", "password")
     attempt = await login(request.app[POOL], username, password)
     # A mistyped password often lands in the username field: name only real accounts.
     actor = Actor(attempt.user_id, username if attempt.user_id else None)
@@ -232,7 +233,7 @@ async def list_users(request: web.Request) -> web.Response:
 async def add_user(request: web.Request) -> web.Response:
     """``POST /v1/users`` {username, password, roles, extension?, display_name?}."""
     body = await json_object(request)
-    username, password = _strings(body, "username", "password")
+    username, password = text_fields(body, "username", "password")
     roles = body.get("roles")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise ValidationProblem([field_error("roles", "a list of role names")])

@@ -19,6 +19,8 @@ from register.disclosures import RECIPIENT_KINDS
 from register.guardianship import KINDS as GUARDIAN_KINDS
 from register.leases import PARTY_ROLES
 from register.validation import CUSTOMER_ROLES, LANGUAGES, PHONE_TYPES, STATUSES
+from rights.requests import KINDS as REQUEST_KINDS
+from rights.requests import REQUEST_CHANNELS
 
 JSON: Final = "application/json"
 PROBLEM: Final = "application/problem+json"
@@ -605,6 +607,84 @@ def _paths() -> Schema:
                 tag="rights",
                 who="dpo",
                 params=[ID_PARAM],
+            )
+        },
+        "/v1/subject-requests": {
+            "post": _op(
+                "Register a data-subject request (due in 14 days; legal deadline one month)",
+                tag="rights",
+                status="201",
+                who="customer_service, dpo",
+                body=_json(
+                    {
+                        "type": "object",
+                        "required": ["kind", "subject", "channel"],
+                        "properties": {
+                            "kind": {"enum": list(REQUEST_KINDS)},
+                            "subject": {
+                                "type": "object",
+                                "minProperties": 1,
+                                "maxProperties": 1,
+                                "properties": {
+                                    "customer_id": UUID,
+                                    "staff_username": STRING,
+                                    "phone_number": STRING,
+                                },
+                            },
+                            "channel": {"enum": list(REQUEST_CHANNELS)},
+                            "received_at": TIME,
+                        },
+                    }
+                ),
+            ),
+            "get": _op(
+                "The request queue by due date, soonest first; `overdue` marks late ones",
+                tag="rights",
+                who="dpo",
+                params=[{"name": "status", "in": "query", "schema": STRING}, *PAGING],
+            ),
+        },
+        "/v1/subject-requests/{id}": {
+            "get": _op(
+                "One request: status, due dates, progress, erasure report and, once an access "
+                "export is ready, a fresh one-time download_url (each read replaces the last)",
+                tag="rights",
+                who="dpo",
+                params=[ID_PARAM],
+            )
+        },
+        **{
+            f"/v1/subject-requests/{{id}}/{step}": {
+                "post": _op(
+                    summary,
+                    tag="rights",
+                    status="202" if step == "fulfil" else "200",
+                    who="dpo",
+                    params=[ID_PARAM],
+                    body=_json(body) if body is not None else None,
+                )
+            }
+            for step, summary, body in (
+                (
+                    "verify",
+                    "Record how the subject's identity was verified",
+                    _object(["method"], method=STRING),
+                ),
+                ("fulfil", "Start the export or erasure (needs verified identity)", None),
+                ("deny", "Deny the request with a reason", _object(["reason"], reason=STRING)),
+                (
+                    "extend",
+                    "Extend the deadline (at most two months past the legal one)",
+                    _object(["until", "reason"], until=TIME, reason=STRING),
+                ),
+            )
+        },
+        "/v1/exports/{token}": {
+            "get": _op(
+                "Download an access export (ZIP); the token is the credential, works once",
+                tag="rights",
+                open_to_all=True,
+                params=[{"name": "token", "in": "path", "required": True, "schema": STRING}],
             )
         },
         "/v1/audit": {

@@ -24,6 +24,7 @@ from api import (
     openapi,
     playback,
     recordings,
+    subject_requests,
 )
 from api.auth import authorize
 from api.middleware import problems, request_context
@@ -42,6 +43,7 @@ from callrec.metrics import Metrics
 from callrec.settings import Settings
 from recorder import review, twilio, webhook
 from recorder.worker import IngestWorker
+from rights.processor import RightsProcessor
 from storage.db import Pool, create_pool
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.fs import FilesystemStore
@@ -79,6 +81,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     customers.add_routes(app)
     leases.add_routes(app)
     holds.add_routes(app)
+    subject_requests.add_routes(app)
     openapi.add_routes(app)
     return app
 
@@ -100,14 +103,15 @@ def _add_resources(app: web.Application, settings: Settings) -> None:
 
 
 async def worker_context(app: web.Application) -> AsyncIterator[None]:
-    """Run the ingest worker for as long as the application runs."""
+    """Run the ingest worker and the subject-request processor while the application runs."""
     if not app[KEYRING].can_open:
         raise KeyringError("the worker must open incoming audio: give it a keyring with identities")
     stop = asyncio.Event()
     task = asyncio.ensure_future(IngestWorker(app[POOL], app[VAULT], app[SETTINGS]).run(stop))
+    rights = asyncio.ensure_future(RightsProcessor(app[POOL], app[VAULT], app[SETTINGS]).run(stop))
     yield
     stop.set()
-    await task
+    await asyncio.gather(task, rights)
 
 
 @asynccontextmanager

@@ -6,6 +6,8 @@ ingest jobs, so any number of workers can run and a crashed one's request is tak
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -91,6 +93,16 @@ class RightsProcessor:
             ),
         )
         return request_id
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
+        """Fulfil requests until ``stop`` is set, polling when there is nothing to do."""
+        while not stop.is_set():
+            try:
+                await self.run_until_idle()
+            except (OSError, asyncpg.PostgresError):
+                log.exception("subject-request processing failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_seconds)
 
     async def run_until_idle(self) -> list[uuid.UUID]:
         """Fulfil every waiting request (tests, CLI)."""

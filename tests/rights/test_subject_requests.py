@@ -1,0 +1,190 @@
+"""Subject requests end to end through the API: a caller's access request ends with a ZIP
+holding their recordings; an erased customer leaves no trace that could identify them."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pyrage
+import pytest
+
+from callrec.appkeys import POOL, SETTINGS, VAULT
+from rights.processor import RightsProcessor
+from tests.api.conftest import call_audio, ingest
+from tests.api.sessions import Client, headers_for
+
+CALLER = "+358401234567"
+
+
+async def processed(api: Client, request_id: str) -> dict[str, Any]:
+    """Run the processor and read the request back as the DPO."""
+    await RightsProcessor(api.app[POOL], api.app[VAULT], api.app[SETTINGS]).run_until_idle()
+    response = await api.get(
+        f"/v1/subject-requests/{request_id}", headers=await headers_for(api, "dpo")
+    )
+    assert response.status == 200
+    return dict(await response.json())
+
+
+async def registered(api: Client, kind: str, subject: dict[str, str]) -> str:
+    """Register (customer service), verify and fulfil (DPO); returns the request id."""
+    created = await api.post(
+        "/v1/subject-requests",
+        json={"kind": kind, "subject": subject, "channel": "phone"},
+        headers=await headers_for(api, "customer-service"),
+    )
+    assert created.status == 201, await created.text()
+    document = await created.json()
+    assert document["status"] == "identity_unverified"
+    request_id = str(document["id"])
+    dpo = await headers_for(api, "dpo")
+    early = await api.post(f"/v1/subject-requests/{request_id}/fulfil", headers=dpo)
+    assert early.status == 409
+    verified = await api.post(
+        f"/v1/subject-requests/{request_id}/verify",
+        json={"method": "strong electronic identification"},
+        headers=dpo,
+    )
+    assert verified.status == 200
+    assert (await api.post(f"/v1/subject-requests/{request_id}/fulfil", headers=dpo)).status == 202
+    return request_id
+
+
+async def test_a_callers_access_request_ends_with_a_zip_of_their_recordings(
+    staff_api_each_store: Client, audio_dir: Path
+) -> None:
+    api = staff_api_each_store
+    recording_id = await ingest(api, call_audio(audio_dir, 6.0), caller_number=CALLER)
+    await ingest(
+        api, call_audio(audio_dir, 5.0), caller_number="+358409999999", external_id="other"
+    )
+    request_id = await registered(api, "access", {"phone_number": "040 1234567"})
+
+    document = await processed(api, request_id)
+    assert document["status"] == "completed"
+    assert document["report"]["recordings"] == 1
+    url = document["download_url"]
+    download = await api.get(url)
+    assert download.status == 200
+    assert download.headers["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(await download.read()))
+    names = archive.namelist()
+    [audio_name] = [n for n in names if n.startswith("recordings/")]
+    audio = archive.read(audio_name)
+    expected = await api.app[POOL].fetchval(
+        "SELECT audio_sha256 FROM recordings WHERE id = $1", recording_id
+    )
+    assert hashlib.sha256(audio).digest() == bytes(expected)
+    assert audio[:4] == b"OggS"
+    assert {"recordings.json", "recordings.csv", "index.txt", "manifest.sha256"} <= set(names)
+    assert "puhelutallenteesi (1 kpl)" in archive.read("index.txt").decode()
+    manifest = archive.read("manifest.sha256").decode()
+    assert f"{hashlib.sha256(audio).hexdigest()}  {audio_name}" in manifest
+    assert "+358409999999" not in archive.read("recordings.json").decode()
+    assert (await api.get(url)).status == 404  # one use
+    assert (await api.get("/v1/exports/not-a-token")).status == 404
+
+
+async def test_bad_requests_get_a_clear_error_and_store_nothing(staff_api: Client) -> None:
+    staff = await headers_for(staff_api, "customer-service")
+    cases = [
+        ({"kind": "access", "channel": "phone"}, {"subject"}),
+        (
+            {"kind": "x", "channel": "fax", "subject": {"phone_number": "1", "customer_id": "x"}},
+            {"kind", "channel", "subject"},
+        ),
+        ({"kind": "access", "channel": "phone", "subject": {"phone_number": "abc"}},
+         {"subject.phone_number"}),
+        ({"kind": "erasure", "channel": "email", "subject": {"staff_username": "nobody"}},
+         {"subject.staff_username"}),
+        ({"kind": "erasure", "channel": "email",
+          "subject": {"customer_id": "7e0c3f3e-8f0f-4a44-9a8e-1b1c1d1e1f10"}},
+         {"subject.customer_id"}),
+    ]  # fmt: skip
+    for body, fields in cases:
+        response = await staff_api.post("/v1/subject-requests", json=body, headers=staff)
+        assert response.status == 422, body
+        assert {e["field"] for e in (await response.json())["errors"]} == fields, body
+    assert await staff_api.app[POOL].fetchval("SELECT count(*) FROM subject_requests") == 0
+    trainer = await headers_for(staff_api, "trainer")
+    body = {"kind": "access", "channel": "phone", "subject": {"phone_number": CALLER}}
+    assert (await staff_api.post("/v1/subject-requests", json=body, headers=trainer)).status == 403
+    assert (await staff_api.post("/v1/subject-requests", json=body)).status == 401
+    assert (await staff_api.get("/v1/subject-requests", headers=staff)).status == 403
+
+
+async def test_an_erased_customer_leaves_no_identifying_trace(
+    staff_api: Client, audio_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api, pool = staff_api, staff_api.app[POOL]
+    identifiers = [
+        "Mäkinotkelma",
+        "131052-308T",
+        CALLER,
+        "maija@example.fi",
+        "A-1001",
+        "Toinen linja",
+    ]
+    customer = await api.post(
+        "/v1/customers",
+        json={
+            "customer_number": "A-1001", "first_name": "Maija", "last_name": "Mäkinotkelma",
+            "henkilotunnus": "131052-308T", "roles": ["tenant"],
+            "phones": [{"number": CALLER, "type": "mobile"}], "emails": ["maija@example.fi"],
+            "addresses": [{"street": "Toinen linja 14", "postal_code": "00530", "city": "Helsinki"}],
+        },
+        headers=await headers_for(api, "customer-service"),
+    )  # fmt: skip
+    customer_id = (await customer.json())["id"]
+    recording_id = await ingest(api, call_audio(audio_dir, 4.0), caller_number=CALLER)
+    sealed = await pool.fetchrow(
+        "SELECT s.header, s.object_key FROM recordings r"
+        " JOIN sealed_objects s ON s.id = r.audio_object_id WHERE r.id = $1 AND r.customer_id = $2",
+        recording_id,
+        customer_id,
+    )
+    assert sealed is not None, "the call was linked to the customer by phone number"
+    payload = b"".join(
+        [c async for c in api.app[VAULT].store.get_range(sealed["object_key"], 0, 1 << 30)]
+    )
+    identity = pyrage.x25519.Identity.from_str(
+        api.app[VAULT].keyring.current.identity.encode()  # type: ignore[union-attr]
+    )
+    assert pyrage.decrypt(bytes(sealed["header"]) + payload, [identity])  # readable before
+
+    request_id = await registered(api, "erasure", {"customer_id": customer_id})
+    document = await processed(api, request_id)
+
+    assert document["status"] == "completed"
+    assert document["report"]["counts"]["customer.erased"] == 1
+    assert document["report"]["counts"]["recording.erased"] == 1
+    tables = [
+        row["table_name"]
+        for row in await pool.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+    ]
+    for table in tables:
+        dump = await pool.fetchval(
+            f'SELECT coalesce(string_agg(t::text, $$|$$), $$$$) FROM "{table}" t'
+        )
+        for identifier in identifiers:
+            assert identifier not in dump, (table, identifier)
+    assert await pool.fetchval("SELECT count(*) FROM sealed_objects") == 0
+    assert [o async for o in api.app[VAULT].store.list("recordings/")] == []
+    for identifier in identifiers:
+        assert identifier not in caplog.text
+    # A copy of the payload taken before (a backup, say) is useless: its key is gone.
+    with pytest.raises(pyrage.DecryptError):
+        pyrage.decrypt(payload, [identity])
+    tombstone = await pool.fetchrow(
+        "SELECT kind, reason FROM tombstones WHERE id = $1", recording_id
+    )
+    assert tombstone is not None
+    assert dict(tombstone) == {"kind": "recording", "reason": "subject_request"}
