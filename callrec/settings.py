@@ -50,6 +50,19 @@ class Secret:
         return hash(self._value)
 
 
+# Days each category of personal data is kept (see the README's Retention section for why).
+RETENTION_DEFAULTS: Final = {
+    "recordings": 90,
+    "training": 365,
+    "contact_log": 1095,
+    "applicants": 365,
+    "former_tenants": 1095,
+    "exports": 14,
+    "audit_log": 730,
+    "failed_ingest": 30,
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; build it with :meth:`from_env`."""
@@ -73,14 +86,14 @@ class Settings:
     max_concurrent_uploads: int = 16
     opus_bitrate_kbps: int = 24
     keep_original: bool = False
-    retention_recordings_days: int = 90
-    retention_training_days: int = 365
-    retention_contact_log_days: int = 1095
-    retention_applicants_days: int = 365
-    retention_former_tenants_days: int = 1095
-    retention_exports_days: int = 14
-    retention_audit_log_days: int = 730
-    retention_failed_ingest_days: int = 30
+    retention_recordings_days: int = RETENTION_DEFAULTS["recordings"]
+    retention_training_days: int = RETENTION_DEFAULTS["training"]
+    retention_contact_log_days: int = RETENTION_DEFAULTS["contact_log"]
+    retention_applicants_days: int = RETENTION_DEFAULTS["applicants"]
+    retention_former_tenants_days: int = RETENTION_DEFAULTS["former_tenants"]
+    retention_exports_days: int = RETENTION_DEFAULTS["exports"]
+    retention_audit_log_days: int = RETENTION_DEFAULTS["audit_log"]
+    retention_failed_ingest_days: int = RETENTION_DEFAULTS["failed_ingest"]
     subject_request_due_days: int = 14
     deadline_webhook_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -154,18 +167,6 @@ class Settings:
             raise SettingsError(reader.problems)
         return settings
 
-
-# Days each category of personal data is kept (see the README's Retention section for why).
-RETENTION_DEFAULTS: Final = {
-    "recordings": 90,
-    "training": 365,
-    "contact_log": 1095,
-    "applicants": 365,
-    "former_tenants": 1095,
-    "exports": 14,
-    "audit_log": 730,
-    "failed_ingest": 30,
-}
 
 _TEST_ONLY: Final = frozenset(
     {

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from register.contact_log import CHANNELS
 from register.validation import optional_time
-from storage.db import Connection, jsonable
+from storage.db import Connection, fetch_newest_first, jsonable
 
 KINDS: Final = ("direct_marketing", "surveys")
 INSERT: Final = """
@@ -82,8 +82,7 @@ async def list_preferences(
     conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
 ) -> list[dict[str, Any]]:
     """Consents and bans newest first; ``current`` marks the one in force per kind."""
-    rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
-    return [jsonable(row) for row in rows]
+    return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)
 
 
 async def current_preferences(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:

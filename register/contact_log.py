@@ -11,7 +11,7 @@ import asyncpg
 
 from register.customers import UnknownReference
 from register.validation import optional_time
-from storage.db import Connection, jsonable
+from storage.db import Connection, fetch_newest_first
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
 DIRECTIONS: Final = ("inbound", "outbound")
@@ -105,5 +105,4 @@ async def list_entries(
     conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
 ) -> list[dict[str, Any]]:
     """Entries newest first, continuing before ``(at, id)``."""
-    rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
-    return [jsonable(row) for row in rows]
+    return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from register.validation import optional_time
-from storage.db import Connection, jsonable
+from storage.db import Connection, fetch_newest_first
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
 MAX_TEXT: Final = 1000
@@ -93,5 +93,4 @@ async def list_disclosures(
     conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
 ) -> list[dict[str, Any]]:
     """Disclosures about the customer, newest first, continuing before ``(at, id)``."""
-    rows = await conn.fetch(SELECT_PAGE, customer_id, before[0], before[1], limit)
-    return [jsonable(row) for row in rows]
+    return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)

@@ -25,6 +25,7 @@ from typing import Any, Final
 from storage.db import Connection, Pool
 from storage.objects import ObjectStore, ObjectStoreError
 
+ERASED: Final = "erased"  # the name an anonymised customer keeps
 ERASURE_LOCK: Final = 0x63616C6C_7265_6331  # "callrec1": erasure and holds serialise here
 BATCH: Final = 500
 DELETE_CONCURRENCY: Final = 32
@@ -71,8 +72,8 @@ DELETE_CONTACT_LOG: Final = "DELETE FROM contact_log WHERE customer_id = $1 RETU
 DELETE_HISTORY: Final = "DELETE FROM rectifications WHERE customer_id = $1"
 DELETE_CUSTOMER: Final = "DELETE FROM customers WHERE id = $1"
 ANONYMISE_CUSTOMER: Final = """
-UPDATE customers SET customer_number = 'erased-' || replace(id::text, '-', ''),
-    first_name = 'erased', last_name = 'erased', hetu_encrypted = NULL, hetu_index = NULL,
+UPDATE customers SET customer_number = $2 || '-' || replace(id::text, '-', ''),
+    first_name = $2, last_name = $2, hetu_encrypted = NULL, hetu_index = NULL,
     travel_document_encrypted = NULL, travel_document_index = NULL, birth_date = NULL,
     turvakielto = false, turvakielto_start = NULL, turvakielto_end = NULL,
     assigned_advisor_id = NULL, status = 'former', updated_at = now()
@@ -256,7 +257,7 @@ class ErasureEngine:
         if referenced:
             for statement in ANONYMISE_CONTACTS:
                 await conn.execute(statement, customer_id)
-            await conn.execute(ANONYMISE_CUSTOMER, customer_id)
+            await conn.execute(ANONYMISE_CUSTOMER, customer_id, ERASED)
         else:
             await conn.execute(DELETE_CUSTOMER, customer_id)
         await conn.execute(

@@ -15,7 +15,7 @@ from typing import Final
 
 from api.audit import SYSTEM, AuditEvent, prune_audit_log, record
 from callrec.settings import Settings
-from retention.erasure import Decision, ErasureEngine, ErasureReport, Why
+from retention.erasure import ERASED, Decision, ErasureEngine, ErasureReport, Why
 from storage.db import Pool
 from storage.vault import DELETE_SEALED
 
@@ -41,13 +41,13 @@ WHERE c.roles = ARRAY['applicant'] AND c.updated_at < $1 AND c.id > $2
   AND NOT EXISTS (SELECT 1 FROM lease_parties p WHERE p.customer_id = c.id)
 ORDER BY c.id LIMIT $3
 """
-FORMER_TENANTS: Final = """
+FORMER_TENANTS: Final = f"""
 SELECT c.id FROM customers c
-WHERE c.status = 'former' AND c.first_name <> 'erased' AND c.updated_at < $1 AND c.id > $2
+WHERE c.status = 'former' AND c.first_name <> '{ERASED}' AND c.updated_at < $1 AND c.id > $2
   AND NOT EXISTS (SELECT 1 FROM lease_parties p JOIN leases l ON l.id = p.lease_id
                   WHERE p.customer_id = c.id AND (l.end_date IS NULL OR l.end_date >= $1::date))
 ORDER BY c.id LIMIT $3
-"""
+"""  # anonymised ones stay as references; sweeping them again is noise
 EXPORTS: Final = """
 SELECT id FROM exports WHERE expires_at < $1 AND sealed_object_id IS NOT NULL AND id > $2
 ORDER BY id LIMIT $3

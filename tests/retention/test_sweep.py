@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,7 +75,17 @@ async def test_the_audit_log_is_pruned_behind_a_checkpoint(
         assert not (await verify_chain(conn)).intact
 
 
-def test_retention_run_dry_run_from_the_command_line(database_url: str, tmp_path: Path) -> None:
+async def test_retention_run_dry_run_from_the_command_line(
+    pool: Pool, database_url: str, tmp_path: Path
+) -> None:
+    expired = uuid.uuid4()
+    await pool.execute(
+        "INSERT INTO recordings (id, external_id, status, started_at, declared_duration_seconds,"
+        " answered_by, direction, channel_layout, notice_played)"
+        " VALUES ($1, 'old-call', 'ready', now() - interval '1 year', 60, 'maija.m', 'inbound',"
+        " 'mono', true)",
+        expired,
+    )
     env = {
         "CALLREC_DATABASE_URL": database_url,
         "CALLREC_DATA_DIR": str(tmp_path),
@@ -86,5 +95,5 @@ def test_retention_run_dry_run_from_the_command_line(database_url: str, tmp_path
     result = run(["retention", "run", "--dry-run"], env)
     assert result.returncode == 0, result.stderr
     assert "would erase (dry run, nothing changed)" in result.stdout
-    assert "recordings" in result.stdout
-    assert dataclasses.fields(Settings)  # settings parsed without complaint
+    assert f"recording {expired}: erased (retention:recordings)" in result.stdout
+    assert await pool.fetchval("SELECT count(*) FROM recordings") == 1
