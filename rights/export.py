@@ -14,6 +14,7 @@ in the access log appear by role, not by name (their identity is their own perso
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -142,6 +143,12 @@ class ZipStream:
         self.zip.close()
         return self.sink.drain()
 
+    def discard(self) -> None:
+        """Close the writer without output (after a failure, or again after :meth:`finish`)."""
+        with contextlib.suppress(ValueError):
+            self.zip.close()
+        self.sink.drain()
+
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
@@ -180,8 +187,16 @@ class AccessExport:
         self.result = ExportResult()
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """The ZIP, member by member."""
+        """The ZIP, member by member; if a source fails, the half-written archive is dropped."""
         archive = ZipStream(self.result)
+        try:
+            async for out in self._members(archive):
+                yield out
+            yield archive.finish()
+        finally:
+            archive.discard()
+
+    async def _members(self, archive: ZipStream) -> AsyncIterator[bytes]:
         recordings = [
             jsonable(row)
             for row in await self.conn.fetch(
@@ -214,7 +229,6 @@ class AccessExport:
         manifest = "".join(f"{digest}  {name}\n" for name, digest in self.result.manifest)
         async for out in archive.add("manifest.sha256", _one(manifest.encode())):
             yield out
-        yield archive.finish()
 
     async def _register_files(self) -> AsyncIterator[tuple[str, bytes]]:
         if self.subject.kind != "customer" or self.cipher is None:

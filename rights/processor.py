@@ -24,6 +24,7 @@ from rights.export import AccessExport, Subject
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import KeyringError
+from storage.objects import ObjectStoreError
 from storage.vault import Vault, insert_sealed
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class RightsProcessor:
                 report = await self._erase(row)
             else:
                 report = {"recorded": True, "note": "rectification and objection are recorded"}
-        except (OSError, asyncpg.PostgresError, KeyringError) as exc:
+        except (OSError, asyncpg.PostgresError, KeyringError, ObjectStoreError) as exc:
             log.exception("subject request failed; it will be retried")
             await self.pool.execute(
                 FAILED_ATTEMPT, row["id"], f"{type(exc).__name__}; retried", timedelta(minutes=5)
@@ -99,7 +100,7 @@ class RightsProcessor:
         while not stop.is_set():
             try:
                 await self.run_until_idle()
-            except (OSError, asyncpg.PostgresError):
+            except (OSError, asyncpg.PostgresError, ObjectStoreError):
                 log.exception("subject-request processing failed; trying again shortly")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll_seconds)

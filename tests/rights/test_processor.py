@@ -1,0 +1,84 @@
+"""The rights processor and the erasure engine when the object store fails under them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, cast
+
+from callrec.settings import Settings
+from retention.erasure import ErasureEngine, Why
+from rights.processor import RightsProcessor
+from storage.db import Pool
+from storage.objects import ObjectStore, ObjectStoreUnavailable
+from storage.vault import Vault
+from tests.retention.helpers import add_recording
+
+CALLER = "+358401234567"
+
+
+class DeleteRefusingStore:
+    """The real store, except that every delete fails as if the server were down."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def delete(self, key: str) -> None:
+        raise ObjectStoreUnavailable("object store unreachable")
+
+
+async def processing_request(pool: Pool) -> uuid.UUID:
+    request_id = uuid.uuid4()
+    await pool.execute(
+        "INSERT INTO subject_requests (id, kind, subject_type, phone_number, channel, received_at,"
+        " due_at, legal_due_at, status) VALUES ($1, 'access', 'phone', $2, 'phone', now(),"
+        " now() + interval '14 days', now() + interval '1 month', 'processing')",
+        request_id,
+        CALLER,
+    )
+    return request_id
+
+
+async def test_an_export_whose_audio_is_gone_is_retried_not_lost(
+    pool: Pool, vault: Vault, settings: Settings
+) -> None:
+    recording = await add_recording(pool, vault, caller_number=CALLER)
+    key = await pool.fetchval(
+        "SELECT s.object_key FROM recordings r JOIN sealed_objects s ON s.id = r.audio_object_id"
+        " WHERE r.id = $1",
+        recording,
+    )
+    await vault.store.delete(key)  # the storage lost it under the service
+    request_id = await processing_request(pool)
+
+    assert await RightsProcessor(pool, vault, settings).run_once() == request_id
+
+    row = await pool.fetchrow(
+        "SELECT status, error, leased_until > now() AS waiting FROM subject_requests"
+    )
+    assert row is not None
+    assert (row["status"], row["waiting"]) == ("processing", True)
+    assert "retried" in row["error"]
+    assert await pool.fetchval("SELECT count(*) FROM exports") == 0
+    assert await RightsProcessor(pool, vault, settings).run_once() is None  # backing off
+
+
+async def test_payloads_a_store_cannot_delete_stay_queued_and_unreadable(
+    pool: Pool, vault: Vault
+) -> None:
+    recording = await add_recording(pool, vault)
+    key = await pool.fetchval(
+        "SELECT s.object_key FROM recordings r JOIN sealed_objects s ON s.id = r.audio_object_id"
+        " WHERE r.id = $1",
+        recording,
+    )
+    engine = ErasureEngine(pool, cast(ObjectStore, DeleteRefusingStore(vault.store)))
+
+    report = await engine.erase_recordings([recording], Why("manual"))
+
+    assert (report.objects_deleted, report.objects_pending) == (0, 1)
+    assert await pool.fetchval("SELECT count(*) FROM sealed_objects") == 0  # key gone: shredded
+    assert await pool.fetchval("SELECT object_key FROM pending_object_deletions") == key
+    await vault.store.size(key)  # the bytes are still there, for the reaper to retry
