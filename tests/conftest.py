@@ -30,6 +30,7 @@ from storage.migrate import migrate
 from storage.objects import ObjectStore
 from storage.s3 import S3Store
 from storage.vault import Vault
+from tests.staff import staff_api, staff_api_each_store, staff_settings  # noqa: F401 - fixtures
 
 TEMPLATE_DB = "callrec_template"
 

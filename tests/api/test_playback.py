@@ -15,9 +15,9 @@ from callrec.settings import Settings
 from storage.age import SEALED_CHUNK_SIZE
 from storage.s3 import S3Store
 from storage.vault import load_sealed
-from tests.api.conftest import call_audio, ingest
 from tests.api.sessions import Client, add_role_users, headers_for
 from tests.s3 import on_s3
+from tests.staff import call_audio, ingest
 
 
 async def rendition(client: Client, recording_id: str) -> bytes:

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from callrec.appkeys import POOL
-from tests.api.conftest import call_audio, ingest
 from tests.api.sessions import Client, headers_for
+from tests.staff import call_audio, ingest
 
 
 async def three_calls(api: Client, audio_dir: Path) -> list[str]:

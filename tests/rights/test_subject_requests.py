@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import uuid
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,8 @@ import pytest
 
 from callrec.appkeys import POOL, SETTINGS, VAULT
 from rights.processor import RightsProcessor
-from tests.api.conftest import call_audio, ingest
 from tests.api.sessions import Client, headers_for
+from tests.staff import call_audio, ingest
 
 CALLER = "+358401234567"
 
@@ -188,3 +190,52 @@ async def test_an_erased_customer_leaves_no_identifying_trace(
     )
     assert tombstone is not None
     assert dict(tombstone) == {"kind": "recording", "reason": "subject_request"}
+
+
+async def test_the_dpo_denies_extends_and_reads_the_queue_with_clear_errors(
+    staff_api: Client,
+) -> None:
+    api = staff_api
+    dpo = await headers_for(api, "dpo")
+    created = await api.post(
+        "/v1/subject-requests",
+        json={"kind": "objection", "subject": {"phone_number": CALLER}, "channel": "letter"},
+        headers=dpo,
+    )
+    document = await created.json()
+    url = f"/v1/subject-requests/{document['id']}"
+    legal_due = datetime.fromisoformat(document["legal_due_at"])
+
+    too_late = (legal_due + timedelta(days=70)).isoformat()
+    refused = await api.post(
+        f"{url}/extend", json={"until": too_late, "reason": "complex"}, headers=dpo
+    )
+    assert refused.status == 409
+    bad = await api.post(f"{url}/extend", json={"until": "soon"}, headers=dpo)
+    assert {e["field"] for e in (await bad.json())["errors"]} == {"reason"}
+    bad_time = await api.post(f"{url}/extend", json={"until": "soon", "reason": "x"}, headers=dpo)
+    assert {e["field"] for e in (await bad_time.json())["errors"]} == {"until"}
+    later = (legal_due + timedelta(days=30)).isoformat()
+    extended = await api.post(
+        f"{url}/extend", json={"until": later, "reason": "many recordings"}, headers=dpo
+    )
+    assert extended.status == 200
+    assert (await extended.json())["extension_reason"] == "many recordings"
+
+    queue = await (
+        await api.get("/v1/subject-requests?status=identity_unverified", headers=dpo)
+    ).json()
+    assert [item["id"] for item in queue["items"]] == [document["id"]]
+    assert (await api.get("/v1/subject-requests?status=lost", headers=dpo)).status == 422
+
+    assert (await api.post(f"{url}/deny", json={}, headers=dpo)).status == 422
+    denied = await api.post(f"{url}/deny", json={"reason": "manifestly unfounded"}, headers=dpo)
+    assert (await denied.json())["status"] == "denied"
+    again = await api.post(f"{url}/deny", json={"reason": "twice"}, headers=dpo)
+    assert again.status == 409
+    missing = await api.post(
+        f"/v1/subject-requests/{uuid.uuid4()}/verify", json={"method": "id card"}, headers=dpo
+    )
+    assert missing.status == 404
+    staff = await headers_for(api, "customer-service")
+    assert (await api.post(f"{url}/deny", json={"reason": "x"}, headers=staff)).status == 403

@@ -1,4 +1,5 @@
-"""Fixtures for the staff API: an app with one account per role and calls ingested for real.
+"""Fixtures for the staff API (offered to every test package by tests/conftest.py): an app
+with one account per role, and calls ingested for real.
 
 Recordings reach the API the way production ones do: a signed webhook delivery, then the
 ingest worker through real ffmpeg into an encrypted Opus rendition.
