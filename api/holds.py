@@ -47,7 +47,10 @@ async def place_route(request: web.Request) -> web.Response:
 @requires(Permission.MANAGE_LEGAL_HOLDS)
 async def list_route(request: web.Request) -> web.Response:
     """``GET /v1/legal-holds?include_released=&cursor=&limit=``, newest first."""
-    include_released = request.query.get("include_released", "false") == "true"
+    raw = request.query.get("include_released", "false")
+    if raw not in ("true", "false"):
+        raise ValidationProblem([field_error("include_released", "true or false")])
+    include_released = raw == "true"
     limit = page_limit(request.query)
     async with request.app[POOL].acquire() as conn:
         items = await list_holds(

@@ -20,7 +20,7 @@ from tests.api.sessions import PASSWORD, Client, token_for
 
 # Logout would end the fuzzer's own session halfway; it is covered by the auth tests.
 NOT_FUZZED = {("POST", "/v1/auth/logout")}
-EXAMPLES_PER_OPERATION = 15
+EXAMPLES_PER_OPERATION = 25
 
 
 def registered_routes(client: Client) -> set[tuple[str, str]]:

@@ -79,5 +79,7 @@ async def test_bad_holds_get_one_clear_error_and_store_nothing(staff_api: Client
         )
         assert response.status == 403, user
     assert (await staff_api.post("/v1/legal-holds", json={})).status == 401
+    bad_list = await staff_api.get("/v1/legal-holds?include_released=yes", headers=dpo)
+    assert bad_list.status == 422
     bad_release = await staff_api.delete("/v1/legal-holds/not-an-id", headers=dpo)
     assert bad_release.status == 422
