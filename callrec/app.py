@@ -43,6 +43,8 @@ from callrec.metrics import Metrics
 from callrec.settings import Settings
 from recorder import review, twilio, webhook
 from recorder.worker import IngestWorker
+from retention.jobs import standard_jobs
+from retention.scheduler import JobScheduler
 from rights.processor import RightsProcessor
 from storage.db import Pool, create_pool
 from storage.fieldcrypt import FieldCipher, load_data_key
@@ -103,13 +105,19 @@ def _add_resources(app: web.Application, settings: Settings) -> None:
 
 
 async def worker_context(app: web.Application) -> AsyncIterator[None]:
-    """Run the ingest worker and the subject-request processor while the application runs."""
+    """Run the ingest worker, the subject-request processor and the job scheduler
+    (unless ``CALLREC_SCHEDULER`` is off) while the application runs."""
     if not app[KEYRING].can_open:
         raise KeyringError("the worker must open incoming audio: give it a keyring with identities")
+    pool, vault, settings = app[POOL], app[VAULT], app[SETTINGS]
     stop = asyncio.Event()
-    task = asyncio.ensure_future(IngestWorker(app[POOL], app[VAULT], app[SETTINGS]).run(stop))
-    rights = asyncio.ensure_future(RightsProcessor(app[POOL], app[VAULT], app[SETTINGS]).run(stop))
+    task = asyncio.ensure_future(IngestWorker(pool, vault, settings).run(stop))
+    rights = asyncio.ensure_future(RightsProcessor(pool, vault, settings).run(stop))
+    scheduler = JobScheduler(pool, standard_jobs(pool, vault, settings, app[METRICS]))
+    if settings.scheduler:
+        scheduler.start()
     yield
+    await scheduler.stop()
     stop.set()
     await asyncio.gather(task, rights)
 

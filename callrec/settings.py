@@ -96,6 +96,7 @@ class Settings:
     retention_failed_ingest_days: int = RETENTION_DEFAULTS["failed_ingest"]
     subject_request_due_days: int = 14
     deadline_webhook_url: str | None = None
+    scheduler: bool = True
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -151,6 +152,7 @@ class Settings:
             },
             subject_request_due_days=reader.get("SUBJECT_REQUEST_DUE_DAYS", _int_range(1, 30), 14),
             deadline_webhook_url=reader.get("DEADLINE_WEBHOOK_URL", _http_url, None),
+            scheduler=reader.get("SCHEDULER", _boolean, True),
             extra={k: v for k, v in source.items() if k.startswith(ENV_PREFIX)},
         )
         if settings.uses_s3 and (settings.s3_access_key is None or settings.s3_secret_key is None):

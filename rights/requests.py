@@ -68,7 +68,8 @@ UPDATE subject_requests SET status = 'denied', denial_reason = $2, completed_at 
 WHERE id = $1 AND status IN ('identity_unverified', 'verified') RETURNING id
 """
 EXTEND: Final = """
-UPDATE subject_requests SET extended_due_at = $2, extension_reason = $3
+UPDATE subject_requests SET extended_due_at = $2, extension_reason = $3,
+       warned_at = NULL, overdue_alerted_at = NULL
 WHERE id = $1 AND status IN ('identity_unverified', 'verified', 'processing')
   AND $2 <= legal_due_at + interval '2 months' RETURNING id
 """

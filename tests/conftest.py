@@ -189,7 +189,10 @@ def vault(store: ObjectStore, keyring: Keyring) -> Vault:
 def settings(tmp_path: Path, database_url: str) -> Settings:
     """Settings for an app on this test's database and a temporary data directory."""
     return Settings(
-        data_dir=tmp_path / "data", database_url=Secret(database_url), log_format="text"
+        data_dir=tmp_path / "data",
+        database_url=Secret(database_url),
+        log_format="text",
+        scheduler=False,  # tests run jobs on purpose; a tick mid-test would be a flake
     )
 
 
