@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from datetime import UTC, datetime
 
+import asyncpg
 from aiohttp import web
 
 from api.permissions import public
 from api.problems import Problem
 from callrec.appkeys import METRICS, POOL, STORE
+from retention.deadlines import refresh_gauges
 from storage.objects import ObjectStoreError
 
 log = logging.getLogger(__name__)
@@ -49,7 +53,11 @@ async def readyz(request: web.Request) -> web.Response:
 
 @public("Prometheus scrape; counts only, no personal data")
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition."""
+    """Prometheus text exposition; the deadline gauges are read fresh from the database, so
+    every replica reports the queue as it is, not as its last monitor run saw it."""
+    with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await refresh_gauges(request.app[POOL], request.app[METRICS], datetime.now(UTC))
     body = request.app[METRICS].render()
     return web.Response(
         body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
 from aiohttp import web
@@ -12,6 +13,7 @@ from api.permissions import public
 from callrec.app import create_app
 from callrec.appkeys import STORE
 from callrec.settings import Settings
+from storage.db import Pool
 from storage.s3 import S3Store
 from tests.s3 import on_s3
 
@@ -88,3 +90,15 @@ async def test_metrics_count_requests_by_route_template(client: Client) -> None:
     text = await (await client.get("/metrics")).text()
     assert 'callrec_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert "does-not-exist-123" not in text  # raw paths never become labels
+
+
+async def test_metrics_read_the_overdue_subject_requests_fresh(client: Client, pool: Pool) -> None:
+    await pool.execute(
+        "INSERT INTO subject_requests (id, kind, subject_type, phone_number, channel, received_at,"
+        " due_at, legal_due_at) VALUES ($1, 'access', 'phone', '+358401111111', 'phone',"
+        " now() - interval '20 days', now() - interval '6 days', now() + interval '10 days')",
+        uuid.uuid4(),
+    )
+    text = await (await client.get("/metrics")).text()
+    assert "callrec_subject_requests_overdue 1.0" in text
+    assert "callrec_subject_requests_due_soon 0.0" in text

@@ -62,3 +62,13 @@ async def add_customer(pool: Pool, number: str = "A-1") -> uuid.UUID:
         "Mäkinotkelma",
     )
     return customer_id
+
+
+async def object_key_of(pool: Pool, recording_id: uuid.UUID) -> str:
+    """The object-store key of a recording's audio."""
+    key: str = await pool.fetchval(
+        "SELECT s.object_key FROM recordings r JOIN sealed_objects s ON s.id = r.audio_object_id"
+        " WHERE r.id = $1",
+        recording_id,
+    )
+    return key

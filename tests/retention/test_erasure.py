@@ -11,18 +11,9 @@ from retention.erasure import ErasureEngine, Why
 from storage.db import Pool
 from storage.objects import ObjectNotFound
 from storage.vault import Vault
-from tests.retention.helpers import add_customer, add_recording
+from tests.retention.helpers import add_customer, add_recording, object_key_of
 
 TODAY = date(2026, 11, 23)
-
-
-async def object_key_of(pool: Pool, recording_id: uuid.UUID) -> str:
-    key: str = await pool.fetchval(
-        "SELECT s.object_key FROM recordings r JOIN sealed_objects s ON s.id = r.audio_object_id"
-        " WHERE r.id = $1",
-        recording_id,
-    )
-    return key
 
 
 async def hold(

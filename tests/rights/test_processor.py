@@ -11,7 +11,7 @@ from rights.processor import RightsProcessor
 from storage.db import Pool
 from storage.objects import ObjectStore, ObjectStoreUnavailable
 from storage.vault import Vault
-from tests.retention.helpers import add_recording
+from tests.retention.helpers import add_recording, object_key_of
 
 CALLER = "+358401234567"
 
@@ -45,11 +45,7 @@ async def test_an_export_whose_audio_is_gone_is_retried_not_lost(
     pool: Pool, vault: Vault, settings: Settings
 ) -> None:
     recording = await add_recording(pool, vault, caller_number=CALLER)
-    key = await pool.fetchval(
-        "SELECT s.object_key FROM recordings r JOIN sealed_objects s ON s.id = r.audio_object_id"
-        " WHERE r.id = $1",
-        recording,
-    )
+    key = await object_key_of(pool, recording)
     await vault.store.delete(key)  # the storage lost it under the service
     request_id = await processing_request(pool)
 
@@ -69,11 +65,7 @@ async def test_payloads_a_store_cannot_delete_stay_queued_and_unreadable(
     pool: Pool, vault: Vault
 ) -> None:
     recording = await add_recording(pool, vault)
-    key = await pool.fetchval(
-        "SELECT s.object_key FROM recordings r JOIN sealed_objects s ON s.id = r.audio_object_id"
-        " WHERE r.id = $1",
-        recording,
-    )
+    key = await object_key_of(pool, recording)
     engine = ErasureEngine(pool, cast(ObjectStore, DeleteRefusingStore(vault.store)))
 
     report = await engine.erase_recordings([recording], Why("manual"))
