@@ -12,13 +12,14 @@ byte range can be decrypted by reading only the chunks it covers (see :class:`Pa
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -28,10 +29,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from storage import bech32
 
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
+
 VERSION_LINE: Final = b"age-encryption.org/v1"
 CHUNK_SIZE: Final = 64 * 1024
 TAG_SIZE: Final = 16
 SEALED_CHUNK_SIZE: Final = CHUNK_SIZE + TAG_SIZE
+THREAD_BATCH: Final = 16 * CHUNK_SIZE  # 1 MiB: enough work to be worth a thread hop
 PAYLOAD_NONCE_SIZE: Final = 16
 FILE_KEY_SIZE: Final = 16
 _X25519_LABEL: Final = b"age-encryption.org/v1/X25519"
@@ -280,36 +285,64 @@ def _chunk_nonce(index: int, last: bool) -> bytes:
 
 
 async def encrypt_stream(
-    file_key: bytes, plaintext: AsyncIterable[bytes], *, nonce: bytes | None = None
+    file_key: bytes,
+    plaintext: AsyncIterable[bytes],
+    *,
+    nonce: bytes | None = None,
+    digest: Hash | None = None,
 ) -> AsyncIterator[bytes]:
     """Yield the payload for ``plaintext`` of any length: nonce, then sealed chunks.
 
-    Memory stays at about two chunks whatever the input size: a chunk is sealed as soon as
-    more data shows it is not the last one.
+    Input is gathered into batches of :data:`THREAD_BATCH`; each batch is hashed into
+    ``digest`` (when given) and sealed in a worker thread. SHA-256 and ChaCha20-Poly1305
+    release the GIL, so this work runs on the second core while the event loop produces
+    the next batch (reading, decrypting, zipping). Memory stays at about two batches.
+    Small inputs never leave the loop.
     """
     nonce = os.urandom(PAYLOAD_NONCE_SIZE) if nonce is None else nonce
     aead = ChaCha20Poly1305(payload_key(file_key, nonce))
     yield nonce
-    held = bytearray()  # at most one chunk, kept until more data shows it is not the last
+    held = b""  # at most one chunk, kept until more data shows it is not the last
     index = 0
+    pending: list[bytes] = []
+    pending_size = 0
     async for piece in plaintext:
-        view = memoryview(piece)
-        if held:
-            room = CHUNK_SIZE - len(held)
-            if len(view) <= room:
-                held += view
-                continue
-            held += view[:room]
-            view = view[room:]
-            yield aead.encrypt(_chunk_nonce(index, False), held, None)
-            index += 1
-            held = bytearray()
-        while len(view) > CHUNK_SIZE:  # seal straight from the input: no copy
-            yield aead.encrypt(_chunk_nonce(index, False), view[:CHUNK_SIZE], None)
-            index += 1
-            view = view[CHUNK_SIZE:]
-        held += view
+        pending.append(piece)
+        pending_size += len(piece)
+        if pending_size >= THREAD_BATCH:
+            batch = _SealBatch(aead, digest, index, held, b"".join(pending))
+            pending, pending_size = [], 0
+            sealed, held, index = await asyncio.to_thread(batch.seal)
+            for chunk in sealed:
+                yield chunk
+    sealed, held, index = _SealBatch(aead, digest, index, held, b"".join(pending)).seal()
+    for chunk in sealed:
+        yield chunk
     yield aead.encrypt(_chunk_nonce(index, True), held, None)
+
+
+@dataclass(frozen=True)
+class _SealBatch:
+    """Hash ``fresh`` and seal every whole chunk of ``held + fresh`` but the last."""
+
+    aead: ChaCha20Poly1305
+    digest: Hash | None
+    index: int
+    held: bytes
+    fresh: bytes
+
+    def seal(self) -> tuple[list[bytes], bytes, int]:
+        """The sealed chunks, the bytes held back and the next chunk index."""
+        if self.digest is not None:
+            self.digest.update(self.fresh)
+        data = memoryview(self.held + self.fresh if self.held else self.fresh)
+        sealed: list[bytes] = []
+        index = self.index
+        while len(data) > CHUNK_SIZE:  # a whole chunk with more after it is not the last
+            sealed.append(self.aead.encrypt(_chunk_nonce(index, False), data[:CHUNK_SIZE], None))
+            index += 1
+            data = data[CHUNK_SIZE:]
+        return sealed, bytes(data), index
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ SELECT id, object_key, header, key_version, payload_nonce, payload_size, plainte
        plaintext_sha256
 FROM sealed_objects WHERE id = $1
 """
+SELECT_SEALED_MANY: Final = SELECT_SEALED.replace("id = $1", "id = ANY($1::uuid[])")
 DELETE_SEALED: Final = "DELETE FROM sealed_objects WHERE id = $1 RETURNING object_key"
 # Every table that holds age headers: the objects' and the field-encryption data keys'.
 WRAPPED_KEYS: Final = (
@@ -104,11 +105,10 @@ class Vault:
         async def measured() -> AsyncIterator[bytes]:
             nonlocal size
             async for piece in plaintext:
-                digest.update(piece)
                 size += len(piece)
                 yield piece
 
-        payload = encrypt_stream(file_key, measured())
+        payload = encrypt_stream(file_key, measured(), digest=digest)
         nonce = await anext(payload)
 
         async def with_nonce() -> AsyncIterator[bytes]:
@@ -180,6 +180,14 @@ async def load_sealed(conn: Connection | Pool, object_id: uuid.UUID) -> SealedOb
     """The sealed object with this id, or None once it has been shredded."""
     row = await conn.fetchrow(SELECT_SEALED, object_id)
     return None if row is None else SealedObject(**dict(row))
+
+
+async def load_sealed_many(
+    conn: Connection | Pool, object_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, SealedObject]:
+    """The sealed objects among ``object_ids`` that still exist, by id, in one query."""
+    rows = await conn.fetch(SELECT_SEALED_MANY, object_ids)
+    return {row["id"]: SealedObject(**dict(row)) for row in rows}
 
 
 async def shred(conn: Connection, store: ObjectStore, object_id: uuid.UUID) -> bool:
