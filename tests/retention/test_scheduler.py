@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from api.audit import SYSTEM, AuditEvent, record
 from callrec.metrics import Metrics
 from callrec.settings import Settings
 from retention.jobs import standard_jobs
 from retention.scheduler import JobScheduler, ScheduledJob, tick_of
 from storage.db import Pool
 from storage.vault import Vault
+from tests.api.test_audit import tamper
+from tests.retention.helpers import add_recording
 
 SECOND = timedelta(seconds=1)
 
@@ -146,3 +150,35 @@ async def test_every_standard_job_runs_on_a_fresh_database(
         await pool.fetchval("SELECT count(*) FROM scheduler_runs WHERE finished_at IS NOT NULL")
         == 6
     )
+
+
+def job_named(jobs: list[ScheduledJob], name: str) -> ScheduledJob:
+    return next(job for job in jobs if job.name == name)
+
+
+async def test_key_rewrap_moves_headers_to_a_rotated_key(
+    pool: Pool, vault: Vault, settings: Settings, tmp_path: Path
+) -> None:
+    await add_recording(pool, vault)
+    vault.keyring.rotate(tmp_path / "keyring.txt")  # the fixture's keyring file
+    rewrap = job_named(standard_jobs(pool, vault, settings, Metrics()), "key_rewrap")
+
+    assert await rewrap.run() == "headers rewrapped 1"
+    versions = await pool.fetch("SELECT DISTINCT key_version FROM sealed_objects")
+    assert [row["key_version"] for row in versions] == [vault.keyring.current.version]
+    assert await rewrap.run() == "headers rewrapped 0"
+
+
+async def test_audit_verification_reports_a_broken_chain_as_an_error(
+    pool: Pool, vault: Vault, settings: Settings
+) -> None:
+    for n in range(3):
+        await record(pool, AuditEvent("test.event", "ok", SYSTEM, details={"n": n}))
+    await tamper(pool, "UPDATE audit_log SET action = 'other.event' WHERE seq = 2")
+    metrics = Metrics()
+    verify = job_named(standard_jobs(pool, vault, settings, metrics), "audit_verify")
+
+    assert await JobScheduler(pool, [verify], metrics=metrics).run_tick(verify, 1) == (
+        "error: AuditChainBroken"
+    )
+    assert metrics.registry.get_sample_value("callrec_audit_chain_intact") == 0
