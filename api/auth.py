@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, Final, NoReturn
 
 from aiohttp import web
@@ -41,9 +44,41 @@ CURRENT_USER: Final = web.RequestKey("current_user", User)
 MAX_JSON_BYTES: Final = 64 * 1024
 
 
+SESSION_COOKIE: Final = "callrec_session"
+CSRF_HEADER: Final = "X-CSRF-Token"
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _bearer(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def session_token(request: web.Request) -> str | None:
+    """The caller's session token: a bearer header (API clients) or the console's cookie."""
+    return _bearer(request) or request.cookies.get(SESSION_COOKIE) or None
+
+
+def csrf_token(token: str) -> str:
+    """The CSRF token of a cookie session: derived from the secret session token, so a page
+    of another site, which cannot read the cookie, cannot know it."""
+    return hashlib.sha256(b"callrec-csrf\0" + token.encode()).hexdigest()
+
+
+def _check_csrf(request: web.Request, token: str) -> None:
+    """A state-changing request riding on the cookie must also carry the CSRF header.
+
+    Bearer clients need no such check: a browser never adds an Authorization header to a
+    request another site makes it send.
+    """
+    if request.method in SAFE_METHODS or _bearer(request) is not None:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not hmac.compare_digest(sent.encode(), csrf_token(token).encode()):
+        raise Forbidden(
+            f"send the {CSRF_HEADER} header given at login (GET /v1/auth/me repeats it) "
+            "with every request that changes something"
+        )
 
 
 @web.middleware
@@ -55,12 +90,13 @@ async def authorize(request: web.Request, handler: Handler) -> web.StreamRespons
         raise Forbidden("this route is not open to any role")
     if isinstance(requirement, Public):
         return await handler(request)
-    token = _bearer(request)
+    token = session_token(request)
     if token is None:
         raise NotAuthenticated("send Authorization: Bearer <token> from POST /v1/auth/login")
     user = await user_for_token(request.app[POOL], token)
     if user is None:
         raise NotAuthenticated("the session has expired or was revoked; log in again")
+    _check_csrf(request, token)
     request[CURRENT_USER] = user
     if not isinstance(requirement, AnyUser) and not requirement & user.permissions:
         needed = " or ".join(sorted(p.value for p in requirement))
@@ -162,9 +198,8 @@ def text_fields(body: dict[str, Any], *names: str) -> list[str]:
     return [str(body[n]) for n in names]
 
 
-@public("the login itself")
-async def login_route(request: web.Request) -> web.Response:
-    """``POST /v1/auth/login`` → a bearer token that expires."""
+async def _log_in(request: web.Request) -> tuple[str, datetime]:
+    """Check the posted username and password, audit the attempt; the new session's token."""
     username, password = text_fields(await json_object(request), "username", "password")
     attempt = await login(request.app[POOL], username, password)
     # A mistyped password often lands in the username field: name only real accounts.
@@ -178,28 +213,61 @@ async def login_route(request: web.Request) -> web.Response:
         raise NotAuthenticated(
             "wrong username or password, or the account is locked for 15 minutes"
         )
-    return web.json_response({"token": attempt.token, "expires_at": attempt.expires_at.isoformat()})
+    return attempt.token, attempt.expires_at
+
+
+@public("the login itself")
+async def login_route(request: web.Request) -> web.Response:
+    """``POST /v1/auth/login`` → a bearer token that expires."""
+    token, expires_at = await _log_in(request)
+    return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
+
+
+@public("the console's login itself")
+async def open_session(request: web.Request) -> web.Response:
+    """``POST /v1/auth/session``: the console's login. The token goes into an HttpOnly,
+    SameSite=Strict cookie that scripts cannot read; the body gives the CSRF token."""
+    token, expires_at = await _log_in(request)
+    response = web.json_response(
+        {"expires_at": expires_at.isoformat(), "csrf_token": csrf_token(token)}
+    )
+    secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+        max_age=max(0, int((expires_at - datetime.now(UTC)).total_seconds())),
+    )
+    return response
 
 
 @any_user
 async def logout_route(request: web.Request) -> web.Response:
-    """``POST /v1/auth/logout`` revokes the session at once."""
-    token = _bearer(request)
+    """``POST /v1/auth/logout`` (or ``DELETE /v1/auth/session``) revokes the session at once."""
+    token = session_token(request)
     assert token is not None  # the middleware let the request through
     await revoke(request.app[POOL], token)
-    return web.json_response({"status": "logged out"})
+    response = web.json_response({"status": "logged out"})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @any_user
 async def me_route(request: web.Request) -> web.Response:
     """``GET /v1/auth/me``: who is logged in and what they may do."""
     user = request[CURRENT_USER]
+    token = session_token(request)
+    assert token is not None
     return web.json_response(
         {
             "id": str(user.id),
             "username": user.username,
             "roles": list(user.roles),
             "permissions": sorted(p.value for p in user.permissions),
+            "csrf_token": csrf_token(token),
         }
     )
 
@@ -264,6 +332,8 @@ def add_routes(app: web.Application) -> None:
     """Register the auth and user routes."""
     app.router.add_post("/v1/auth/login", login_route)
     app.router.add_post("/v1/auth/logout", logout_route)
+    app.router.add_post("/v1/auth/session", open_session)
+    app.router.add_delete("/v1/auth/session", logout_route)
     app.router.add_get("/v1/auth/me", me_route)
     app.router.add_get("/v1/users", list_users)
     app.router.add_post("/v1/users", add_user)

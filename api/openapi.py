@@ -235,17 +235,31 @@ def _paths() -> Schema:
             )
         },
         "/v1/auth/logout": {"post": _op("Revoke this session", tag="accounts", who="any")},
+        "/v1/auth/session": {
+            "post": _op(
+                "Console login: the session in an HttpOnly SameSite=Strict cookie; send the"
+                " returned csrf_token as X-CSRF-Token with every state-changing request",
+                tag="accounts",
+                ok=_object(["expires_at", "csrf_token"], expires_at=TIME, csrf_token=STRING),
+                body=_json(_object(["username", "password"], username=STRING, password=STRING)),
+                open_to_all=True,
+            ),
+            "delete": _op(
+                "Console logout: revoke the session, drop the cookie", tag="accounts", who="any"
+            ),
+        },
         "/v1/auth/me": {
             "get": _op(
                 "Who is logged in, with roles and permissions",
                 tag="accounts",
                 who="any",
                 ok=_object(
-                    ["id", "username", "roles", "permissions"],
+                    ["id", "username", "roles", "permissions", "csrf_token"],
                     id=UUID,
                     username=STRING,
                     roles={"type": "array", "items": STRING},
                     permissions={"type": "array", "items": STRING},
+                    csrf_token=STRING,
                 ),
             )
         },
