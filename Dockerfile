@@ -11,6 +11,7 @@ COPY recorder ./recorder
 COPY register ./register
 COPY rights ./rights
 COPY retention ./retention
+COPY console ./console
 RUN pip install --no-cache-dir . && mkdir -p /srv/callrec/var && chown callrec /srv/callrec/var
 USER callrec
 ENV CALLREC_DATA_DIR=/srv/callrec/var CALLREC_HOST=0.0.0.0 CALLREC_PORT=8080

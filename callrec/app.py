@@ -41,6 +41,7 @@ from callrec.appkeys import (
 from callrec.embedded import EmbeddedPostgres, ensure_database
 from callrec.metrics import Metrics
 from callrec.settings import Settings
+from console import routes as console
 from recorder import review, twilio, webhook
 from recorder.worker import IngestWorker
 from retention.jobs import standard_jobs
@@ -85,6 +86,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     holds.add_routes(app)
     subject_requests.add_routes(app)
     openapi.add_routes(app)
+    console.add_routes(app)
     return app
 
 

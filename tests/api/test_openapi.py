@@ -27,8 +27,15 @@ def registered_routes(client: Client) -> set[tuple[str, str]]:
     return {
         (route.method, route.resource.canonical)
         for route in client.app.router.routes()
-        if route.method != "HEAD" and route.resource is not None
+        if route.method != "HEAD"
+        and route.resource is not None
+        and not is_console(route.resource.canonical)
     }
+
+
+def is_console(path: str) -> bool:
+    """The console's page and files are HTML and assets, not part of the JSON API."""
+    return path == "/" or path.startswith("/console/")
 
 
 def described_routes(spec: dict[str, Any]) -> set[tuple[str, str]]:

@@ -1,0 +1,80 @@
+"""Serve the console and give every response the browser-hardening headers.
+
+The console is a few static files (no build step, no CDN: every byte comes from callrec)
+that call the JSON API with the cookie session. Files are served from an allowlist read
+at start-up, so no request path ever reaches the filesystem. The Content-Security-Policy
+allows scripts, styles, media and connections from callrec's own origin only and no
+inline script at all, which is what makes an injected ``<script>`` inert.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+
+from api.permissions import public
+
+STATIC: Final = Path(__file__).parent / "static"
+TYPES: Final = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+ASSETS: Final = {path.name: path for path in sorted(STATIC.iterdir()) if path.suffix in TYPES}
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+HARDENING: Final = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _file(name: str) -> web.Response:
+    path = ASSETS.get(name)
+    if path is None:
+        raise web.HTTPNotFound(text="no such console file")
+    return web.Response(
+        body=path.read_bytes(),
+        headers={"Content-Type": TYPES[path.suffix], "Cache-Control": "no-cache"},
+    )
+
+
+@public("the console's page; it holds no data until the user logs in")
+async def page(request: web.Request) -> web.Response:
+    """``GET /``: the console (login, then the pages the user's role allows)."""
+    return _file("index.html")
+
+
+@public("console scripts and styles; no data")
+async def asset(request: web.Request) -> web.Response:
+    """``GET /console/{name}``: one file of the console."""
+    return _file(request.match_info["name"])
+
+
+async def harden(request: web.Request, response: web.StreamResponse) -> None:
+    """Add the hardening headers to every response, errors included."""
+    for name, value in HARDENING.items():
+        response.headers.setdefault(name, value)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the console's routes and the hardening signal."""
+    app.router.add_get("/", page)
+    app.router.add_get("/console/{name}", asset)
+    app.on_response_prepare.append(harden)
