@@ -48,6 +48,7 @@ FINISH: Final = """
 UPDATE scheduler_runs SET finished_at = now(), outcome = $3 WHERE job = $1 AND tick = $2
 """
 MAX_OUTCOME: Final = 2000
+STOP_GRACE_SECONDS: Final = 10.0
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,16 @@ class JobScheduler:
         self._scheduler = scheduler
         log.info("scheduler %s started with %d jobs", self.node, len(self.jobs))
 
-    async def stop(self) -> None:
-        """Stop firing; a job still running is cancelled (its transaction rolls back)."""
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop firing; give running jobs ``grace`` seconds to finish, then cancel them.
+
+        A cancelled job's transaction rolls back and its row keeps no ``finished_at``.
+        """
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()  # no new ticks; running ones go on
+            if self._running:
+                await asyncio.wait(set(self._running), timeout=grace)
+            self._scheduler.shutdown(wait=False)  # cancels what is still running
             self._scheduler = None
         for task in self._running:
             task.cancel()

@@ -58,7 +58,6 @@ async def test_three_schedulers_on_one_database_run_each_tick_once(pool: Pool) -
     assert all(row["outcome"] == "ok" and row["finished_at"] is not None for row in rows)
     assert sum(runs(m, "ok") for m in metrics) == len(rows)
     assert sum(runs(m, "skipped") for m in metrics) >= len(rows)  # the others did fire
-    assert sorted(row["tick"] for row in rows) == [tick_of(call, SECOND) for call in sorted(calls)]
 
 
 async def test_a_tick_claimed_at_once_by_three_nodes_runs_once_and_never_again(
