@@ -56,13 +56,8 @@ FROM unnest($1::uuid[]) AS id
 INSERT_RECORDINGS = """
 INSERT INTO recordings (id, external_id, status, started_at, declared_duration_seconds,
     answered_by, caller_number, direction, channel_layout, notice_played, audio_object_id)
-SELECT r, 'bench-' || r, 'ready', $3, 90, 'agent', $4, 'inbound', 'mono', true, o
-FROM unnest($1::uuid[], $2::uuid[]) AS t(r, o)
-"""
-INSERT_EXPORTED = """
-INSERT INTO recordings (id, external_id, status, started_at, declared_duration_seconds,
-    answered_by, caller_number, direction, channel_layout, notice_played, audio_object_id)
-VALUES ($1::uuid, 'bench-' || $1::uuid::text, 'ready', $2, 90, 'agent', $3, 'inbound', 'mono', true, $4)
+SELECT r, 'bench-' || r, 'ready', s, 90, 'agent', $4, 'inbound', 'mono', true, o
+FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS t(r, o, s)
 """
 BARE_DELETE_ROWS = "DELETE FROM recordings WHERE id = ANY($1) RETURNING audio_object_id"
 BARE_DELETE_HEADERS = "DELETE FROM sealed_objects WHERE id = ANY($1) RETURNING object_key"
@@ -90,7 +85,7 @@ async def add_expired(pool: Pool, root: Path, count: int, size: int) -> list[uui
     started = datetime.now(UTC) - timedelta(days=200)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(INSERT_HEADERS, objects, b"h" * 120, b"n" * 16, size, b"s" * 32)
-        await conn.execute(INSERT_RECORDINGS, recordings, objects, started, CALLER)
+        await conn.execute(INSERT_RECORDINGS, recordings, objects, [started] * count, CALLER)
     await pool.execute("ANALYZE")
     return recordings
 
@@ -148,20 +143,26 @@ async def call_audio(size: int) -> AsyncIterator[bytes]:
 
 
 async def add_caller_recordings(pool: Pool, vault: Vault, count: int) -> list[SealedObject]:
+    """``count`` real sealed calls of one caller, a minute apart, 30 days ago."""
     limit = asyncio.Semaphore(8)
     base = datetime.now(UTC) - timedelta(days=30)
 
-    async def one(n: int) -> SealedObject:
+    async def one() -> SealedObject:
         async with limit:
-            sealed = await vault.seal(call_audio(CALL_BYTES), kind="recordings")
-            async with pool.acquire() as conn, conn.transaction():
-                await insert_sealed(conn, sealed)
-                await conn.execute(
-                    INSERT_EXPORTED, uuid.uuid4(), base + timedelta(minutes=n), CALLER, sealed.id
-                )
-            return sealed
+            return await vault.seal(call_audio(CALL_BYTES), kind="recordings")
 
-    return list(await asyncio.gather(*map(one, range(count))))
+    sealed = list(await asyncio.gather(*(one() for _ in range(count))))
+    async with pool.acquire() as conn, conn.transaction():
+        for item in sealed:
+            await insert_sealed(conn, item)
+        await conn.execute(
+            INSERT_RECORDINGS,
+            [uuid.uuid4() for _ in sealed],
+            [item.id for item in sealed],
+            [base + timedelta(minutes=n) for n in range(count)],
+            CALLER,
+        )
+    return sealed
 
 
 async def export_once(pool: Pool, vault: Vault, settings: Settings) -> SealedObject:

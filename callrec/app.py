@@ -115,11 +115,13 @@ async def worker_context(app: web.Application) -> AsyncIterator[None]:
     stop = asyncio.Event()
     task = asyncio.ensure_future(IngestWorker(pool, vault, settings).run(stop))
     rights = asyncio.ensure_future(RightsProcessor(pool, vault, settings).run(stop))
-    scheduler = JobScheduler(pool, standard_jobs(pool, vault, settings, app[METRICS]))
+    scheduler = None
     if settings.scheduler:
+        scheduler = JobScheduler(pool, standard_jobs(pool, vault, settings, app[METRICS]))
         scheduler.start()
     yield
-    await scheduler.stop()
+    if scheduler is not None:
+        await scheduler.stop()
     stop.set()
     await asyncio.gather(task, rights)
 

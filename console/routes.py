@@ -23,7 +23,11 @@ TYPES: Final = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-ASSETS: Final = {path.name: path for path in sorted(STATIC.iterdir()) if path.suffix in TYPES}
+ASSETS: Final = {  # read once: a handful of small files, served from memory
+    path.name: (path.read_bytes(), TYPES[path.suffix])
+    for path in sorted(STATIC.iterdir())
+    if path.suffix in TYPES
+}
 CONTENT_SECURITY_POLICY: Final = "; ".join(
     [
         "default-src 'none'",
@@ -46,12 +50,11 @@ HARDENING: Final = {
 
 
 def _file(name: str) -> web.Response:
-    path = ASSETS.get(name)
-    if path is None:
+    if name not in ASSETS:
         raise web.HTTPNotFound(text="no such console file")
+    body, content_type = ASSETS[name]
     return web.Response(
-        body=path.read_bytes(),
-        headers={"Content-Type": TYPES[path.suffix], "Cache-Control": "no-cache"},
+        body=body, headers={"Content-Type": content_type, "Cache-Control": "no-cache"}
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -15,9 +17,11 @@ from callrec.settings import Settings
 from retention.jobs import standard_jobs
 from retention.scheduler import JobScheduler, ScheduledJob, tick_of
 from storage.db import Pool
+from storage.objects import ObjectStore, ObjectStoreUnavailable, StoredObject
 from storage.vault import Vault
 from tests.api.test_audit import tamper
 from tests.retention.helpers import add_recording
+from tests.rights.test_processor import DeleteRefusingStore
 
 SECOND = timedelta(seconds=1)
 
@@ -181,3 +185,27 @@ async def test_audit_verification_reports_a_broken_chain_as_an_error(
         "error: AuditChainBroken"
     )
     assert metrics.registry.get_sample_value("callrec_audit_chain_intact") == 0
+
+
+class StoreDown(DeleteRefusingStore):
+    """The real store, except that listing and deleting fail as if the server were down."""
+
+    async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
+        raise ObjectStoreUnavailable("object store unreachable")
+        yield  # an async generator, like the real ones
+
+
+async def test_with_the_store_down_the_reaper_fails_keeps_its_work_and_others_run(
+    pool: Pool, vault: Vault, settings: Settings
+) -> None:
+    await pool.execute("INSERT INTO pending_object_deletions (object_key) VALUES ('exports/x/y')")
+    down = Vault(cast(ObjectStore, StoreDown(vault.store)), vault.keyring)
+    metrics = Metrics()
+    jobs = standard_jobs(pool, down, settings, metrics)
+    scheduler = JobScheduler(pool, jobs, metrics=metrics)
+
+    reaper = job_named(jobs, "orphan_reaper")
+    assert await scheduler.run_tick(reaper, 1) == "error: ObjectStoreUnavailable"
+    assert await pool.fetchval("SELECT count(*) FROM pending_object_deletions") == 1
+    monitor = job_named(jobs, "deadline_monitor")
+    assert str(await scheduler.run_tick(monitor, 1)).startswith("alerts sent 0 of 0")
