@@ -25,7 +25,14 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint  ## lint, type-check and run every test against real PostgreSQL and S3
+# The console's browser tests drive Debian's Chromium (Playwright cannot download its own
+# browser here); install it when the machine has none.
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: lint $(CHROMIUM)  ## lint, type-check and run every test (real PostgreSQL, S3, Chromium)
 	$(BIN)/pytest
 
 bench: $(VENV)/.test-installed

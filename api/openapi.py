@@ -134,6 +134,7 @@ def _paths() -> Schema:
     recording_filters = [
         {"name": "customer_id", "in": "query", "schema": UUID},
         {"name": "answered_by", "in": "query", "schema": STRING},
+        {"name": "unlinked", "in": "query", "schema": {"enum": ["true", "false"]}},
         {"name": "from", "in": "query", "schema": TIME},
         {"name": "to", "in": "query", "schema": TIME},
         *PAGING,
@@ -299,6 +300,7 @@ def _paths() -> Schema:
                         caller_number=STRING,
                         customer_id=UUID,
                         answered_by=STRING,
+                        unlinked={"type": "boolean"},
                         **{"from": TIME, "to": TIME},
                         cursor=STRING,
                         limit={"type": "integer", "minimum": 1, "maximum": 200},

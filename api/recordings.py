@@ -159,19 +159,28 @@ def _filter(source: Mapping[str, object], errors: FieldErrors) -> RecordingFilte
     if answered_by is not None and not isinstance(answered_by, str):
         errors.add("answered_by", "a username or extension")
         answered_by = None
+    unlinked = source.get("unlinked", False)
+    if unlinked in ("true", "false"):
+        unlinked = unlinked == "true"
+    if not isinstance(unlinked, bool):
+        errors.add("unlinked", "true for the calls not linked to any customer yet, or false")
+        unlinked = False
     return RecordingFilter(
         customer_id=optional("customer_id", parse_id),
         answered_by=answered_by,
         started_from=optional("from", parse_time),
         started_before=optional("to", parse_time),
+        unlinked=unlinked,
     )
 
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
 async def list_route(request: web.Request) -> web.Response:
-    """``GET /v1/recordings?customer_id=&answered_by=&from=&to=&cursor=&limit=``."""
+    """``GET /v1/recordings?customer_id=&answered_by=&unlinked=&from=&to=&cursor=&limit=``."""
     query = request.query
-    if not sees_identity(request) and ("customer_id" in query or "answered_by" in query):
+    if not sees_identity(request) and not {"customer_id", "answered_by", "unlinked"}.isdisjoint(
+        query
+    ):
         await refuse(request, Forbidden("trainers can filter released recordings by time only"))
     errors = FieldErrors()
     where = _filter(query, errors)

@@ -5,10 +5,16 @@ that call the JSON API with the cookie session. Files are served from an allowli
 at start-up, so no request path ever reaches the filesystem. The Content-Security-Policy
 allows scripts, styles, media and connections from callrec's own origin only and no
 inline script at all, which is what makes an injected ``<script>`` inert.
+
+The one exception is a style nonce on the page itself: the waveform player (wavesurfer.js,
+vendored from npm, see ``static/wavesurfer.LICENSE.txt``) draws inside a shadow root whose
+``<style>`` element the browser would otherwise refuse. The nonce is fresh per page load and
+admits styles only, never scripts.
 """
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Final
 
@@ -28,21 +34,29 @@ ASSETS: Final = {  # read once: a handful of small files, served from memory
     for path in sorted(STATIC.iterdir())
     if path.suffix in TYPES
 }
-CONTENT_SECURITY_POLICY: Final = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "media-src 'self' blob:",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
+STYLE_NONCE_SLOT: Final = b"{{style-nonce}}"
+
+
+def content_security_policy(style_nonce: str | None = None) -> str:
+    """The policy; ``style_nonce`` admits the player's shadow-root stylesheet on the page."""
+    styles = "style-src 'self'" + (f" 'nonce-{style_nonce}'" if style_nonce else "")
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            styles,
+            "img-src 'self' data:",
+            "media-src 'self'",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 HARDENING: Final = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Content-Security-Policy": content_security_policy(),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
@@ -61,7 +75,16 @@ def _file(name: str) -> web.Response:
 @public("the console's page; it holds no data until the user logs in")
 async def page(request: web.Request) -> web.Response:
     """``GET /``: the console (login, then the pages the user's role allows)."""
-    return _file("index.html")
+    nonce = secrets.token_urlsafe(18)
+    body, content_type = ASSETS["index.html"]
+    return web.Response(
+        body=body.replace(STYLE_NONCE_SLOT, nonce.encode()),
+        headers={
+            "Content-Type": content_type,
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": content_security_policy(nonce),
+        },
+    )
 
 
 @public("console scripts and styles; no data")

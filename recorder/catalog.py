@@ -87,6 +87,7 @@ class RecordingFilter:
     started_from: datetime | None = None
     started_before: datetime | None = None
     released_for_training: bool = False
+    unlinked: bool = False  # no customer yet: the calls waiting for manual linking
 
 
 _CONDITIONS: Final = (
@@ -120,6 +121,8 @@ async def list_recordings(
             clauses.append(template.format(len(args)))
     if where.released_for_training:
         clauses.append("training_released_at IS NOT NULL")
+    if where.unlinked:
+        clauses.append("customer_id IS NULL")
     if after is not None:
         args.extend(after)
         clauses.append(f"(started_at, id) < (${len(args) - 1}, ${len(args)})")

@@ -49,7 +49,9 @@ WHERE r.id = $1
 """
 SELECT_QUEUE: Final = """
 SELECT r.id, r.kind, r.subject_type, r.status, r.received_at, r.due_at, r.legal_due_at,
-       coalesce(r.extended_due_at, r.due_at) < now() AS overdue
+       (r.status IN ('identity_unverified', 'verified', 'processing')
+        AND coalesce(r.extended_due_at, r.due_at) < now()) AS overdue,
+       r.extended_due_at
 FROM subject_requests r
 WHERE ($1::text IS NULL OR r.status = $1) AND (r.due_at, r.id) > ($2, $3)
 ORDER BY r.due_at, r.id LIMIT $4

@@ -1,106 +1,84 @@
-// The callrec console: plain ES modules, no build step, talks to the JSON API with the
-// cookie session. Every state-changing call sends the CSRF token from the login answer.
+// The callrec console: plain ES modules, no build step, talking to the JSON API with the
+// cookie session. The hash names the page (#/recordings/…); each page belongs to the
+// permission its task needs, and the navigation shows only the pages of the user's roles.
+// The server decides what data anyone sees; hiding a page here is only convenience.
 
-const TEXT = {
-  fi: {
-    language: "In English", logout: "Kirjaudu ulos", login: "Kirjaudu sisään",
-    username: "Käyttäjätunnus", password: "Salasana", recordings: "Tallenteet",
-    started: "Alkoi", duration: "Kesto (s)", caller: "Soittaja", agent: "Vastaaja",
-    status: "Tila", more: "Näytä lisää", none: "Ei tallenteita.", hidden: "piilotettu",
-  },
-  en: {
-    language: "Suomeksi", logout: "Log out", login: "Log in",
-    username: "Username", password: "Password", recordings: "Recordings",
-    started: "Started", duration: "Duration (s)", caller: "Caller", agent: "Answered by",
-    status: "Status", more: "Show more", none: "No recordings.", hidden: "hidden",
-  },
-};
+import { api, ApiError, setCsrf } from "./api.js";
+import { customerPage, customersPage } from "./customers.js";
+import { $, field, form, h, showError, showNotice } from "./dom.js";
+import { auditPage, holdsPage } from "./oversight.js";
+import { recordingPage, recordingsPage, trainingPage } from "./recordings.js";
+import { newRequestPage, requestPage, requestsPage } from "./requests.js";
+import { language, t, toggleLanguage } from "./i18n.js";
+import { usersPage } from "./admin.js";
 
-let language = localStorage.getItem("callrec.language") === "en" ? "en" : "fi";
-let csrf = null;
-const t = (key) => TEXT[language][key];
-const $ = (id) => document.getElementById(id);
+const PAGES = [
+  { path: "recordings", needs: "recordings:list", list: recordingsPage, detail: recordingPage },
+  { path: "training", needs: "recordings:list-training", list: trainingPage,
+    detail: (main, id, me) => recordingPage(main, id, me, { training: true }) },
+  { path: "customers", needs: "register:read", list: customersPage, detail: customerPage },
+  { path: "new-request", needs: "subject-requests:create", list: newRequestPage, hidden: "subject-requests:manage" },
+  { path: "requests", needs: "subject-requests:manage", list: requestsPage, detail: requestPage },
+  { path: "holds", needs: "legal-holds:manage", list: holdsPage },
+  { path: "audit", needs: "audit:read", list: auditPage },
+  { path: "users", needs: "users:manage", list: usersPage },
+];
+const LABELS = { "new-request": "newRequest" };
 
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
+let me = null;
 
-function showError(message) {
-  $("error").textContent = message || "";
-  $("error").hidden = !message;
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
-  const response = await fetch(path, {
-    method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const fields = (data.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
-    throw Object.assign(new Error(fields || data.detail || response.statusText), { status: response.status });
-  }
-  return data;
-}
+const mine = () => PAGES.filter((page) => me.permissions.includes(page.needs));
 
 function renderLogin() {
+  me = null;
+  setCsrf(null);
   $("nav").replaceChildren();
+  $("who").textContent = "";
   $("logout").hidden = true;
-  const form = element("form", { id: "login", "aria-label": t("login") },
-    element("label", { for: "username" }, t("username")),
-    element("input", { id: "username", name: "username", autocomplete: "username", required: "" }),
-    element("label", { for: "password" }, t("password")),
-    element("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: "" }),
-    element("p", {}, element("button", { type: "submit" }, t("login"))));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    try {
-      const answer = await api("POST", "/v1/auth/session", {
-        username: form.username.value, password: form.password.value,
-      });
-      csrf = answer.csrf_token;
-      showError("");
-      await start();
-    } catch (error) {
-      showError(error.message);
-    }
+  const login = form({ id: "login", "aria-label": t("login") }, [
+    h("h1", {}, t("login")),
+    field({ name: "username", label: t("username"), autocomplete: "username", required: true }),
+    field({ name: "password", label: t("password"), type: "password", autocomplete: "current-password", required: true }),
+  ], t("login"), async (values) => {
+    const answer = await api("POST", "/v1/auth/session", values);
+    setCsrf(answer.csrf_token);
+    await start();
   });
-  $("main").replaceChildren(form);
-  form.username.focus();
+  $("main").replaceChildren(login);
+  login.querySelector("input").focus();
 }
 
-function cell(value) {
-  return element("td", {}, value === null || value === undefined ? t("hidden") : String(value));
+function renderNav() {
+  const here = location.hash.split("/")[1];
+  $("nav").replaceChildren(...mine().filter((page) => !(page.hidden && me.permissions.includes(page.hidden)))
+    .map((page) => h("a", { href: `#/${page.path}`, "data-page": page.path,
+      "aria-current": page.path === here ? "page" : null }, t(LABELS[page.path] ?? page.path))));
+  $("who").textContent = `${t("loggedInAs")} ${me.username}`;
 }
 
-async function renderRecordings(cursor = null, table = null) {
-  const query = new URLSearchParams({ limit: "50" });
-  if (cursor) query.set("cursor", cursor);
-  const page = await api("GET", `/v1/recordings?${query}`);
-  if (!table) {
-    table = element("table", { id: "recordings" },
-      element("thead", {}, element("tr", {},
-        ...["started", "duration", "caller", "agent", "status"].map((k) => element("th", { scope: "col" }, t(k))))),
-      element("tbody"));
-    $("main").replaceChildren(element("h1", {}, t("recordings")), table);
+async function route() {
+  if (!me || (location.hash && !location.hash.startsWith("#/"))) return; // #main: the skip link
+  showError(null);
+  const [, path, id] = location.hash.split("/").map(decodeURIComponent);
+  const allowed = mine();
+  if (!path) {
+    location.replace(allowed.length ? `#/${allowed[0].path}` : "#/none");
+    return;
   }
-  for (const item of page.items) {
-    table.tBodies[0].append(element("tr", { "data-id": item.id },
-      cell(new Date(item.started_at).toLocaleString(language)), cell(item.duration_seconds),
-      cell(item.caller_number), cell(item.answered_by), cell(item.status)));
+  renderNav();
+  const main = $("main");
+  const page = PAGES.find((p) => p.path === path);
+  if (!page || !allowed.includes(page) || (id && !page.detail)) {
+    main.replaceChildren(h("h1", {}, "callrec"), h("p", { id: "refused" }, t(page ? "notYours" : "notFound")));
+    return;
   }
-  if (!page.items.length && !cursor) $("main").append(element("p", {}, t("none")));
-  $("more")?.remove();
-  if (page.next) {
-    const more = element("button", { id: "more", type: "button" }, t("more"));
-    more.addEventListener("click", () => renderRecordings(page.next, table));
-    $("main").append(more);
+  main.replaceChildren();
+  try {
+    await (id ? page.detail(main, id, me) : page.list(main, null, me));
+    main.querySelector("h1")?.setAttribute("tabindex", "-1");
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return renderLogin();
+    showError(error);
   }
 }
 
@@ -108,34 +86,33 @@ async function start() {
   $("language").textContent = t("language");
   $("logout").textContent = t("logout");
   document.documentElement.lang = language;
-  let me;
   try {
     me = await api("GET", "/v1/auth/me");
   } catch (error) {
-    if (error.status === 401) return renderLogin();
-    return showError(error.message);
+    if (error instanceof ApiError && error.status === 401) return renderLogin();
+    return showError(error);
   }
-  csrf = me.csrf_token;
+  setCsrf(me.csrf_token);
   $("logout").hidden = false;
-  $("nav").replaceChildren(element("a", { href: "#recordings" }, t("recordings")));
-  try {
-    await renderRecordings();
-  } catch (error) {
-    showError(error.message);
-  }
+  showError(null);
+  await route();
 }
 
 $("language").addEventListener("click", () => {
-  language = language === "fi" ? "en" : "fi";
-  localStorage.setItem("callrec.language", language);
+  toggleLanguage();
+  showNotice(null);
   start();
 });
 $("logout").addEventListener("click", async () => {
   try {
     await api("DELETE", "/v1/auth/session");
   } finally {
-    csrf = null;
+    location.hash = "";
     renderLogin();
   }
+});
+window.addEventListener("hashchange", () => {
+  showNotice(null);
+  route();
 });
 start();

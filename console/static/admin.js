@@ -1,0 +1,46 @@
+// The administrator's page: accounts and their roles, and the agent names the telephony
+// system sent that match no account.
+
+import { api, query } from "./api.js";
+import { field, form, h, pagedTable, showNotice } from "./dom.js";
+import { t, when } from "./i18n.js";
+
+const ROLES = ["customer_service", "trainer", "dpo", "housing_advisor", "admin"];
+
+/** `#/users`: every account, a form for a new one, and the unmatched agents. */
+export function usersPage(main) {
+  const list = h("section", { "aria-live": "polite" });
+  function show() {
+    const table = pagedTable("users", [
+      [t("username"), (u) => u.username], [t("displayName"), (u) => u.display_name],
+      [t("extension"), (u) => u.extension], [t("roles"), (u) => u.roles.join(", ")],
+      [t("disabled"), (u) => (u.disabled || u.locked ? t("yes") : "")],
+    ], (after) => api("GET", `/v1/users${query({ after })}`));
+    list.replaceChildren(table.node);
+    return table.ready;
+  }
+  const add = form({ id: "add-user" }, [
+    h("h2", {}, t("addUser")),
+    field({ name: "username", label: t("username"), required: true, autocomplete: "off" }),
+    field({ name: "display_name", label: t("displayName") }),
+    field({ name: "extension", label: t("extension") }),
+    field({ name: "password", label: t("password"), type: "password", required: true, autocomplete: "new-password" }),
+    h("fieldset", {}, h("legend", {}, t("roles")),
+      ROLES.map((role) => field({ name: `role:${role}`, label: role.replace("_", " "), type: "checkbox" }))),
+  ], t("create"), async (values, node) => {
+    const roles = ROLES.filter((role) => values[`role:${role}`]);
+    await api("POST", "/v1/users", {
+      username: values.username, password: values.password, roles,
+      display_name: values.display_name || null, extension: values.extension || null,
+    });
+    node.reset();
+    showNotice(t("created"));
+    await show();
+  });
+  const unmatched = pagedTable("unmatched-agents", [
+    [t("agent"), (a) => a.answered_by], ["#", (a) => String(a.calls)], [t("started"), (a) => when(a.last_call)],
+  ], async () => ({ ...(await api("GET", "/v1/recordings/unmatched-agents")), next: null }));
+  main.replaceChildren(h("h1", {}, t("users")), list, add,
+    h("h2", {}, t("unmatchedAgents")), unmatched.node);
+  return show();
+}

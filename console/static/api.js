@@ -1,0 +1,37 @@
+// The JSON API over the cookie session. Every state-changing call carries the CSRF token
+// that the login (or /v1/auth/me after a reload) handed out; the server refuses it without.
+
+let csrf = null;
+
+export function setCsrf(token) {
+  csrf = token;
+}
+
+/** An answer of the API that was not 2xx: its problem+json, readable as one sentence. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    const fields = (problem.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
+    super(fields ? `${problem.detail || problem.title || status} (${fields})` : problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
+  const response = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+/** A query string of the values that are set (empty strings and nulls are left out). */
+export function query(values) {
+  const entries = Object.entries(values).filter(([, v]) => v !== null && v !== undefined && v !== "");
+  return entries.length ? `?${new URLSearchParams(entries)}` : "";
+}

@@ -1,0 +1,111 @@
+// Customers: search, the register card (masked under turvakielto for those whose task does
+// not need the address), the contact log with its form, and the customer's calls, with the
+// unlinked calls one click away from being linked.
+
+import { api, query } from "./api.js";
+import { facts, field, form, h, link, pagedTable, seconds, showNotice, yesNo } from "./dom.js";
+import { t, when } from "./i18n.js";
+
+const CHANNELS = ["phone", "email", "visit", "letter", "web"];
+const DIRECTIONS = ["inbound", "outbound"];
+const TOPICS = ["fault_report", "rent", "application", "termination", "complaint", "feedback", "other"];
+const options = (values) => values.map((v) => [v, v.replace("_", " ")]);
+const fullName = (c) => `${c.last_name}, ${c.first_name}`;
+const masked = (value, render) => (Array.isArray(value) ? render(value) : t("hidden"));
+
+/** `#/customers`: search, or every customer page by page. */
+export function customersPage(main) {
+  const columns = [
+    [t("name"), (c) => link(`#/customers/${c.id}`, fullName(c))],
+    [t("customerNumber"), (c) => c.customer_number],
+    [t("roles"), (c) => (c.roles || []).join(", ")],
+    [t("turvakielto"), (c) => (c.turvakielto ? t("yes") : "")],
+  ];
+  const results = h("section", { "aria-live": "polite" });
+  function show(q) {
+    const table = pagedTable("customers", columns, (cursor) =>
+      q ? api("POST", "/v1/customers/search", { q }) : api("GET", `/v1/customers${query({ cursor })}`));
+    results.replaceChildren(table.node);
+    return table.ready;
+  }
+  const search = form({ id: "customer-search", role: "search", class: "filters" },
+    [field({ name: "q", label: t("searchCustomers"), type: "search", maxlength: 200 })],
+    t("search"), (values) => show(values.q));
+  main.replaceChildren(h("h1", {}, t("customers")), search, results);
+  return show("");
+}
+
+/** `#/customers/{id}`: the card, the log and the calls. */
+export async function customerPage(main, id, me) {
+  const c = await api("GET", `/v1/customers/${encodeURIComponent(id)}`);
+  const may = (permission) => me.permissions.includes(permission);
+  main.replaceChildren(
+    h("p", {}, link("#/customers", `← ${t("back")}`)),
+    h("h1", {}, fullName(c)),
+    c.turvakielto ? h("p", { class: "warning", role: "note" }, t("turvakieltoNotice")) : null,
+    facts([
+      [t("customerNumber"), c.customer_number],
+      [t("roles"), (c.roles || []).join(", ")],
+      [t("status"), c.status],
+      [t("henkilotunnus"), c.henkilotunnus],
+      [t("phones"), masked(c.phones, (list) => list.map((p) => `${p.number} (${p.type})`).join(", "))],
+      [t("emails"), masked(c.emails, (list) => list.join(", "))],
+      [t("addresses"), masked(c.addresses, (list) => list.map((a) => `${a.street}, ${a.postal_code} ${a.city}`).join("; "))],
+      [t("leases"), (c.current_leases || []).map((l) => `${l.lease_number}: ${l.property} ${l.apartment} (${l.role})`).join("; ") || "–"],
+      [t("marketing"), Object.entries(c.marketing || {}).map(([kind, v]) => `${kind}: ${v ? yesNo(v.allowed) : "–"}`).join(", ") || "–"],
+    ]));
+  main.append(contactLog(c, may("register:write")));
+  if (may("recordings:list")) main.append(customerCalls(c, may("recordings:link"), me));
+}
+
+function contactLog(customer, writable) {
+  const log = pagedTable("contact-log", [
+    [t("at"), (e) => when(e.at)], [t("channel"), (e) => e.channel], [t("direction"), (e) => e.direction],
+    [t("topic"), (e) => e.topic], [t("note"), (e) => e.note], [t("staff"), (e) => e.staff],
+    [t("recording"), (e) => (e.recording_id ? link(`#/recordings/${e.recording_id}`, t("open")) : "")],
+  ], (cursor) => api("GET", `/v1/customers/${customer.id}/contacts${query({ cursor })}`));
+  const section = h("section", { "aria-labelledby": "contact-log-title" },
+    h("h2", { id: "contact-log-title" }, t("contactLog")), log.node);
+  if (writable) {
+    section.append(form({ id: "contact-form", "aria-label": t("addContact") }, [
+      h("h3", {}, t("addContact")),
+      field({ name: "channel", label: t("channel"), options: options(CHANNELS), value: "phone" }),
+      field({ name: "direction", label: t("direction"), options: options(DIRECTIONS), value: "inbound" }),
+      field({ name: "topic", label: t("topic"), options: options(TOPICS) }),
+      field({ name: "note", label: t("note"), type: "textarea", required: true, maxlength: 4000 }),
+    ], t("save"), async (values, node) => {
+      await api("POST", `/v1/customers/${customer.id}/contacts`, values);
+      node.reset();
+      showNotice(t("saved"));
+      section.replaceWith(contactLog(customer, writable));
+    }));
+  }
+  return section;
+}
+
+function customerCalls(customer, canLink, me) {
+  const columns = [
+    [t("started"), (r) => link(`#/recordings/${r.id}`, when(r.started_at))],
+    [t("duration"), (r) => seconds(r.duration_seconds)],
+    [t("status"), (r) => r.status],
+    [t("released"), (r) => yesNo(r.released_for_training)],
+  ];
+  const linked = pagedTable("customer-recordings", columns,
+    (cursor) => api("GET", `/v1/recordings${query({ customer_id: customer.id, cursor })}`));
+  const section = h("section", { "aria-labelledby": "calls-title" },
+    h("h2", { id: "calls-title" }, t("linkedRecordings")), linked.node);
+  if (canLink) {
+    const linkButton = (r) => h("button", {
+      type: "button", class: "link-call", "data-recording": r.id,
+      onclick: async () => {
+        await api("POST", `/v1/recordings/${r.id}/customer`, { customer_id: customer.id });
+        showNotice(t("linked"));
+        section.replaceWith(customerCalls(customer, canLink, me));
+      },
+    }, t("linkHere"));
+    const unlinked = pagedTable("unlinked-recordings", [...columns.slice(0, 3), ["", linkButton]],
+      (cursor) => api("GET", `/v1/recordings${query({ unlinked: "true", limit: 10, cursor })}`));
+    section.append(h("h2", {}, t("unlinkedCalls")), unlinked.node);
+  }
+  return section;
+}

@@ -1,0 +1,116 @@
+// Interface text in Finnish and English. Values that come from the API (statuses, kinds)
+// are shown through `term`, which falls back to the API's own word when it has no entry.
+
+const TEXT = {
+  fi: {
+    language: "In English", logout: "Kirjaudu ulos", login: "Kirjaudu sisään",
+    username: "Käyttäjätunnus", password: "Salasana", loggedInAs: "Kirjautunut:",
+    recordings: "Tallenteet", training: "Koulutustallenteet", customers: "Asiakkaat",
+    newRequest: "Uusi rekisteripyyntö", requests: "Rekisteripyynnöt", holds: "Oikeudelliset pidot",
+    audit: "Lokitapahtumat", users: "Käyttäjät",
+    started: "Alkoi", duration: "Kesto", caller: "Soittaja", agent: "Vastaaja",
+    status: "Tila", customer: "Asiakas", released: "Koulutuskäytössä", more: "Näytä lisää",
+    none: "Ei rivejä.", hidden: "piilotettu", yes: "kyllä", no: "ei", unlinked: "ei liitetty",
+    from: "Alkaen", to: "Päättyen", callerNumber: "Soittajan numero", onlyUnlinked: "Vain liittämättömät",
+    search: "Hae", clear: "Tyhjennä", open: "Avaa", back: "Takaisin",
+    notYours: "Tämä sivu ei kuulu roolisi tehtäviin.", notFound: "Sivua ei ole.",
+    recording: "Tallenne", direction: "Suunta", serviceLine: "Palvelunumero",
+    noticePlayed: "Tallennustiedote soitettu", durationMismatch: "Kesto poikkeaa ilmoitetusta",
+    purpose: "Kuuntelun tarkoitus", choosePurpose: "Valitse tarkoitus ennen kuuntelua",
+    play: "Toista", pause: "Tauko", position: "Kohta", download: "Lataa tiedosto",
+    purposeNames: {
+      verify_content: "Puhelun sisällön tarkistus", training: "Koulutus",
+      subject_request: "Rekisteröidyn pyyntö", legal: "Oikeudellinen asia",
+    },
+    releaseForTraining: "Vapauta koulutukseen", withdrawTraining: "Peru koulutuskäyttö",
+    reason: "Perustelu", notPlayable: "Tallenne ei ole vielä kuunneltavissa.",
+    channelNames: { agent: "asiakaspalvelija", customer: "asiakas", mixed: "molemmat", left: "vasen", right: "oikea" },
+    searchCustomers: "Hae nimellä, puhelinnumerolla, asiakasnumerolla tai henkilötunnuksella",
+    name: "Nimi", customerNumber: "Asiakasnumero", roles: "Roolit", turvakielto: "Turvakielto",
+    turvakieltoNotice: "Asiakkaalla on turvakielto: yhteys- ja osoitetiedot näkyvät vain tehtävään oikeutetuille.",
+    phones: "Puhelinnumerot", emails: "Sähköpostit", addresses: "Osoitteet", henkilotunnus: "Henkilötunnus",
+    leases: "Voimassa olevat vuokrasopimukset", marketing: "Suoramarkkinointi",
+    contactLog: "Yhteydenottoloki", addContact: "Lisää yhteydenotto", channel: "Kanava",
+    topic: "Aihe", note: "Mitä sovittiin", at: "Aika", staff: "Kirjaaja", save: "Tallenna",
+    linkedRecordings: "Asiakkaan tallenteet", unlinkedCalls: "Liittämättömät puhelut",
+    linkHere: "Liitä tähän asiakkaaseen", linked: "Liitetty.", saved: "Tallennettu.",
+    kind: "Pyynnön laji", subject: "Rekisteröity", subjectType: "Tunniste", received: "Saapui",
+    due: "Määräaika", overdue: "myöhässä", create: "Luo", filterStatus: "Tila", all: "kaikki",
+    verify: "Vahvista henkilöllisyys", method: "Miten henkilöllisyys tarkistettiin",
+    fulfil: "Toteuta", deny: "Hylkää", extend: "Jatka määräaikaa", until: "Uusi määräaika",
+    progress: "Eteneminen", report: "Raportti", downloadExport: "Lataa vienti (ZIP)",
+    downloadNote: "Linkki toimii kerran ja vanhenee; sivun uusi avaus luo uuden linkin.",
+    verifiedBy: "Vahvistaja", denialReason: "Hylkäyksen syy",
+    placeHold: "Aseta pito", recordingIds: "Tallenteiden tunnisteet (pilkuin eroteltuna)",
+    customerId: "Asiakkaan tunniste", includeReleased: "Näytä myös puretut", release: "Pura",
+    placedAt: "Asetettu", placedBy: "Asettaja", target: "Kohde",
+    actor: "Tekijä", action: "Toiminto", objectType: "Kohteen laji", objectId: "Kohteen tunniste",
+    outcome: "Tulos", displayName: "Nimi", extension: "Alanumero", disabled: "Poissa käytöstä",
+    addUser: "Lisää käyttäjä", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
+    requestCreated: "Pyyntö luotu.",
+  },
+  en: {
+    language: "Suomeksi", logout: "Log out", login: "Log in",
+    username: "Username", password: "Password", loggedInAs: "Logged in as",
+    recordings: "Recordings", training: "Training calls", customers: "Customers",
+    newRequest: "New subject request", requests: "Subject requests", holds: "Legal holds",
+    audit: "Audit log", users: "Users",
+    started: "Started", duration: "Duration", caller: "Caller", agent: "Answered by",
+    status: "Status", customer: "Customer", released: "Released for training", more: "Show more",
+    none: "Nothing here.", hidden: "hidden", yes: "yes", no: "no", unlinked: "not linked",
+    from: "From", to: "To", callerNumber: "Caller number", onlyUnlinked: "Only unlinked calls",
+    search: "Search", clear: "Clear", open: "Open", back: "Back",
+    notYours: "This page is not part of your role's task.", notFound: "No such page.",
+    recording: "Recording", direction: "Direction", serviceLine: "Service line",
+    noticePlayed: "Recording notice played", durationMismatch: "Duration differs from the declared one",
+    purpose: "Purpose of listening", choosePurpose: "Choose the purpose before listening",
+    play: "Play", pause: "Pause", position: "Position", download: "Download file",
+    purposeNames: {
+      verify_content: "Verify what was said", training: "Training",
+      subject_request: "Data subject request", legal: "Legal matter",
+    },
+    releaseForTraining: "Release for training", withdrawTraining: "Withdraw from training",
+    reason: "Reason", notPlayable: "The recording cannot be played yet.",
+    channelNames: { agent: "agent", customer: "customer", mixed: "both", left: "left", right: "right" },
+    searchCustomers: "Search by name, phone number, customer number or henkilötunnus",
+    name: "Name", customerNumber: "Customer number", roles: "Roles", turvakielto: "Turvakielto",
+    turvakieltoNotice: "This customer has turvakielto: contact and address data is shown only to those whose task needs it.",
+    phones: "Phone numbers", emails: "E-mail addresses", addresses: "Addresses", henkilotunnus: "Henkilötunnus",
+    leases: "Leases in force", marketing: "Direct marketing",
+    contactLog: "Contact log", addContact: "Add a contact", channel: "Channel",
+    topic: "Topic", note: "What was agreed", at: "Time", staff: "Logged by", save: "Save",
+    linkedRecordings: "The customer's recordings", unlinkedCalls: "Calls not linked to anyone",
+    linkHere: "Link to this customer", linked: "Linked.", saved: "Saved.",
+    kind: "Kind of request", subject: "Data subject", subjectType: "Identified by", received: "Received",
+    due: "Due", overdue: "overdue", create: "Create", filterStatus: "Status", all: "all",
+    verify: "Verify identity", method: "How the identity was checked",
+    fulfil: "Fulfil", deny: "Deny", extend: "Extend the deadline", until: "New deadline",
+    progress: "Progress", report: "Report", downloadExport: "Download the export (ZIP)",
+    downloadNote: "The link works once and expires; opening this page again makes a new one.",
+    verifiedBy: "Verified by", denialReason: "Reason for denial",
+    placeHold: "Place a hold", recordingIds: "Recording ids (comma-separated)",
+    customerId: "Customer id", includeReleased: "Show released holds too", release: "Release",
+    placedAt: "Placed", placedBy: "Placed by", target: "Applies to",
+    actor: "Actor", action: "Action", objectType: "Object type", objectId: "Object id",
+    outcome: "Outcome", displayName: "Name", extension: "Extension", disabled: "Disabled",
+    addUser: "Add a user", unmatchedAgents: "Unmatched agents", created: "Created.",
+    requestCreated: "Request created.",
+  },
+};
+
+export let language = localStorage.getItem("callrec.language") === "en" ? "en" : "fi";
+
+/** The interface text for `key` in the chosen language. */
+export const t = (key) => TEXT[language][key] ?? key;
+
+/** A name from one of the text's tables (purposes, channels), or the API's own word. */
+export const term = (table, value) => TEXT[language][table]?.[value] ?? value;
+
+export function toggleLanguage() {
+  language = language === "fi" ? "en" : "fi";
+  localStorage.setItem("callrec.language", language);
+  document.documentElement.lang = language;
+}
+
+/** A timestamp from the API in the reader's language. */
+export const when = (iso) => (iso ? new Date(iso).toLocaleString(language === "fi" ? "fi-FI" : "en-GB") : "");

@@ -1,0 +1,167 @@
+// Recordings: the staff list with filters, the trainer's list of released calls, and one
+// recording with its waveform player. Audio is fetched only after a purpose is chosen, and
+// seeking asks the server for byte ranges, so nothing is downloaded that is not listened to.
+
+import { api, query } from "./api.js";
+import { attempt, dayStart, facts, field, form, h, link, pagedTable, seconds, showNotice, yesNo } from "./dom.js";
+import { t, term, when } from "./i18n.js";
+import WaveSurfer from "./wavesurfer.esm.js";
+
+const PURPOSES = {
+  customer_service: ["verify_content"],
+  trainer: ["training"],
+  dpo: ["subject_request", "legal"],
+};
+
+function listColumns(base, identity) {
+  const columns = [
+    [t("started"), (r) => link(`#/${base}/${r.id}`, when(r.started_at))],
+    [t("duration"), (r) => seconds(r.duration_seconds)],
+    [t("status"), (r) => r.status],
+  ];
+  if (identity) {
+    columns.push(
+      [t("customer"), (r) => (r.customer_id ? link(`#/customers/${r.customer_id}`, t("open")) : t("unlinked"))],
+      [t("released"), (r) => yesNo(r.released_for_training)],
+    );
+  }
+  return columns;
+}
+
+/** `#/recordings`: every recording, filtered by time, agent, caller number or linking. */
+export function recordingsPage(main) {
+  const results = h("section", { "aria-live": "polite" });
+  function show(filters) {
+    const byNumber = filters.caller_number;
+    const table = pagedTable("recordings", listColumns("recordings", true), (cursor) =>
+      byNumber
+        ? api("POST", "/v1/recordings/search", { ...filters, cursor: cursor ?? undefined })
+        : api("GET", `/v1/recordings${query({ ...filters, cursor })}`));
+    results.replaceChildren(table.node);
+    return table.ready;
+  }
+  const filters = form({ id: "recording-filters", class: "filters", role: "search" }, [
+    field({ name: "from", label: t("from"), type: "date" }),
+    field({ name: "to", label: t("to"), type: "date" }),
+    field({ name: "answered_by", label: t("agent") }),
+    field({ name: "caller_number", label: t("callerNumber"), type: "tel", placeholder: "+358…" }),
+    field({ name: "unlinked", label: t("onlyUnlinked"), type: "checkbox" }),
+  ], t("search"), (values) => show({
+    from: dayStart(values.from), to: dayStart(values.to, 1), answered_by: values.answered_by,
+    caller_number: values.caller_number, unlinked: values.unlinked ? "true" : "",
+  }));
+  main.replaceChildren(h("h1", {}, t("recordings")), filters, results);
+  return show({});
+}
+
+/** `#/training`: released calls only, with nothing that tells who called or answered. */
+export function trainingPage(main) {
+  const table = pagedTable("recordings", listColumns("training", false),
+    (cursor) => api("GET", `/v1/recordings${query({ cursor })}`));
+  main.replaceChildren(h("h1", {}, t("training")), table.node);
+  return table.ready;
+}
+
+/** `#/recordings/{id}` (staff) and `#/training/{id}` (trainer): details and the player. */
+export async function recordingPage(main, id, me, { training = false } = {}) {
+  const recording = await api("GET", `/v1/recordings/${encodeURIComponent(id)}`);
+  const identity = "caller_number" in recording;
+  const details = facts([
+    [t("started"), when(recording.started_at)],
+    [t("duration"), seconds(recording.duration_seconds)],
+    [t("status"), recording.status],
+    [t("direction"), recording.direction],
+    ...(identity ? [
+      [t("caller"), recording.caller_number ?? "–"],
+      [t("agent"), recording.answered_by],
+      [t("serviceLine"), recording.service_line],
+      [t("customer"), recording.customer_id ? link(`#/customers/${recording.customer_id}`, t("open")) : t("unlinked")],
+      [t("noticePlayed"), yesNo(recording.notice_played)],
+      [t("durationMismatch"), recording.duration_mismatch ? t("yes") : null],
+      [t("released"), yesNo(recording.released_for_training)],
+    ] : []),
+  ]);
+  const purposes = training ? ["training"] : me.roles.flatMap((role) => PURPOSES[role] ?? [])
+    .filter((p) => p !== "training");
+  main.replaceChildren(
+    h("p", {}, link(training ? "#/training" : "#/recordings", `← ${t("back")}`)),
+    h("h1", {}, `${t("recording")} ${when(recording.started_at)}`), details);
+  if (!recording.playable) {
+    main.append(h("p", {}, t("notPlayable")));
+    return;
+  }
+  main.append(await player(recording, purposes));
+  if (me.permissions.includes("recordings:release")) main.append(releaseForm(recording, me));
+  if (me.permissions.includes("recordings:download")) main.append(downloadLinks(recording));
+}
+
+async function player(recording, purposes) {
+  const waveform = await api("GET", `/v1/recordings/${recording.id}/waveform`);
+  const peaks = waveform.channels.map((c) => c.peaks.map((v) => v / waveform.scale));
+  const duration = peaks[0].length / waveform.peaks_per_second || recording.duration_seconds;
+  const audio = h("audio", { id: "audio", preload: "none" });
+  const wave = h("div", { id: "waveform", class: "waveform", role: "slider", tabindex: 0,
+    "aria-label": t("position"), "aria-valuemin": 0, "aria-valuemax": Math.round(duration), "aria-valuenow": 0 });
+  const legend = h("p", { class: "legend" },
+    waveform.channels.map((c) => h("span", { class: `channel channel-${c.role}` }, term("channelNames", c.role))));
+  const clock = h("output", { id: "clock" }, `0:00 / ${seconds(duration)}`);
+  const play = h("button", { type: "button", id: "play", disabled: true }, t("play"));
+  const choose = field({
+    name: "purpose", label: t("purpose"), value: purposes.length === 1 ? purposes[0] : "",
+    options: [["", t("choosePurpose")], ...purposes.map((p) => [p, term("purposeNames", p)])],
+  });
+  const select = choose.querySelector("select");
+
+  const surfer = WaveSurfer.create({
+    container: wave, media: audio, peaks, duration, height: 56, normalize: true, interact: false,
+    splitChannels: peaks.length > 1 ? peaks.map(() => ({ waveColor: "#6b7f99", progressColor: "#1f4e8c" })) : undefined,
+    waveColor: "#6b7f99", progressColor: "#1f4e8c", cursorColor: "#b3261e",
+    cspNonce: document.querySelector("meta[name=style-nonce]")?.content,
+  });
+  const tick = () => {
+    const now = surfer.getCurrentTime();
+    clock.textContent = `${seconds(now)} / ${seconds(duration)}`;
+    wave.setAttribute("aria-valuenow", Math.round(now));
+  };
+  surfer.on("timeupdate", tick);
+  surfer.on("play", () => { play.textContent = t("pause"); });
+  surfer.on("pause", () => { play.textContent = t("play"); });
+
+  function choosePurpose() {
+    if (!select.value) return;
+    const url = `/v1/recordings/${recording.id}/audio${query({ purpose: select.value })}`;
+    surfer.load(url, peaks, duration);
+    surfer.toggleInteraction(true);
+    select.disabled = true; // the audit entries name this purpose; a new one needs a reload
+    play.disabled = false;
+  }
+  select.addEventListener("change", choosePurpose);
+  play.addEventListener("click", () => attempt(() => surfer.playPause()));
+  wave.addEventListener("keydown", (event) => {
+    const step = { ArrowLeft: -5, ArrowRight: 5 }[event.key];
+    if (step && !play.disabled) {
+      event.preventDefault();
+      surfer.setTime(Math.min(Math.max(surfer.getCurrentTime() + step, 0), duration));
+    }
+  });
+  choosePurpose();
+  return h("section", { class: "player", "aria-label": t("recording") }, choose, wave, legend,
+    h("p", { class: "controls" }, play, " ", clock), audio);
+}
+
+function releaseForm(recording, me) {
+  const releasing = !recording.released_for_training;
+  return form({ id: "training-release", class: "inline" }, [
+    field({ name: "reason", label: t("reason"), required: true, maxlength: 2000 }),
+  ], t(releasing ? "releaseForTraining" : "withdrawTraining"), async (values) => {
+    await api("POST", `/v1/recordings/${recording.id}/training-release`, { released: releasing, reason: values.reason });
+    showNotice(t("saved"));
+    await recordingPage(document.getElementById("main"), recording.id, me);
+  });
+}
+
+function downloadLinks(recording) {
+  return h("p", {}, ["subject_request", "legal"].map((purpose) => [
+    h("a", { href: `/v1/recordings/${recording.id}/download${query({ purpose })}`, download: "" },
+      `${t("download")} (${term("purposeNames", purpose)})`), " "]));
+}

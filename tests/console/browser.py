@@ -1,0 +1,156 @@
+"""Driving the console in Debian's Chromium with Playwright, against the real app.
+
+The app runs with its ingest worker and subject-request processor, on a real PostgreSQL
+and object store, so what the browser shows is what production would show. Playwright's
+own browser download cannot work on a machine without internet access, so the tests launch
+the system Chromium (``make test`` installs it) with the flags a closed network needs.
+Screenshots of the main pages land in ``test-artifacts/console/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+from callrec.app import create_app
+from callrec.appkeys import POOL
+from callrec.settings import Settings
+from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
+from tests.recorder.helpers import deliver
+
+CHROMIUM: Final = Path(os.environ.get("CALLREC_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS: Final = Path(os.environ.get("CALLREC_TEST_ARTIFACTS", "test-artifacts")) / "console"
+FLAGS: Final = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+WAIT_MS: Final = 15_000
+
+
+@dataclass
+class Console:
+    """The app on a real port, a browser, and the pages opened in it."""
+
+    client: Client
+    browser: Browser
+    console_errors: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return str(self.client.make_url("")).rstrip("/")
+
+    async def login(self, username: str, *, language: str = "en") -> Page:
+        """A fresh browser context (its own cookie jar) logged in through the form."""
+        context = await self.browser.new_context(base_url=self.base_url, accept_downloads=True)
+        await context.add_init_script(  # the first visit's language; a switch then sticks
+            "if (!localStorage.getItem('callrec.language'))"
+            f" localStorage.setItem('callrec.language', '{language}')"
+        )
+        page = await context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("console", self._keep_error)
+        page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        await page.goto("/")
+        await page.locator("#login input[name=username]").fill(username)
+        await page.locator("#login input[name=password]").fill(PASSWORD)
+        await page.locator("#login button[type=submit]").click()
+        await expect(page.locator("#logout")).to_be_visible()
+        return page
+
+    def _keep_error(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.console_errors.append(message.text)  # a CSP violation shows up here
+
+    async def api(self, method: str, path: str, username: str, **kwargs: Any) -> Any:
+        """A call with a bearer token, for setting up what the browser then looks at."""
+        headers = await headers_for(self.client, username)
+        response = await self.client.request(method, path, headers=headers, **kwargs)
+        assert response.status < 300, await response.text()
+        return await response.json()
+
+    async def customer(self, **overrides: Any) -> str:
+        body: dict[str, Any] = {
+            "customer_number": "A-1001",
+            "first_name": "Maija",
+            "last_name": "Mäkinotkelma",
+            "henkilotunnus": "131052-308T",
+            "roles": ["tenant"],
+            "language": "fi",
+            "phones": [{"number": "+358401234567", "type": "mobile"}],
+            "emails": ["maija@example.fi"],
+            "addresses": [
+                {"street": "Toinen linja 14", "postal_code": "00530", "city": "Helsinki"}
+            ],
+        }
+        document = await self.api(
+            "POST", "/v1/customers", "customer-service", json=body | overrides
+        )
+        return str(document["id"])
+
+    async def recording(self, audio: bytes, *, released: bool = False, **fields: Any) -> str:
+        """A call delivered through the signed webhook and processed by the app's worker."""
+        recording_id = await deliver(self.client, audio, **fields)
+        async with asyncio.timeout(60):
+            while True:
+                status = await self.client.app[POOL].fetchval(
+                    "SELECT status FROM recordings WHERE id = $1", recording_id
+                )
+                if status == "ready":
+                    break
+                assert status not in ("failed", "rejected"), status
+                await asyncio.sleep(0.1)
+        if released:
+            await self.api(
+                "POST",
+                f"/v1/recordings/{recording_id}/training-release",
+                "dpo",
+                json={"released": True, "reason": "good example of a fault report"},
+            )
+        return recording_id
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """Keep a picture of the page for people reviewing the change (not compared)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+async def nav_pages(page: Page) -> list[str]:
+    """The pages the navigation offers, by their path."""
+    await expect(page.locator("#nav a").first).to_be_visible()
+    return [str(await a.get_attribute("data-page")) for a in await page.locator("#nav a").all()]
+
+
+def hash_of(page: Page) -> str:
+    """The console's route, from the page's address."""
+    match = re.search(r"#.*$", page.url)
+    return match.group(0) if match else ""
+
+
+async def open_console(settings: Settings) -> AsyncIterator[Console]:
+    """The app with its workers on a real port, one account per role, and Chromium."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    async with TestClient(TestServer(create_app(settings, run_worker=True))) as client:
+        await add_role_users(client)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            try:
+                yield Console(client, browser)
+            finally:
+                await browser.close()
