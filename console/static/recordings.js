@@ -90,12 +90,14 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
     main.append(h("p", {}, t("notPlayable")));
     return;
   }
-  main.append(await player(recording, purposes));
+  main.append(await player(recording, purposes, training));
   if (me.permissions.includes("recordings:release")) main.append(releaseForm(recording, me));
   if (me.permissions.includes("recordings:download")) main.append(downloadLinks(recording));
 }
 
-async function player(recording, purposes) {
+// The purpose is a deliberate choice, even where the role has only one: it goes into the
+// audit entry of every byte range played. The trainer's view is itself the purpose.
+async function player(recording, purposes, training) {
   const waveform = await api("GET", `/v1/recordings/${recording.id}/waveform`);
   const peaks = waveform.channels.map((c) => c.peaks.map((v) => v / waveform.scale));
   const duration = peaks[0].length / waveform.peaks_per_second || recording.duration_seconds;
@@ -107,7 +109,7 @@ async function player(recording, purposes) {
   const clock = h("output", { id: "clock" }, `0:00 / ${seconds(duration)}`);
   const play = h("button", { type: "button", id: "play", disabled: true }, t("play"));
   const choose = field({
-    name: "purpose", label: t("purpose"), value: purposes.length === 1 ? purposes[0] : "",
+    name: "purpose", label: t("purpose"), value: training ? "training" : "",
     options: [["", t("choosePurpose")], ...purposes.map((p) => [p, term("purposeNames", p)])],
   });
   const select = choose.querySelector("select");

@@ -136,6 +136,16 @@ async def nav_pages(page: Page) -> list[str]:
     return [str(await a.get_attribute("data-page")) for a in await page.locator("#nav a").all()]
 
 
+async def wait_until(page: Page, expression: str) -> None:
+    """Poll ``expression`` in the page until it is truthy. (Playwright's wait_for_function
+    evaluates strings inside the page, which the console's CSP rightly forbids.)"""
+    async with asyncio.timeout(WAIT_MS / 1000):
+        while True:
+            if await page.evaluate(expression):
+                return
+            await asyncio.sleep(0.05)
+
+
 def hash_of(page: Page) -> str:
     """The console's route, from the page's address."""
     match = re.search(r"#.*$", page.url)
