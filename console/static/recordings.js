@@ -146,7 +146,7 @@ async function player(recording, purposes, training) {
       surfer.setTime(Math.min(Math.max(surfer.getCurrentTime() + step, 0), duration));
     }
   });
-  choosePurpose();
+  surfer.once("ready", choosePurpose); // after wavesurfer's own first load of the peaks
   return h("section", { class: "player", "aria-label": t("recording") }, choose, wave, legend,
     h("p", { class: "controls" }, play, " ", clock), audio);
 }
