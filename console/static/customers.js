@@ -3,7 +3,7 @@
 // unlinked calls one click away from being linked.
 
 import { api, query } from "./api.js";
-import { facts, field, form, h, link, pagedTable, seconds, showNotice, yesNo } from "./dom.js";
+import { facts, field, form, h, link, pagedTable, render, seconds, showNotice, yesNo } from "./dom.js";
 import { t, when } from "./i18n.js";
 
 const CHANNELS = ["phone", "email", "visit", "letter", "web"];
@@ -11,7 +11,7 @@ const DIRECTIONS = ["inbound", "outbound"];
 const TOPICS = ["fault_report", "rent", "application", "termination", "complaint", "feedback", "other"];
 const options = (values) => values.map((v) => [v, v.replace("_", " ")]);
 const fullName = (c) => `${c.last_name}, ${c.first_name}`;
-const masked = (value, render) => (Array.isArray(value) ? render(value) : t("hidden"));
+const masked = (value, show) => (Array.isArray(value) ? show(value) : t("hidden"));
 
 /** `#/customers`: search, or every customer page by page. */
 export function customersPage(main) {
@@ -39,7 +39,7 @@ export function customersPage(main) {
 export async function customerPage(main, id, me) {
   const c = await api("GET", `/v1/customers/${encodeURIComponent(id)}`);
   const may = (permission) => me.permissions.includes(permission);
-  main.replaceChildren(
+  render(main,
     h("p", {}, link("#/customers", `← ${t("back")}`)),
     h("h1", {}, fullName(c)),
     c.turvakielto ? h("p", { class: "warning", role: "note" }, t("turvakieltoNotice")) : null,

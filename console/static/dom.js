@@ -18,6 +18,11 @@ export function h(tag, attributes = {}, ...children) {
 
 export const $ = (id) => document.getElementById(id);
 
+/** Replace what `parent` shows; null and false children (conditional parts) are left out. */
+export function render(parent, ...children) {
+  parent.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 /** Show an error (or clear it with nothing); the box is a live region for screen readers. */
 export function showError(error) {
   const message = error ? error.message || String(error) : "";

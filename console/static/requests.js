@@ -2,7 +2,7 @@
 // by due date, and one request from identity check to the erasure report or the export.
 
 import { api, query } from "./api.js";
-import { attempt, dayStart, facts, field, form, h, link, pagedTable, showNotice } from "./dom.js";
+import { attempt, dayStart, facts, field, form, h, link, pagedTable, render, showNotice } from "./dom.js";
 import { t, when } from "./i18n.js";
 
 const KINDS = ["access", "erasure", "rectification", "objection"];
@@ -49,7 +49,7 @@ export function requestsPage(main, _id, me) {
   const filter = form({ id: "request-filter", class: "filters" }, [
     field({ name: "status", label: t("filterStatus"), options: [["", t("all")], ...pairs(STATUSES)] }),
   ], t("search"), (values) => show(values.status));
-  main.replaceChildren(h("h1", {}, t("requests")),
+  render(main, h("h1", {}, t("requests")),
     me.permissions.includes("subject-requests:create") ? h("p", {}, link("#/new-request", `+ ${t("newRequest")}`)) : null,
     filter, results);
   return show("");

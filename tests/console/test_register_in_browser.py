@@ -1,0 +1,80 @@
+"""The customer page: search, the register card masked under turvakielto, the contact log
+form, and linking an unlinked call; and the administrator's users page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.async_api import expect
+
+from callrec.appkeys import POOL
+from tests.console.browser import Console, screenshot
+from tests.staff import call_audio
+
+
+async def test_customer_service_logs_a_contact_and_links_a_call(
+    console: Console, audio_dir: Path
+) -> None:
+    customer_id = await console.customer()
+    recording_id = await console.recording(  # from a number the register does not know
+        call_audio(audio_dir, 5.0), external_id="pbx-link", caller_number="+358409876543"
+    )
+    page = await console.login("customer-service")
+    await page.locator("#nav a[data-page=customers]").click()
+    await page.get_by_label("Search by name").fill("Mäkinotkelma")
+    await page.locator("#customer-search button[type=submit]").click()
+    await page.get_by_role("link", name="Mäkinotkelma, Maija").click()
+    await expect(page.locator("main h1")).to_have_text("Mäkinotkelma, Maija")
+    await expect(page.locator("main dl")).to_contain_text("131052-308T")
+
+    contact = page.locator("#contact-form")
+    await contact.get_by_label("Topic").select_option("fault_report")
+    await contact.get_by_label("What was agreed").fill("Plumber comes on Tuesday morning.")
+    await contact.get_by_role("button", name="Save").click()
+    await expect(page.locator("#contact-log tbody tr")).to_have_count(1)
+    await expect(page.locator("#contact-log")).to_contain_text("Plumber comes on Tuesday")
+
+    unlinked = page.locator("#unlinked-recordings tbody tr")
+    await expect(unlinked).to_have_count(1)
+    await unlinked.get_by_role("button", name="Link to this customer").click()
+    await expect(page.locator("#notice")).to_have_text("Linked.")
+    await expect(page.locator("#customer-recordings tbody tr")).to_have_count(1)
+    await expect(page.locator("#unlinked-recordings tbody tr")).to_have_count(0)
+    linked_to = await console.client.app[POOL].fetchval(
+        "SELECT customer_id FROM recordings WHERE id = $1", recording_id
+    )
+    assert str(linked_to) == customer_id
+    await screenshot(page, "customer")
+
+
+async def test_turvakielto_hides_contact_data_from_the_housing_advisor(console: Console) -> None:
+    customer_id = await console.customer(
+        turvakielto=True, turvakielto_start="2026-01-01", assigned_advisor="housing-advisor"
+    )
+    page = await console.login("housing-advisor")
+    await page.goto(f"/#/customers/{customer_id}")
+    await expect(page.locator(".warning")).to_contain_text("turvakielto")
+    card = await page.locator("main dl").inner_text()
+    assert "Toinen linja" not in card
+    assert "+358401234567" not in card
+    assert "131052-308T" not in card
+    assert "hidden" in card
+    await expect(page.locator("#contact-form")).to_have_count(0)  # reads only
+    await expect(page.locator("#customer-recordings")).to_have_count(0)
+    await screenshot(page, "customer-turvakielto-advisor")
+
+
+async def test_admin_adds_a_user_with_a_role(console: Console) -> None:
+    page = await console.login("admin")
+    form = page.locator("#add-user")
+    await form.get_by_label("Username").fill("liisa.k")
+    await form.get_by_label("Password").fill("short")
+    await form.get_by_label("trainer").check()
+    await form.get_by_role("button", name="Create").click()
+    await expect(page.locator("#error")).to_contain_text("password")  # the policy, from the API
+    await form.get_by_label("Password").fill("a long enough passphrase")
+    await form.get_by_role("button", name="Create").click()
+    await expect(page.locator("#notice")).to_have_text("Created.")
+    row = page.locator("#users tbody tr", has_text="liisa.k")
+    await expect(row).to_contain_text("trainer")
+    await screenshot(page, "users")
