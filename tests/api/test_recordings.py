@@ -77,6 +77,14 @@ async def test_list_filters(staff_api: Client, audio_dir: Path) -> None:
     assert link.status == 200
     _, by_customer = await get(staff_api, f"/v1/recordings?customer_id={customer}", "dpo")
     assert [i["id"] for i in by_customer["items"]] == [ids[0]]
+    _, unlinked = await get(staff_api, "/v1/recordings?unlinked=true", "customer-service")
+    assert [i["id"] for i in unlinked["items"]] == [ids[2], ids[1]]
+    searched = await staff_api.post(
+        "/v1/recordings/search",
+        json={"unlinked": True, "caller_number": "+358401234567"},
+        headers=await headers_for(staff_api, "customer-service"),
+    )
+    assert [i["id"] for i in (await searched.json())["items"]] == [ids[2]]
 
 
 async def test_bad_list_parameters_are_422_naming_the_field(staff_api: Client) -> None:
@@ -89,6 +97,7 @@ async def test_bad_list_parameters_are_422_naming_the_field(staff_api: Client) -
         ("from=yesterday", "from"),
         ("to=2026-11-23T10:00:00", "to"),  # no zone
         ("customer_id=42", "customer_id"),
+        ("unlinked=yes", "unlinked"),
     ):
         status, body = await get(staff_api, f"/v1/recordings?{query}", "customer-service")
         assert status == 422, query
@@ -159,8 +168,9 @@ async def test_trainer_sees_only_released_calls_without_identity(
     assert detail["training_release"]["reason"] == "calm handling of an angry caller"
     status, _ = await get(staff_api, f"/v1/recordings/{ids[0]}", "trainer")
     assert status == 404
-    status, _ = await get(staff_api, "/v1/recordings?answered_by=pekka.p", "trainer")
-    assert status == 403
+    for narrowing in ("answered_by=pekka.p", "unlinked=true"):
+        status, _ = await get(staff_api, f"/v1/recordings?{narrowing}", "trainer")
+        assert status == 403
 
 
 async def test_waveform_has_peaks_per_channel(staff_api: Client, audio_dir: Path) -> None:
