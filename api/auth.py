@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.audit import Actor, AuditEvent, DetailValue, record
+from api.inputs import parse_id
 from api.middleware import route_template
 from api.passwords import PasswordPolicyError
 from api.permissions import (
@@ -28,13 +29,23 @@ from api.permissions import (
     route_requirement,
 )
 from api.problems import (
+    NotFound,
     Problem,
     TooLarge,
     UnsupportedMediaType,
     ValidationProblem,
     field_error,
 )
-from api.users import LIST_USERS, User, UserError, create_user, login, revoke, user_for_token
+from api.users import (
+    LIST_USERS,
+    User,
+    UserError,
+    create_user,
+    login,
+    revoke,
+    update_user,
+    user_for_token,
+)
 from callrec.appkeys import POOL
 from storage.db import Connection
 
@@ -328,6 +339,52 @@ async def add_user(request: web.Request) -> web.Response:
     return web.json_response({"id": str(user_id), "username": username}, status=201)
 
 
+@requires(Permission.MANAGE_USERS)
+async def change_user(request: web.Request) -> web.Response:
+    """``PATCH /v1/users/{id}`` {roles?, disabled?}: change roles or switch an account off.
+
+    Administrators cannot change their own account here, so nobody locks the last
+    administrator out by mistake; another administrator (or the CLI) does it.
+    """
+    user_id = parse_id(request.match_info["id"])
+    body = await json_object(request)
+    errors = [
+        field_error(name, "not a field of an account's access")
+        for name in body.keys() - {"roles", "disabled"}
+    ]
+    roles, disabled = body.get("roles"), body.get("disabled")
+    if not {"roles", "disabled"} & body.keys():
+        errors.append(field_error("roles", "send roles, disabled or both"))
+    if roles is not None and (
+        not isinstance(roles, list) or not all(isinstance(r, str) for r in roles)
+    ):
+        errors.append(field_error("roles", "a list of role names"))
+    if disabled is not None and not isinstance(disabled, bool):
+        errors.append(field_error("disabled", "true or false"))
+    if errors:
+        raise ValidationProblem(errors)
+    if user_id == request[CURRENT_USER].id:
+        raise Problem(
+            "you cannot change your own roles or switch yourself off; ask another administrator",
+            status=409,
+            slug="conflict",
+            title="Conflict",
+        )
+    try:
+        found = await update_user(request.app[POOL], user_id, roles=roles, disabled=disabled)
+    except UserError as exc:
+        raise ValidationProblem([field_error(exc.field, str(exc))]) from None
+    if not found:
+        raise NotFound("no such account")
+    details: dict[str, DetailValue] = {}
+    if roles is not None:
+        details["roles"] = ",".join(sorted(set(roles)))
+    if disabled is not None:
+        details["disabled"] = disabled
+    await audit(request, "user.update", object_type="user", object_id=user_id, details=details)
+    return web.json_response({"id": str(user_id), **body})
+
+
 def add_routes(app: web.Application) -> None:
     """Register the auth and user routes."""
     app.router.add_post("/v1/auth/login", login_route)
@@ -337,3 +394,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/auth/me", me_route)
     app.router.add_get("/v1/users", list_users)
     app.router.add_post("/v1/users", add_user)
+    app.router.add_patch("/v1/users/{id}", change_user)

@@ -264,6 +264,21 @@ def _paths() -> Schema:
                 ),
             )
         },
+        "/v1/users/{id}": {
+            "patch": _op(
+                "Change an account's roles or switch it off (not one's own)",
+                tag="accounts",
+                who="admin",
+                params=[ID_PARAM],
+                body=_json(
+                    _object(
+                        [],
+                        roles={"type": "array", "items": {"enum": list(ROLES)}, "minItems": 1},
+                        disabled={"type": "boolean"},
+                    )
+                ),
+            )
+        },
         "/v1/users": {
             "get": _op(
                 "Staff accounts in username order",

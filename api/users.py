@@ -43,6 +43,10 @@ SELECT u.id, u.username, u.roles FROM sessions s JOIN users u ON u.id = s.user_i
 WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled
 """
 REVOKE_SESSION: Final = "UPDATE sessions SET revoked_at = now() WHERE token_sha256 = $1"
+UPDATE_USER: Final = """
+UPDATE users SET roles = coalesce($2, roles), disabled = coalesce($3, disabled)
+WHERE id = $1 RETURNING id
+"""
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
        created_at
@@ -87,9 +91,7 @@ async def create_user(
     extension: str | None = None,
 ) -> uuid.UUID:
     """Create an account; raises :class:`UserError` or PasswordPolicyError with the reason."""
-    unknown = sorted(set(roles) - set(ROLES))
-    if unknown or not roles:
-        raise UserError("roles", f"roles must be some of {', '.join(ROLES)}; got {roles}")
+    check_roles(roles)
     password_hash = await asyncio.to_thread(hash_password, password)
     user_id = uuid.uuid4()
     try:
@@ -109,6 +111,33 @@ async def create_user(
             "username", "usernames are 2-63 of a-z 0-9 . _ - starting with a letter or digit"
         ) from None
     return user_id
+
+
+def check_roles(roles: list[str]) -> None:
+    """Raise :class:`UserError` unless ``roles`` is a non-empty list of known roles."""
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown or not roles:
+        raise UserError("roles", f"roles must be some of {', '.join(ROLES)}; got {roles}")
+
+
+async def update_user(
+    conn: Connection | Pool,
+    user_id: uuid.UUID,
+    *,
+    roles: list[str] | None = None,
+    disabled: bool | None = None,
+) -> bool:
+    """Change an account's roles or switch it off; False if there is no such account.
+
+    Sessions read the roles on every request, so a change applies at once, and a disabled
+    account's sessions stop working at their next request.
+    """
+    if roles is not None:
+        check_roles(roles)
+    changed = await conn.fetchval(
+        UPDATE_USER, user_id, None if roles is None else sorted(set(roles)), disabled
+    )
+    return changed is not None
 
 
 @dataclass(frozen=True)

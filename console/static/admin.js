@@ -7,12 +7,31 @@ import { t, when } from "./i18n.js";
 
 const ROLES = ["customer_service", "trainer", "dpo", "housing_advisor", "admin"];
 
+const roleFields = (chosen = []) => h("fieldset", {}, h("legend", {}, t("roles")),
+  ROLES.map((role) => field({ name: `role:${role}`, label: role.replace("_", " "), type: "checkbox", value: chosen.includes(role) })));
+const chosenRoles = (values) => ROLES.filter((role) => values[`role:${role}`]);
+
 /** `#/users`: every account, a form for a new one, and the unmatched agents. */
 export function usersPage(main) {
   const list = h("section", { "aria-live": "polite" });
+  const editor = h("section", { id: "edit-user", "aria-live": "polite" });
+  function edit(user) {
+    editor.replaceChildren(form({ id: "change-user", "aria-label": user.username }, [
+      h("h2", {}, `${t("changeUser")}: ${user.username}`),
+      roleFields(user.roles),
+      field({ name: "disabled", label: t("disabled"), type: "checkbox", value: user.disabled }),
+    ], t("save"), async (values) => {
+      await api("PATCH", `/v1/users/${user.id}`, { roles: chosenRoles(values), disabled: values.disabled });
+      editor.replaceChildren();
+      showNotice(t("saved"));
+      await show();
+    }));
+    editor.querySelector("input").focus();
+  }
   function show() {
     const table = pagedTable("users", [
-      [t("username"), (u) => u.username], [t("displayName"), (u) => u.display_name],
+      [t("username"), (u) => h("button", { type: "button", class: "as-link", onclick: () => edit(u) }, u.username)],
+      [t("displayName"), (u) => u.display_name],
       [t("extension"), (u) => u.extension], [t("roles"), (u) => u.roles.join(", ")],
       [t("disabled"), (u) => (u.disabled || u.locked ? t("yes") : "")],
     ], (after) => api("GET", `/v1/users${query({ after })}`));
@@ -25,12 +44,10 @@ export function usersPage(main) {
     field({ name: "display_name", label: t("displayName") }),
     field({ name: "extension", label: t("extension") }),
     field({ name: "password", label: t("password"), type: "password", required: true, autocomplete: "new-password" }),
-    h("fieldset", {}, h("legend", {}, t("roles")),
-      ROLES.map((role) => field({ name: `role:${role}`, label: role.replace("_", " "), type: "checkbox" }))),
+    roleFields(),
   ], t("create"), async (values, node) => {
-    const roles = ROLES.filter((role) => values[`role:${role}`]);
     await api("POST", "/v1/users", {
-      username: values.username, password: values.password, roles,
+      username: values.username, password: values.password, roles: chosenRoles(values),
       display_name: values.display_name || null, extension: values.extension || null,
     });
     node.reset();
@@ -40,7 +57,7 @@ export function usersPage(main) {
   const unmatched = pagedTable("unmatched-agents", [
     [t("agent"), (a) => a.answered_by], ["#", (a) => String(a.calls)], [t("started"), (a) => when(a.last_call)],
   ], async () => ({ ...(await api("GET", "/v1/recordings/unmatched-agents")), next: null }));
-  main.replaceChildren(h("h1", {}, t("users")), list, add,
+  main.replaceChildren(h("h1", {}, t("users")), list, editor, add,
     h("h2", {}, t("unmatchedAgents")), unmatched.node);
   return show();
 }

@@ -46,7 +46,7 @@ const TEXT = {
     placedAt: "Asetettu", placedBy: "Asettaja", target: "Kohde",
     actor: "Tekijä", action: "Toiminto", objectType: "Kohteen laji", objectId: "Kohteen tunniste",
     outcome: "Tulos", displayName: "Nimi", extension: "Alanumero", disabled: "Poissa käytöstä",
-    addUser: "Lisää käyttäjä", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
+    addUser: "Lisää käyttäjä", changeUser: "Muuta käyttäjää", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
     requestCreated: "Pyyntö luotu.",
   },
   en: {
@@ -93,7 +93,7 @@ const TEXT = {
     placedAt: "Placed", placedBy: "Placed by", target: "Applies to",
     actor: "Actor", action: "Action", objectType: "Object type", objectId: "Object id",
     outcome: "Outcome", displayName: "Name", extension: "Extension", disabled: "Disabled",
-    addUser: "Add a user", unmatchedAgents: "Unmatched agents", created: "Created.",
+    addUser: "Add a user", changeUser: "Change account", unmatchedAgents: "Unmatched agents", created: "Created.",
     requestCreated: "Request created.",
   },
 };

@@ -159,3 +159,65 @@ async def test_nul_characters_are_refused_before_they_reach_the_database(api: Cl
     query = await client.get("/v1/users?after=%00", headers=headers)
     assert query.status == 400
     assert "NUL" in (await query.json())["detail"]
+
+
+async def test_admin_changes_roles_and_switches_an_account_off_at_once(api: Client) -> None:
+    admin = bearer(await token_for(api, "admin"))
+    trainer_token = await token_for(api, "trainer")
+    trainer_id = await api.app[POOL].fetchval("SELECT id FROM users WHERE username = 'trainer'")
+    url = f"/v1/users/{trainer_id}"
+
+    changed = await api.patch(url, json={"roles": ["trainer", "dpo"]}, headers=admin)
+    assert changed.status == 200, await changed.text()
+    me = await (await api.get("/v1/auth/me", headers=bearer(trainer_token))).json()
+    assert me["roles"] == ["dpo", "trainer"]  # the open session has the new roles already
+
+    off = await api.patch(url, json={"disabled": True}, headers=admin)
+    assert off.status == 200
+    assert (await api.get("/v1/auth/me", headers=bearer(trainer_token))).status == 401
+    login = await api.post("/v1/auth/login", json={"username": "trainer", "password": PASSWORD})
+    assert login.status == 401
+    actions = await api.app[POOL].fetch(
+        "SELECT details FROM audit_log WHERE action = 'user.update' ORDER BY seq"
+    )
+    assert [dict(r["details"]) for r in actions] == [{"roles": "dpo,trainer"}, {"disabled": True}]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "roles"),
+        ({"roles": []}, "roles"),
+        ({"roles": ["root"]}, "roles"),
+        ({"roles": "dpo"}, "roles"),
+        ({"disabled": "yes"}, "disabled"),
+        ({"disabled": False, "password": "x"}, "password"),
+    ],
+)
+async def test_bad_account_changes_are_422_and_change_nothing(
+    api: Client, body: dict[str, object], field: str
+) -> None:
+    admin = bearer(await token_for(api, "admin"))
+    user_id = await api.app[POOL].fetchval("SELECT id FROM users WHERE username = 'dpo'")
+    response = await api.patch(f"/v1/users/{user_id}", json=body, headers=admin)
+    assert response.status == 422
+    assert response.content_type == "application/problem+json"
+    assert [e["field"] for e in (await response.json())["errors"]] == [field]
+    roles = await api.app[POOL].fetchval("SELECT roles FROM users WHERE id = $1", user_id)
+    assert roles == ["dpo"]
+
+
+async def test_nobody_locks_themselves_out_and_only_admins_change_accounts(api: Client) -> None:
+    admin = bearer(await token_for(api, "admin"))
+    admin_id = await api.app[POOL].fetchval("SELECT id FROM users WHERE username = 'admin'")
+    own = await api.patch(f"/v1/users/{admin_id}", json={"disabled": True}, headers=admin)
+    assert own.status == 409
+    assert "another administrator" in (await own.json())["detail"]
+    unknown = await api.patch(
+        "/v1/users/00000000-0000-4000-8000-000000000000", json={"disabled": True}, headers=admin
+    )
+    assert unknown.status == 404
+    dpo = bearer(await token_for(api, "dpo"))
+    refused = await api.patch(f"/v1/users/{admin_id}", json={"roles": ["dpo"]}, headers=dpo)
+    assert refused.status == 403
+    assert not await api.app[POOL].fetchval("SELECT disabled FROM users WHERE id = $1", admin_id)

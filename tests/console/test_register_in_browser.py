@@ -64,7 +64,9 @@ async def test_turvakielto_hides_contact_data_from_the_housing_advisor(console: 
     await screenshot(page, "customer-turvakielto-advisor")
 
 
-async def test_admin_adds_a_user_with_a_role(console: Console) -> None:
+async def test_admin_adds_a_user_then_changes_its_roles_and_switches_it_off(
+    console: Console,
+) -> None:
     page = await console.login("admin")
     form = page.locator("#add-user")
     await form.get_by_label("Username").fill("liisa.k")
@@ -77,4 +79,16 @@ async def test_admin_adds_a_user_with_a_role(console: Console) -> None:
     await expect(page.locator("#notice")).to_have_text("Created.")
     row = page.locator("#users tbody tr", has_text="liisa.k")
     await expect(row).to_contain_text("trainer")
+
+    await row.get_by_role("button", name="liisa.k").click()  # opens the account's editor
+    editor = page.locator("#change-user")
+    await editor.get_by_label("dpo").check()
+    await editor.get_by_label("Disabled").check()
     await screenshot(page, "users")
+    await editor.get_by_role("button", name="Save").click()
+    await expect(page.locator("#notice")).to_have_text("Saved.")
+    await expect(row).to_contain_text("dpo, trainer")
+    disabled = await console.client.app[POOL].fetchval(
+        "SELECT disabled FROM users WHERE username = 'liisa.k'"
+    )
+    assert disabled is True
