@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
+from callrec.appkeys import POOL
 from tests.console.browser import Console, hash_of, screenshot
 from tests.staff import call_audio
 
@@ -88,3 +89,38 @@ async def test_dpo_places_and_releases_a_hold_and_searches_the_audit_log(
     await expect(entries).to_have_count(1)
     await expect(entries).to_contain_text("dpo")
     await screenshot(page, "audit-log")
+
+
+async def test_the_queue_puts_the_soonest_due_first_and_marks_the_overdue(
+    console: Console,
+) -> None:
+    ids = []
+    for number in ("+358401111111", "+358402222222", "+358403333333"):
+        created = await console.api(
+            "POST",
+            "/v1/subject-requests",
+            "customer-service",
+            json={"kind": "access", "subject": {"phone_number": number}, "channel": "phone"},
+        )
+        ids.append(str(created["id"]))
+    pool = console.client.app[POOL]
+    await pool.execute(  # the second arrived long ago and is late; the third is due soon
+        "UPDATE subject_requests SET received_at = now() - interval '20 days',"
+        " due_at = now() - interval '6 days' WHERE id = $1",
+        ids[1],
+    )
+    await pool.execute(
+        "UPDATE subject_requests SET due_at = now() + interval '1 day' WHERE id = $1", ids[2]
+    )
+    page = await console.login("dpo")
+    await page.locator("#nav a[data-page=requests]").click()
+    rows = page.locator("#request-queue tbody tr")
+    await expect(rows).to_have_count(3)
+    order = [
+        str(await row.locator("a").get_attribute("href")).rsplit("/", 1)[1]
+        for row in await rows.all()
+    ]
+    assert order == [ids[1], ids[2], ids[0]]
+    await expect(rows.nth(0).locator(".overdue")).to_contain_text("overdue")
+    await expect(page.locator("#request-queue .overdue")).to_have_count(1)
+    await screenshot(page, "subject-request-queue-overdue")
