@@ -55,7 +55,7 @@ export function usersPage(main) {
     await show();
   });
   const unmatched = pagedTable("unmatched-agents", [
-    [t("agent"), (a) => a.answered_by], ["#", (a) => String(a.calls)], [t("started"), (a) => when(a.last_call)],
+    [t("agent"), (a) => a.answered_by], ["#", (a) => String(a.calls)], [t("lastCall"), (a) => when(a.last_call)],
   ], async () => ({ ...(await api("GET", "/v1/recordings/unmatched-agents")), next: null }));
   main.replaceChildren(h("h1", {}, t("users")), list, editor, add,
     h("h2", {}, t("unmatchedAgents")), unmatched.node);

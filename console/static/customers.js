@@ -4,7 +4,7 @@
 
 import { api, query } from "./api.js";
 import { facts, field, form, h, link, pagedTable, render, seconds, showNotice, yesNo } from "./dom.js";
-import { t, when } from "./i18n.js";
+import { t, term, when } from "./i18n.js";
 
 const CHANNELS = ["phone", "email", "visit", "letter", "web"];
 const DIRECTIONS = ["inbound", "outbound"];
@@ -52,7 +52,7 @@ export async function customerPage(main, id, me) {
       [t("emails"), masked(c.emails, (list) => list.join(", "))],
       [t("addresses"), masked(c.addresses, (list) => list.map((a) => `${a.street}, ${a.postal_code} ${a.city}`).join("; "))],
       [t("leases"), (c.current_leases || []).map((l) => `${l.lease_number}: ${l.property} ${l.apartment} (${l.role})`).join("; ") || "–"],
-      [t("marketing"), Object.entries(c.marketing || {}).map(([kind, v]) => `${kind}: ${v ? yesNo(v.allowed) : "–"}`).join(", ") || "–"],
+      [t("marketing"), Object.entries(c.marketing || {}).map(([kind, v]) => `${term("marketingKinds", kind)}: ${v ? yesNo(v.allowed) : "–"}`).join(", ") || "–"],
     ]));
   main.append(contactLog(c, may("register:write")));
   if (may("recordings:list")) main.append(customerCalls(c, may("recordings:link"), me));

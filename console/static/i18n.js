@@ -24,6 +24,7 @@ const TEXT = {
     },
     releaseForTraining: "Vapauta koulutukseen", withdrawTraining: "Peru koulutuskäyttö",
     reason: "Perustelu", notPlayable: "Tallenne ei ole vielä kuunneltavissa.",
+    marketingKinds: { direct_marketing: "suoramarkkinointi", surveys: "kyselyt" },
     channelNames: { agent: "asiakaspalvelija", customer: "asiakas", mixed: "molemmat", left: "vasen", right: "oikea" },
     searchCustomers: "Hae nimellä, puhelinnumerolla, asiakasnumerolla tai henkilötunnuksella",
     name: "Nimi", customerNumber: "Asiakasnumero", roles: "Roolit", turvakielto: "Turvakielto",
@@ -46,7 +47,7 @@ const TEXT = {
     placedAt: "Asetettu", placedBy: "Asettaja", target: "Kohde",
     actor: "Tekijä", action: "Toiminto", objectType: "Kohteen laji", objectId: "Kohteen tunniste",
     outcome: "Tulos", displayName: "Nimi", extension: "Alanumero", disabled: "Poissa käytöstä",
-    addUser: "Lisää käyttäjä", changeUser: "Muuta käyttäjää", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
+    addUser: "Lisää käyttäjä", changeUser: "Muuta käyttäjää", lastCall: "Viimeisin puhelu", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
     requestCreated: "Pyyntö luotu.",
   },
   en: {
@@ -71,6 +72,7 @@ const TEXT = {
     },
     releaseForTraining: "Release for training", withdrawTraining: "Withdraw from training",
     reason: "Reason", notPlayable: "The recording cannot be played yet.",
+    marketingKinds: { direct_marketing: "direct marketing", surveys: "surveys" },
     channelNames: { agent: "agent", customer: "customer", mixed: "both", left: "left", right: "right" },
     searchCustomers: "Search by name, phone number, customer number or henkilötunnus",
     name: "Name", customerNumber: "Customer number", roles: "Roles", turvakielto: "Turvakielto",
@@ -93,7 +95,7 @@ const TEXT = {
     placedAt: "Placed", placedBy: "Placed by", target: "Applies to",
     actor: "Actor", action: "Action", objectType: "Object type", objectId: "Object id",
     outcome: "Outcome", displayName: "Name", extension: "Extension", disabled: "Disabled",
-    addUser: "Add a user", changeUser: "Change account", unmatchedAgents: "Unmatched agents", created: "Created.",
+    addUser: "Add a user", changeUser: "Change account", lastCall: "Last call", unmatchedAgents: "Unmatched agents", created: "Created.",
     requestCreated: "Request created.",
   },
 };
