@@ -47,7 +47,9 @@ const TEXT = {
     placedAt: "Asetettu", placedBy: "Asettaja", target: "Kohde",
     actor: "Tekijä", action: "Toiminto", objectType: "Kohteen laji", objectId: "Kohteen tunniste",
     outcome: "Tulos", displayName: "Nimi", extension: "Alanumero", disabled: "Poissa käytöstä",
-    addUser: "Lisää käyttäjä", changeUser: "Muuta käyttäjää", lastCall: "Viimeisin puhelu", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
+    addUser: "Lisää käyttäjä", changeUser: "Muuta käyttäjää", lastCall: "Viimeisin puhelu",
+    noticeMissing: "Tallennetut puhelut ilman tallennustiedotetta",
+    noticeMissingHint: "Soittajalle ei kerrottu tallentamisesta ennen tallennuksen alkua: selvitä syy puhelinjärjestelmästä.", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
     requestCreated: "Pyyntö luotu.",
   },
   en: {
@@ -95,7 +97,9 @@ const TEXT = {
     placedAt: "Placed", placedBy: "Placed by", target: "Applies to",
     actor: "Actor", action: "Action", objectType: "Object type", objectId: "Object id",
     outcome: "Outcome", displayName: "Name", extension: "Extension", disabled: "Disabled",
-    addUser: "Add a user", changeUser: "Change account", lastCall: "Last call", unmatchedAgents: "Unmatched agents", created: "Created.",
+    addUser: "Add a user", changeUser: "Change account", lastCall: "Last call",
+    noticeMissing: "Calls recorded without the recording notice",
+    noticeMissingHint: "The caller was not told before recording started: find out why in the telephony system.", unmatchedAgents: "Unmatched agents", created: "Created.",
     requestCreated: "Request created.",
   },
 };

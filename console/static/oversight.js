@@ -65,6 +65,10 @@ export function auditPage(main) {
     field({ name: "outcome", label: t("outcome"), options: [["", t("all")], ["ok", "ok"], ["refused", "refused"], ["failed", "failed"]] }),
     field({ name: "from", label: t("from"), type: "date" }), field({ name: "to", label: t("to"), type: "date" }),
   ], t("search"), (values) => show({ ...values, from: dayStart(values.from), to: dayStart(values.to, 1) }));
-  main.replaceChildren(h("h1", {}, t("audit")), filters, results);
-  return show({});
+  const unnoticed = pagedTable("notice-missing", [
+    [t("started"), (r) => link(`#/recordings/${r.id}`, when(r.started_at))],
+  ], (cursor) => api("GET", `/v1/recordings/notice-missing${query({ cursor })}`));
+  main.replaceChildren(h("h1", {}, t("audit")), filters, results,
+    h("h2", {}, t("noticeMissing")), h("p", { class: "hint" }, t("noticeMissingHint")), unnoticed.node);
+  return Promise.all([show({}), unnoticed.ready]);
 }

@@ -91,6 +91,22 @@ async def test_dpo_places_and_releases_a_hold_and_searches_the_audit_log(
     await screenshot(page, "audit-log")
 
 
+async def test_the_audit_page_lists_calls_recorded_without_the_notice(
+    console: Console, audio_dir: Path
+) -> None:
+    audio = call_audio(audio_dir, 4.0)
+    told = await console.recording(audio, external_id="pbx-told")
+    untold = await console.recording(
+        audio, external_id="pbx-untold", notice_played=False, started_at="2026-11-23T12:00:00+02:00"
+    )
+    page = await console.login("dpo")
+    await page.locator("#nav a[data-page=audit]").click()
+    rows = page.locator("#notice-missing tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows.locator(f"a[href='#/recordings/{untold}']")).to_be_visible()
+    await expect(page.locator(f"#notice-missing a[href='#/recordings/{told}']")).to_have_count(0)
+
+
 async def test_the_queue_puts_the_soonest_due_first_and_marks_the_overdue(
     console: Console,
 ) -> None:
