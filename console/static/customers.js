@@ -54,6 +54,9 @@ export async function customerPage(main, id, me) {
       [t("leases"), (c.current_leases || []).map((l) => `${l.lease_number}: ${l.property} ${l.apartment} (${l.role})`).join("; ") || "–"],
       [t("marketing"), Object.entries(c.marketing || {}).map(([kind, v]) => `${term("marketingKinds", kind)}: ${v ? yesNo(v.allowed) : "–"}`).join(", ") || "–"],
     ]));
+  if (may("subject-requests:create")) {
+    main.append(h("p", {}, link(`#/new-request/${c.id}`, `+ ${t("newRequestFor")}`)));
+  }
   main.append(contactLog(c, may("register:write")));
   if (may("recordings:list")) main.append(customerCalls(c, may("recordings:link"), me));
 }

@@ -14,19 +14,24 @@ const REFRESH_MS = 1500;
 const pairs = (values) => values.map((v) => [v, v.replaceAll("_", " ")]);
 const due = (r) => r.extended_due_at || r.due_at;
 
-/** `#/new-request`: register a request the moment it arrives (the deadline runs from then). */
-export function newRequestPage(main, _id, me) {
+/** `#/new-request` (or `#/new-request/{customer id}` from the customer page): register a
+ * request the moment it arrives, since the deadline runs from then. */
+export function newRequestPage(main, customerId, me) {
   main.replaceChildren(h("h1", {}, t("newRequest")), form({ id: "new-request" }, [
     field({ name: "kind", label: t("kind"), options: pairs(KINDS) }),
-    field({ name: "subject_key", label: t("subjectType"), options: pairs(SUBJECT_KEYS) }),
-    field({ name: "subject_value", label: t("subject"), required: true, maxlength: 200 }),
+    field({ name: "subject_key", label: t("subjectType"), options: pairs(SUBJECT_KEYS), value: customerId ? "customer_id" : undefined }),
+    field({ name: "subject_value", label: t("subject"), required: true, maxlength: 200, value: customerId ?? "" }),
     field({ name: "channel", label: t("channel"), options: pairs(CHANNELS) }),
-  ], t("create"), async (values) => {
+  ], t("create"), async (values, node) => {
     const created = await api("POST", "/v1/subject-requests", {
       kind: values.kind, channel: values.channel, subject: { [values.subject_key]: values.subject_value },
     });
-    showNotice(t("requestCreated"));
-    location.hash = me.permissions.includes("subject-requests:manage") ? `#/requests/${created.id}` : "#/new-request";
+    if (me.permissions.includes("subject-requests:manage")) {
+      location.hash = `#/requests/${created.id}`; // the officer goes on with it
+    } else {
+      node.reset(); // customer service hands it over to the officer's queue
+      showNotice(t("requestCreated"));
+    }
   }));
 }
 

@@ -3,6 +3,7 @@ form, and linking an unlinked call; and the administrator's users page."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from playwright.async_api import expect
@@ -45,6 +46,17 @@ async def test_customer_service_logs_a_contact_and_links_a_call(
     )
     assert str(linked_to) == customer_id
     await screenshot(page, "customer")
+
+    await page.get_by_role("link", name="+ Subject request from this customer").click()
+    await expect(page.get_by_label("Identified by")).to_have_value("customer_id")
+    await expect(page.get_by_label("Data subject")).to_have_value(customer_id)
+    await page.get_by_label("Kind of request").select_option("erasure")
+    await page.get_by_role("button", name="Create").click()
+    await expect(page.locator("#notice")).to_have_text("Request created.")
+    kind = await console.client.app[POOL].fetchval(
+        "SELECT kind FROM subject_requests WHERE customer_id = $1", uuid.UUID(customer_id)
+    )
+    assert kind == "erasure"
 
 
 async def test_turvakielto_hides_contact_data_from_the_housing_advisor(console: Console) -> None:
