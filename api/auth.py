@@ -353,7 +353,7 @@ async def change_user(request: web.Request) -> web.Response:
         for name in body.keys() - {"roles", "disabled"}
     ]
     roles, disabled = body.get("roles"), body.get("disabled")
-    if not {"roles", "disabled"} & body.keys():
+    if roles is None and disabled is None:
         errors.append(field_error("roles", "send roles, disabled or both"))
     if roles is not None and (
         not isinstance(roles, list) or not all(isinstance(r, str) for r in roles)
@@ -382,7 +382,7 @@ async def change_user(request: web.Request) -> web.Response:
     if disabled is not None:
         details["disabled"] = disabled
     await audit(request, "user.update", object_type="user", object_id=user_id, details=details)
-    return web.json_response({"id": str(user_id), **body})
+    return web.json_response({"id": str(user_id), **details})
 
 
 def add_routes(app: web.Application) -> None:

@@ -187,6 +187,7 @@ async def test_admin_changes_roles_and_switches_an_account_off_at_once(api: Clie
     ("body", "field"),
     [
         ({}, "roles"),
+        ({"roles": None}, "roles"),
         ({"roles": []}, "roles"),
         ({"roles": ["root"]}, "roles"),
         ({"roles": "dpo"}, "roles"),
