@@ -25,6 +25,7 @@ from api.permissions import (
     Public,
     any_user,
     public,
+    purposes_of,
     requires,
     route_requirement,
 )
@@ -278,6 +279,7 @@ async def me_route(request: web.Request) -> web.Response:
             "username": user.username,
             "roles": list(user.roles),
             "permissions": sorted(p.value for p in user.permissions),
+            "purposes": sorted(purposes_of(user.roles)),  # what playback may be asked for
             "csrf_token": csrf_token(token),
         }
     )

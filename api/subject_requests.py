@@ -98,7 +98,8 @@ async def create_route(request: web.Request) -> web.Response:
 
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
 async def queue_route(request: web.Request) -> web.Response:
-    """``GET /v1/subject-requests?status=&cursor=&limit=``: by due date, soonest first."""
+    """``GET /v1/subject-requests?status=&cursor=&limit=``: by the deadline in force
+    (``due_by``: the extended one, else the first), soonest first."""
     status = request.query.get("status")
     if status is not None and status not in (*OPEN, "completed", "denied"):
         raise ValidationProblem([field_error("status", "a request status")])
@@ -107,7 +108,7 @@ async def queue_route(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         items = await queue(conn, status, after, limit)
     await audit(request, "subject_request.list")
-    return web.json_response({"items": items, "next": next_time_cursor(items, limit, "due_at")})
+    return web.json_response({"items": items, "next": next_time_cursor(items, limit, "due_by")})
 
 
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)

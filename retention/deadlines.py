@@ -23,6 +23,7 @@ import aiohttp
 
 from callrec.metrics import Metrics
 from callrec.settings import Settings
+from rights.requests import DUE_BY
 from storage.db import Pool
 
 log = logging.getLogger(__name__)
@@ -30,14 +31,13 @@ log = logging.getLogger(__name__)
 WARN_BEFORE: Final = timedelta(days=3)
 WEBHOOK_TIMEOUT: Final = aiohttp.ClientTimeout(total=10)
 OPEN: Final = "status NOT IN ('completed', 'denied')"
-DUE: Final = "coalesce(extended_due_at, due_at)"
 
 TO_ALERT: Final = f"""
-SELECT id, kind, {DUE} AS due_at, legal_due_at, {DUE} < $1 AS overdue
+SELECT id, kind, {DUE_BY} AS due_at, legal_due_at, {DUE_BY} < $1 AS overdue
 FROM subject_requests
-WHERE {OPEN} AND {DUE} < $1 + $2::interval
-  AND (warned_at IS NULL OR ({DUE} < $1 AND overdue_alerted_at IS NULL))
-ORDER BY {DUE}
+WHERE {OPEN} AND {DUE_BY} < $1 + $2::interval
+  AND (warned_at IS NULL OR ({DUE_BY} < $1 AND overdue_alerted_at IS NULL))
+ORDER BY {DUE_BY}
 """
 MARK_WARNED: Final = "UPDATE subject_requests SET warned_at = $2 WHERE id = $1"
 MARK_OVERDUE: Final = """
@@ -45,8 +45,8 @@ UPDATE subject_requests SET overdue_alerted_at = $2, warned_at = coalesce(warned
 WHERE id = $1
 """
 COUNTS: Final = f"""
-SELECT count(*) FILTER (WHERE {DUE} < $1) AS overdue,
-       count(*) FILTER (WHERE {DUE} >= $1 AND {DUE} < $1 + $2::interval) AS due_soon
+SELECT count(*) FILTER (WHERE {DUE_BY} < $1) AS overdue,
+       count(*) FILTER (WHERE {DUE_BY} >= $1 AND {DUE_BY} < $1 + $2::interval) AS due_soon
 FROM subject_requests WHERE {OPEN}
 """
 

@@ -31,30 +31,29 @@ SUBJECT_TYPES: Final = {
 REQUEST_CHANNELS: Final = (*CHANNELS, "web_form")
 MAX_TEXT: Final = 500
 OPEN: Final = ("identity_unverified", "verified", "processing")
+DUE_BY: Final = "coalesce(extended_due_at, due_at)"  # the deadline in force
+OVERDUE: Final = f"(status IN {OPEN!r} AND {DUE_BY} < now())"  # only open requests are late
 
 INSERT: Final = """
 INSERT INTO subject_requests (id, kind, subject_type, customer_id, staff_username, phone_number,
     channel, received_at, due_at, legal_due_at, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 """
-SELECT_ONE: Final = """
+SELECT_ONE: Final = f"""
 SELECT r.id, r.kind, r.subject_type, r.customer_id, r.staff_username, r.phone_number, r.channel,
        r.received_at, r.due_at, r.legal_due_at, r.extended_due_at, r.extension_reason, r.status,
        r.verification_method, vu.username AS verified_by, r.verified_at, r.denial_reason,
        r.progress_done, r.progress_total, r.report, r.error, r.created_at, r.completed_at,
-       (r.status IN ('identity_unverified', 'verified', 'processing')
-        AND coalesce(r.extended_due_at, r.due_at) < now()) AS overdue
+       {DUE_BY} AS due_by, {OVERDUE} AS overdue
 FROM subject_requests r LEFT JOIN users vu ON vu.id = r.verified_by
 WHERE r.id = $1
 """
-SELECT_QUEUE: Final = """
+SELECT_QUEUE: Final = f"""
 SELECT r.id, r.kind, r.subject_type, r.status, r.received_at, r.due_at, r.legal_due_at,
-       (r.status IN ('identity_unverified', 'verified', 'processing')
-        AND coalesce(r.extended_due_at, r.due_at) < now()) AS overdue,
-       r.extended_due_at
+       r.extended_due_at, {DUE_BY} AS due_by, {OVERDUE} AS overdue
 FROM subject_requests r
-WHERE ($1::text IS NULL OR r.status = $1) AND (r.due_at, r.id) > ($2, $3)
-ORDER BY r.due_at, r.id LIMIT $4
+WHERE ($1::text IS NULL OR r.status = $1) AND ({DUE_BY}, r.id) > ($2, $3)
+ORDER BY {DUE_BY}, r.id LIMIT $4
 """
 VERIFY: Final = """
 UPDATE subject_requests SET status = 'verified', verification_method = $2, verified_by = $3,

@@ -2,9 +2,15 @@
 // that the login (or /v1/auth/me after a reload) handed out; the server refuses it without.
 
 let csrf = null;
+let sessionEnded = () => {};
 
 export function setCsrf(token) {
   csrf = token;
+}
+
+/** What to do when any call finds the session gone (expired, revoked, logged out elsewhere). */
+export function onSessionEnd(handler) {
+  sessionEnded = handler;
 }
 
 /** An answer of the API that was not 2xx: its problem+json, readable as one sentence. */
@@ -17,6 +23,8 @@ export class ApiError extends Error {
   }
 }
 
+const LOGIN = "/v1/auth/session";
+
 export async function api(method, path, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -26,6 +34,7 @@ export async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
+  if (response.status === 401 && !(method === "POST" && path === LOGIN)) sessionEnded(); // a failed login stays
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }

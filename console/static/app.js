@@ -3,7 +3,7 @@
 // permission its task needs, and the navigation shows only the pages of the user's roles.
 // The server decides what data anyone sees; hiding a page here is only convenience.
 
-import { api, ApiError, setCsrf } from "./api.js";
+import { api, onSessionEnd, setCsrf } from "./api.js";
 import { customerPage, customersPage } from "./customers.js";
 import { $, field, form, h, showError, showNotice } from "./dom.js";
 import { auditPage, holdsPage } from "./oversight.js";
@@ -17,14 +17,14 @@ const PAGES = [
   { path: "training", needs: "recordings:list-training", list: trainingPage,
     detail: (main, id, me) => recordingPage(main, id, me, { training: true }) },
   { path: "customers", needs: "register:read", list: customersPage, detail: customerPage },
-  { path: "new-request", needs: "subject-requests:create", list: newRequestPage, detail: newRequestPage,
-    hidden: "subject-requests:manage" },
+  // The officer reaches this one from the queue, so it stays out of their navigation.
+  { path: "new-request", label: "newRequest", needs: "subject-requests:create", list: newRequestPage,
+    detail: newRequestPage, offNavWith: "subject-requests:manage" },
   { path: "requests", needs: "subject-requests:manage", list: requestsPage, detail: requestPage },
   { path: "holds", needs: "legal-holds:manage", list: holdsPage },
   { path: "audit", needs: "audit:read", list: auditPage },
   { path: "users", needs: "users:manage", list: usersPage },
 ];
-const LABELS = { "new-request": "newRequest" };
 
 let me = null;
 
@@ -51,9 +51,9 @@ function renderLogin() {
 
 function renderNav() {
   const here = location.hash.split("/")[1];
-  $("nav").replaceChildren(...mine().filter((page) => !(page.hidden && me.permissions.includes(page.hidden)))
+  $("nav").replaceChildren(...mine().filter((page) => !me.permissions.includes(page.offNavWith))
     .map((page) => h("a", { href: `#/${page.path}`, "data-page": page.path,
-      "aria-current": page.path === here ? "page" : null }, t(LABELS[page.path] ?? page.path))));
+      "aria-current": page.path === here ? "page" : null }, t(page.label ?? page.path))));
   $("who").textContent = `${t("loggedInAs")} ${me.username}`;
 }
 
@@ -78,8 +78,7 @@ async function route() {
     await (id ? page.detail(main, id, me) : page.list(main, null, me));
     main.querySelector("h1")?.setAttribute("tabindex", "-1");
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return renderLogin();
-    showError(error);
+    if (me) showError(error); // else the session ended and the login form is up
   }
 }
 
@@ -90,8 +89,8 @@ async function start() {
   try {
     me = await api("GET", "/v1/auth/me");
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return renderLogin();
-    return showError(error);
+    if (error.status !== 401) showError(error); // 401: not logged in, the form is up
+    return;
   }
   setCsrf(me.csrf_token);
   $("logout").hidden = false;
@@ -112,6 +111,7 @@ $("logout").addEventListener("click", async () => {
     renderLogin();
   }
 });
+onSessionEnd(renderLogin);
 window.addEventListener("hashchange", () => {
   showNotice(null);
   route();

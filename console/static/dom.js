@@ -3,6 +3,9 @@
 
 import { t } from "./i18n.js";
 
+/** Children flattened, with the absent ones (null, undefined, false: conditional parts) left out. */
+const present = (children) => children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false);
+
 /** An element; `on…` attributes take listeners, booleans set properties, the rest attributes. */
 export function h(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -12,7 +15,7 @@ export function h(tag, attributes = {}, ...children) {
     else if (value === true) node.setAttribute(name, "");
     else node.setAttribute(name, String(value));
   }
-  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  node.append(...present(children));
   return node;
 }
 
@@ -20,7 +23,7 @@ export const $ = (id) => document.getElementById(id);
 
 /** Replace what `parent` shows; null and false children (conditional parts) are left out. */
 export function render(parent, ...children) {
-  parent.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  parent.replaceChildren(...present(children));
 }
 
 /** Show an error (or clear it with nothing); the box is a live region for screen readers. */

@@ -7,12 +7,6 @@ import { attempt, dayStart, facts, field, form, h, link, pagedTable, seconds, sh
 import { t, term, when } from "./i18n.js";
 import WaveSurfer from "./wavesurfer.esm.js";
 
-const PURPOSES = {
-  customer_service: ["verify_content"],
-  trainer: ["training"],
-  dpo: ["subject_request", "legal"],
-};
-
 function listColumns(base, identity) {
   const columns = [
     [t("started"), (r) => link(`#/${base}/${r.id}`, when(r.started_at))],
@@ -81,8 +75,9 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
       [t("released"), yesNo(recording.released_for_training)],
     ] : []),
   ]);
-  const purposes = training ? ["training"] : me.roles.flatMap((role) => PURPOSES[role] ?? [])
-    .filter((p) => p !== "training");
+  // The server says which purposes the user's roles may claim; the staff view never offers
+  // training, which only the trainer's view of released calls can satisfy.
+  const purposes = training ? ["training"] : me.purposes.filter((p) => p !== "training");
   main.replaceChildren(
     h("p", {}, link(training ? "#/training" : "#/recordings", `← ${t("back")}`)),
     h("h1", {}, `${t("recording")} ${when(recording.started_at)}`), details);

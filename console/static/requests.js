@@ -12,7 +12,8 @@ const STATUSES = ["identity_unverified", "verified", "processing", "completed", 
 const OPEN = ["identity_unverified", "verified", "processing"];
 const REFRESH_MS = 1500;
 const pairs = (values) => values.map((v) => [v, v.replaceAll("_", " ")]);
-const due = (r) => r.extended_due_at || r.due_at;
+/** The deadline in force (the API's `due_by`), marked when the request is late. */
+const dueCell = (r) => h("span", { class: r.overdue ? "overdue" : null }, when(r.due_by), r.overdue ? ` (${t("overdue")})` : "");
 
 /** `#/new-request` (or `#/new-request/{customer id}` from the customer page): register a
  * request the moment it arrives, since the deadline runs from then. */
@@ -38,7 +39,7 @@ export function newRequestPage(main, customerId, me) {
 /** `#/requests`: the queue, soonest due first, overdue ones marked. */
 export function requestsPage(main, _id, me) {
   const columns = [
-    [t("due"), (r) => h("span", { class: r.overdue ? "overdue" : "" }, when(due(r)), r.overdue ? ` (${t("overdue")})` : "")],
+    [t("due"), dueCell],
     [t("kind"), (r) => link(`#/requests/${r.id}`, r.kind)],
     [t("subjectType"), (r) => r.subject_type],
     [t("status"), (r) => r.status],
@@ -77,7 +78,7 @@ export async function requestPage(main, id) {
       [t("subject"), r.customer_id ? link(`#/customers/${r.customer_id}`, r.customer_id) : r.staff_username ?? r.phone_number],
       [t("channel"), r.channel],
       [t("received"), when(r.received_at)],
-      [t("due"), h("span", { class: r.overdue ? "overdue" : "" }, when(due(r)), r.overdue ? ` (${t("overdue")})` : "")],
+      [t("due"), dueCell(r)],
       [t("reason"), r.extension_reason],
       [t("method"), r.verification_method],
       [t("verifiedBy"), r.verified_by],

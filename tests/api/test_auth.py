@@ -27,6 +27,7 @@ async def test_login_me_logout(api: Client) -> None:
     body = await me.json()
     assert body["username"] == "dpo"
     assert "audit:read" in body["permissions"]
+    assert body["purposes"] == ["legal", "subject_request"]  # the console offers these only
     assert (await api.post("/v1/auth/logout", headers=bearer(token))).status == 200
     again = await api.get("/v1/auth/me", headers=bearer(token))
     assert again.status == 401

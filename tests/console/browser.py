@@ -26,6 +26,7 @@ from callrec.appkeys import POOL
 from callrec.settings import Settings
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
 from tests.recorder.helpers import deliver
+from tests.register.samples import maija
 
 CHROMIUM: Final = Path(os.environ.get("CALLREC_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS: Final = Path(os.environ.get("CALLREC_TEST_ARTIFACTS", "test-artifacts")) / "console"
@@ -84,21 +85,9 @@ class Console:
         return await response.json()
 
     async def customer(self, **overrides: Any) -> str:
-        body: dict[str, Any] = {
-            "customer_number": "A-1001",
-            "first_name": "Maija",
-            "last_name": "Mäkinotkelma",
-            "henkilotunnus": "131052-308T",
-            "roles": ["tenant"],
-            "language": "fi",
-            "phones": [{"number": "+358401234567", "type": "mobile"}],
-            "emails": ["maija@example.fi"],
-            "addresses": [
-                {"street": "Toinen linja 14", "postal_code": "00530", "city": "Helsinki"}
-            ],
-        }
+        """Maija in the register, added by customer service; returns her id."""
         document = await self.api(
-            "POST", "/v1/customers", "customer-service", json=body | overrides
+            "POST", "/v1/customers", "customer-service", json=maija(**overrides)
         )
         return str(document["id"])
 

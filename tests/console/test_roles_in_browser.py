@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
+from callrec.appkeys import POOL
 from tests.console.browser import Console, hash_of, nav_pages, screenshot
 
 PAGES_OF_ROLE = {
@@ -64,3 +65,12 @@ async def test_language_switch_is_remembered_and_logout_ends_the_session(
     await expect(page.locator("#login")).to_be_visible()
     status = await page.evaluate("fetch('/v1/auth/me').then((r) => r.status)")
     assert status == 401
+
+
+async def test_a_session_ended_on_the_server_brings_back_the_login_form(console: Console) -> None:
+    page = await console.login("customer-service")
+    await expect(page.locator("#recordings")).to_be_visible()
+    await console.client.app[POOL].execute("UPDATE sessions SET revoked_at = now()")
+    await page.locator("#nav a[data-page=customers]").click()  # the next call answers 401
+    await expect(page.locator("#login")).to_be_visible()
+    await expect(page.locator("#nav a")).to_have_count(0)

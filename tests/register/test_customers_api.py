@@ -17,6 +17,7 @@ from callrec.appkeys import POOL
 from callrec.settings import Settings
 from storage.keyring import Keyring
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
+from tests.register.samples import maija
 
 
 @pytest.fixture
@@ -25,24 +26,6 @@ async def api(settings: Settings) -> AsyncIterator[Client]:
         await add_role_users(client)
         await create_user(client.app[POOL], "other-advisor", PASSWORD, ["housing_advisor"])
         yield client
-
-
-def maija(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "customer_number": "A-1001",
-        "first_name": "Maija",
-        "last_name": "Mäkinotkelma",
-        "henkilotunnus": "131052-308T",
-        "roles": ["tenant"],
-        "language": "fi",
-        "turvakielto": False,
-        "phones": [{"number": "+358401234567", "type": "mobile"}],
-        "emails": ["maija@example.fi"],
-        "addresses": [{"street": "Toinen linja 14", "postal_code": "00530", "city": "Helsinki"}],
-        "assigned_advisor": "housing-advisor",
-    }
-    body.update(overrides)
-    return body
 
 
 async def create(api: Client, **overrides: Any) -> dict[str, Any]:

@@ -239,3 +239,35 @@ async def test_the_dpo_denies_extends_and_reads_the_queue_with_clear_errors(
     assert missing.status == 404
     staff = await headers_for(api, "customer-service")
     assert (await api.post(f"{url}/deny", json={"reason": "x"}, headers=staff)).status == 403
+
+
+async def test_the_queue_follows_the_deadline_in_force_and_pages_by_it(staff_api: Client) -> None:
+    api = staff_api
+    dpo = await headers_for(api, "dpo")
+    ids = []
+    for number in ("+358401111111", "+358402222222", "+358403333333"):
+        created = await api.post(
+            "/v1/subject-requests",
+            json={"kind": "access", "subject": {"phone_number": number}, "channel": "phone"},
+            headers=dpo,
+        )
+        ids.append((await created.json())["id"])
+    first = await (await api.get(f"/v1/subject-requests/{ids[0]}", headers=dpo)).json()
+    later = (datetime.fromisoformat(first["legal_due_at"]) + timedelta(days=20)).isoformat()
+    extended = await api.post(
+        f"/v1/subject-requests/{ids[0]}/extend",
+        json={"until": later, "reason": "many recordings"},
+        headers=dpo,
+    )
+    assert extended.status == 200
+
+    seen, cursor = [], None
+    while True:  # two to a page, so the cursor must follow the same order
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = await (await api.get(f"/v1/subject-requests?{query}", headers=dpo)).json()
+        seen += page["items"]
+        if not (cursor := page["next"]):
+            break
+    assert [item["id"] for item in seen] == [ids[1], ids[2], ids[0]]  # extended one last
+    assert datetime.fromisoformat(seen[-1]["due_by"]) == datetime.fromisoformat(later)
+    assert not any(item["overdue"] for item in seen)
