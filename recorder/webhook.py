@@ -99,32 +99,35 @@ async def receive_recording(request: web.Request) -> web.Response:
             title="Busy",
             headers={"Retry-After": "5"},
         )
-    async with gate:
-        mime = parse_mimetype(request.headers.get("Content-Type", ""))
-        body = _raw_body(request, signer, limit)
-        if (mime.type, mime.subtype) == ("multipart", "form-data"):
-            meta_raw, sealed = await _read_multipart(
-                request, body, mime.parameters.get("boundary", "")
-            )
-        elif (mime.type, mime.subtype) == ("application", "json"):
-            meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
-        else:
-            raise UnsupportedMediaType(
-                "send multipart/form-data (metadata + audio) or application/json "
-                "(metadata with audio_url)"
-            )
-        persisted = False
-        try:
+    try:
+        async with gate:
+            mime = parse_mimetype(request.headers.get("Content-Type", ""))
+            body = _raw_body(request, signer, limit)
+            if (mime.type, mime.subtype) == ("multipart", "form-data"):
+                meta_raw, sealed = await _read_multipart(
+                    request, body, mime.parameters.get("boundary", "")
+                )
+            elif (mime.type, mime.subtype) == ("application", "json"):
+                meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
+            else:
+                raise UnsupportedMediaType(
+                    "send multipart/form-data (metadata + audio) or application/json "
+                    "(metadata with audio_url)"
+                )
+            persisted = False
             try:
-                mac = signer.verify(signatures)
-            except SignatureError as exc:
-                raise Unauthorized(str(exc)) from None
-            meta = _validate(request, meta_raw, sealed)
-            recording_id, status, created = await _persist(request, meta, sealed, mac)
-            persisted = created
-        finally:
-            if sealed is not None and not persisted:
-                await request.app[STORE].delete(sealed.object_key)
+                try:
+                    mac = await signer.verify(signatures)
+                except SignatureError as exc:
+                    raise Unauthorized(str(exc)) from None
+                meta = _validate(request, meta_raw, sealed)
+                recording_id, status, created = await _persist(request, meta, sealed, mac)
+                persisted = created
+            finally:
+                if sealed is not None and not persisted:
+                    await request.app[STORE].delete(sealed.object_key)
+    finally:
+        signer.close()  # the HMAC thread, if the body was abandoned early
     if not created:
         return web.json_response({"id": str(recording_id), "status": status}, status=200)
     log.info("recording received", extra={"recording_id": str(recording_id)})
@@ -153,7 +156,7 @@ async def _raw_body(request: web.Request, signer: BodySigner, limit: int) -> Asy
         total += len(chunk)
         if total > limit:
             raise TooLarge(f"body larger than {limit} bytes")
-        signer.update(chunk)
+        await signer.update(chunk)
         yield chunk
 
 
@@ -230,7 +233,7 @@ async def recording_status(request: web.Request) -> web.Response:
     """``GET /v1/recordings/{id}/status`` for the telephony side, signed like the webhook."""
     signer, signatures = _signed(request)
     try:
-        signer.verify(signatures)
+        await signer.verify(signatures)
     except SignatureError as exc:
         raise Unauthorized(str(exc)) from None
     try:

@@ -12,12 +12,11 @@ byte range can be decrypted by reading only the chunks it covers (see :class:`Pa
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from storage import bech32
+from storage.serial import SerialWorker
 
 if TYPE_CHECKING:
     from hashlib import _Hash as Hash
@@ -293,56 +293,111 @@ async def encrypt_stream(
 ) -> AsyncIterator[bytes]:
     """Yield the payload for ``plaintext`` of any length: nonce, then sealed chunks.
 
-    Input is gathered into batches of :data:`THREAD_BATCH`; each batch is hashed into
-    ``digest`` (when given) and sealed in a worker thread. SHA-256 and ChaCha20-Poly1305
-    release the GIL, so this work runs on the second core while the event loop produces
-    the next batch (reading, decrypting, zipping). Memory stays at about two batches.
+    Sealing stays on the event loop: ``cryptography``'s ChaCha20-Poly1305 holds the GIL
+    (about 17 µs a chunk), so a thread would only make the loop wait for the GIL. SHA-256
+    releases it, so the hash of each :data:`THREAD_BATCH` goes to a background thread that
+    runs beside the loop while it receives and seals the next batch. The input is cut into
+    chunks without copying it, so the pieces must not change after they are yielded.
     Small inputs never leave the loop.
     """
     nonce = os.urandom(PAYLOAD_NONCE_SIZE) if nonce is None else nonce
     aead = ChaCha20Poly1305(payload_key(file_key, nonce))
     yield nonce
-    held = b""  # at most one chunk, kept until more data shows it is not the last
+    chunker = _Chunker()
+    hashing = _Hashing(digest)
     index = 0
-    pending: list[bytes] = []
-    pending_size = 0
-    async for piece in plaintext:
-        pending.append(piece)
-        pending_size += len(piece)
-        if pending_size >= THREAD_BATCH:
-            batch = _SealBatch(aead, digest, index, held, b"".join(pending))
-            pending, pending_size = [], 0
-            sealed, held, index = await asyncio.to_thread(batch.seal)
-            for chunk in sealed:
-                yield chunk
-    sealed, held, index = _SealBatch(aead, digest, index, held, b"".join(pending)).seal()
-    for chunk in sealed:
-        yield chunk
-    yield aead.encrypt(_chunk_nonce(index, True), held, None)
+    try:
+        async for piece in plaintext:
+            view = hashing.add(piece)
+            for chunk in chunker.add(view):
+                yield aead.encrypt(_chunk_nonce(index, False), chunk, None)
+                index += 1
+            await hashing.hand_over()
+        yield aead.encrypt(_chunk_nonce(index, True), chunker.rest(), None)
+        await hashing.finish()
+    finally:
+        hashing.close()
 
 
-@dataclass(frozen=True)
-class _SealBatch:
-    """Hash ``fresh`` and seal every whole chunk of ``held + fresh`` but the last."""
+class _Chunker:
+    """Cuts pieces of any size into 64 KiB chunks, copying only chunks that span two pieces."""
 
-    aead: ChaCha20Poly1305
-    digest: Hash | None
-    index: int
-    held: bytes
-    fresh: bytes
+    def __init__(self) -> None:
+        self._partial: list[memoryview] = []
+        self._partial_size = 0
+        self._whole: memoryview | bytes | None = None  # a whole chunk that may be the last
 
-    def seal(self) -> tuple[list[bytes], bytes, int]:
-        """The sealed chunks, the bytes held back and the next chunk index."""
-        if self.digest is not None:
-            self.digest.update(self.fresh)
-        data = memoryview(self.held + self.fresh if self.held else self.fresh)
-        sealed: list[bytes] = []
-        index = self.index
-        while len(data) > CHUNK_SIZE:  # a whole chunk with more after it is not the last
-            sealed.append(self.aead.encrypt(_chunk_nonce(index, False), data[:CHUNK_SIZE], None))
-            index += 1
-            data = data[CHUNK_SIZE:]
-        return sealed, bytes(data), index
+    def add(self, view: memoryview) -> Iterator[memoryview | bytes]:
+        """The whole chunks that now have more data after them."""
+        while view:
+            if self._whole is not None:
+                yield self._whole
+                self._whole = None
+            take = min(CHUNK_SIZE - self._partial_size, len(view))
+            self._partial.append(view[:take])
+            self._partial_size += take
+            view = view[take:]
+            if self._partial_size == CHUNK_SIZE:
+                parts = self._partial
+                self._whole = parts[0] if len(parts) == 1 else b"".join(parts)
+                self._partial, self._partial_size = [], 0
+
+    def rest(self) -> memoryview | bytes:
+        """The last chunk: the held whole chunk, or what is left (empty for empty input)."""
+        if self._whole is not None:
+            return self._whole
+        return b"".join(self._partial)
+
+
+class _Hashing:
+    """SHA-256 of a stream in a background thread, a batch at a time, in order."""
+
+    def __init__(self, digest: Hash | None) -> None:
+        self._digest = digest
+        self._pending: list[memoryview] = []
+        self._pending_size = 0
+        self._worker: SerialWorker[None] = SerialWorker("hash", depth=3)
+
+    def add(self, piece: bytes) -> memoryview:
+        """Queue ``piece`` for hashing; a read-only view of it (mutable buffers are copied)."""
+        view = memoryview(piece)
+        if not view.readonly:
+            view = memoryview(bytes(view))
+        if self._digest is not None:
+            self._pending.append(view)
+            self._pending_size += len(view)
+        return view
+
+    async def hand_over(self) -> None:
+        """Start hashing the queued pieces once they make a batch."""
+        if self._pending_size >= THREAD_BATCH:
+            if self._worker.full:
+                await self._worker.next()
+            self._worker.submit(self._take())
+
+    async def finish(self) -> None:
+        """Hash the rest (on the loop when it is all there is) and wait for the thread."""
+        if not self._worker:
+            self._take()()
+            return
+        self._worker.submit(self._take())
+        while self._worker:
+            await self._worker.next()
+
+    def close(self) -> None:
+        """Stop the thread (after an error, anything not hashed yet is dropped)."""
+        self._worker.close()
+
+    def _take(self) -> Callable[[], None]:
+        pieces, self._pending, self._pending_size = self._pending, [], 0
+        digest = self._digest
+
+        def run() -> None:
+            if digest is not None:
+                for piece in pieces:
+                    digest.update(piece)
+
+        return run
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from storage.flush import start_writeback
 from storage.objects import (
     ObjectNotFound,
     ObjectStoreUnavailable,
@@ -63,7 +64,9 @@ class FilesystemStore:
                 if pending_size >= _WRITE_BATCH:
                     if in_flight is not None:
                         await in_flight
-                    in_flight = asyncio.ensure_future(asyncio.to_thread(handle.writelines, pending))
+                    in_flight = asyncio.ensure_future(
+                        asyncio.to_thread(_write, handle, pending, written)
+                    )
                     written += pending_size
                     pending, pending_size = [], 0
             if in_flight is not None:
@@ -126,6 +129,12 @@ class FilesystemStore:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+def _write(handle: BinaryIO, pending: list[bytes], offset: int) -> None:
+    handle.writelines(pending)
+    handle.flush()
+    start_writeback(handle.fileno(), offset, sum(len(p) for p in pending))
 
 
 def _finish(handle: BinaryIO, pending: list[bytes]) -> None:

@@ -140,6 +140,20 @@ async def test_body_signed_with_another_secret_is_refused(api: Client) -> None:
     assert await stored(api) == (0, 0, 0)
 
 
+async def test_a_large_body_changed_after_signing_is_refused(api: Client) -> None:
+    """Large pieces are MACed in a background thread; one flipped byte still fails."""
+    audio = bytearray(AUDIO * 9)  # about 900 kB: many pieces, most handed to the thread
+    body = multipart(metadata(), bytes(audio))
+    headers = signed_headers(body)
+    tampered = bytearray(body)
+    tampered[len(body) - 5000] ^= 1
+    response = await api.post("/v1/recordings", data=bytes(tampered), headers=headers)
+    assert response.status == 401
+    assert await stored(api) == (0, 0, 0)
+    status, _ = await post(api, body)
+    assert status == 202
+
+
 async def test_replay_after_the_recording_is_gone_is_refused(api: Client) -> None:
     body = multipart(metadata(external_id="pbx-replay"), AUDIO)
     headers = signed_headers(body)

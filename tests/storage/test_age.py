@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from collections.abc import AsyncIterator
@@ -188,3 +189,39 @@ def test_layout_maps_offsets_to_chunks() -> None:
             assert last == (end - 1) // CHUNK_SIZE
     with pytest.raises(ValueError, match="outside"):
         PayloadLayout(PAYLOAD_NONCE_SIZE + 16 + 10).chunk_range(0, 11)
+
+
+@pytest.mark.parametrize(
+    ("size", "piece"),
+    [(40 * CHUNK_SIZE, 350_000), (40 * CHUNK_SIZE + 5, CHUNK_SIZE), (3 * 1024 * 1024 + 1, 7001)],
+)
+async def test_large_streams_hash_and_seal_beside_the_loop(size: int, piece: int) -> None:
+    """Past one thread batch the hash runs in a thread: the digest and the payload still match."""
+    identity = Identity.generate()
+    data = os.urandom(size)
+    file_key, header = age.new_header([identity.recipient])
+    digest = hashlib.sha256()
+    stream = age.encrypt_stream(file_key, pieces(data, piece), digest=digest)
+    payload = b"".join([c async for c in stream])
+    assert digest.digest() == hashlib.sha256(data).digest()
+    assert decrypt(header, payload, identity) == data
+    assert pyrage.decrypt(header + payload, [pyrage.x25519.Identity.from_str(identity.encode())])
+
+
+async def test_a_reused_buffer_is_copied_before_it_changes() -> None:
+    """A producer that refills one bytearray must not change what was already taken."""
+    identity = Identity.generate()
+    data = os.urandom(2 * 1024 * 1024 + 3)
+
+    async def refilled() -> AsyncIterator[bytes]:
+        buffer = bytearray(100_000)
+        for i in range(0, len(data), len(buffer)):
+            piece = data[i : i + len(buffer)]
+            buffer[: len(piece)] = piece
+            yield memoryview(buffer)[: len(piece)]  # type: ignore[misc]
+
+    file_key, header = age.new_header([identity.recipient])
+    digest = hashlib.sha256()
+    payload = b"".join([c async for c in age.encrypt_stream(file_key, refilled(), digest=digest)])
+    assert decrypt(header, payload, identity) == data
+    assert digest.digest() == hashlib.sha256(data).digest()
