@@ -47,13 +47,18 @@ class MultipartStream:
         self._finished = False
         self._parts = 0
 
-    async def _fill(self) -> bool:
+    async def _next_chunk(self) -> bytes | None:
         if self._eof:
-            return False
+            return None
         try:
-            chunk = await anext(self._chunks)
+            return await anext(self._chunks)
         except StopAsyncIteration:
             self._eof = True
+            return None
+
+    async def _fill(self) -> bool:
+        chunk = await self._next_chunk()
+        if chunk is None:
             return False
         self._buffer += chunk
         return True
@@ -100,7 +105,11 @@ class MultipartStream:
         return _parse_headers(raw_headers)
 
     async def read_part(self) -> AsyncIterator[bytes]:
-        """Yield the current part's data as it arrives."""
+        """Yield the current part's data as it arrives.
+
+        Only the few bytes that could start a delimiter are ever copied into the buffer;
+        the rest of each received chunk is handed on as a slice of it.
+        """
         keep = len(self._delimiter) - 1
         while self._in_part:
             index = self._buffer.find(self._delimiter)
@@ -115,8 +124,25 @@ class MultipartStream:
                 data = bytes(self._buffer[: len(self._buffer) - keep])
                 del self._buffer[: len(data)]
                 yield data
-            if not await self._fill():
+            chunk = await self._next_chunk()
+            if chunk is None:
                 raise MultipartError("body ended inside a part (truncated upload?)")
+            straddle = bytes(self._buffer) + chunk[:keep]
+            if len(chunk) <= 2 * keep or straddle.find(self._delimiter) >= 0:
+                self._buffer += chunk  # small, or a delimiter across the seam: slow path
+                continue
+            index = chunk.find(self._delimiter)
+            end = _safe_end(chunk, self._delimiter) if index < 0 else index
+            head, self._buffer = bytes(self._buffer), bytearray()
+            if head:
+                yield head
+            if end:
+                yield chunk if end == len(chunk) else chunk[:end]
+            if index < 0:
+                self._buffer += chunk[end:]
+            else:
+                self._buffer += chunk[index + len(self._delimiter) :]
+                self._in_part = False
 
     async def read_small(self, limit: int) -> bytes:
         """The current part's data, refusing more than ``limit`` bytes."""
@@ -128,6 +154,20 @@ class MultipartStream:
                 raise MultipartError(f"part larger than {limit} bytes")
             pieces.append(piece)
         return b"".join(pieces)
+
+
+def _safe_end(chunk: bytes, delimiter: bytes) -> int:
+    """How much of ``chunk`` cannot be the start of ``delimiter`` (which starts with CR).
+
+    Audio rarely ends a chunk with a CR that begins a delimiter, so nearly every chunk is
+    passed on whole, without a copy.
+    """
+    position = chunk.find(b"\r", max(0, len(chunk) - len(delimiter) + 1))
+    while position >= 0:
+        if delimiter.startswith(chunk[position:]):
+            return position
+        position = chunk.find(b"\r", position + 1)
+    return len(chunk)
 
 
 def _parse_headers(raw: bytes) -> PartInfo:
