@@ -22,6 +22,7 @@ import aiohttp
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from callrec.backoff import backoff as retry_backoff
 from callrec.settings import Settings
 from recorder.audio import AudioError, AudioReport, duration_mismatch, process_audio
 from recorder.fetch import FetchError, fetch_audio
@@ -100,8 +101,7 @@ class JobOutcome:
 
 def backoff(attempt: int) -> timedelta:
     """Delay before retry ``attempt`` + 1: 10 s, 20 s, 40 s … capped at 30 min."""
-    delay: timedelta = BACKOFF_BASE * 2 ** (attempt - 1)
-    return min(delay, BACKOFF_MAX)
+    return retry_backoff(attempt, first=BACKOFF_BASE, most=BACKOFF_MAX)
 
 
 def waveform_document(report: AudioReport, channel_layout: str) -> dict[str, object]:

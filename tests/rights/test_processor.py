@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any, cast
 
 from callrec.settings import Settings
@@ -29,14 +31,14 @@ class DeleteRefusingStore:
         raise ObjectStoreUnavailable("object store unreachable")
 
 
-async def processing_request(pool: Pool) -> uuid.UUID:
+async def processing_request(pool: Pool, phone: str = CALLER) -> uuid.UUID:
     request_id = uuid.uuid4()
     await pool.execute(
         "INSERT INTO subject_requests (id, kind, subject_type, phone_number, channel, received_at,"
         " due_at, legal_due_at, status) VALUES ($1, 'access', 'phone', $2, 'phone', now(),"
         " now() + interval '14 days', now() + interval '1 month', 'processing')",
         request_id,
-        CALLER,
+        phone,
     )
     return request_id
 
@@ -59,6 +61,45 @@ async def test_an_export_whose_audio_is_gone_is_retried_not_lost(
     assert "retried" in row["error"]
     assert await pool.fetchval("SELECT count(*) FROM exports") == 0
     assert await RightsProcessor(pool, vault, settings).run_once() is None  # backing off
+
+
+async def one_piece(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def test_a_request_that_keeps_failing_backs_off_and_the_others_are_served(
+    pool: Pool, vault: Vault, settings: Settings
+) -> None:
+    """A tampered object fails the export's decryption: that request waits, longer each time."""
+    recording = await add_recording(pool, vault, caller_number=CALLER)
+    key = await object_key_of(pool, recording)
+    size = await vault.store.size(key)
+    data = bytearray(b"".join([piece async for piece in vault.store.get_range(key, 0, size)]))
+    data[size // 2] ^= 1
+    await vault.store.put(key, one_piece(bytes(data)))
+    poisoned = await processing_request(pool)
+    healthy = await processing_request(pool, phone="+358409999999")
+    processor = RightsProcessor(pool, vault, settings)
+
+    assert set(await processor.run_until_idle()) == {poisoned, healthy}
+
+    status = (
+        "SELECT status, error, leased_until - now() AS wait FROM subject_requests WHERE id = $1"
+    )
+    first = await pool.fetchrow(status, poisoned)
+    assert first is not None
+    assert first["status"] == "processing"
+    assert first["error"] == "AgeError; retried in 5 min (attempt 1)"
+    assert await pool.fetchval("SELECT status FROM subject_requests WHERE id = $1", healthy) == (
+        "completed"
+    )
+    await pool.execute("UPDATE subject_requests SET leased_until = now() WHERE id = $1", poisoned)
+    assert await processor.run_once() == poisoned
+    second = await pool.fetchrow(status, poisoned)
+    assert second is not None
+    assert second["error"] == "AgeError; retried in 10 min (attempt 2)"
+    assert second["wait"] > timedelta(minutes=9)
+    assert await pool.fetchval("SELECT count(*) FROM exports") == 1  # the healthy one's only
 
 
 async def test_payloads_a_store_cannot_delete_stay_queued_and_unreadable(
