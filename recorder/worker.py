@@ -2,8 +2,10 @@
 
 Jobs live in PostgreSQL. A worker claims one with ``FOR UPDATE SKIP LOCKED`` and takes a
 lease; if it crashes, the lease runs out and another worker takes the job again. Transient
-failures (store or network down) retry with exponential backoff; audio that cannot be used
-fails at once with a reason a person can act on. Any number of workers can run.
+failures (store or network down) and unexpected ones (altered ciphertext, a missing key)
+retry with exponential backoff and then fail; audio that cannot be used fails at once with a
+reason a person can act on. Unexpected errors are named by type only, since their texts can
+quote data. Any number of workers can run.
 """
 
 from __future__ import annotations
@@ -141,11 +143,10 @@ class IngestWorker:
         except AudioError as exc:
             return await self._fail(recording_id, str(exc))
         except (ObjectStoreError, FetchError, OSError, asyncpg.PostgresError) as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            if attempt >= MAX_ATTEMPTS:
-                return await self._fail(recording_id, f"gave up after {attempt} attempts: {reason}")
-            await self._retry(recording_id, attempt, reason)
-            return JobOutcome(recording_id, "received", reason)
+            return await self._again(recording_id, attempt, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # altered ciphertext, a lost key, a bug: never stuck processing
+            log.debug("ingest failure", exc_info=exc)
+            return await self._again(recording_id, attempt, type(exc).__name__)
         log.info("recording ready", extra={"recording_id": str(recording_id), "attempt": attempt})
         return JobOutcome(recording_id, "ready")
 
@@ -288,6 +289,13 @@ class IngestWorker:
             return None
         rows = await self.pool.fetch(FIND_CUSTOMERS_BY_PHONE, caller_number)
         return rows[0]["customer_id"] if len(rows) == 1 else None
+
+    async def _again(self, recording_id: uuid.UUID, attempt: int, reason: str) -> JobOutcome:
+        """Retry later with backoff, or fail for good after the last attempt."""
+        if attempt >= MAX_ATTEMPTS:
+            return await self._fail(recording_id, f"gave up after {attempt} attempts: {reason}")
+        await self._retry(recording_id, attempt, reason)
+        return JobOutcome(recording_id, "received", reason)
 
     async def _retry(self, recording_id: uuid.UUID, attempt: int, reason: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

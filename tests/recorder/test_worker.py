@@ -207,6 +207,41 @@ async def test_store_failures_retry_with_backoff_then_fail(
     assert "gave up after 5 attempts" in (await recording(api, recording_id))["error"]
 
 
+async def test_a_tampered_upload_is_retried_then_failed_never_left_processing(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    """Decryption refuses altered ciphertext; the job backs off and fails like any other."""
+    recording_id = await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
+    sealed = await load_sealed(
+        api.app[POOL], (await recording(api, recording_id))["incoming_object_id"]
+    )
+    assert sealed is not None
+    store = api.app[STORE]
+    data = bytearray(b"".join([p async for p in store.get_range(sealed.object_key, 0, 2000)]))
+    data[1000] ^= 1  # inside the first chunk: nothing decrypts
+    rest = [p async for p in store.get_range(sealed.object_key, 2000, sealed.payload_size - 2000)]
+
+    async def tampered() -> AsyncIterator[bytes]:
+        yield bytes(data)
+        for piece in rest:
+            yield piece
+
+    await store.put(sealed.object_key, tampered())
+    worker = worker_for(api, ingest_settings)
+    outcome = await worker.run_once()
+    assert outcome is not None
+    assert outcome.status == "received"
+    assert "will retry" in (await recording(api, recording_id))["error"]
+    await api.app[POOL].execute(
+        "UPDATE ingest_jobs SET run_after = now(), attempts = $1", MAX_ATTEMPTS - 1
+    )
+    final = await worker.run_once()
+    assert final is not None
+    assert final.status == "failed"
+    error = (await recording(api, recording_id))["error"]
+    assert error.startswith("gave up after 5 attempts: AgeError")
+
+
 async def test_expired_lease_is_taken_again_but_a_live_one_is_not(
     api: Client, ingest_settings: Settings, audio_dir: Path
 ) -> None:
