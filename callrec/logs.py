@@ -26,6 +26,7 @@ SAFE_EXTRA_FIELDS: Final = frozenset(
         "status",
         "duration_ms",
         "recording_id",
+        "subject_request_id",
         "job_id",
         "object_id",
         "user_id",
@@ -70,6 +71,24 @@ class TextFormatter(logging.Formatter):
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
+
+
+def log_failure(
+    logger: logging.Logger,
+    message: str,
+    exc: BaseException,
+    *,
+    level: int = logging.WARNING,
+    **ids: str,
+) -> None:
+    """Log a failure by its exception's type only; the traceback goes to DEBUG.
+
+    Exception texts can quote row values (names, numbers), so background work never logs
+    them at the levels that production keeps. ``ids`` must be names from
+    :data:`SAFE_EXTRA_FIELDS`.
+    """
+    logger.log(level, "%s: %s", message, type(exc).__name__, extra=ids)
+    logger.debug("%s: traceback", message, exc_info=exc)
 
 
 def setup_logging(log_format: str, level: int = logging.INFO) -> None:

@@ -127,13 +127,13 @@ class MultipartStream:
             chunk = await self._next_chunk()
             if chunk is None:
                 raise MultipartError("body ended inside a part (truncated upload?)")
-            straddle = bytes(self._buffer) + chunk[:keep]
-            if len(chunk) <= 2 * keep or straddle.find(self._delimiter) >= 0:
-                self._buffer += chunk  # small, or a delimiter across the seam: slow path
+            head = bytes(self._buffer)  # at most ``keep`` bytes here
+            if self._delimiter in head + chunk[:keep]:
+                self._buffer += chunk  # a delimiter across the seam: the buffered path
                 continue
             index = chunk.find(self._delimiter)
             end = _safe_end(chunk, self._delimiter) if index < 0 else index
-            head, self._buffer = bytes(self._buffer), bytearray()
+            self._buffer = bytearray()
             if head:
                 yield head
             if end:

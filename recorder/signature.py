@@ -91,7 +91,7 @@ class BodySigner:
             raise SignatureError("signature does not match the body")
         return digest
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Stop the background thread (when the body was abandoned before :meth:`verify`)."""
         self._worker.close()
 

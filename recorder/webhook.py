@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Final
 
 from aiohttp import web
@@ -99,35 +100,32 @@ async def receive_recording(request: web.Request) -> web.Response:
             title="Busy",
             headers={"Retry-After": "5"},
         )
-    try:
-        async with gate:
-            mime = parse_mimetype(request.headers.get("Content-Type", ""))
-            body = _raw_body(request, signer, limit)
-            if (mime.type, mime.subtype) == ("multipart", "form-data"):
-                meta_raw, sealed = await _read_multipart(
-                    request, body, mime.parameters.get("boundary", "")
-                )
-            elif (mime.type, mime.subtype) == ("application", "json"):
-                meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
-            else:
-                raise UnsupportedMediaType(
-                    "send multipart/form-data (metadata + audio) or application/json "
-                    "(metadata with audio_url)"
-                )
-            persisted = False
+    async with gate, aclosing(signer):  # aclosing: the HMAC thread of an abandoned body
+        mime = parse_mimetype(request.headers.get("Content-Type", ""))
+        body = _raw_body(request, signer, limit)
+        if (mime.type, mime.subtype) == ("multipart", "form-data"):
+            meta_raw, sealed = await _read_multipart(
+                request, body, mime.parameters.get("boundary", "")
+            )
+        elif (mime.type, mime.subtype) == ("application", "json"):
+            meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
+        else:
+            raise UnsupportedMediaType(
+                "send multipart/form-data (metadata + audio) or application/json "
+                "(metadata with audio_url)"
+            )
+        persisted = False
+        try:
             try:
-                try:
-                    mac = await signer.verify(signatures)
-                except SignatureError as exc:
-                    raise Unauthorized(str(exc)) from None
-                meta = _validate(request, meta_raw, sealed)
-                recording_id, status, created = await _persist(request, meta, sealed, mac)
-                persisted = created
-            finally:
-                if sealed is not None and not persisted:
-                    await request.app[STORE].delete(sealed.object_key)
-    finally:
-        signer.close()  # the HMAC thread, if the body was abandoned early
+                mac = await signer.verify(signatures)
+            except SignatureError as exc:
+                raise Unauthorized(str(exc)) from None
+            meta = _validate(request, meta_raw, sealed)
+            recording_id, status, created = await _persist(request, meta, sealed, mac)
+            persisted = created
+        finally:
+            if sealed is not None and not persisted:
+                await request.app[STORE].delete(sealed.object_key)
     if not created:
         return web.json_response({"id": str(recording_id), "status": status}, status=200)
     log.info("recording received", extra={"recording_id": str(recording_id)})

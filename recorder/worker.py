@@ -25,6 +25,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from callrec.backoff import backoff as retry_backoff
+from callrec.logs import log_failure
 from callrec.settings import Settings
 from recorder.audio import AudioError, AudioReport, duration_mismatch, process_audio
 from recorder.fetch import FetchError, fetch_audio
@@ -145,7 +146,7 @@ class IngestWorker:
         except (ObjectStoreError, FetchError, OSError, asyncpg.PostgresError) as exc:
             return await self._again(recording_id, attempt, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # altered ciphertext, a lost key, a bug: never stuck processing
-            log.debug("ingest failure", exc_info=exc)
+            log_failure(log, "ingest failed", exc, recording_id=str(recording_id))
             return await self._again(recording_id, attempt, type(exc).__name__)
         log.info("recording ready", extra={"recording_id": str(recording_id), "attempt": attempt})
         return JobOutcome(recording_id, "ready")

@@ -31,6 +31,7 @@ from typing import Final
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from callrec.logs import log_failure
 from callrec.metrics import Metrics
 from storage.db import Pool
 
@@ -154,9 +155,7 @@ class JobScheduler:
         try:
             outcome = await job.run()
         except Exception as exc:  # a failing job must not stop the others; the row says why
-            # Exception texts can quote row values, so only the type is logged and stored.
-            log.error("scheduled job %s failed: %s", job.name, type(exc).__name__)
-            log.debug("scheduled job %s traceback", job.name, exc_info=True)
+            log_failure(log, f"scheduled job {job.name} failed", exc, level=logging.ERROR)
             self._count(job.name, "error")
             return f"error: {type(exc).__name__}"
         seconds = asyncio.get_running_loop().time() - started

@@ -19,6 +19,7 @@ import asyncpg
 
 from api.audit import SYSTEM, AuditEvent, record
 from callrec.backoff import backoff
+from callrec.logs import log_failure
 from callrec.settings import Settings
 from retention.erasure import Decision, ErasureEngine, ErasureReport, Why
 from rights.export import AccessExport, Subject
@@ -103,11 +104,12 @@ class RightsProcessor:
         delay = backoff(row["attempts"], first=RETRY_FIRST, most=RETRY_MOST)
         minutes = int(delay.total_seconds() // 60)
         error = f"{type(exc).__name__}; retried in {minutes} min (attempt {row['attempts']})"
-        log.warning(
+        log_failure(
+            log,
             "subject request failed; it will be retried",
-            extra={"request_id": str(row["id"]), "error": type(exc).__name__},
+            exc,
+            subject_request_id=str(row["id"]),
         )
-        log.debug("subject request failure", exc_info=exc)
         await self.pool.execute(FAILED_ATTEMPT, row["id"], error, delay)
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
@@ -116,11 +118,7 @@ class RightsProcessor:
             try:
                 await self.run_until_idle()
             except Exception as exc:  # the processor must outlive any one error
-                log.warning(
-                    "subject-request processing failed; trying again shortly",
-                    extra={"error": type(exc).__name__},
-                )
-                log.debug("subject-request processing failure", exc_info=exc)
+                log_failure(log, "subject-request processing failed; trying again shortly", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll_seconds)
 

@@ -18,6 +18,7 @@ import hmac
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from cryptography.exceptions import InvalidTag
@@ -308,7 +309,8 @@ async def encrypt_stream(
     index = 0
     try:
         async for piece in plaintext:
-            view = hashing.add(piece)
+            view = _frozen(piece)
+            hashing.add(view)
             for chunk in chunker.add(view):
                 yield aead.encrypt(_chunk_nonce(index, False), chunk, None)
                 index += 1
@@ -358,15 +360,11 @@ class _Hashing:
         self._pending_size = 0
         self._worker: SerialWorker[None] = SerialWorker("hash", depth=3)
 
-    def add(self, piece: bytes) -> memoryview:
-        """Queue ``piece`` for hashing; a read-only view of it (mutable buffers are copied)."""
-        view = memoryview(piece)
-        if not view.readonly:
-            view = memoryview(bytes(view))
+    def add(self, view: memoryview) -> None:
+        """Queue the next piece for hashing."""
         if self._digest is not None:
             self._pending.append(view)
             self._pending_size += len(view)
-        return view
 
     async def hand_over(self) -> None:
         """Start hashing the queued pieces once they make a batch."""
@@ -390,14 +388,19 @@ class _Hashing:
 
     def _take(self) -> Callable[[], None]:
         pieces, self._pending, self._pending_size = self._pending, [], 0
-        digest = self._digest
+        return partial(_update, self._digest, pieces)
 
-        def run() -> None:
-            if digest is not None:
-                for piece in pieces:
-                    digest.update(piece)
 
-        return run
+def _update(digest: Hash | None, pieces: list[memoryview]) -> None:
+    if digest is not None:
+        for piece in pieces:
+            digest.update(piece)
+
+
+def _frozen(piece: bytes) -> memoryview:
+    """A read-only view of ``piece``; a mutable buffer is copied, since its owner may refill it."""
+    view = memoryview(piece)
+    return view if view.readonly else memoryview(bytes(view))
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 from collections.abc import Callable
 from typing import Final
-
-log = logging.getLogger(__name__)
 
 SYNC_FILE_RANGE_WRITE: Final = 2
 

@@ -65,7 +65,7 @@ class FilesystemStore:
                     if in_flight is not None:
                         await in_flight
                     in_flight = asyncio.ensure_future(
-                        asyncio.to_thread(_write, handle, pending, written)
+                        asyncio.to_thread(_write, handle, pending, written, pending_size)
                     )
                     written += pending_size
                     pending, pending_size = [], 0
@@ -131,10 +131,10 @@ class FilesystemStore:
         """Nothing to release."""
 
 
-def _write(handle: BinaryIO, pending: list[bytes], offset: int) -> None:
+def _write(handle: BinaryIO, pending: list[bytes], offset: int, size: int) -> None:
     handle.writelines(pending)
     handle.flush()
-    start_writeback(handle.fileno(), offset, sum(len(p) for p in pending))
+    start_writeback(handle.fileno(), offset, size)
 
 
 def _finish(handle: BinaryIO, pending: list[bytes]) -> None:

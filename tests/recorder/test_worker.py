@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -208,9 +209,10 @@ async def test_store_failures_retry_with_backoff_then_fail(
 
 
 async def test_a_tampered_upload_is_retried_then_failed_never_left_processing(
-    api: Client, ingest_settings: Settings, audio_dir: Path
+    api: Client, ingest_settings: Settings, audio_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Decryption refuses altered ciphertext; the job backs off and fails like any other."""
+    caplog.set_level(logging.INFO, logger="recorder.worker")
     recording_id = await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
     sealed = await load_sealed(
         api.app[POOL], (await recording(api, recording_id))["incoming_object_id"]
@@ -240,6 +242,9 @@ async def test_a_tampered_upload_is_retried_then_failed_never_left_processing(
     assert final.status == "failed"
     error = (await recording(api, recording_id))["error"]
     assert error.startswith("gave up after 5 attempts: AgeError")
+    failed = [r for r in caplog.records if r.getMessage() == "ingest failed: AgeError"]
+    assert [getattr(r, "recording_id", None) for r in failed] == [recording_id] * 2
+    assert "authentication" not in caplog.text
 
 
 async def test_expired_lease_is_taken_again_but_a_live_one_is_not(

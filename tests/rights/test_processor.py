@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, cast
 
+import pytest
+
+from callrec.logs import JsonFormatter
 from callrec.settings import Settings
 from retention.erasure import ErasureEngine, Why
 from rights.processor import RightsProcessor
@@ -68,9 +73,10 @@ async def one_piece(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def test_a_request_that_keeps_failing_backs_off_and_the_others_are_served(
-    pool: Pool, vault: Vault, settings: Settings
+    pool: Pool, vault: Vault, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A tampered object fails the export's decryption: that request waits, longer each time."""
+    caplog.set_level(logging.INFO, logger="rights.processor")
     recording = await add_recording(pool, vault, caller_number=CALLER)
     key = await object_key_of(pool, recording)
     size = await vault.store.size(key)
@@ -100,6 +106,12 @@ async def test_a_request_that_keeps_failing_backs_off_and_the_others_are_served(
     assert second["error"] == "AgeError; retried in 10 min (attempt 2)"
     assert second["wait"] > timedelta(minutes=9)
     assert await pool.fetchval("SELECT count(*) FROM exports") == 1  # the healthy one's only
+    failures = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(failures) == 2
+    logged = json.loads(JsonFormatter().format(failures[0]))
+    assert logged["msg"] == "subject request failed; it will be retried: AgeError"
+    assert logged["subject_request_id"] == str(poisoned)
+    assert "authentication" not in caplog.text  # AgeError's own text stays out of the log
 
 
 async def test_payloads_a_store_cannot_delete_stay_queued_and_unreadable(
