@@ -21,7 +21,7 @@ from aiohttp import web
 from api.auth import CURRENT_USER, audit, refuse
 from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
 from api.problems import Problem
-from api.ranges import ByteRange, Unsatisfiable, parse_range
+from api.ranges import ByteRange, range_response, requested_range
 from api.recordings import visible_recording
 from callrec.appkeys import POOL, VAULT
 from storage.vault import SealedObject, load_sealed
@@ -73,19 +73,7 @@ async def serve_audio(
         )
     length = sealed.plaintext_size
     etag = f'"{sealed.plaintext_sha256.hex()}"'
-    if_range = request.headers.get("If-Range")
-    try:
-        wanted = parse_range(
-            request.headers.get("Range") if if_range in (None, etag) else None, length
-        )
-    except Unsatisfiable as exc:
-        raise Problem(
-            str(exc),
-            status=416,
-            slug="range-not-satisfiable",
-            title="Range not satisfiable",
-            headers={"Content-Range": exc.content_range, "Accept-Ranges": "bytes"},
-        ) from None
+    wanted = requested_range(request, length, etag)
     served = wanted or ByteRange(0, length, length)
     pieces = (read or request.app[VAULT].open_range)(sealed, served.start, served.end)
     # The audit entry must be committed before a byte leaves; fetching and decrypting the
@@ -105,16 +93,14 @@ async def serve_audio(
         await asyncio.gather(first_piece, return_exceptions=True)
         await pieces.aclose()
         raise
-    response = web.StreamResponse(status=206 if wanted else 200)
-    response.content_type = CONTENT_TYPE
-    response.content_length = served.size
-    response.headers["Accept-Ranges"] = "bytes"
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "no-store"
     disposition = "attachment" if attachment else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{recording.id}.ogg"'
-    if wanted:
-        response.headers["Content-Range"] = wanted.content_range
+    response = range_response(
+        wanted,
+        length,
+        etag,
+        content_type=CONTENT_TYPE,
+        disposition=f'{disposition}; filename="{recording.id}.ogg"',
+    )
     try:
         piece = await first_piece
         await response.prepare(request)
