@@ -141,6 +141,7 @@ def _paths() -> Schema:
     ]
     audio_params = [ID_PARAM, PURPOSE_PARAM, {"name": "Range", "in": "header", "schema": STRING}]
     audio = {"content": {"audio/ogg": {"schema": {"type": "string", "format": "binary"}}}}
+    export = {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
     metadata = _object(
         ["external_id", "started_at", "duration_seconds", "answered_by", "direction"],
         external_id=STRING,
@@ -678,7 +679,8 @@ def _paths() -> Schema:
         "/v1/subject-requests/{id}": {
             "get": _op(
                 "One request: status, due dates, progress, erasure report and, once an access "
-                "export is ready, a fresh one-time download_url (each read replaces the last)",
+                "export is ready, its download_url (the same at every read; reading changes "
+                "nothing) until one complete download or expiry",
                 tag="rights",
                 who="dpo",
                 params=[ID_PARAM],
@@ -711,12 +713,28 @@ def _paths() -> Schema:
             )
         },
         "/v1/exports/{token}": {
-            "get": _op(
-                "Download an access export (ZIP); the token is the credential, works once",
-                tag="rights",
-                open_to_all=True,
-                params=[{"name": "token", "in": "path", "required": True, "schema": STRING}],
-            )
+            "get": {
+                **_op(
+                    "Download an access export (ZIP); the token is the credential. Works until "
+                    "one complete download (a response that carried the last byte reached the "
+                    "client) or expiry; a cut download resumes with Range; every use is audited",
+                    tag="rights",
+                    open_to_all=True,
+                    params=[
+                        {"name": "token", "in": "path", "required": True, "schema": STRING},
+                        {"name": "Range", "in": "header", "schema": STRING},
+                    ],
+                ),
+                "responses": {
+                    "200": {"description": "the whole export", **export},
+                    "206": {"description": "the asked range, to resume", **export},
+                    "4XX": {
+                        "description": "404: unknown link; 410: already downloaded in full or "
+                        "expired; 416: the range starts past the end",
+                        "content": {PROBLEM: {"schema": _ref("Problem")}},
+                    },
+                },
+            }
         },
         "/v1/audit": {
             "get": _op(
