@@ -8,7 +8,9 @@ import io
 import logging
 import secrets
 import socket
+import statistics
 import struct
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -199,3 +201,23 @@ async def test_an_unknown_link_is_a_plain_404_whatever_it_looks_like(
     assert len(refused) == len(guesses)
     assert all(r["object_id"] is None and r["details"] == {"reason": "unknown"} for r in refused)
     assert (await api.get(url)).status == 200  # guessing did not hurt the real link
+
+
+async def test_a_near_miss_takes_as_long_as_a_wild_guess(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    """The lookup is by SHA-256 of the token, so its time cannot say how close a guess was."""
+    api = staff_api
+    _, url = await ready_export(api, audio_dir)
+    token = url.rsplit("/", 1)[1]
+    near_miss = token[:-1] + ("A" if token[-1] != "A" else "B")
+    times: dict[str, list[float]] = {"near": [], "wild": []}
+    for _ in range(60):  # interleaved, so load on the machine falls on both alike
+        for name, guess in (("near", near_miss), ("wild", secrets.token_urlsafe(32))):
+            started = time.perf_counter()
+            response = await api.get(f"/v1/exports/{guess}")
+            await response.read()
+            times[name].append(time.perf_counter() - started)
+            assert response.status == 404
+    ratio = statistics.median(times["near"]) / statistics.median(times["wild"])
+    assert 0.67 < ratio < 1.5, ratio
