@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from callrec.appkeys import POOL
+from callrec.appkeys import POOL, SETTINGS, VAULT
+from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
 from tests.rights.test_subject_requests import processed, registered
 from tests.staff import call_audio, ingest
@@ -89,6 +90,10 @@ async def test_reading_the_request_again_shows_the_same_link_and_it_works(
     first, second = await view(api, request_id), await view(api, request_id)
     assert first["download_url"] == second["download_url"] == url
     assert first["download_expires_at"] == second["download_expires_at"]
+    keyring = api.app[VAULT].keyring
+    keyring.rotate(api.app[SETTINGS].keyring_path)
+    assert await rewrap(pool, keyring) > 0
+    assert (await view(api, request_id))["download_url"] == url  # key rotation keeps links
     download = await api.get(url)
     assert download.status == 200
     assert zipfile.ZipFile(io.BytesIO(await download.read())).testzip() is None
