@@ -38,11 +38,15 @@ SELECT_SUMMARIES: Final = """
 SELECT c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.turvakielto
 FROM customers c
 """
-SELECT_SCOPE: Final = """
-SELECT assigned_advisor_id,
-       turvakielto AND coalesce(turvakielto_start <= $2, true)
-                   AND coalesce(turvakielto_end >= $2, true) AS protected
-FROM customers WHERE id = $1
+# Whether turvakielto applies to customer ``{c}`` on day ``{day}`` (open-ended dates count as
+# in force), as SQL; :meth:`Customer.protected_on` is the same in Python.
+PROTECTED: Final = (
+    "({c}.turvakielto AND coalesce({c}.turvakielto_start <= {day}, true)"
+    " AND coalesce({c}.turvakielto_end >= {day}, true))"
+)
+SELECT_SCOPE: Final = f"""
+SELECT c.assigned_advisor_id, {PROTECTED.format(c="c", day="$2")} AS protected
+FROM customers c WHERE c.id = $1
 """
 INSERT_CUSTOMER: Final = """
 INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
@@ -256,11 +260,12 @@ async def create_customer(conn: Connection, cipher: FieldCipher, data: CustomerI
     return customer_id
 
 
-async def _contacts(
+async def contacts_of(
     conn: Connection, ids: list[uuid.UUID]
 ) -> tuple[
     dict[uuid.UUID, list[Phone]], dict[uuid.UUID, list[str]], dict[uuid.UUID, list[Address]]
 ]:
+    """Phones, e-mails and addresses of each of the customers ``ids``."""
     phones: dict[uuid.UUID, list[Phone]] = {i: [] for i in ids}
     emails: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
     addresses: dict[uuid.UUID, list[Address]] = {i: [] for i in ids}
@@ -288,7 +293,7 @@ async def _contacts(
 
 async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> list[Customer]:
     ids = [row["id"] for row in rows]
-    phones, emails, addresses = await _contacts(conn, ids)
+    phones, emails, addresses = await contacts_of(conn, ids)
     customers = []
     for row in rows:
         cid = row["id"]
