@@ -352,7 +352,12 @@ async def search_route(request: web.Request) -> web.Response:
         await refuse(request, Forbidden("searching by henkilötunnus is not part of your task"))
     async with request.app[POOL].acquire() as conn:
         found = await search_customers(
-            conn, _cipher(request), query, advisor_id=advisor_scope(user), limit=limit
+            conn,
+            _cipher(request),
+            query,
+            advisor_id=advisor_scope(user),
+            limit=limit,
+            hide_protected_on=None if reader_of(user).sees_protected else today(),
         )
     await audit(request, "customer.search", details={"kind": query.kind, "results": len(found)})
     items = [asdict(c) | {"id": str(c.id)} for c in found]

@@ -490,8 +490,13 @@ async def search_customers(
     *,
     advisor_id: uuid.UUID | None,
     limit: int,
+    hide_protected_on: date | None = None,
 ) -> list[CustomerSummary]:
     """Customers matching ``query``; only an advisor's own customers when ``advisor_id``.
+
+    With ``hide_protected_on`` (a reader without the task), a phone number that a person
+    under turvakielto has on that day finds nobody: the answer would confirm protected
+    contact data.
 
     A name prefix is a range on the "C"-collated lower-case name (``>= 'mäki'`` and
     ``< 'mäkj'``), not ``LIKE``: a range keeps using the index in the generic plans
@@ -512,9 +517,16 @@ async def search_customers(
     if query.kind == "henkilotunnus":
         alternatives = [f"c.hetu_index = {arg(cipher.blind_index(HETU, query.value))}"]
     elif query.kind == "phone":
+        number = arg(query.value)
         alternatives = [
-            f"c.id IN (SELECT customer_id FROM customer_phones WHERE number = {arg(query.value)})"
+            f"c.id IN (SELECT customer_id FROM customer_phones WHERE number = {number})"
         ]
+        if hide_protected_on is not None:
+            alternatives[0] += (
+                " AND NOT EXISTS (SELECT 1 FROM customer_phones o JOIN customers pc"
+                f" ON pc.id = o.customer_id WHERE o.number = {number}"
+                f" AND {PROTECTED.format(c='pc', day=arg(hide_protected_on))})"
+            )
     else:
         words = query.value.split()
         alternatives = [f"c.customer_number = {arg(query.value)}"]

@@ -216,7 +216,32 @@ async def test_the_advisor_still_sees_what_is_not_protected(staff_api: Client) -
     audit = await api.app[POOL].fetch(
         "SELECT actor, action FROM audit_log WHERE object_id = $1 ORDER BY seq", ids["pekka"]
     )
-    assert ("housing-advisor", "customer.view") in [tuple(a) for a in audit]
+    assert [tuple(a) for a in audit if a["action"].startswith("customer.view")] == [
+        ("housing-advisor", "customer.view"),
+    ]
+    assert ("customer-service", "customer.leases") in [tuple(a) for a in audit]
+
+
+async def searches(api: Client, user: str, *queries: str) -> list[list[str]]:
+    """The names each search finds, as ``user``."""
+    headers = await headers_for(api, user)
+    found = []
+    for q in queries:
+        response = await api.post("/v1/customers/search", json={"q": q}, headers=headers)
+        assert response.status == 200
+        found.append(sorted(c["first_name"] for c in (await response.json())["items"]))
+    return found
+
+
+async def test_a_protected_phone_number_finds_nobody_for_the_advisor(staff_api: Client) -> None:
+    await household(staff_api)
+    queries = (LANDLINE, "+358457654321", "+358401110001")
+    assert await searches(staff_api, "housing-advisor", *queries) == [[], [], ["Pekka"]]
+    assert await searches(staff_api, "customer-service", *queries) == [
+        ["Kaisa", "Pekka"],
+        ["Kaisa"],
+        ["Pekka"],
+    ]
 
 
 async def test_an_access_export_leaves_out_a_protected_co_tenants_address(
