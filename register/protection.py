@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Final
 
@@ -111,6 +111,39 @@ class Protection:
         return owners
 
 
+Values = dict[tuple[str, str], set[uuid.UUID]]
+
+
+async def _values_of(conn: Connection, people: set[uuid.UUID]) -> Values:
+    """The phones, e-mails and addresses of ``people``, by :func:`value_key`, to whom."""
+    values: Values = {}
+    if not people:
+        return values
+    phones, emails, addresses = await contacts_of(conn, sorted(people))
+    for owner in people:
+        for name, items in (
+            ("phones", [asdict(p) for p in phones[owner]]),
+            ("emails", emails[owner]),
+            ("addresses", [asdict(a) for a in addresses[owner]]),
+        ):
+            for item in items:
+                values.setdefault((name, value_key(name, item)), set()).add(owner)
+    return values
+
+
+async def _phone_owners(
+    conn: Connection, numbers: Iterable[str], today: date
+) -> list[tuple[str, uuid.UUID]]:
+    """(number, customer) for each of ``numbers`` a protected person has, register-wide (the
+    numbers are indexed; e-mails and addresses are not, so they are compared only with the
+    people linked to the customer)."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return []
+    rows = await conn.fetch(SELECT_PHONE_OWNERS, wanted, today)
+    return [(row["number"], row["customer_id"]) for row in rows]
+
+
 async def protection_of(
     conn: Connection, customer_id: uuid.UUID, today: date, numbers: Iterable[str] = ()
 ) -> Protection:
@@ -126,22 +159,10 @@ async def protection_of(
     linked = {owner for owners in leases.values() for owner in owners}
     linked |= {row["id"] for row in await conn.fetch(SELECT_GUARDIANSHIP_LINKS, customer_id, today)}
     linked.discard(customer_id)
-    values: dict[tuple[str, str], set[uuid.UUID]] = {}
-    phones, emails, addresses = await contacts_of(conn, sorted(linked))
-    for owner in linked:
-        for name, items in (
-            ("phones", [{"number": p.number} for p in phones[owner]]),
-            ("emails", emails[owner]),
-            (
-                "addresses",
-                [{"street": a.street, "postal_code": a.postal_code} for a in addresses[owner]],
-            ),
-        ):
-            for item in items:
-                values.setdefault((name, value_key(name, item)), set()).add(owner)
-    for row in await conn.fetch(SELECT_PHONE_OWNERS, sorted(set(numbers)), today):
-        if row["customer_id"] != customer_id:
-            values.setdefault(("phones", row["number"]), set()).add(row["customer_id"])
+    values = await _values_of(conn, linked)
+    for number, owner in await _phone_owners(conn, numbers, today):
+        if owner != customer_id:
+            values.setdefault(("phones", number), set()).add(owner)
     return Protection(
         customer_id,
         itself,

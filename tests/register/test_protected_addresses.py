@@ -35,6 +35,7 @@ KAISA: Final = {
     ],
     "emails": ["kaisa.varjo@example.fi"],
     "addresses": [SHARED_ADDRESS],
+    "assigned_advisor": "other-advisor",
 }
 PEKKA: Final = {
     "customer_number": "P-1",
@@ -107,7 +108,8 @@ def leaks(text: str) -> list[str]:
 
 async def household(api: Client) -> dict[str, str]:
     """Pekka and Kaisa on one lease, at one address with one landline; Pekka moved in (his
-    address history holds hers). Both are the housing advisor's customers."""
+    address history holds hers). Pekka is the housing advisor's customer, Kaisa the other
+    advisor's."""
     staff = await headers_for(api, "customer-service")
     await create_user(api.app[POOL], "other-advisor", PASSWORD, ["housing_advisor"])
     await create_user(api.app[POOL], "advisor-trainer", PASSWORD, ["housing_advisor", "trainer"])
@@ -179,6 +181,7 @@ async def test_no_route_shows_a_protected_co_tenants_address(staff_api: Client) 
     seen = await api.get(f"/v1/customers/{ids['pekka']}/leases", headers=dpo)
     assert set(SECRETS[:4]) <= set(leaks(await seen.text())), "the walk would find nothing"
     found = []
+    answered = set()
     for reader in MASKED_READERS:
         headers = await headers_for(api, reader)
         for subject in ("pekka", "kaisa"):
@@ -187,9 +190,14 @@ async def test_no_route_shows_a_protected_co_tenants_address(staff_api: Client) 
                     url = filled(path, ids, subject)
                     response = await api.request(method, url, json=body, headers=headers)
                     assert response.status < 500, (method, url, await response.text())
+                    if response.status == 200:
+                        answered.add((reader, method, path))
                     if leaked := leaks(await response.text()):
                         found.append((reader, method, path, subject, body, leaked))
     assert found == []
+    for advisor in ("housing-advisor", "other-advisor"):
+        reads = {(advisor, m, p) for m, p in REGISTER_ROUTES if m == "GET"}
+        assert reads <= answered, "each advisor must have read every register list"
 
 
 async def test_the_advisor_still_sees_what_is_not_protected(staff_api: Client) -> None:
@@ -237,6 +245,8 @@ async def test_a_protected_phone_number_finds_nobody_for_the_advisor(staff_api: 
     await household(staff_api)
     queries = (LANDLINE, "+358457654321", "+358401110001")
     assert await searches(staff_api, "housing-advisor", *queries) == [[], [], ["Pekka"]]
+    her_advisor = await searches(staff_api, "other-advisor", "+358457654321", "Varjo")
+    assert her_advisor == [[], ["Kaisa"]]
     assert await searches(staff_api, "customer-service", *queries) == [
         ["Kaisa", "Pekka"],
         ["Kaisa"],
