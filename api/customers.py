@@ -185,7 +185,7 @@ async def visible_customer_id(request: web.Request) -> uuid.UUID:
     loading the record: for routes about the customer's logs, leases and links."""
     customer_id = parse_id(request.match_info["id"])
     async with request.app[POOL].acquire() as conn:
-        scope = await customer_scope(conn, customer_id, today())
+        scope = await customer_scope(conn, customer_id)
     advisor = scope.advisor_id if scope else None
     await _check_scope(request, customer_id, scope is not None, advisor)
     return customer_id

@@ -39,15 +39,12 @@ SELECT c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.
 FROM customers c
 """
 # Whether turvakielto applies to customer ``{c}`` on day ``{day}`` (open-ended dates count as
-# in force), as SQL; :meth:`Customer.protected_on` is the same in Python.
+# in force), as SQL: the one definition, used by register/protection.py and the search.
 PROTECTED: Final = (
     "({c}.turvakielto AND coalesce({c}.turvakielto_start <= {day}, true)"
     " AND coalesce({c}.turvakielto_end >= {day}, true))"
 )
-SELECT_SCOPE: Final = f"""
-SELECT c.assigned_advisor_id, {PROTECTED.format(c="c", day="$2")} AS protected
-FROM customers c WHERE c.id = $1
-"""
+SELECT_SCOPE: Final = "SELECT assigned_advisor_id FROM customers WHERE id = $1"
 INSERT_CUSTOMER: Final = """
 INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
     relationship_start, birth_date, hetu_encrypted, hetu_index, travel_document_encrypted,
@@ -132,14 +129,6 @@ class Customer(CustomerSummary):
     created_at: datetime
     updated_at: datetime
 
-    def protected_on(self, day: date) -> bool:
-        """Whether turvakielto applies on ``day`` (open-ended dates count as in force)."""
-        if not self.turvakielto:
-            return False
-        started = self.turvakielto_start is None or self.turvakielto_start <= day
-        ended = self.turvakielto_end is not None and self.turvakielto_end < day
-        return started and not ended
-
 
 def _summaries(rows: list[Any]) -> list[CustomerSummary]:
     return [CustomerSummary(**dict(row.items())) for row in rows]
@@ -150,15 +139,14 @@ class Scope:
     """What an object-level check needs to know about a customer."""
 
     advisor_id: uuid.UUID | None
-    protected: bool
 
 
-async def customer_scope(conn: Connection, customer_id: uuid.UUID, today: date) -> Scope | None:
-    """The housing advisor assigned to the customer and whether turvakielto applies on
-    ``today``, without loading and decrypting the whole record; None if there is no such
-    customer."""
-    row = await conn.fetchrow(SELECT_SCOPE, customer_id, today)
-    return None if row is None else Scope(row["assigned_advisor_id"], row["protected"])
+async def customer_scope(conn: Connection, customer_id: uuid.UUID) -> Scope | None:
+    """The housing advisor assigned to the customer, without loading and decrypting the
+    whole record; None if there is no such customer. (What is protected is
+    register/protection.py's to say.)"""
+    row = await conn.fetchrow(SELECT_SCOPE, customer_id)
+    return None if row is None else Scope(row["assigned_advisor_id"])
 
 
 def field_context(column: str, customer_id: uuid.UUID) -> str:
