@@ -210,15 +210,19 @@ def mask_leases(
             masked["household"] = MASKED
         if "parties" in lease:
             protected = protection.leases.get(lease_id, NOBODY)
-            masked["parties"] = [
-                party | {"customer_id": MASKED, "name": MASKED}
-                if uuid.UUID(party["customer_id"]) in protected
-                and reader.hides({uuid.UUID(party["customer_id"])})
-                else party
-                for party in lease["parties"]
-            ]
+            masked["parties"] = [_party(p, protected, reader) for p in lease["parties"]]
         out.append(masked)
     return out
+
+
+def _party(
+    party: dict[str, Any], protected: frozenset[uuid.UUID], reader: Reader
+) -> dict[str, Any]:
+    """A lease party, named only if the reader may know where they live."""
+    person = uuid.UUID(party["customer_id"])
+    if person in protected and reader.hides({person}):
+        return party | {"customer_id": MASKED, "name": MASKED}
+    return party
 
 
 def history_numbers(items: list[dict[str, Any]]) -> set[str]:

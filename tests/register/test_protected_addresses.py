@@ -285,3 +285,37 @@ async def test_an_access_export_leaves_out_a_protected_co_tenants_address(
     assert "+358401110001" in customer  # his own phone and e-mail are his
     assert "pekka.laine@example.fi" in customer
     assert "V-77" in texts["register/leases.json"]
+
+
+async def test_her_address_is_masked_wherever_it_is_written(staff_api: Client) -> None:
+    api = staff_api
+    ids = await household(api)
+    staff = await headers_for(api, "customer-service")
+    liisa = maija(
+        customer_number="L-3",
+        first_name="Liisa",
+        last_name="Koski",
+        henkilotunnus="131052Y308T",
+        phones=[{"number": "+358402220002", "type": "mobile"}],
+        emails=["kaisa.varjo@example.fi"],  # her ward's mail comes to her
+        addresses=[
+            {"street": "Koskitie 2", "postal_code": "00200", "city": "Helsinki"},
+            {"street": "  PIILOKUJA 7   c 317 ", "postal_code": "99871", "city": "Oulu"},
+        ],
+    )
+    created = await api.post("/v1/customers", json=liisa, headers=staff)
+    assert created.status == 201, await created.text()
+    liisa_id = (await created.json())["id"]
+    link = await api.post(
+        f"/v1/customers/{ids['kaisa']}/guardianships",
+        json={"guardian_id": liisa_id, "kind": "edunvalvonta"},
+        headers=staff,
+    )
+    assert link.status == 201, await link.text()
+    advisor = await headers_for(api, "housing-advisor")
+    document = await (await api.get(f"/v1/customers/{liisa_id}", headers=advisor)).json()
+    assert leaks(str(document)) == []
+    assert "PIILOKUJA" not in str(document)
+    assert document["phones"] == [{"number": "+358402220002", "type": "mobile"}]
+    assert document["emails"] == ["masked"]
+    assert [a["street"] for a in document["addresses"]] == ["Koskitie 2", "masked"]
