@@ -434,7 +434,9 @@ def _paths() -> Schema:
         "/v1/customers/{id}": {
             "get": _op(
                 "One customer with current_leases and the marketing choice in force per kind; "
-                "turvakielto masks contact data and lease addresses for advisors",
+                "turvakielto masks contact data and lease addresses for advisors, also where "
+                "they are shared with a protected person (a shared lease or home: the list, or "
+                "each shared item, reads 'masked')",
                 tag="register",
                 who="customer_service, dpo, housing_advisor (assigned only)",
                 params=[ID_PARAM],
@@ -558,8 +560,9 @@ def _paths() -> Schema:
         },
         "/v1/customers/{id}/leases": {
             "get": _op(
-                "The customer's leases with parties and household (property and apartment "
-                "masked under turvakielto for viewers without the task)",
+                "The customer's leases with parties and household (for viewers without the "
+                "task, property, apartment, household and a protected party's name read "
+                "'masked' when a party, or someone living with a party, is under turvakielto)",
                 tag="register",
                 who="customer_service, dpo, housing_advisor (assigned only)",
                 params=[ID_PARAM],
