@@ -9,20 +9,19 @@ so the answer comes as soon as the bytes are safely stored.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Final
 
 from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 
 from api.permissions import public
 from api.problems import Problem, TooLarge, UnsupportedMediaType, ValidationProblem, field_error
-from callrec.appkeys import POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
+from callrec.appkeys import POOL, SETTINGS, STORE, UPLOAD_SLOTS, VAULT
+from recorder.limits import Pace, client_address
 from recorder.metadata import MAX_METADATA_BYTES, CallMetadata, load_json, parse_metadata
 from recorder.multipart import MultipartError, MultipartStream
 from recorder.queries import (
@@ -43,9 +42,6 @@ from recorder.signature import (
 from storage.vault import SealedObject
 
 log = logging.getLogger(__name__)
-
-IDLE_TIMEOUT_SECONDS: Final = 60.0
-READ_SIZE: Final = 256 * 1024
 
 
 class Unauthorized(Problem):
@@ -73,59 +69,51 @@ def _secret(request: web.Request) -> bytes:
     return secret.reveal().encode()
 
 
-def _signed(request: web.Request) -> tuple[BodySigner, list[bytes]]:
+def _signature_headers(request: web.Request) -> tuple[bytes, int, list[bytes]]:
+    """(secret, timestamp, signatures), or 401 for a missing, malformed or stale header."""
     secret = _secret(request)
     try:
         timestamp = parse_timestamp(request.headers.get(TIMESTAMP_HEADER), time.time())
         signatures = parse_signatures(request.headers.get(SIGNATURE_HEADER))
     except SignatureError as exc:
         raise Unauthorized(str(exc)) from None
-    return BodySigner(secret, timestamp), signatures
+    return secret, timestamp, signatures
 
 
 @public("authenticated by the v1 webhook signature")
 async def receive_recording(request: web.Request) -> web.Response:
-    """Accept one call: 202 when new, 200 with the first id when already delivered."""
-    signer, signatures = _signed(request)
+    """Accept one call: 202 when new, 200 with the first id when already delivered.
+
+    Everything the headers can refuse is refused before a slot is taken or a byte of the
+    body is read, so a stranger's upload costs a slot only while its body keeps coming.
+    """
     settings = request.app[SETTINGS]
+    secret, timestamp, signatures = _signature_headers(request)
     limit = settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"body larger than {limit} bytes")
-    gate = request.app[UPLOAD_GATE]
-    if gate.locked():
-        raise Problem(
-            "too many uploads in progress; retry shortly",
-            status=503,
-            slug="busy",
-            title="Busy",
-            headers={"Retry-After": "5"},
-        )
-    async with gate, aclosing(signer):  # aclosing: the HMAC thread of an abandoned body
-        mime = parse_mimetype(request.headers.get("Content-Type", ""))
-        body = _raw_body(request, signer, limit)
-        if (mime.type, mime.subtype) == ("multipart", "form-data"):
-            meta_raw, sealed = await _read_multipart(
-                request, body, mime.parameters.get("boundary", "")
-            )
-        elif (mime.type, mime.subtype) == ("application", "json"):
-            meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
-        else:
-            raise UnsupportedMediaType(
-                "send multipart/form-data (metadata + audio) or application/json "
-                "(metadata with audio_url)"
-            )
-        persisted = False
-        try:
+    boundary = _multipart_boundary(request)
+    peer = client_address(request, settings.trusted_proxies)
+    with request.app[UPLOAD_SLOTS].take(peer):
+        signer = BodySigner(secret, timestamp)
+        async with aclosing(signer):  # aclosing: the HMAC thread of an abandoned body
+            body = _raw_body(request, signer, limit)
+            if boundary is not None:
+                meta_raw, sealed = await _read_multipart(request, body, boundary)
+            else:
+                meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
+            persisted = False
             try:
-                mac = await signer.verify(signatures)
-            except SignatureError as exc:
-                raise Unauthorized(str(exc)) from None
-            meta = _validate(request, meta_raw, sealed)
-            recording_id, status, created = await _persist(request, meta, sealed, mac)
-            persisted = created
-        finally:
-            if sealed is not None and not persisted:
-                await request.app[STORE].delete(sealed.object_key)
+                try:
+                    mac = await signer.verify(signatures)
+                except SignatureError as exc:
+                    raise Unauthorized(str(exc)) from None
+                meta = _validate(request, meta_raw, sealed)
+                recording_id, status, created = await _persist(request, meta, sealed, mac)
+                persisted = created
+            finally:
+                if sealed is not None and not persisted:
+                    await request.app[STORE].delete(sealed.object_key)
     if not created:
         return web.json_response({"id": str(recording_id), "status": status}, status=200)
     log.info("recording received", extra={"recording_id": str(recording_id)})
@@ -136,21 +124,22 @@ async def receive_recording(request: web.Request) -> web.Response:
     )
 
 
+def _multipart_boundary(request: web.Request) -> str | None:
+    """The boundary of a multipart body, None for JSON metadata; 415 for anything else."""
+    mime = parse_mimetype(request.headers.get("Content-Type", ""))
+    if (mime.type, mime.subtype) == ("multipart", "form-data"):
+        return mime.parameters.get("boundary", "")
+    if (mime.type, mime.subtype) == ("application", "json"):
+        return None
+    raise UnsupportedMediaType(
+        "send multipart/form-data (metadata + audio) or application/json (metadata with audio_url)"
+    )
+
+
 async def _raw_body(request: web.Request, signer: BodySigner, limit: int) -> AsyncIterator[bytes]:
     total = 0
-    while True:
-        try:
-            async with asyncio.timeout(IDLE_TIMEOUT_SECONDS):
-                chunk = await request.content.readany()
-        except TimeoutError:
-            raise Problem(
-                f"no data for {IDLE_TIMEOUT_SECONDS:.0f} s; upload abandoned",
-                status=408,
-                slug="timeout",
-                title="Request timeout",
-            ) from None
-        if not chunk:
-            return
+    pace = Pace.from_settings(request.app[SETTINGS])
+    async for chunk in pace.body(request.content, limit):
         total += len(chunk)
         if total > limit:
             raise TooLarge(f"body larger than {limit} bytes")
@@ -229,9 +218,9 @@ async def _persist(
 @public("authenticated by the v1 webhook signature")
 async def recording_status(request: web.Request) -> web.Response:
     """``GET /v1/recordings/{id}/status`` for the telephony side, signed like the webhook."""
-    signer, signatures = _signed(request)
+    secret, timestamp, signatures = _signature_headers(request)
     try:
-        await signer.verify(signatures)
+        await BodySigner(secret, timestamp).verify(signatures)
     except SignatureError as exc:
         raise Unauthorized(str(exc)) from None
     try:
