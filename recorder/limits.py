@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Final
 
@@ -116,8 +116,8 @@ class UploadSlots:
         """Uploads holding a slot now."""
         return self._in_use
 
-    @contextmanager
-    def take(self, peer: str) -> Iterator[None]:
+    @asynccontextmanager
+    async def take(self, peer: str) -> AsyncIterator[None]:
         """Hold one slot for ``peer``: 429 when it has its share, 503 when all are taken."""
         if self._by_peer[peer] >= self.per_peer:
             raise Problem(

@@ -3,8 +3,10 @@
 The raw body streams once through three things at the same time: the signature MAC, the
 multipart reader, and (for the audio part) the encryptor into an *incoming* object. Only
 after the last byte is the signature checked; a bad one deletes the incoming object, so an
-unsigned upload never leaves anything behind. The worker does the slow audio work later,
-so the answer comes as soon as the bytes are safely stored.
+unsigned upload never leaves anything behind. Until then an upload is a stranger's, so it
+must keep to the limits of :mod:`recorder.limits` (headers checked before a slot is taken, a
+minimum rate, a per-peer share). The worker does the slow audio work later, so the answer
+comes as soon as the bytes are safely stored.
 """
 
 from __future__ import annotations
@@ -94,26 +96,26 @@ async def receive_recording(request: web.Request) -> web.Response:
         raise TooLarge(f"body larger than {limit} bytes")
     boundary = _multipart_boundary(request)
     peer = client_address(request, settings.trusted_proxies)
-    with request.app[UPLOAD_SLOTS].take(peer):
-        signer = BodySigner(secret, timestamp)
-        async with aclosing(signer):  # aclosing: the HMAC thread of an abandoned body
-            body = _raw_body(request, signer, limit)
-            if boundary is not None:
-                meta_raw, sealed = await _read_multipart(request, body, boundary)
-            else:
-                meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
-            persisted = False
+    slot = request.app[UPLOAD_SLOTS].take(peer)
+    # aclosing: the HMAC thread of an abandoned body
+    async with slot, aclosing(BodySigner(secret, timestamp)) as signer:
+        body = _raw_body(request, signer, limit)
+        if boundary is not None:
+            meta_raw, sealed = await _read_multipart(request, body, boundary)
+        else:
+            meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
+        persisted = False
+        try:
             try:
-                try:
-                    mac = await signer.verify(signatures)
-                except SignatureError as exc:
-                    raise Unauthorized(str(exc)) from None
-                meta = _validate(request, meta_raw, sealed)
-                recording_id, status, created = await _persist(request, meta, sealed, mac)
-                persisted = created
-            finally:
-                if sealed is not None and not persisted:
-                    await request.app[STORE].delete(sealed.object_key)
+                mac = await signer.verify(signatures)
+            except SignatureError as exc:
+                raise Unauthorized(str(exc)) from None
+            meta = _validate(request, meta_raw, sealed)
+            recording_id, status, created = await _persist(request, meta, sealed, mac)
+            persisted = created
+        finally:
+            if sealed is not None and not persisted:
+                await request.app[STORE].delete(sealed.object_key)
     if not created:
         return web.json_response({"id": str(recording_id), "status": status}, status=200)
     log.info("recording received", extra={"recording_id": str(recording_id)})
