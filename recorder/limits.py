@@ -37,10 +37,12 @@ def _timeout(detail: str) -> Problem:
 
 @dataclass(frozen=True)
 class Pace:
-    """How fast a body must arrive: ``grace`` seconds of head start, then ``min_rate`` bytes/s."""
+    """How fast a body must arrive: ``grace`` seconds of head start, then ``min_rate`` bytes/s,
+    and never a silence longer than ``idle`` seconds."""
 
     grace: float
     min_rate: float
+    idle: float = IDLE_TIMEOUT_SECONDS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pace:
@@ -72,7 +74,7 @@ class Pace:
         while True:
             started = loop.time()
             behind = started + self.allowed(received) - waited
-            idle = started + IDLE_TIMEOUT_SECONDS
+            idle = started + self.idle
             try:
                 async with asyncio.timeout_at(min(behind, idle, deadline)):
                     chunk = await content.readany()
@@ -80,7 +82,7 @@ class Pace:
                 if behind <= min(idle, deadline):
                     raise self.too_slow() from None
                 if idle <= deadline:
-                    raise _timeout(f"no data for {IDLE_TIMEOUT_SECONDS:g} s") from None
+                    raise _timeout(f"no data for {self.idle:g} s") from None
                 raise _timeout(f"the body took longer than {self.allowed(cap):.0f} s") from None
             waited += loop.time() - started
             if not chunk:
