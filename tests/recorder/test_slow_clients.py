@@ -266,6 +266,22 @@ async def test_bad_twilio_signature_headers_are_refused_before_the_form(
     assert message in answer.body["detail"]
 
 
+async def test_a_dripping_twilio_callback_is_cut_at_its_deadline(
+    limited: Settings, opened: list[Upload], serve: Serve
+) -> None:
+    """The form is small: it must arrive within the grace plus 16 KiB at the minimum rate."""
+    server = await serve(dataclasses.replace(limited, upload_min_rate_kibps=64))  # 1.25 s
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": "A" * 27 + "=",
+    }
+    upload = await Upload.start(server, headers, 500, path=TWILIO)
+    opened.append(upload)
+    upload.drip(b"a" * 500)
+    answer = await upload.answer(within=4)
+    assert (answer.status, answer.is_problem) == (408, True), answer.body
+
+
 async def test_one_peer_holds_only_its_share_of_the_slots(
     limited: Settings, opened: list[Upload], serve: Serve
 ) -> None:
