@@ -26,6 +26,7 @@ from callrec.settings import IPNetwork, Settings
 IDLE_TIMEOUT_SECONDS: Final = 60.0
 FORWARDED_FOR: Final = "X-Forwarded-For"
 RETRY_AFTER: Final = {"Retry-After": "5"}
+IPV6_PREFIX: Final = 64
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -154,7 +155,8 @@ def client_address(request: web.Request, trusted: tuple[IPNetwork, ...]) -> str:
     the nearest ``X-Forwarded-For`` hop that is not one.
 
     Hops are read from the right (the end the proxies append to), so a client cannot pick its
-    own address by sending the header itself; a hop that does not parse ends the walk.
+    own address by sending the header itself; a hop that does not parse ends the walk. An
+    IPv6 client counts as its /64 network, the block one subscriber usually gets whole.
     """
     peer = _address(request.remote or "")
     if peer is None:
@@ -167,6 +169,8 @@ def client_address(request: web.Request, trusted: tuple[IPNetwork, ...]) -> str:
         if forwarded is None:
             break
         peer = forwarded
+    if isinstance(peer, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((peer, IPV6_PREFIX), strict=False))
     return str(peer)
 
 
