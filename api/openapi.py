@@ -57,13 +57,20 @@ PURPOSE_PARAM: Final[Schema] = {
     "description": "Why you play the recording; must belong to your role's task.",
 }
 SIGNATURE_HEADERS: Final = [
-    {"name": "X-Callrec-Timestamp", "in": "header", "required": True, "schema": STRING},
+    {
+        "name": "X-Callrec-Timestamp",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+        "description": "unix seconds in ASCII digits, at most 300 s off the server clock",
+    },
     {
         "name": "X-Callrec-Signature",
         "in": "header",
         "required": True,
-        "schema": STRING,
-        "description": 'v1=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>',
+        "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}( *, *v1=[0-9a-f]{64}){0,3}$"},
+        "description": 'v1=<64 lowercase hex: HMAC-SHA256(secret, "<timestamp>." + raw body)>; '
+        "up to 4, comma-separated, while a secret is rotated",
     },
 ]
 
@@ -210,7 +217,14 @@ def _paths() -> Schema:
                 "Twilio recording-status callback (X-Twilio-Signature)",
                 tag="telephony",
                 status="202",
-                params=[{"name": "X-Twilio-Signature", "in": "header", "schema": STRING}],
+                params=[
+                    {
+                        "name": "X-Twilio-Signature",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9+/]{27}=$"},
+                    }
+                ],
                 open_to_all=True,
                 body={
                     "content": {
