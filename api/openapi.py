@@ -68,8 +68,11 @@ SIGNATURE_HEADERS: Final = [
         "name": "X-Callrec-Signature",
         "in": "header",
         "required": True,
-        "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}( *, *v1=[0-9a-f]{64}){0,3}$"},
-        "description": 'v1=<64 lowercase hex: HMAC-SHA256(secret, "<timestamp>." + raw body)>; '
+        "schema": {
+            "type": "string",
+            "pattern": "^v1=[0-9a-fA-F]{64}( *, *v1=[0-9a-fA-F]{64}){0,3}$",
+        },
+        "description": 'v1=<64 hex digits: HMAC-SHA256(secret, "<timestamp>." + raw body)>; '
         "up to 4, comma-separated, while a secret is rotated",
     },
 ]

@@ -21,7 +21,7 @@ SIGNATURE_HEADER: Final = "X-Callrec-Signature"
 OFFLOAD_BYTES: Final = 64 * 1024  # smaller pieces cost less than a thread hop
 MAX_SIGNATURES: Final = 4
 _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")  # [0-9], not \d: ASCII only
-_SIGNATURE: Final = re.compile(r"v1=[0-9a-f]{64}")
+_SIGNATURE: Final = re.compile(r"v1=[0-9a-fA-F]{64}")  # either case: the contract says hex
 
 
 class SignatureError(Exception):
@@ -47,7 +47,7 @@ def parse_timestamp(raw: str | None, now: float) -> int:
 
 
 def parse_signatures(raw: str | None) -> list[bytes]:
-    """Every ``v1=<64 lowercase hex>`` in the header (several while a secret is rotated).
+    """Every ``v1=<64 hex digits>`` in the header (several while a secret is rotated).
 
     Anything else in the header refuses the request at once: a sender that cannot spell the
     header will not sign the body correctly either, and must not hold an upload slot.
@@ -57,7 +57,7 @@ def parse_signatures(raw: str | None) -> list[bytes]:
     entries = [part.strip() for part in raw.split(",")]
     if len(entries) > MAX_SIGNATURES or not all(_SIGNATURE.fullmatch(e) for e in entries):
         raise SignatureError(
-            f"{SIGNATURE_HEADER} must be v1= and 64 lowercase hex digits "
+            f"{SIGNATURE_HEADER} must be v1= and 64 hex digits "
             f"(at most {MAX_SIGNATURES}, comma-separated, while a secret is rotated)"
         )
     return [bytes.fromhex(entry.removeprefix("v1=")) for entry in entries]

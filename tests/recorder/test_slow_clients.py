@@ -216,9 +216,9 @@ def _arabic_indic(number: int) -> str:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"X-Callrec-Signature": "v1=" + "AB" * 32}, "64 lowercase hex"),
-        ({"X-Callrec-Signature": "v1=abcd"}, "64 lowercase hex"),
-        ({"X-Callrec-Signature": "v1=" + "0" * 64 + ",v2=whatever"}, "64 lowercase hex"),
+        ({"X-Callrec-Signature": "v1=" + "AG" * 32}, "64 hex digits"),
+        ({"X-Callrec-Signature": "v1=abcd"}, "64 hex digits"),
+        ({"X-Callrec-Signature": "v1=" + "0" * 64 + ",v2=whatever"}, "64 hex digits"),
         ({"X-Callrec-Signature": ",".join(["v1=" + "0" * 64] * 5)}, "at most 4"),
         ({"X-Callrec-Signature": None}, "missing X-Callrec-Signature"),
         ({"X-Callrec-Timestamp": _arabic_indic(int(time.time()))}, "ASCII digits"),

@@ -81,6 +81,15 @@ async def test_accepts_signed_multipart_and_stores_only_ciphertext(api: Client) 
     assert await stored(api) == (1, 1, 1)
 
 
+async def test_a_signature_in_uppercase_hex_is_accepted(api: Client) -> None:
+    """The contract says hex; a sender whose library prints uppercase must not be locked out."""
+    body = multipart(metadata(), AUDIO)
+    headers = signed_headers(body)
+    headers["X-Callrec-Signature"] = headers["X-Callrec-Signature"].upper().replace("V1=", "v1=")
+    status, answer = await post(api, body, headers=headers)
+    assert status == 202, answer
+
+
 async def test_duplicate_answers_200_with_first_id_and_stores_nothing_new(api: Client) -> None:
     first_status, first = await post(api, multipart(metadata(), AUDIO))
     second_status, second = await post(api, multipart(metadata(), AUDIO + b"x"))
@@ -109,8 +118,8 @@ async def test_twenty_concurrent_identical_deliveries_store_one_recording(
         ({"X-Callrec-Signature": None}, "missing X-Callrec-Signature"),
         ({"X-Callrec-Timestamp": None}, "missing X-Callrec-Timestamp"),
         ({"X-Callrec-Signature": "v1=" + "00" * 32}, "does not match"),
-        ({"X-Callrec-Signature": "v1=zz"}, "64 lowercase hex"),
-        ({"X-Callrec-Signature": "v0=abcd"}, "64 lowercase hex"),
+        ({"X-Callrec-Signature": "v1=zz"}, "64 hex digits"),
+        ({"X-Callrec-Signature": "v0=abcd"}, "64 hex digits"),
         ({"X-Callrec-Timestamp": str(int(time.time()) - 301)}, "300 s"),
         ({"X-Callrec-Timestamp": "yesterday"}, "unix seconds"),
     ],
