@@ -367,6 +367,11 @@ def _paths() -> Schema:
                         "description": "what to fix (416: the range starts past the end)",
                         "content": {PROBLEM: {"schema": _ref("Problem")}},
                     },
+                    "502": {
+                        "description": "integrity-error: the stored audio failed its check "
+                        "(nothing sent; audited as failed)",
+                        "content": {PROBLEM: {"schema": _ref("Problem")}},
+                    },
                 },
             }
         },

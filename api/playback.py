@@ -7,24 +7,34 @@ purpose is required and must belong to the caller's task (customer service verif
 content; trainers train on released calls; the data protection officer answers subject
 requests and legal matters). Every answer that carries audio writes an audit entry first:
 ``recording.play`` here, ``recording.download`` for the data protection officer's
-attachment download, so a listen and a copy are told apart.
+attachment download, so a listen and a copy are told apart. The first chunk is decrypted
+and authenticated before that entry: audio that fails its check is answered with a 502
+``integrity-error`` and audited as ``failed``; a later chunk that fails cuts the connection
+and adds a ``failed`` entry saying how many bytes went out.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
 
+from api.audit import DetailValue
 from api.auth import CURRENT_USER, audit, refuse
 from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
 from api.problems import Problem
 from api.ranges import ByteRange, Unsatisfiable, parse_range
 from api.recordings import visible_recording
 from callrec.appkeys import POOL, VAULT
+from callrec.logs import log_failure
+from storage.age import AgeError
 from storage.vault import SealedObject, load_sealed
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE: Final = "audio/ogg; codecs=opus"
 
@@ -87,24 +97,52 @@ async def serve_audio(
             headers={"Content-Range": exc.content_range, "Accept-Ranges": "bytes"},
         ) from None
     served = wanted or ByteRange(0, length, length)
+    details: dict[str, DetailValue] = {"start": served.start, "end": served.end, "length": length}
+    failed = _IntegrityAudit(request, action, recording.id, purpose, details)
     pieces = (read or request.app[VAULT].open_range)(sealed, served.start, served.end)
-    # The audit entry must be committed before a byte leaves; fetching and decrypting the
-    # first chunk meanwhile takes the commit's latency off the time to first byte.
-    first_piece = asyncio.ensure_future(anext(pieces, b""))
-    try:
+    async with aclosing(pieces):
+        try:
+            # Decrypt and authenticate the first chunk before the audit entry and the headers:
+            # an altered object is answered with a problem and audited as failed, not played.
+            piece = await anext(pieces, b"")
+        except AgeError as exc:
+            await failed.record(exc, sent=0)
+            raise IntegrityError from None
         await audit(
             request,
             action,
             object_type="recording",
             object_id=recording.id,
             purpose=purpose,
-            details={"start": served.start, "end": served.end, "length": length},
+            details=details,
         )
-    except BaseException:
-        first_piece.cancel()
-        await asyncio.gather(first_piece, return_exceptions=True)
-        await pieces.aclose()
-        raise
+        response = _audio_response(recording.id, etag, served, wanted, attachment=attachment)
+        await response.prepare(request)
+        sent = 0
+        try:
+            while piece:
+                await response.write(piece)
+                sent += len(piece)
+                piece = await anext(pieces, b"")
+        except AgeError as exc:
+            # Headers and some bytes are out: a cut connection is the only honest signal left.
+            await failed.record(exc, sent=sent)
+            if request.transport is not None:
+                request.transport.close()
+            return response
+    await response.write_eof()
+    return response
+
+
+def _audio_response(
+    recording_id: object,
+    etag: str,
+    served: ByteRange,
+    wanted: ByteRange | None,
+    *,
+    attachment: bool,
+) -> web.StreamResponse:
+    """The headers of an audio answer (whole file or one range)."""
     response = web.StreamResponse(status=206 if wanted else 200)
     response.content_type = CONTENT_TYPE
     response.content_length = served.size
@@ -112,20 +150,55 @@ async def serve_audio(
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-store"
     disposition = "attachment" if attachment else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{recording.id}.ogg"'
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{recording_id}.ogg"'
     if wanted:
         response.headers["Content-Range"] = wanted.content_range
-    try:
-        piece = await first_piece
-        await response.prepare(request)
-        if piece:
-            await response.write(piece)
-        async for piece in pieces:
-            await response.write(piece)
-    finally:
-        await pieces.aclose()
-    await response.write_eof()
     return response
+
+
+class IntegrityError(Problem):
+    """The stored audio failed authentication: altered or damaged in the store, or its key is
+    gone. A 502: the object store handed back data that is not what was sealed."""
+
+    status = 502
+    slug = "integrity-error"
+    title = "Integrity error"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the stored audio failed its integrity check (altered or damaged in the object "
+            "store, or its key is gone), so none of it was sent; the attempt is in the audit "
+            "log; tell the administrator and quote the request id"
+        )
+
+
+@dataclass(frozen=True)
+class _IntegrityAudit:
+    """What to write when the audio turns out not to be what was sealed."""
+
+    request: web.Request
+    action: str
+    recording_id: object
+    purpose: str
+    details: dict[str, DetailValue]
+
+    async def record(self, exc: AgeError, *, sent: int) -> None:
+        """Audit the attempt as failed (with how many bytes went out) and log it by type."""
+        log_failure(
+            log,
+            "stored audio failed its integrity check",
+            exc,
+            recording_id=str(self.recording_id),
+        )
+        await audit(
+            self.request,
+            self.action,
+            outcome="failed",
+            object_type="recording",
+            object_id=self.recording_id,
+            purpose=self.purpose,
+            details={**self.details, "sent": sent, "error": type(exc).__name__},
+        )
 
 
 @requires(Permission.PLAY_RECORDINGS)
