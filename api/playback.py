@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 from aiohttp import web
@@ -98,7 +98,7 @@ async def serve_audio(
         ) from None
     served = wanted or ByteRange(0, length, length)
     details: dict[str, DetailValue] = {"start": served.start, "end": served.end, "length": length}
-    failed = _IntegrityAudit(request, action, recording.id, purpose, details)
+    audit_play = partial(_audit_play, request, action, recording.id, purpose, details)
     pieces = (read or request.app[VAULT].open_range)(sealed, served.start, served.end)
     async with aclosing(pieces):
         try:
@@ -106,16 +106,9 @@ async def serve_audio(
             # an altered object is answered with a problem and audited as failed, not played.
             piece = await anext(pieces, b"")
         except AgeError as exc:
-            await failed.record(exc, sent=0)
+            await audit_play(exc, sent=0)
             raise IntegrityError from None
-        await audit(
-            request,
-            action,
-            object_type="recording",
-            object_id=recording.id,
-            purpose=purpose,
-            details=details,
-        )
+        await audit_play()
         response = _audio_response(recording.id, etag, served, wanted, attachment=attachment)
         await response.prepare(request)
         sent = 0
@@ -126,7 +119,7 @@ async def serve_audio(
                 piece = await anext(pieces, b"")
         except AgeError as exc:
             # Headers and some bytes are out: a cut connection is the only honest signal left.
-            await failed.record(exc, sent=sent)
+            await audit_play(exc, sent=sent)
             if request.transport is not None:
                 request.transport.close()
             return response
@@ -172,33 +165,30 @@ class IntegrityError(Problem):
         )
 
 
-@dataclass(frozen=True)
-class _IntegrityAudit:
-    """What to write when the audio turns out not to be what was sealed."""
-
-    request: web.Request
-    action: str
-    recording_id: object
-    purpose: str
-    details: dict[str, DetailValue]
-
-    async def record(self, exc: AgeError, *, sent: int) -> None:
-        """Audit the attempt as failed (with how many bytes went out) and log it by type."""
-        log_failure(
-            log,
-            "stored audio failed its integrity check",
-            exc,
-            recording_id=str(self.recording_id),
-        )
-        await audit(
-            self.request,
-            self.action,
-            outcome="failed",
-            object_type="recording",
-            object_id=self.recording_id,
-            purpose=self.purpose,
-            details={**self.details, "sent": sent, "error": type(exc).__name__},
-        )
+async def _audit_play(
+    request: web.Request,
+    action: str,
+    recording_id: object,
+    purpose: str,
+    details: dict[str, DetailValue],
+    failure: AgeError | None = None,
+    *,
+    sent: int = 0,
+) -> None:
+    """The audit entry of a play or download; a failed one says why and how many bytes went
+    out, and the failure is logged by type."""
+    if failure is not None:
+        log_failure(log, "stored audio failed its check", failure, recording_id=str(recording_id))
+        details = {**details, "sent": sent, "error": type(failure).__name__}
+    await audit(
+        request,
+        action,
+        outcome="ok" if failure is None else "failed",
+        object_type="recording",
+        object_id=recording_id,
+        purpose=purpose,
+        details=details,
+    )
 
 
 @requires(Permission.PLAY_RECORDINGS)
