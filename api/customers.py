@@ -2,9 +2,10 @@
 
 Who sees what (ARCHITECTURE.md section 5): customer service reads and writes; the data
 protection officer reads; a housing advisor reads only the customers assigned to them and
-never the henkilötunnus. A person under turvakielto has address and contact data masked
-for every role without the task (here: housing advisors); an unmasked read of a protected
-person is audited as such. Identifiers to search by travel in the POST body.
+never the henkilötunnus. Address and contact data of a person under turvakielto, and any
+address shared with one, is masked for every role without the task (here: housing
+advisors); register/protection.py decides what is protected. An unmasked read of protected
+data is audited as such. Identifiers to search by travel in the POST body.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -55,12 +56,19 @@ from register.customers import (
     update_customer,
 )
 from register.disclosures import add_disclosure, list_disclosures, parse_disclosure
-from register.leases import current_leases, mask_addresses
+from register.leases import current_leases
+from register.protection import (
+    Protection,
+    Reader,
+    history_numbers,
+    mask_contacts,
+    mask_leases,
+    protection_of,
+    visible_history,
+)
 from register.validation import CustomerInput, parse_customer
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
-
-MASKED: Final = "masked"
 
 
 def _cipher(request: web.Request) -> FieldCipher:
@@ -85,10 +93,14 @@ def advisor_scope(user: User) -> uuid.UUID | None:
     return None if full_view(user) else user.id
 
 
-def customer_document(customer: Customer, *, full: bool, today: date) -> dict[str, Any]:
-    """The customer as JSON, masked for ``full=False`` viewers."""
-    protected = customer.protected_on(today)
-    masked = protected and not full
+def reader_of(user: User) -> Reader:
+    """Who ``user`` is for turvakielto: with the task (customer service, the DPO) or not."""
+    return Reader(sees_protected=full_view(user))
+
+
+def customer_document(customer: Customer, reader: Reader, protection: Protection) -> dict[str, Any]:
+    """The customer as JSON, protected data masked for ``reader``; identity codes only for
+    the full view (customer service and the DPO, who also see protected data)."""
     document: dict[str, Any] = {
         "id": str(customer.id),
         "customer_number": customer.customer_number,
@@ -103,30 +115,40 @@ def customer_document(customer: Customer, *, full: bool, today: date) -> dict[st
         "turvakielto_start": _iso(customer.turvakielto_start),
         "turvakielto_end": _iso(customer.turvakielto_end),
         "assigned_advisor": customer.assigned_advisor,
-        "phones": MASKED
-        if masked
-        else [{"number": p.number, "type": p.type} for p in customer.phones],
-        "emails": MASKED if masked else customer.emails,
-        "addresses": MASKED
-        if masked
-        else [
+        "phones": [{"number": p.number, "type": p.type} for p in customer.phones],
+        "emails": customer.emails,
+        "addresses": [
             {"street": a.street, "postal_code": a.postal_code, "city": a.city, "country": a.country}
             for a in customer.addresses
         ],
         "created_at": customer.created_at.isoformat(),
         "updated_at": customer.updated_at.isoformat(),
     }
-    if full:
+    if reader.sees_protected:
         document["henkilotunnus"] = customer.henkilotunnus
         document["travel_document"] = customer.travel_document
-    return document
+    return mask_contacts(document, protection, reader)
+
+
+async def protection_for(conn: Connection, customer: Customer) -> Protection:
+    """What of ``customer``'s data is someone's protected data today."""
+    return await protection_of(conn, customer.id, today(), [p.number for p in customer.phones])
+
+
+async def document_for(
+    request: web.Request, conn: Connection, customer: Customer
+) -> dict[str, Any]:
+    """The customer as the caller may see them."""
+    protection = await protection_for(conn, customer)
+    return customer_document(customer, reader_of(request[CURRENT_USER]), protection)
 
 
 def _iso(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _today() -> date:
+def today() -> date:
+    """The day turvakielto and leases are judged on."""
     return datetime.now(UTC).date()
 
 
@@ -161,20 +183,12 @@ async def visible_customer(request: web.Request) -> Customer:
 async def visible_customer_id(request: web.Request) -> uuid.UUID:
     """The id of the customer in the path, checked like :func:`visible_customer` but without
     loading the record: for routes about the customer's logs, leases and links."""
-    customer_id, _ = await visible_customer_ref(request)
-    return customer_id
-
-
-async def visible_customer_ref(request: web.Request) -> tuple[uuid.UUID, bool]:
-    """The id of the customer in the path after the object check, and whether their address
-    and contact data must be masked for this caller (turvakielto, viewer without the task)."""
     customer_id = parse_id(request.match_info["id"])
     async with request.app[POOL].acquire() as conn:
-        scope = await customer_scope(conn, customer_id, _today())
+        scope = await customer_scope(conn, customer_id)
     advisor = scope.advisor_id if scope else None
     await _check_scope(request, customer_id, scope is not None, advisor)
-    assert scope is not None
-    return customer_id, scope.protected and not full_view(request[CURRENT_USER])
+    return customer_id
 
 
 def _validated(body: dict[str, Any], *, partial: bool) -> CustomerInput:
@@ -211,9 +225,9 @@ async def create_route(request: web.Request) -> web.Response:
     async with register_connection(request) as conn:
         customer_id = await create_customer(conn, cipher, data)
         customer = await get_customer(conn, cipher, customer_id)
-    assert customer is not None
+        assert customer is not None
+        document = await document_for(request, conn, customer)
     await audit(request, "customer.create", object_type="customer", object_id=customer_id)
-    document = customer_document(customer, full=True, today=_today())
     return web.json_response(
         document, status=201, headers={"Location": f"/v1/customers/{customer_id}"}
     )
@@ -224,16 +238,16 @@ async def get_route(request: web.Request) -> web.Response:
     """``GET /v1/customers/{id}``: the record with the leases in force and the marketing
     consent or ban in force per kind, so the person on the phone sees them at once."""
     customer = await visible_customer(request)
-    today = _today()
-    full = full_view(request[CURRENT_USER])
-    protected = customer.protected_on(today)
+    reader = reader_of(request[CURRENT_USER])
     async with request.app[POOL].acquire() as conn:
-        leases = await current_leases(conn, customer.id, today)
+        protection = await protection_for(conn, customer)
+        leases = await current_leases(conn, customer.id, today())
         marketing = await current_preferences(conn, customer.id)
-    action = "customer.view_protected" if protected and full else "customer.view"
+    shown = protection.anyone and reader.sees_protected
+    action = "customer.view_protected" if shown else "customer.view"
     await audit(request, action, object_type="customer", object_id=customer.id)
-    document = customer_document(customer, full=full, today=today) | {
-        "current_leases": mask_addresses(leases, MASKED) if protected and not full else leases,
+    document = customer_document(customer, reader, protection) | {
+        "current_leases": mask_leases(leases, protection, reader),
         "marketing": marketing,
     }
     return web.json_response(document)
@@ -254,7 +268,8 @@ async def _apply_change(
     async with register_connection(request) as conn:
         changed = await update_customer(conn, cipher, customer, data, request[CURRENT_USER].id)
         updated = await get_customer(conn, cipher, customer.id)
-    assert updated is not None
+        assert updated is not None
+        document = await document_for(request, conn, updated)
     if changed:
         await audit(
             request,
@@ -263,7 +278,7 @@ async def _apply_change(
             object_id=customer.id,
             details={"fields": ",".join(changed)},
         )
-    return web.json_response(customer_document(updated, full=True, today=_today()))
+    return web.json_response(document)
 
 
 @requires(Permission.WRITE_REGISTER)
@@ -283,16 +298,17 @@ async def undo_route(request: web.Request) -> web.Response:
 async def history_route(request: web.Request) -> web.Response:
     """``GET /v1/customers/{id}/history``: every change, old and new value, who and when.
 
-    A housing advisor gets the history of their own customers without identity codes and,
-    under turvakielto, without contact data."""
+    A housing advisor gets the history of their own customers without identity codes and
+    without changes of contact data that is protected (see register/protection.py)."""
     customer = await visible_customer(request)
+    reader = reader_of(request[CURRENT_USER])
     async with request.app[POOL].acquire() as conn:
         items = await history(conn, _cipher(request), customer.id)
-    if not full_view(request[CURRENT_USER]):
-        hidden = {"henkilotunnus", "travel_document"}
-        if customer.protected_on(_today()):
-            hidden |= {"phones", "emails", "addresses"}
-        items = [item for item in items if item["field"] not in hidden]
+        numbers = [p.number for p in customer.phones] + sorted(history_numbers(items))
+        protection = await protection_of(conn, customer.id, today(), numbers)
+    if not reader.sees_protected:
+        items = [i for i in items if i["field"] not in {"henkilotunnus", "travel_document"}]
+    items = visible_history(items, protection, reader)
     await audit(request, "customer.history", object_type="customer", object_id=customer.id)
     return web.json_response({"items": items})
 
@@ -336,7 +352,12 @@ async def search_route(request: web.Request) -> web.Response:
         await refuse(request, Forbidden("searching by henkilötunnus is not part of your task"))
     async with request.app[POOL].acquire() as conn:
         found = await search_customers(
-            conn, _cipher(request), query, advisor_id=advisor_scope(user), limit=limit
+            conn,
+            _cipher(request),
+            query,
+            advisor_id=advisor_scope(user),
+            limit=limit,
+            hide_protected_on=None if reader_of(user).sees_protected else today(),
         )
     await audit(request, "customer.search", details={"kind": query.kind, "results": len(found)})
     items = [asdict(c) | {"id": str(c.id)} for c in found]

@@ -3,15 +3,17 @@
 guardianship (``GET``/``POST /v1/customers/{id}/guardianships``,
 ``PATCH /v1/customers/{id}/guardianships/{link_id}``).
 
-A lease's property and apartment are the address of everyone on it, so they are masked
-like addresses for a viewer without the task when a party is under turvakielto."""
+A lease's property and apartment are the address of everyone on it, so they (with the
+household and the protected party's name) are masked like addresses for a viewer without the
+task when a party, or someone living with a party, is under turvakielto
+(register/protection.py)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from api.auth import audit, json_object
-from api.customers import MASKED, register_connection, visible_customer_id, visible_customer_ref
+from api.auth import CURRENT_USER, audit, json_object
+from api.customers import reader_of, register_connection, today, visible_customer_id
 from api.inputs import parse_id, valid
 from api.permissions import Permission, requires
 from api.problems import NotFound
@@ -28,10 +30,10 @@ from register.leases import (
     change_lease,
     create_lease,
     leases_of,
-    mask_addresses,
     parse_lease,
     parse_lease_change,
 )
+from register.protection import mask_leases, protection_of
 
 
 @requires(Permission.WRITE_REGISTER)
@@ -67,11 +69,13 @@ async def change_route(request: web.Request) -> web.Response:
 @requires(Permission.READ_REGISTER)
 async def customer_leases_route(request: web.Request) -> web.Response:
     """``GET /v1/customers/{id}/leases``: the customer's leases with parties and household."""
-    customer_id, masked = await visible_customer_ref(request)
+    customer_id = await visible_customer_id(request)
     async with request.app[POOL].acquire() as conn:
         items = await leases_of(conn, customer_id)
+        protection = await protection_of(conn, customer_id, today())
     await audit(request, "customer.leases", object_type="customer", object_id=customer_id)
-    return web.json_response({"items": mask_addresses(items, MASKED) if masked else items})
+    masked = mask_leases(items, protection, reader_of(request[CURRENT_USER]))
+    return web.json_response({"items": masked})
 
 
 @requires(Permission.READ_REGISTER)

@@ -57,13 +57,20 @@ PURPOSE_PARAM: Final[Schema] = {
     "description": "Why you play the recording; must belong to your role's task.",
 }
 SIGNATURE_HEADERS: Final = [
-    {"name": "X-Callrec-Timestamp", "in": "header", "required": True, "schema": STRING},
+    {
+        "name": "X-Callrec-Timestamp",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+        "description": "unix seconds in ASCII digits, at most 300 s off the server clock",
+    },
     {
         "name": "X-Callrec-Signature",
         "in": "header",
         "required": True,
-        "schema": STRING,
-        "description": 'v1=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>',
+        "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}( *, *v1=[0-9a-f]{64}){0,3}$"},
+        "description": 'v1=<64 lowercase hex: HMAC-SHA256(secret, "<timestamp>." + raw body)>; '
+        "up to 4, comma-separated, while a secret is rotated",
     },
 ]
 
@@ -141,6 +148,7 @@ def _paths() -> Schema:
     ]
     audio_params = [ID_PARAM, PURPOSE_PARAM, {"name": "Range", "in": "header", "schema": STRING}]
     audio = {"content": {"audio/ogg": {"schema": {"type": "string", "format": "binary"}}}}
+    export = {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
     metadata = _object(
         ["external_id", "started_at", "duration_seconds", "answered_by", "direction"],
         external_id=STRING,
@@ -209,7 +217,14 @@ def _paths() -> Schema:
                 "Twilio recording-status callback (X-Twilio-Signature)",
                 tag="telephony",
                 status="202",
-                params=[{"name": "X-Twilio-Signature", "in": "header", "schema": STRING}],
+                params=[
+                    {
+                        "name": "X-Twilio-Signature",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9+/]{27}=$"},
+                    }
+                ],
                 open_to_all=True,
                 body={
                     "content": {
@@ -438,7 +453,9 @@ def _paths() -> Schema:
         "/v1/customers/{id}": {
             "get": _op(
                 "One customer with current_leases and the marketing choice in force per kind; "
-                "turvakielto masks contact data and lease addresses for advisors",
+                "turvakielto masks contact data and lease addresses for advisors, also where "
+                "they are shared with a protected person (a shared lease or home: the list, or "
+                "each shared item, reads 'masked')",
                 tag="register",
                 who="customer_service, dpo, housing_advisor (assigned only)",
                 params=[ID_PARAM],
@@ -562,8 +579,9 @@ def _paths() -> Schema:
         },
         "/v1/customers/{id}/leases": {
             "get": _op(
-                "The customer's leases with parties and household (property and apartment "
-                "masked under turvakielto for viewers without the task)",
+                "The customer's leases with parties and household (for viewers without the "
+                "task, property, apartment, household and a protected party's name read "
+                "'masked' when a party, or someone living with a party, is under turvakielto)",
                 tag="register",
                 who="customer_service, dpo, housing_advisor (assigned only)",
                 params=[ID_PARAM],
@@ -683,7 +701,8 @@ def _paths() -> Schema:
         "/v1/subject-requests/{id}": {
             "get": _op(
                 "One request: status, due dates, progress, erasure report and, once an access "
-                "export is ready, a fresh one-time download_url (each read replaces the last)",
+                "export is ready, its download_url (the same at every read; reading changes "
+                "nothing) until one complete download or expiry",
                 tag="rights",
                 who="dpo",
                 params=[ID_PARAM],
@@ -716,12 +735,28 @@ def _paths() -> Schema:
             )
         },
         "/v1/exports/{token}": {
-            "get": _op(
-                "Download an access export (ZIP); the token is the credential, works once",
-                tag="rights",
-                open_to_all=True,
-                params=[{"name": "token", "in": "path", "required": True, "schema": STRING}],
-            )
+            "get": {
+                **_op(
+                    "Download an access export (ZIP); the token is the credential. Works until "
+                    "one complete download (a response that carried the last byte reached the "
+                    "client) or expiry; a cut download resumes with Range; every use is audited",
+                    tag="rights",
+                    open_to_all=True,
+                    params=[
+                        {"name": "token", "in": "path", "required": True, "schema": STRING},
+                        {"name": "Range", "in": "header", "schema": STRING},
+                    ],
+                ),
+                "responses": {
+                    "200": {"description": "the whole export", **export},
+                    "206": {"description": "the asked range, to resume", **export},
+                    "4XX": {
+                        "description": "404: unknown link; 410: already downloaded in full or "
+                        "expired; 416: the range starts past the end",
+                        "content": {PROBLEM: {"schema": _ref("Problem")}},
+                    },
+                },
+            }
         },
         "/v1/audit": {
             "get": _op(

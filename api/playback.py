@@ -27,7 +27,7 @@ from api.audit import DetailValue
 from api.auth import CURRENT_USER, audit, refuse
 from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
 from api.problems import Problem
-from api.ranges import ByteRange, Unsatisfiable, parse_range
+from api.ranges import ByteRange, range_response, requested_range
 from api.recordings import visible_recording
 from callrec.appkeys import POOL, VAULT
 from callrec.logs import log_failure
@@ -83,19 +83,7 @@ async def serve_audio(
         )
     length = sealed.plaintext_size
     etag = f'"{sealed.plaintext_sha256.hex()}"'
-    if_range = request.headers.get("If-Range")
-    try:
-        wanted = parse_range(
-            request.headers.get("Range") if if_range in (None, etag) else None, length
-        )
-    except Unsatisfiable as exc:
-        raise Problem(
-            str(exc),
-            status=416,
-            slug="range-not-satisfiable",
-            title="Range not satisfiable",
-            headers={"Content-Range": exc.content_range, "Accept-Ranges": "bytes"},
-        ) from None
+    wanted = requested_range(request, length, etag)
     served = wanted or ByteRange(0, length, length)
     details: dict[str, DetailValue] = {"start": served.start, "end": served.end, "length": length}
     audit_play = partial(_audit_play, request, action, recording.id, purpose, details)
@@ -109,7 +97,14 @@ async def serve_audio(
             await audit_play(exc, sent=0)
             raise IntegrityError from None
         await audit_play()
-        response = _audio_response(recording.id, etag, served, wanted, attachment=attachment)
+        disposition = "attachment" if attachment else "inline"
+        response = range_response(
+            wanted,
+            length,
+            etag,
+            content_type=CONTENT_TYPE,
+            disposition=f'{disposition}; filename="{recording.id}.ogg"',
+        )
         await response.prepare(request)
         sent = 0
         try:
@@ -124,28 +119,6 @@ async def serve_audio(
                 request.transport.close()
             return response
     await response.write_eof()
-    return response
-
-
-def _audio_response(
-    recording_id: object,
-    etag: str,
-    served: ByteRange,
-    wanted: ByteRange | None,
-    *,
-    attachment: bool,
-) -> web.StreamResponse:
-    """The headers of an audio answer (whole file or one range)."""
-    response = web.StreamResponse(status=206 if wanted else 200)
-    response.content_type = CONTENT_TYPE
-    response.content_length = served.size
-    response.headers["Accept-Ranges"] = "bytes"
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "no-store"
-    disposition = "attachment" if attachment else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{recording_id}.ogg"'
-    if wanted:
-        response.headers["Content-Range"] = wanted.content_range
     return response
 
 

@@ -11,6 +11,10 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from aiohttp import web
+
+from api.problems import Problem
+
 _SPEC: Final = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
 
@@ -66,3 +70,38 @@ def parse_range(header: str | None, length: int) -> ByteRange | None:
         raise Unsatisfiable(length)
     end = length if not last else min(int(last) + 1, length)
     return ByteRange(start, end, length)
+
+
+def requested_range(request: web.Request, length: int, etag: str) -> ByteRange | None:
+    """The range ``request`` asks for, or None for everything: ``If-Range`` naming another
+    version of the representation voids the ``Range``; a range past the end is a 416 problem."""
+    if_range = request.headers.get("If-Range")
+    try:
+        return parse_range(
+            request.headers.get("Range") if if_range in (None, etag) else None, length
+        )
+    except Unsatisfiable as exc:
+        raise Problem(
+            str(exc),
+            status=416,
+            slug="range-not-satisfiable",
+            title="Range not satisfiable",
+            headers={"Content-Range": exc.content_range, "Accept-Ranges": "bytes"},
+        ) from None
+
+
+def range_response(
+    wanted: ByteRange | None, length: int, etag: str, *, content_type: str, disposition: str
+) -> web.StreamResponse:
+    """A 200 for the whole representation or a 206 for ``wanted``, with the validator and the
+    headers a client needs to seek or to resume an interrupted transfer."""
+    response = web.StreamResponse(status=206 if wanted else 200)
+    response.content_type = content_type
+    response.content_length = wanted.size if wanted else length
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = disposition
+    if wanted:
+        response.headers["Content-Range"] = wanted.content_range
+    return response

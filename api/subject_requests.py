@@ -2,15 +2,15 @@
 download (``GET /v1/exports/{token}``).
 
 Customer service registers requests as they arrive; the data protection officer verifies
-identity, fulfils or denies, and reads the queue by due date. The export's download link is
-minted when the officer reads a completed request: only the SHA-256 of the token is stored,
-each reading replaces the previous link, and the link works once, until it expires.
+identity, fulfils or denies, and reads the queue by due date. Reading a completed access
+request shows the export's download link, the same at every reading (see
+:mod:`rights.links`). The link works until one complete download or its expiry, and
+answers ``Range`` so that a cut download resumes instead of costing the subject the export.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import logging
 import uuid
 from datetime import datetime
 from typing import Any, Final
@@ -18,13 +18,16 @@ from typing import Any, Final
 import asyncpg
 from aiohttp import web
 
-from api.audit import Actor, AuditEvent, record
+from api.audit import Actor, AuditEvent, DetailValue, record
 from api.auth import CURRENT_USER, audit, json_object, text_fields
+from api.delivery import acknowledged
 from api.inputs import parse_id, parse_time, valid
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
 from api.permissions import Permission, public, requires
 from api.problems import NotFound, Problem, ValidationProblem, field_error
+from api.ranges import ByteRange, range_response, requested_range
 from callrec.appkeys import POOL, SETTINGS, VAULT
+from rights.links import LinkedExport, current_link, find_export, spend
 from rights.requests import (
     OPEN,
     TransitionRefused,
@@ -37,22 +40,17 @@ from rights.requests import (
     start_fulfilment,
     verify_identity,
 )
-from storage.vault import load_sealed
+from storage.db import Pool
+from storage.vault import SealedObject, load_sealed
 
-MINT_LINK: Final = """
-UPDATE exports SET token_sha256 = $2
-WHERE request_id = $1 AND downloaded_at IS NULL AND expires_at > now()
-  AND sealed_object_id IS NOT NULL
-RETURNING expires_at
-"""
-SPEND_LINK: Final = """
-UPDATE exports SET downloaded_at = now()
-WHERE token_sha256 = $1 AND downloaded_at IS NULL AND expires_at > now()
-  AND sealed_object_id IS NOT NULL
-RETURNING id, request_id, sealed_object_id
-"""
+log = logging.getLogger(__name__)
+
 STAFF_EXISTS: Final = "SELECT 1 FROM users WHERE username = $1"
 DOWNLOAD_LINK: Final = Actor(None, "download-link")
+GONE: Final = {
+    "downloaded": "this export has already been downloaded in full; the link worked once",
+    "expired": "this download link has expired and the export is deleted",
+}
 FIRST_DUE: Final = (datetime.fromisoformat("0001-01-01T00:00:00+00:00"), uuid.UUID(int=0))
 
 
@@ -114,7 +112,7 @@ async def queue_route(request: web.Request) -> web.Response:
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
 async def get_route(request: web.Request) -> web.Response:
     """``GET /v1/subject-requests/{id}``: state, due dates, progress, erasure report and, for
-    a finished access request, a fresh one-time ``download_url``."""
+    a finished access request its ``download_url`` (reading it again changes nothing)."""
     request_id = parse_id(request.match_info["id"])
     async with request.app[POOL].acquire() as conn:
         document = await get_request(conn, request_id)
@@ -122,19 +120,14 @@ async def get_route(request: web.Request) -> web.Response:
             raise NotFound("no such subject request")
         document["download_url"] = None
         if document["kind"] == "access" and document["status"] == "completed":
-            token = secrets.token_urlsafe(32)
-            expires = await conn.fetchval(MINT_LINK, request_id, _digest(token))
-            if expires is not None:
-                document["download_url"] = f"/v1/exports/{token}"
-                document["download_expires_at"] = expires.isoformat()
+            link = await current_link(conn, request.app[VAULT].keyring, request_id)
+            if link is not None:
+                document["download_url"] = link.path
+                document["download_expires_at"] = link.expires_at.isoformat()
     await audit(
         request, "subject_request.view", object_type="subject_request", object_id=request_id
     )
     return web.json_response(document)
-
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 async def _transition(request: web.Request, action: str, step: Any, *args: Any) -> web.Response:
@@ -185,36 +178,87 @@ async def extend_route(request: web.Request) -> web.Response:
     return await _transition(request, "subject_request.extend", extend_request, until, reason)
 
 
-@public("the token in the path is the credential: one use, expires")
+@public("the token in the path is the credential: valid until one complete download; expires")
 async def download_route(request: web.Request) -> web.StreamResponse:
-    """``GET /v1/exports/{token}``: the ZIP, once; the token is the credential."""
-    token = request.match_info["token"]
+    """``GET /v1/exports/{token}``: the ZIP, with ``Range`` so that a cut download resumes; a
+    response that delivers the last byte in full spends the link."""
     pool = request.app[POOL]
-    row = await pool.fetchrow(SPEND_LINK, _digest(token))
-    if row is None:
-        raise NotFound("this download link is unknown, already used or expired")
-    sealed = await load_sealed(pool, row["sealed_object_id"])
-    if sealed is None:
-        raise NotFound("this export has been deleted")
-    await record(
-        pool,
-        AuditEvent(
-            "export.download", "ok", DOWNLOAD_LINK, "subject_request", str(row["request_id"])
-        ),
+    export, sealed = await _open_link(pool, request.match_info["token"])
+    length = sealed.plaintext_size
+    etag = f'"{sealed.plaintext_sha256.hex()}"'
+    try:
+        wanted = requested_range(request, length, etag)
+    except Problem:
+        await _audit_download(pool, export.request_id, "refused", reason="range")
+        raise
+    served = wanted or ByteRange(0, length, length)
+    await _audit_download(
+        pool, export.request_id, "ok", start=served.start, end=served.end, length=length
     )
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "application/zip",
-            "Content-Disposition": 'attachment; filename="callrec-export.zip"',
-            "Content-Length": str(sealed.plaintext_size),
-            "Cache-Control": "no-store",
-        }
+    response = range_response(
+        wanted,
+        length,
+        etag,
+        content_type="application/zip",
+        disposition='attachment; filename="callrec-export.zip"',
     )
-    await response.prepare(request)
-    async for chunk in request.app[VAULT].open_range(sealed):
-        await response.write(chunk)
-    await response.write_eof()
+    if not await _deliver(request, response, sealed, served):
+        log.info(
+            "export download not received in full; the link still works",
+            extra={"subject_request_id": str(export.request_id)},
+        )
+    elif served.end == length and await spend(pool, export.id):
+        await _audit_download(pool, export.request_id, "ok", action="export.downloaded")
     return response
+
+
+async def _deliver(
+    request: web.Request, response: web.StreamResponse, sealed: SealedObject, served: ByteRange
+) -> bool:
+    """Send the bytes; True only if the client's end acknowledged every one of them."""
+    try:
+        await response.prepare(request)
+        async for chunk in request.app[VAULT].open_range(sealed, served.start, served.end):
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionError:  # the client went away mid-way
+        return False
+    return await acknowledged(request)
+
+
+async def _open_link(pool: Pool, token: str) -> tuple[LinkedExport, SealedObject]:
+    """The export a working link names; else the (audited) problem saying why it does not work.
+
+    An unknown link is 404 whatever its shape; a known one that no longer works is 410, which
+    tells a guesser nothing, as guessing a spent link is as hard as guessing a live one.
+    """
+    export = await find_export(pool, token)
+    if export is None:
+        await _audit_download(pool, None, "refused", reason="unknown")
+        raise NotFound("this download link is unknown; check that it was copied whole")
+    sealed = None
+    if export.refusal is None and export.sealed_object_id is not None:
+        sealed = await load_sealed(pool, export.sealed_object_id)
+    if sealed is None:
+        reason = export.refusal or "expired"
+        await _audit_download(pool, export.request_id, "refused", reason=reason)
+        raise Problem(GONE[reason], status=410, slug="link-gone", title="Link no longer works")
+    return export, sealed
+
+
+async def _audit_download(
+    pool: Pool,
+    request_id: uuid.UUID | None,
+    outcome: str,
+    *,
+    action: str = "export.download",
+    **details: DetailValue,
+) -> None:
+    """Every use of a link is audited under the request it belongs to; never with the token."""
+    object_type, object_id = ("subject_request", str(request_id)) if request_id else (None, None)
+    await record(
+        pool, AuditEvent(action, outcome, DOWNLOAD_LINK, object_type, object_id, None, details)
+    )
 
 
 def add_routes(app: web.Application) -> None:
@@ -226,4 +270,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/subject-requests/{id}/fulfil", fulfil_route)
     app.router.add_post("/v1/subject-requests/{id}/deny", deny_route)
     app.router.add_post("/v1/subject-requests/{id}/extend", extend_route)
-    app.router.add_get("/v1/exports/{token}", download_route)
+    app.router.add_get("/v1/exports/{token}", download_route, allow_head=False)

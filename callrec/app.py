@@ -35,7 +35,7 @@ from callrec.appkeys import (
     POOL,
     SETTINGS,
     STORE,
-    UPLOAD_GATE,
+    UPLOAD_SLOTS,
     VAULT,
 )
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
@@ -43,6 +43,7 @@ from callrec.metrics import Metrics
 from callrec.settings import Settings
 from console import routes as console
 from recorder import review, twilio, webhook
+from recorder.limits import UploadSlots
 from recorder.worker import IngestWorker
 from retention.jobs import standard_jobs
 from retention.scheduler import JobScheduler
@@ -70,7 +71,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     )
     _add_resources(app, settings)
     app.cleanup_ctx.append(register_context)
-    app[UPLOAD_GATE] = asyncio.Semaphore(settings.max_concurrent_uploads)
+    app[UPLOAD_SLOTS] = UploadSlots(settings.max_concurrent_uploads, settings.max_uploads_per_peer)
     if settings.embedded_database if run_worker is None else run_worker:
         app.cleanup_ctx.append(worker_context)
     health.add_routes(app)

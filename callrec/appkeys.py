@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from callrec.metrics import Metrics
 from callrec.settings import Settings
+from recorder.limits import UploadSlots
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher
 from storage.keyring import Keyring
@@ -20,5 +19,5 @@ STORE: web.AppKey[ObjectStore] = web.AppKey("store")
 KEYRING = web.AppKey("keyring", Keyring)
 VAULT = web.AppKey("vault", Vault)
 METRICS = web.AppKey("metrics", Metrics)
-UPLOAD_GATE = web.AppKey("upload_gate", asyncio.Semaphore)
+UPLOAD_SLOTS = web.AppKey("upload_slots", UploadSlots)
 FIELD_CIPHER = web.AppKey("field_cipher", FieldCipher)

@@ -7,6 +7,8 @@ middle of a request. Secrets are wrapped in :class:`Secret` so they never print.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 T = TypeVar("T")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 ENV_PREFIX: Final = "CALLREC_"
 
@@ -84,6 +87,10 @@ class Settings:
     worker_concurrency: int = 2
     max_upload_bytes: int = 2 * 1024**3
     max_concurrent_uploads: int = 16
+    max_uploads_per_peer: int = 8
+    upload_grace_seconds: float = 10.0
+    upload_min_rate_kibps: int = 64
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     opus_bitrate_kbps: int = 24
     keep_original: bool = False
     retention_recordings_days: int = RETENTION_DEFAULTS["recordings"]
@@ -142,6 +149,12 @@ class Settings:
             worker_concurrency=reader.get("WORKER_CONCURRENCY", _int_range(1, 64), 2),
             max_upload_bytes=reader.get("MAX_UPLOAD_BYTES", _int_range(1024, 2**40), 2 * 1024**3),
             max_concurrent_uploads=reader.get("MAX_CONCURRENT_UPLOADS", _int_range(1, 1024), 16),
+            max_uploads_per_peer=reader.get("MAX_UPLOADS_PER_PEER", _int_range(1, 1024), 8),
+            upload_grace_seconds=reader.get("UPLOAD_GRACE_SECONDS", _seconds(1, 600), 10.0),
+            upload_min_rate_kibps=reader.get(
+                "UPLOAD_MIN_RATE_KIBPS", _int_range(1, 1024 * 1024), 64
+            ),
+            trusted_proxies=reader.get("TRUSTED_PROXIES", _networks, ()),
             opus_bitrate_kbps=reader.get("OPUS_BITRATE_KBPS", _int_range(6, 256), 24),
             keep_original=reader.get("KEEP_ORIGINAL", _boolean, False),
             **{
@@ -222,6 +235,32 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _seconds(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:  # also refuses nan and inf
+            raise ValueError(f"must be a number of seconds from {low:g} to {high:g}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _networks(raw: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated addresses or CIDR networks (``10.0.0.5, 192.168.1.0/24``)."""
+    found = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        try:
+            found.append(ipaddress.ip_network(part))
+        except ValueError:
+            raise ValueError(
+                f"must be comma-separated IP addresses or networks (10.0.0.0/8), got {part!r}"
+            ) from None
+    return tuple(found)
 
 
 _port = _int_range(1, 65535)

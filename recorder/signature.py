@@ -1,13 +1,15 @@
 """Webhook signatures: ``v1`` HMAC-SHA256 over ``"<timestamp>." + raw body``.
 
-The timestamp is checked before the body is read (a stale request costs nothing); the MAC is
-computed incrementally while the body streams through, and compared in constant time.
+The headers are checked before the body is read (a stale or malformed request costs
+nothing); the MAC is computed incrementally while the body streams through, and compared in
+constant time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from functools import partial
 from typing import Final
 
@@ -17,6 +19,9 @@ TOLERANCE_SECONDS: Final = 300
 TIMESTAMP_HEADER: Final = "X-Callrec-Timestamp"
 SIGNATURE_HEADER: Final = "X-Callrec-Signature"
 OFFLOAD_BYTES: Final = 64 * 1024  # smaller pieces cost less than a thread hop
+MAX_SIGNATURES: Final = 4
+_TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")  # [0-9], not \d: ASCII only
+_SIGNATURE: Final = re.compile(r"v1=[0-9a-f]{64}")
 
 
 class SignatureError(Exception):
@@ -24,11 +29,15 @@ class SignatureError(Exception):
 
 
 def parse_timestamp(raw: str | None, now: float) -> int:
-    """Return the signed timestamp, refusing missing, malformed or stale values."""
+    """Return the signed timestamp, refusing missing, malformed or stale values.
+
+    Only ASCII digits count: ``str.isdigit`` and ``int`` also take other scripts' digits
+    (and ``int`` then refuses superscripts), which a sender never means.
+    """
     if not raw:
         raise SignatureError(f"missing {TIMESTAMP_HEADER} header")
-    if not raw.isdigit() or len(raw) > 12:
-        raise SignatureError(f"{TIMESTAMP_HEADER} must be unix seconds")
+    if not _TIMESTAMP.fullmatch(raw):
+        raise SignatureError(f"{TIMESTAMP_HEADER} must be unix seconds (ASCII digits 0-9)")
     timestamp = int(raw)
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         raise SignatureError(
@@ -38,20 +47,20 @@ def parse_timestamp(raw: str | None, now: float) -> int:
 
 
 def parse_signatures(raw: str | None) -> list[bytes]:
-    """Every ``v1=<hex>`` in the header (several are allowed while a secret is rotated)."""
+    """Every ``v1=<64 lowercase hex>`` in the header (several while a secret is rotated).
+
+    Anything else in the header refuses the request at once: a sender that cannot spell the
+    header will not sign the body correctly either, and must not hold an upload slot.
+    """
     if not raw:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header")
-    found: list[bytes] = []
-    for part in raw.split(","):
-        scheme, _, value = part.strip().partition("=")
-        if scheme == "v1":
-            try:
-                found.append(bytes.fromhex(value))
-            except ValueError:
-                raise SignatureError(f"{SIGNATURE_HEADER} v1 value is not hex") from None
-    if not found:
-        raise SignatureError(f"{SIGNATURE_HEADER} has no v1= signature")
-    return found
+    entries = [part.strip() for part in raw.split(",")]
+    if len(entries) > MAX_SIGNATURES or not all(_SIGNATURE.fullmatch(e) for e in entries):
+        raise SignatureError(
+            f"{SIGNATURE_HEADER} must be v1= and 64 lowercase hex digits "
+            f"(at most {MAX_SIGNATURES}, comma-separated, while a secret is rotated)"
+        )
+    return [bytes.fromhex(entry.removeprefix("v1=")) for entry in entries]
 
 
 class BodySigner:

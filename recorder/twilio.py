@@ -25,6 +25,7 @@ from multidict import MultiDict, MultiDictProxy
 from api.permissions import public
 from api.problems import TooLarge, UnsupportedMediaType, ValidationProblem, field_error
 from callrec.appkeys import POOL, SETTINGS
+from recorder.limits import Pace
 from recorder.metadata import CallMetadata, parse_metadata
 from recorder.queries import (
     DuplicateRecording,
@@ -37,6 +38,7 @@ from recorder.webhook import Unauthorized, switched_off
 SIGNATURE_HEADER: Final = "X-Twilio-Signature"
 _ACCOUNT_SID: Final = re.compile(r"^AC[0-9a-f]{32}$")
 _RECORDING_SID: Final = re.compile(r"^RE[0-9a-f]{32}$")
+_SIGNATURE: Final = re.compile(r"[A-Za-z0-9+/]{27}=")  # base64 of a 20-byte HMAC-SHA1
 MAX_FORM_BYTES: Final = 16 * 1024
 
 
@@ -53,10 +55,17 @@ def twilio_signature(
     return base64.b64encode(digest).decode()
 
 
-def _verify(request: web.Request, form: MultiDictProxy[str], auth_token: str) -> None:
+def _signature_header(request: web.Request) -> str:
+    """The header, or 401 before the form is read when it is missing or malformed."""
     given = request.headers.get(SIGNATURE_HEADER)
     if not given:
         raise Unauthorized(f"missing {SIGNATURE_HEADER} header")
+    if not _SIGNATURE.fullmatch(given):
+        raise Unauthorized(f"{SIGNATURE_HEADER} must be a base64 HMAC-SHA1 (28 characters)")
+    return given
+
+
+def _verify(request: web.Request, form: MultiDictProxy[str], auth_token: str, given: str) -> None:
     url = request.url  # yarl drops a default port; Twilio may have signed with it spelled out
     candidates = {str(url), f"{url.scheme}://{url.host}:{url.port}{url.raw_path_qs}"}
     for candidate in candidates:
@@ -104,18 +113,20 @@ async def recording_status_callback(request: web.Request) -> web.Response:
     token = request.app[SETTINGS].twilio_auth_token
     if token is None:
         raise switched_off("the Twilio adapter", "CALLREC_TWILIO_AUTH_TOKEN")
+    given = _signature_header(request)
     if request.content_type != "application/x-www-form-urlencoded":
         raise UnsupportedMediaType("Twilio callbacks are application/x-www-form-urlencoded")
     if (request.content_length or 0) > MAX_FORM_BYTES:
         raise TooLarge("callback body too large")
-    form = await request.post()
+    async with Pace.from_settings(request.app[SETTINGS]).deadline(MAX_FORM_BYTES):
+        form = await request.post()
     fields = MultiDictProxy(MultiDict((k, v) for k, v in form.items() if isinstance(v, str)))
-    _verify(request, fields, token.reveal())
+    _verify(request, fields, token.reveal(), given)
     if fields.get("RecordingStatus") != "completed":
         return web.json_response({"status": "ignored"}, status=200)
     meta, fetch_auth = _metadata(request, fields)
     pool = request.app[POOL]
-    signature = request.headers[SIGNATURE_HEADER].encode() + fields["RecordingSid"].encode()
+    signature = given.encode() + fields["RecordingSid"].encode()
     try:
         recording_id = await accept_recording(pool, meta, None, signature, fetch_auth=fetch_auth)
     except DuplicateRecording:

@@ -3,26 +3,27 @@
 The raw body streams once through three things at the same time: the signature MAC, the
 multipart reader, and (for the audio part) the encryptor into an *incoming* object. Only
 after the last byte is the signature checked; a bad one deletes the incoming object, so an
-unsigned upload never leaves anything behind. The worker does the slow audio work later,
-so the answer comes as soon as the bytes are safely stored.
+unsigned upload never leaves anything behind. Until then an upload is a stranger's, so it
+must keep to the limits of :mod:`recorder.limits` (headers checked before a slot is taken, a
+minimum rate, a per-peer share). The worker does the slow audio work later, so the answer
+comes as soon as the bytes are safely stored.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Final
 
 from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 
 from api.permissions import public
 from api.problems import Problem, TooLarge, UnsupportedMediaType, ValidationProblem, field_error
-from callrec.appkeys import POOL, SETTINGS, STORE, UPLOAD_GATE, VAULT
+from callrec.appkeys import POOL, SETTINGS, STORE, UPLOAD_SLOTS, VAULT
+from recorder.limits import Pace, client_address
 from recorder.metadata import MAX_METADATA_BYTES, CallMetadata, load_json, parse_metadata
 from recorder.multipart import MultipartError, MultipartStream
 from recorder.queries import (
@@ -43,9 +44,6 @@ from recorder.signature import (
 from storage.vault import SealedObject
 
 log = logging.getLogger(__name__)
-
-IDLE_TIMEOUT_SECONDS: Final = 60.0
-READ_SIZE: Final = 256 * 1024
 
 
 class Unauthorized(Problem):
@@ -73,47 +71,39 @@ def _secret(request: web.Request) -> bytes:
     return secret.reveal().encode()
 
 
-def _signed(request: web.Request) -> tuple[BodySigner, list[bytes]]:
+def _signature_headers(request: web.Request) -> tuple[bytes, int, list[bytes]]:
+    """(secret, timestamp, signatures), or 401 for a missing, malformed or stale header."""
     secret = _secret(request)
     try:
         timestamp = parse_timestamp(request.headers.get(TIMESTAMP_HEADER), time.time())
         signatures = parse_signatures(request.headers.get(SIGNATURE_HEADER))
     except SignatureError as exc:
         raise Unauthorized(str(exc)) from None
-    return BodySigner(secret, timestamp), signatures
+    return secret, timestamp, signatures
 
 
 @public("authenticated by the v1 webhook signature")
 async def receive_recording(request: web.Request) -> web.Response:
-    """Accept one call: 202 when new, 200 with the first id when already delivered."""
-    signer, signatures = _signed(request)
+    """Accept one call: 202 when new, 200 with the first id when already delivered.
+
+    Everything the headers can refuse is refused before a slot is taken or a byte of the
+    body is read, so a stranger's upload costs a slot only while its body keeps coming.
+    """
     settings = request.app[SETTINGS]
+    secret, timestamp, signatures = _signature_headers(request)
     limit = settings.max_upload_bytes
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"body larger than {limit} bytes")
-    gate = request.app[UPLOAD_GATE]
-    if gate.locked():
-        raise Problem(
-            "too many uploads in progress; retry shortly",
-            status=503,
-            slug="busy",
-            title="Busy",
-            headers={"Retry-After": "5"},
-        )
-    async with gate, aclosing(signer):  # aclosing: the HMAC thread of an abandoned body
-        mime = parse_mimetype(request.headers.get("Content-Type", ""))
+    boundary = _multipart_boundary(request)
+    peer = client_address(request, settings.trusted_proxies)
+    slot = request.app[UPLOAD_SLOTS].take(peer)
+    # aclosing: the HMAC thread of an abandoned body
+    async with slot, aclosing(BodySigner(secret, timestamp)) as signer:
         body = _raw_body(request, signer, limit)
-        if (mime.type, mime.subtype) == ("multipart", "form-data"):
-            meta_raw, sealed = await _read_multipart(
-                request, body, mime.parameters.get("boundary", "")
-            )
-        elif (mime.type, mime.subtype) == ("application", "json"):
-            meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
+        if boundary is not None:
+            meta_raw, sealed = await _read_multipart(request, body, boundary)
         else:
-            raise UnsupportedMediaType(
-                "send multipart/form-data (metadata + audio) or application/json "
-                "(metadata with audio_url)"
-            )
+            meta_raw, sealed = await _read_all(body, MAX_METADATA_BYTES), None
         persisted = False
         try:
             try:
@@ -136,21 +126,22 @@ async def receive_recording(request: web.Request) -> web.Response:
     )
 
 
+def _multipart_boundary(request: web.Request) -> str | None:
+    """The boundary of a multipart body, None for JSON metadata; 415 for anything else."""
+    mime = parse_mimetype(request.headers.get("Content-Type", ""))
+    if (mime.type, mime.subtype) == ("multipart", "form-data"):
+        return mime.parameters.get("boundary", "")
+    if (mime.type, mime.subtype) == ("application", "json"):
+        return None
+    raise UnsupportedMediaType(
+        "send multipart/form-data (metadata + audio) or application/json (metadata with audio_url)"
+    )
+
+
 async def _raw_body(request: web.Request, signer: BodySigner, limit: int) -> AsyncIterator[bytes]:
     total = 0
-    while True:
-        try:
-            async with asyncio.timeout(IDLE_TIMEOUT_SECONDS):
-                chunk = await request.content.readany()
-        except TimeoutError:
-            raise Problem(
-                f"no data for {IDLE_TIMEOUT_SECONDS:.0f} s; upload abandoned",
-                status=408,
-                slug="timeout",
-                title="Request timeout",
-            ) from None
-        if not chunk:
-            return
+    pace = Pace.from_settings(request.app[SETTINGS])
+    async for chunk in pace.body(request.content, limit):
         total += len(chunk)
         if total > limit:
             raise TooLarge(f"body larger than {limit} bytes")
@@ -229,9 +220,9 @@ async def _persist(
 @public("authenticated by the v1 webhook signature")
 async def recording_status(request: web.Request) -> web.Response:
     """``GET /v1/recordings/{id}/status`` for the telephony side, signed like the webhook."""
-    signer, signatures = _signed(request)
+    secret, timestamp, signatures = _signature_headers(request)
     try:
-        await signer.verify(signatures)
+        await BodySigner(secret, timestamp).verify(signatures)
     except SignatureError as exc:
         raise Unauthorized(str(exc)) from None
     try:

@@ -38,12 +38,13 @@ SELECT_SUMMARIES: Final = """
 SELECT c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.turvakielto
 FROM customers c
 """
-SELECT_SCOPE: Final = """
-SELECT assigned_advisor_id,
-       turvakielto AND coalesce(turvakielto_start <= $2, true)
-                   AND coalesce(turvakielto_end >= $2, true) AS protected
-FROM customers WHERE id = $1
-"""
+# Whether turvakielto applies to customer ``{c}`` on day ``{day}`` (open-ended dates count as
+# in force), as SQL: the one definition, used by register/protection.py and the search.
+PROTECTED: Final = (
+    "({c}.turvakielto AND coalesce({c}.turvakielto_start <= {day}, true)"
+    " AND coalesce({c}.turvakielto_end >= {day}, true))"
+)
+SELECT_SCOPE: Final = "SELECT assigned_advisor_id FROM customers WHERE id = $1"
 INSERT_CUSTOMER: Final = """
 INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
     relationship_start, birth_date, hetu_encrypted, hetu_index, travel_document_encrypted,
@@ -128,14 +129,6 @@ class Customer(CustomerSummary):
     created_at: datetime
     updated_at: datetime
 
-    def protected_on(self, day: date) -> bool:
-        """Whether turvakielto applies on ``day`` (open-ended dates count as in force)."""
-        if not self.turvakielto:
-            return False
-        started = self.turvakielto_start is None or self.turvakielto_start <= day
-        ended = self.turvakielto_end is not None and self.turvakielto_end < day
-        return started and not ended
-
 
 def _summaries(rows: list[Any]) -> list[CustomerSummary]:
     return [CustomerSummary(**dict(row.items())) for row in rows]
@@ -146,15 +139,14 @@ class Scope:
     """What an object-level check needs to know about a customer."""
 
     advisor_id: uuid.UUID | None
-    protected: bool
 
 
-async def customer_scope(conn: Connection, customer_id: uuid.UUID, today: date) -> Scope | None:
-    """The housing advisor assigned to the customer and whether turvakielto applies on
-    ``today``, without loading and decrypting the whole record; None if there is no such
-    customer."""
-    row = await conn.fetchrow(SELECT_SCOPE, customer_id, today)
-    return None if row is None else Scope(row["assigned_advisor_id"], row["protected"])
+async def customer_scope(conn: Connection, customer_id: uuid.UUID) -> Scope | None:
+    """The housing advisor assigned to the customer, without loading and decrypting the
+    whole record; None if there is no such customer. (What is protected is
+    register/protection.py's to say.)"""
+    row = await conn.fetchrow(SELECT_SCOPE, customer_id)
+    return None if row is None else Scope(row["assigned_advisor_id"])
 
 
 def field_context(column: str, customer_id: uuid.UUID) -> str:
@@ -256,11 +248,12 @@ async def create_customer(conn: Connection, cipher: FieldCipher, data: CustomerI
     return customer_id
 
 
-async def _contacts(
+async def contacts_of(
     conn: Connection, ids: list[uuid.UUID]
 ) -> tuple[
     dict[uuid.UUID, list[Phone]], dict[uuid.UUID, list[str]], dict[uuid.UUID, list[Address]]
 ]:
+    """Phones, e-mails and addresses of each of the customers ``ids``."""
     phones: dict[uuid.UUID, list[Phone]] = {i: [] for i in ids}
     emails: dict[uuid.UUID, list[str]] = {i: [] for i in ids}
     addresses: dict[uuid.UUID, list[Address]] = {i: [] for i in ids}
@@ -288,7 +281,7 @@ async def _contacts(
 
 async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> list[Customer]:
     ids = [row["id"] for row in rows]
-    phones, emails, addresses = await _contacts(conn, ids)
+    phones, emails, addresses = await contacts_of(conn, ids)
     customers = []
     for row in rows:
         cid = row["id"]
@@ -485,8 +478,13 @@ async def search_customers(
     *,
     advisor_id: uuid.UUID | None,
     limit: int,
+    hide_protected_on: date | None = None,
 ) -> list[CustomerSummary]:
     """Customers matching ``query``; only an advisor's own customers when ``advisor_id``.
+
+    With ``hide_protected_on`` (a reader without the task), a phone number that a person
+    under turvakielto has on that day finds nobody: the answer would confirm protected
+    contact data.
 
     A name prefix is a range on the "C"-collated lower-case name (``>= 'mäki'`` and
     ``< 'mäkj'``), not ``LIKE``: a range keeps using the index in the generic plans
@@ -507,9 +505,16 @@ async def search_customers(
     if query.kind == "henkilotunnus":
         alternatives = [f"c.hetu_index = {arg(cipher.blind_index(HETU, query.value))}"]
     elif query.kind == "phone":
+        number = arg(query.value)
         alternatives = [
-            f"c.id IN (SELECT customer_id FROM customer_phones WHERE number = {arg(query.value)})"
+            f"c.id IN (SELECT customer_id FROM customer_phones WHERE number = {number})"
         ]
+        if hide_protected_on is not None:
+            alternatives[0] += (
+                " AND NOT EXISTS (SELECT 1 FROM customer_phones o JOIN customers pc"
+                f" ON pc.id = o.customer_id WHERE o.number = {number}"
+                f" AND {PROTECTED.format(c='pc', day=arg(hide_protected_on))})"
+            )
     else:
         words = query.value.split()
         alternatives = [f"c.customer_number = {arg(query.value)}"]

@@ -51,7 +51,6 @@ LOCK_LEASE: Final = """
 SELECT start_date, end_date, terminated_on FROM leases WHERE id = $1 FOR UPDATE
 """
 UPDATE_LEASE: Final = "UPDATE leases SET end_date = $2, terminated_on = $3 WHERE id = $1"
-ADDRESS_FIELDS: Final = ("property", "apartment")
 CHANGEABLE: Final = ("end_date", "terminated_on")
 SELECT_MEMBERS: Final = """
 SELECT lease_id, name, birth_date FROM household_members WHERE lease_id = ANY($1) ORDER BY name
@@ -243,9 +242,3 @@ async def current_leases(
 ) -> list[dict[str, Any]]:
     """Leases the customer is a party to that have not ended by ``today``, with their role."""
     return [jsonable(row) for row in await conn.fetch(SELECT_CURRENT_OF, customer_id, today)]
-
-
-def mask_addresses(leases: list[dict[str, Any]], mask: str) -> list[dict[str, Any]]:
-    """The leases with property and apartment replaced by ``mask``: they are the address of a
-    person under turvakielto."""
-    return [lease | dict.fromkeys(ADDRESS_FIELDS, mask) for lease in leases]

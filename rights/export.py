@@ -8,8 +8,10 @@ manifest. The ZIP is produced as a stream (the zip writer never seeks, so it wri
 descriptors) straight into the encryptor: neither the archive nor a recording is ever whole
 in memory or plaintext on disk.
 
-What is left out: other people's protected data. Lease co-parties are not named, and staff
-in the access log appear by role, not by name (their identity is their own personal data).
+What is left out: other people's protected data. Lease co-parties are not named, staff in
+the access log appear by role, not by name (their identity is their own personal data), and
+an address, phone or e-mail shared with a person under turvakielto (a shared home, say) is
+masked as for any reader without the task (register/protection.py decides which).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, Final
 from callrec.settings import RETENTION_DEFAULTS, Settings
 from register.customers import get_customer
 from register.leases import leases_of
+from register.protection import Reader, mask_contacts, mask_leases, protection_of
 from storage.db import Connection, jsonable
 from storage.fieldcrypt import FieldCipher
 from storage.readahead import read_ahead
@@ -256,14 +259,18 @@ class AccessExport:
             return
         customer_id = uuid.UUID(self.subject.key)
         customer = await get_customer(self.conn, self.cipher, customer_id)
+        numbers = [p.number for p in customer.phones] if customer else []
+        today = datetime.now(UTC).date()
+        protection = await protection_of(self.conn, customer_id, today, numbers)
+        reader = Reader(sees_protected=False, own_id=customer_id)
         if customer is not None:
             record = asdict(customer)
             record.pop("assigned_advisor_id", None)
-            yield "register/customer.json", _json(record)
+            yield "register/customer.json", _json(mask_contacts(record, protection, reader))
         leases = await leases_of(self.conn, customer_id)
         for lease in leases:  # other parties are other people: only the subject's own role
             lease["parties"] = [p for p in lease["parties"] if p["customer_id"] == self.subject.key]
-        yield "register/leases.json", _json(leases)
+        yield "register/leases.json", _json(mask_leases(leases, protection, reader))
         for name, query in SELECT_LOG.items():
             yield (
                 f"register/{name}",
@@ -311,6 +318,8 @@ Tämä paketti sisältää kaikki meillä olevat tietosi (EU:n tietosuoja-asetus
   markkinointikiellot tai -luvat
 - access_log/: merkinnät siitä, milloin ja mihin tarkoitukseen tietojasi on käsitelty
 - manifest.sha256: tiedostojen tarkistussummat
+Osoite-, puhelin- ja sähköpostitiedot, jotka ovat myös turvakiellon alaisen henkilön tietoja
+(esimerkiksi yhteinen asunto), näkyvät merkinnällä "masked".
 Käsittelyn tarkoitukset: asiakassuhteen hoitaminen, puhelujen sisällön todentaminen ja
 henkilöstön koulutus. Tietoja luovutetaan vain sopimuskumppaneille (esim. perintä, huolto)
 ja viranomaisille, joilla on siihen oikeus; luovutukset on lueteltu tiedostossa
@@ -327,6 +336,8 @@ This package holds all the personal data we have about you (GDPR Article 15):
   marketing consents or bans
 - access_log/: when and for what purpose your data was accessed
 - manifest.sha256: checksums of every file
+An address, phone number or e-mail address that is also the data of a person under a
+non-disclosure order (turvakielto), such as a shared home, shows as "masked".
 Purposes: managing the customer relationship, verifying what was agreed on calls, and staff
 training. Data is disclosed only to contract partners (e.g. debt collection, maintenance)
 and to authorities entitled to it; disclosures are listed in register/disclosures.json.

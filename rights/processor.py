@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -23,6 +21,7 @@ from callrec.logs import log_failure
 from callrec.settings import Settings
 from retention.erasure import Decision, ErasureEngine, ErasureReport, Why
 from rights.export import AccessExport, Subject
+from rights.links import insert_export, link_key
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import KeyringError
@@ -50,10 +49,6 @@ WHERE id = $1
 """
 FAILED_ATTEMPT: Final = """
 UPDATE subject_requests SET error = $2, leased_until = now() + $3::interval WHERE id = $1
-"""
-INSERT_EXPORT: Final = """
-INSERT INTO exports (id, request_id, sealed_object_id, token_sha256, size, files, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 RECORDINGS_BY_PHONE: Final = "SELECT id FROM recordings WHERE caller_number = $1"
 
@@ -148,16 +143,15 @@ class RightsProcessor:
                 conn, self.vault, await self._cipher(), self.settings, subject, progress
             )
             sealed = await self.vault.seal(export.stream(), kind="exports")
-            export_id = uuid.uuid4()
+            key = await link_key(conn, self.vault.keyring)
             expires = datetime.now(UTC) + timedelta(days=self.settings.retention_exports_days)
             async with conn.transaction():
                 await insert_sealed(conn, sealed)
-                await conn.execute(
-                    INSERT_EXPORT,
-                    export_id,
+                export_id = await insert_export(
+                    conn,
+                    key,
                     request_id,
                     sealed.id,
-                    hashlib.sha256(secrets.token_bytes(32)).digest(),  # a link is minted later
                     sealed.plaintext_size,
                     export.result.files,
                     expires,

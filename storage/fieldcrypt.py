@@ -36,7 +36,8 @@ class FieldDecryptionError(Exception):
     """A stored value does not decrypt under this key and context (altered or moved)."""
 
 
-def _derive(key: bytes, purpose: bytes) -> bytes:
+def derive_key(key: bytes, purpose: bytes) -> bytes:
+    """A 32-byte key for one ``purpose`` only, so one data key never serves two jobs."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(key)
 
 
@@ -44,8 +45,8 @@ class FieldCipher:
     """Encrypts values to a context and computes blind-index digests."""
 
     def __init__(self, data_key: bytes) -> None:
-        self._aead = ChaCha20Poly1305(_derive(data_key, b"callrec field encryption"))
-        self._index_key = _derive(data_key, b"callrec blind index")
+        self._aead = ChaCha20Poly1305(derive_key(data_key, b"callrec field encryption"))
+        self._index_key = derive_key(data_key, b"callrec blind index")
 
     def encrypt(self, value: str, context: str) -> bytes:
         """``nonce || ciphertext`` of ``value``, bound to ``context``."""

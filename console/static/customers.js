@@ -11,7 +11,14 @@ const DIRECTIONS = ["inbound", "outbound"];
 const TOPICS = ["fault_report", "rent", "application", "termination", "complaint", "feedback", "other"];
 const options = (values) => values.map((v) => [v, v.replace("_", " ")]);
 const fullName = (c) => `${c.last_name}, ${c.first_name}`;
-const masked = (value, show) => (Array.isArray(value) ? show(value) : t("hidden"));
+// Under turvakielto a whole list is "masked"; an item shared with a protected person (a
+// shared home or landline) is masked on its own.
+const MASKED = "masked";
+const isMasked = (item) => item === MASKED || (item !== null && typeof item === "object" && Object.values(item).includes(MASKED));
+const masked = (value, show, separator = ", ") => (Array.isArray(value)
+  ? value.map((item) => (isMasked(item) ? t("hidden") : show(item))).join(separator)
+  : t("hidden"));
+const leaseText = (l) => `${l.lease_number}: ${l.property === MASKED ? t("hidden") : `${l.property} ${l.apartment}`} (${l.role})`;
 
 /** `#/customers`: search, or every customer page by page. */
 export function customersPage(main) {
@@ -48,10 +55,10 @@ export async function customerPage(main, id, me) {
       [t("roles"), (c.roles || []).join(", ")],
       [t("status"), c.status],
       [t("henkilotunnus"), c.henkilotunnus],
-      [t("phones"), masked(c.phones, (list) => list.map((p) => `${p.number} (${p.type})`).join(", "))],
-      [t("emails"), masked(c.emails, (list) => list.join(", "))],
-      [t("addresses"), masked(c.addresses, (list) => list.map((a) => `${a.street}, ${a.postal_code} ${a.city}`).join("; "))],
-      [t("leases"), (c.current_leases || []).map((l) => `${l.lease_number}: ${l.property} ${l.apartment} (${l.role})`).join("; ") || "–"],
+      [t("phones"), masked(c.phones, (p) => `${p.number} (${p.type})`)],
+      [t("emails"), masked(c.emails, (e) => e)],
+      [t("addresses"), masked(c.addresses, (a) => `${a.street}, ${a.postal_code} ${a.city}`, "; ")],
+      [t("leases"), (c.current_leases || []).map(leaseText).join("; ") || "–"],
       [t("marketing"), Object.entries(c.marketing || {}).map(([kind, v]) => `${term("marketingKinds", kind)}: ${v ? yesNo(v.allowed) : "–"}`).join(", ") || "–"],
     ]));
   if (may("subject-requests:create")) {

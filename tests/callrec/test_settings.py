@@ -90,3 +90,45 @@ def test_s3_endpoint_needs_keys() -> None:
 def test_port_range(port: str) -> None:
     with pytest.raises(SettingsError, match="CALLREC_PORT"):
         Settings.from_env({"CALLREC_PORT": port})
+
+
+def test_upload_limits_parse_and_default() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.max_uploads_per_peer, defaults.upload_min_rate_kibps) == (8, 64)
+    assert (defaults.upload_grace_seconds, defaults.trusted_proxies) == (10.0, ())
+    settings = Settings.from_env(
+        {
+            "CALLREC_MAX_UPLOADS_PER_PEER": "4",
+            "CALLREC_UPLOAD_GRACE_SECONDS": "2.5",
+            "CALLREC_UPLOAD_MIN_RATE_KIBPS": "16",
+            "CALLREC_TRUSTED_PROXIES": "10.0.0.5, 192.168.0.0/16,::1",
+        }
+    )
+    assert settings.max_uploads_per_peer == 4
+    assert settings.upload_grace_seconds == 2.5
+    assert settings.upload_min_rate_kibps == 16
+    assert [str(n) for n in settings.trusted_proxies] == [
+        "10.0.0.5/32",
+        "192.168.0.0/16",
+        "::1/128",
+    ]
+
+
+def test_bad_upload_limits_are_all_reported() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {
+                "CALLREC_MAX_UPLOADS_PER_PEER": "0",
+                "CALLREC_UPLOAD_GRACE_SECONDS": "nan",
+                "CALLREC_UPLOAD_MIN_RATE_KIBPS": "fast",
+                "CALLREC_TRUSTED_PROXIES": "10.0.0.5/8",
+            }
+        )
+    message = str(caught.value)
+    for name in (
+        "CALLREC_MAX_UPLOADS_PER_PEER",
+        "CALLREC_UPLOAD_GRACE_SECONDS",
+        "CALLREC_UPLOAD_MIN_RATE_KIBPS",
+        "CALLREC_TRUSTED_PROXIES",
+    ):
+        assert name in message

@@ -10,6 +10,7 @@ from playwright.async_api import expect
 
 from callrec.appkeys import POOL
 from tests.console.browser import Console, screenshot
+from tests.register.test_protected_addresses import household, leaks
 from tests.staff import call_audio
 
 
@@ -74,6 +75,18 @@ async def test_turvakielto_hides_contact_data_from_the_housing_advisor(console: 
     await expect(page.locator("#contact-form")).to_have_count(0)  # reads only
     await expect(page.locator("#customer-recordings")).to_have_count(0)
     await screenshot(page, "customer-turvakielto-advisor")
+
+
+async def test_a_co_tenants_card_hides_the_protected_tenants_home(console: Console) -> None:
+    ids = await household(console.client)
+    page = await console.login("housing-advisor")
+    await page.goto(f"/#/customers/{ids['pekka']}")
+    await expect(page.locator("main h1")).to_have_text("Laine, Pekka")
+    card = await page.locator("main dl").inner_text()
+    assert leaks(card) == []
+    assert "+358401110001 (mobile), hidden" in card  # his own phone, not their landline
+    assert "V-77: hidden (tenant)" in card
+    await screenshot(page, "customer-shared-home-advisor")
 
 
 async def test_admin_adds_a_user_then_changes_its_roles_and_switches_it_off(

@@ -88,7 +88,7 @@ async def test_a_callers_access_request_ends_with_a_zip_of_their_recordings(
     manifest = archive.read("manifest.sha256").decode()
     assert f"{hashlib.sha256(audio).hexdigest()}  {audio_name}" in manifest
     assert "+358409999999" not in archive.read("recordings.json").decode()
-    assert (await api.get(url)).status == 404  # one use
+    assert (await api.get(url)).status == 410  # one complete download spends the link
     assert (await api.get("/v1/exports/not-a-token")).status == 404
 
 

@@ -1,0 +1,149 @@
+"""Download links of access exports: recomputed, never stored; valid until one complete download.
+
+A link's token is HMAC-SHA256 of the export's id under a key kept for this one purpose (derived
+from the ``export-links`` data key, which is wrapped to the keyring like every other key). So
+the officer can read the request as often as needed and always sees the same link, yet the
+token is stored nowhere: the database holds only its SHA-256, for the lookup, and a copy of the
+database without the keyring yields no link. The token is the credential; it never goes into a
+log line or the audit log.
+
+"One use" means one complete download: the link is spent when a response that carried the
+export's last byte was written out in full (a 200 with the whole file, or the 206 that ends a
+resumed download). A download cut short spends nothing and resumes with ``Range``. Until then
+the link serves any range; every answer is audited. Either way it expires with the export.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from storage.db import Connection, Pool
+from storage.fieldcrypt import derive_key, load_data_key
+from storage.keyring import Keyring
+
+LINK_KEY_NAME: Final = "export-links"
+TOKEN_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 bytes, base64url without padding
+
+INSERT_EXPORT: Final = """
+INSERT INTO exports (id, request_id, sealed_object_id, token_sha256, size, files, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+SELECT_CURRENT: Final = """
+SELECT id, token_sha256, expires_at FROM exports
+WHERE request_id = $1 AND downloaded_at IS NULL AND expires_at > now()
+  AND sealed_object_id IS NOT NULL
+ORDER BY created_at DESC LIMIT 1
+"""
+# Exports made before links were derived hold a random digest that matches no link.
+ADOPT_DIGEST: Final = "UPDATE exports SET token_sha256 = $2 WHERE id = $1"
+SELECT_BY_DIGEST: Final = """
+SELECT id, request_id, sealed_object_id, downloaded_at IS NOT NULL AS spent,
+       expires_at <= now() AS expired
+FROM exports WHERE token_sha256 = $1
+"""
+SPEND: Final = """
+UPDATE exports SET downloaded_at = now() WHERE id = $1 AND downloaded_at IS NULL RETURNING id
+"""
+
+
+@dataclass(frozen=True)
+class ExportLink:
+    """The download link of a ready export, as the officer sees it."""
+
+    token: str
+    expires_at: datetime
+
+    @property
+    def path(self) -> str:
+        """Where the subject downloads the export."""
+        return f"/v1/exports/{self.token}"
+
+
+@dataclass(frozen=True)
+class LinkedExport:
+    """The export a link names, and whether the link still works."""
+
+    id: uuid.UUID
+    request_id: uuid.UUID
+    sealed_object_id: uuid.UUID | None
+    spent: bool
+    expired: bool
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the link no longer works (``downloaded``, ``expired``), or None."""
+        if self.spent:
+            return "downloaded"
+        if self.expired or self.sealed_object_id is None:
+            return "expired"
+        return None
+
+
+async def link_key(conn: Connection, keyring: Keyring) -> bytes:
+    """The key that links are derived with (its data key is created on first use)."""
+    return derive_key(await load_data_key(conn, keyring, LINK_KEY_NAME), b"callrec export link")
+
+
+def link_token(key: bytes, export_id: uuid.UUID) -> str:
+    """The token of the export's link: the same every time, unguessable without the key."""
+    mac = hmac.new(key, export_id.bytes, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def token_digest(token: str) -> bytes:
+    """What the database keeps of a token (and looks it up by)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def insert_export(
+    conn: Connection,
+    key: bytes,
+    request_id: uuid.UUID,
+    sealed_object_id: uuid.UUID,
+    size: int,
+    files: int,
+    expires_at: datetime,
+) -> uuid.UUID:
+    """Record a sealed export and the digest of its link; the new export's id."""
+    export_id = uuid.uuid4()
+    digest = token_digest(link_token(key, export_id))
+    await conn.execute(
+        INSERT_EXPORT, export_id, request_id, sealed_object_id, digest, size, files, expires_at
+    )
+    return export_id
+
+
+async def current_link(
+    conn: Connection, keyring: Keyring, request_id: uuid.UUID
+) -> ExportLink | None:
+    """The request's working link, or None (no export, downloaded or expired); reading it
+    changes nothing."""
+    row = await conn.fetchrow(SELECT_CURRENT, request_id)
+    if row is None:
+        return None
+    token = link_token(await link_key(conn, keyring), row["id"])
+    digest = token_digest(token)
+    if not hmac.compare_digest(bytes(row["token_sha256"]), digest):
+        await conn.execute(ADOPT_DIGEST, row["id"], digest)
+    return ExportLink(token, row["expires_at"])
+
+
+async def find_export(conn: Connection | Pool, token: str) -> LinkedExport | None:
+    """The export ``token`` links to, or None: an unknown token and a malformed one look alike,
+    and the lookup is by digest, so its time says nothing about how close a guess was."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    row = await conn.fetchrow(SELECT_BY_DIGEST, token_digest(token))
+    return None if row is None else LinkedExport(**dict(row))
+
+
+async def spend(conn: Connection | Pool, export_id: uuid.UUID) -> bool:
+    """Mark the link used after a complete download; False if it already was."""
+    return await conn.fetchval(SPEND, export_id) is not None

@@ -1,0 +1,228 @@
+"""Export links survive being viewed and an interrupted download; one complete download, or
+expiry, ends them; an unknown link tells a guesser nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+import socket
+import statistics
+import struct
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callrec.appkeys import POOL, SETTINGS, VAULT
+from storage.vault import rewrap
+from tests.api.sessions import Client, headers_for
+from tests.rights.test_subject_requests import processed, registered
+from tests.staff import call_audio, ingest
+
+CALLER = "+358401234567"
+NOT_RECEIVED = "export download not received in full"
+
+
+async def ready_export(api: Client, audio_dir: Path) -> tuple[str, str]:
+    """A completed access request with one call in its export: (request id, download path)."""
+    await ingest(api, call_audio(audio_dir, 6.0), caller_number=CALLER)
+    request_id = await registered(api, "access", {"phone_number": CALLER})
+    document = await processed(api, request_id)
+    assert document["download_url"], document
+    return request_id, str(document["download_url"])
+
+
+async def view(api: Client, request_id: str) -> dict[str, Any]:
+    """The request as the data protection officer reads it."""
+    response = await api.get(
+        f"/v1/subject-requests/{request_id}", headers=await headers_for(api, "dpo")
+    )
+    assert response.status == 200
+    return dict(await response.json())
+
+
+def cut_download(host: str, port: int, path: str, keep: int) -> tuple[bytes, bytes]:
+    """GET ``path``, read the head and ``keep`` bytes of the body, then drop the connection
+    (reset, like a lost network); a small receive window keeps the rest unacknowledged."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((host, port))
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: callrec\r\n\r\n".encode())
+        received = b""
+        while b"\r\n\r\n" not in received or len(received.partition(b"\r\n\r\n")[2]) < keep:
+            received += sock.recv(64)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    head, _, body = received.partition(b"\r\n\r\n")
+    return head, body[:keep]
+
+
+async def logged(caplog: pytest.LogCaptureFixture, message: str, seconds: float = 10) -> bool:
+    """Whether the server logs ``message`` within ``seconds`` (it sees the cut on its own time)."""
+    for _ in range(int(seconds / 0.05)):
+        if message in caplog.text:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def gone(api: Client, url: str) -> None:
+    """The link answers 410 with a problem that says why, for whole and partial asks alike."""
+    for headers in ({}, {"Range": "bytes=0-"}):
+        response = await api.get(url, headers=headers)
+        assert response.status == 410, await response.text()
+        assert response.content_type == "application/problem+json"
+        assert (await response.json())["type"].endswith("/link-gone")
+
+
+async def test_reading_the_request_again_shows_the_same_link_and_it_works(
+    staff_api: Client, audio_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api, pool = staff_api, staff_api.app[POOL]
+    request_id, url = await ready_export(api, audio_dir)
+    # An export made before links were derived holds a random digest: it is adopted.
+    await pool.execute("UPDATE exports SET token_sha256 = $1", secrets.token_bytes(32))
+
+    first, second = await view(api, request_id), await view(api, request_id)
+    assert first["download_url"] == second["download_url"] == url
+    assert first["download_expires_at"] == second["download_expires_at"]
+    keyring = api.app[VAULT].keyring
+    keyring.rotate(api.app[SETTINGS].keyring_path)
+    assert await rewrap(pool, keyring) > 0
+    assert (await view(api, request_id))["download_url"] == url  # key rotation keeps links
+    download = await api.get(url)
+    assert download.status == 200
+    assert zipfile.ZipFile(io.BytesIO(await download.read())).testzip() is None
+
+    token = url.rsplit("/", 1)[1]
+    for table in ("exports", "audit_log", "data_keys", "subject_requests"):
+        dump = await pool.fetchval(f"SELECT coalesce(string_agg(t::text, '|'), '') FROM {table} t")
+        assert token not in dump, table  # stored only as its digest, never in the audit log
+    assert token not in caplog.text
+
+
+async def test_a_cut_download_leaves_the_link_working_and_resumes_with_range(
+    staff_api: Client, audio_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    api, pool = staff_api, staff_api.app[POOL]
+    request_id, url = await ready_export(api, audio_dir)
+    size = await pool.fetchval("SELECT size FROM exports")
+    assert size > 50_000  # far more than the cut client's receive window
+
+    head, start = await asyncio.to_thread(
+        cut_download, api.server.host, api.server.port or 0, url, 100
+    )
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"accept-ranges: bytes" in head.lower()
+    assert await logged(caplog, NOT_RECEIVED)
+
+    assert (await view(api, request_id))["download_url"] == url
+    unsatisfiable = await api.get(url, headers={"Range": f"bytes={size}-"})
+    assert unsatisfiable.status == 416
+    assert unsatisfiable.headers["Content-Range"] == f"bytes */{size}"
+    rest = await api.get(url, headers={"Range": "bytes=100-"})
+    assert rest.status == 206
+    assert rest.headers["Content-Range"] == f"bytes 100-{size - 1}/{size}"
+    archive = zipfile.ZipFile(io.BytesIO(start + await rest.read()))
+    assert archive.testzip() is None
+    assert any(name.startswith("recordings/") for name in archive.namelist())
+
+    await gone(api, url)  # the resumed download delivered the last byte: the link is spent
+    assert (await view(api, request_id))["download_url"] is None
+    audited = await pool.fetch(
+        "SELECT action, outcome, details FROM audit_log"
+        " WHERE action LIKE 'export.%' AND object_id = $1 ORDER BY seq",
+        request_id,
+    )
+    assert [(r["action"], r["outcome"]) for r in audited] == [
+        ("export.download", "ok"),  # the cut one
+        ("export.download", "refused"),  # 416
+        ("export.download", "ok"),  # the resume
+        ("export.downloaded", "ok"),
+        ("export.download", "refused"),
+        ("export.download", "refused"),
+    ]
+    assert audited[2]["details"] == {"start": 100, "end": size, "length": size}
+
+
+async def test_a_complete_download_spends_the_link(staff_api: Client, audio_dir: Path) -> None:
+    api = staff_api
+    request_id, url = await ready_export(api, audio_dir)
+    partial = await api.get(url, headers={"Range": "bytes=0-99"})
+    assert partial.status == 206
+    assert len(await partial.read()) == 100  # a part that misses the end spends nothing
+    whole = await api.get(url)
+    assert whole.status == 200
+    assert whole.headers["Content-Type"] == "application/zip"
+    assert zipfile.ZipFile(io.BytesIO(await whole.read())).testzip() is None
+    await gone(api, url)
+    assert (await view(api, request_id))["download_url"] is None
+    assert (await api.head(url)).status == 405  # a HEAD neither spends nor serves
+
+
+async def test_an_expired_link_is_gone(staff_api: Client, audio_dir: Path) -> None:
+    api, pool = staff_api, staff_api.app[POOL]
+    request_id, url = await ready_export(api, audio_dir)
+    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+    await gone(api, url)
+    assert (await view(api, request_id))["download_url"] is None
+    await pool.execute("UPDATE exports SET sealed_object_id = NULL")  # as the sweep leaves it
+    await gone(api, url)
+
+
+async def test_an_unknown_link_is_a_plain_404_whatever_it_looks_like(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api, pool = staff_api, staff_api.app[POOL]
+    _, url = await ready_export(api, audio_dir)
+    token = url.rsplit("/", 1)[1]
+    near_miss = token[:-1] + ("A" if token[-1] != "A" else "B")
+    guesses = [
+        near_miss,
+        secrets.token_urlsafe(32),
+        token[:20],
+        token + "A",
+        "x" * 5000,
+        "%C3%A4" * 43,
+        "%ED%A0%80",  # not UTF-8 (a lone surrogate)
+        "..%2F..%2Fetc",
+    ]
+    answers = []
+    for guess in guesses:
+        response = await api.get(f"/v1/exports/{guess}")
+        assert response.status == 404, guess
+        assert response.content_type == "application/problem+json"
+        body = await response.json()
+        answers.append((body["type"], body["title"], body["detail"]))
+    assert len(set(answers)) == 1  # a near miss reads exactly like a wild guess
+    refused = await pool.fetch(
+        "SELECT object_id, details FROM audit_log WHERE action = 'export.download'"
+    )
+    assert len(refused) == len(guesses)
+    assert all(r["object_id"] is None and r["details"] == {"reason": "unknown"} for r in refused)
+    assert (await api.get(url)).status == 200  # guessing did not hurt the real link
+
+
+async def test_a_near_miss_takes_as_long_as_a_wild_guess(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    """The lookup is by SHA-256 of the token, so its time cannot say how close a guess was."""
+    api = staff_api
+    _, url = await ready_export(api, audio_dir)
+    token = url.rsplit("/", 1)[1]
+    near_miss = token[:-1] + ("A" if token[-1] != "A" else "B")
+    times: dict[str, list[float]] = {"near": [], "wild": []}
+    for _ in range(60):  # interleaved, so load on the machine falls on both alike
+        for name, guess in (("near", near_miss), ("wild", secrets.token_urlsafe(32))):
+            started = time.perf_counter()
+            response = await api.get(f"/v1/exports/{guess}")
+            await response.read()
+            times[name].append(time.perf_counter() - started)
+            assert response.status == 404
+    ratio = statistics.median(times["near"]) / statistics.median(times["wild"])
+    assert 0.67 < ratio < 1.5, ratio
