@@ -15,7 +15,6 @@ and adds a ``failed`` entry saying how many bytes went out.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from functools import partial
@@ -25,16 +24,14 @@ from aiohttp import web
 
 from api.audit import DetailValue
 from api.auth import CURRENT_USER, audit, refuse
+from api.integrity import authenticated_first, send_all
 from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
 from api.problems import Problem
 from api.ranges import ByteRange, range_response, requested_range
 from api.recordings import visible_recording
 from callrec.appkeys import POOL, VAULT
-from callrec.logs import log_failure
 from storage.age import AgeError
 from storage.vault import SealedObject, load_sealed
-
-log = logging.getLogger(__name__)
 
 CONTENT_TYPE: Final = "audio/ogg; codecs=opus"
 
@@ -89,13 +86,7 @@ async def serve_audio(
     audit_play = partial(_audit_play, request, action, recording.id, purpose, details)
     pieces = (read or request.app[VAULT].open_range)(sealed, served.start, served.end)
     async with aclosing(pieces):
-        try:
-            # Decrypt and authenticate the first chunk before the audit entry and the headers:
-            # an altered object is answered with a problem and audited as failed, not played.
-            piece = await anext(pieces, b"")
-        except AgeError as exc:
-            await audit_play(exc, sent=0)
-            raise IntegrityError from None
+        first = await authenticated_first(pieces, audit_play)
         await audit_play()
         disposition = "attachment" if attachment else "inline"
         response = range_response(
@@ -106,36 +97,10 @@ async def serve_audio(
             disposition=f'{disposition}; filename="{recording.id}.ogg"',
         )
         await response.prepare(request)
-        sent = 0
-        try:
-            while piece:
-                await response.write(piece)
-                sent += len(piece)
-                piece = await anext(pieces, b"")
-        except AgeError as exc:
-            # Headers and some bytes are out: a cut connection is the only honest signal left.
-            await audit_play(exc, sent=sent)
-            if request.transport is not None:
-                request.transport.close()
+        if not await send_all(request, response, first, pieces, audit_play):
             return response
     await response.write_eof()
     return response
-
-
-class IntegrityError(Problem):
-    """The stored audio failed authentication: altered or damaged in the store, or its key is
-    gone. A 502: the object store handed back data that is not what was sealed."""
-
-    status = 502
-    slug = "integrity-error"
-    title = "Integrity error"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the stored audio failed its integrity check (altered or damaged in the object "
-            "store, or its key is gone), so none of it was sent; the attempt is in the audit "
-            "log; tell the administrator and quote the request id"
-        )
 
 
 async def _audit_play(
@@ -145,13 +110,11 @@ async def _audit_play(
     purpose: str,
     details: dict[str, DetailValue],
     failure: AgeError | None = None,
-    *,
     sent: int = 0,
 ) -> None:
-    """The audit entry of a play or download; a failed one says why and how many bytes went
-    out, and the failure is logged by type."""
+    """The audit entry of a play or download; a failed one names the error and how many
+    bytes went out."""
     if failure is not None:
-        log_failure(log, "stored audio failed its check", failure, recording_id=str(recording_id))
         details = {**details, "sent": sent, "error": type(failure).__name__}
     await audit(
         request,

@@ -14,13 +14,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from callrec.app import create_app
 from callrec.appkeys import POOL, STORE, VAULT
 from callrec.settings import Settings
-from storage.age import CHUNK_SIZE, SEALED_CHUNK_SIZE
-from storage.fs import FilesystemStore
+from storage.age import SEALED_CHUNK_SIZE
 from storage.s3 import S3Store
 from storage.vault import load_sealed
 from tests.api.sessions import Client, add_role_users, headers_for
 from tests.s3 import on_s3
-from tests.staff import call_audio, ingest
+from tests.staff import call_audio, flip_stored_byte, ingest
 
 
 async def rendition(client: Client, recording_id: str) -> bytes:
@@ -289,19 +288,11 @@ async def test_storage_down_during_playback_is_503_with_retry_after(
 
 
 async def tamper(client: Client, recording_id: str, chunk: int) -> int:
-    """Flip one byte of the stored ciphertext inside ``chunk``; its plaintext start offset."""
+    """Alter the stored rendition inside ``chunk``; the plaintext offset of that chunk."""
     object_id = await client.app[POOL].fetchval(
         "SELECT audio_object_id FROM recordings WHERE id = $1::uuid", recording_id
     )
-    sealed = await load_sealed(client.app[POOL], object_id)
-    assert sealed is not None
-    store = client.app[STORE]
-    assert isinstance(store, FilesystemStore)
-    path = store.root / sealed.object_key
-    payload = bytearray(path.read_bytes())
-    payload[sealed.layout.payload_offset(chunk) + 100] ^= 0x01
-    path.write_bytes(bytes(payload))
-    return chunk * CHUNK_SIZE
+    return await flip_stored_byte(client, object_id, chunk)
 
 
 @pytest.mark.parametrize(
