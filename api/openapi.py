@@ -78,6 +78,16 @@ SIGNATURE_HEADERS: Final = [
 ]
 
 
+def _sealed(operation: Schema) -> Schema:
+    """An operation that streams a sealed object, which may fail its integrity check."""
+    integrity_error = {
+        "description": "integrity-error: the stored file failed its check; nothing was sent "
+        "and the attempt is audited as failed (past the first 64 KiB: the connection is cut)",
+        "content": {PROBLEM: {"schema": _ref("Problem")}},
+    }
+    return {**operation, "responses": {**operation["responses"], "502": integrity_error}}
+
+
 def _op(
     summary: str,
     *,
@@ -370,30 +380,34 @@ def _paths() -> Schema:
             )
         },
         "/v1/recordings/{id}/audio": {
-            "get": {
-                **_op(
-                    "Play: Opus in Ogg with HTTP Range (206) for seeking; audited",
-                    tag="playback",
-                    who="customer_service (verify_content), trainer (training, released "
-                    "only), dpo (subject_request, legal)",
-                    params=audio_params,
-                ),
-                "responses": {
-                    "200": {"description": "the whole recording", **audio},
-                    "206": {"description": "the asked range", **audio},
-                    "4XX": {
-                        "description": "what to fix (416: the range starts past the end)",
-                        "content": {PROBLEM: {"schema": _ref("Problem")}},
+            "get": _sealed(
+                {
+                    **_op(
+                        "Play: Opus in Ogg with HTTP Range (206) for seeking; audited",
+                        tag="playback",
+                        who="customer_service (verify_content), trainer (training, released "
+                        "only), dpo (subject_request, legal)",
+                        params=audio_params,
+                    ),
+                    "responses": {
+                        "200": {"description": "the whole recording", **audio},
+                        "206": {"description": "the asked range", **audio},
+                        "4XX": {
+                            "description": "what to fix (416: the range starts past the end)",
+                            "content": {PROBLEM: {"schema": _ref("Problem")}},
+                        },
                     },
-                },
-            }
+                }
+            )
         },
         "/v1/recordings/{id}/download": {
-            "get": _op(
-                "Download the file as an attachment; audited apart from plays",
-                tag="playback",
-                who="dpo",
-                params=audio_params,
+            "get": _sealed(
+                _op(
+                    "Download the file as an attachment; audited apart from plays",
+                    tag="playback",
+                    who="dpo",
+                    params=audio_params,
+                )
             )
         },
         "/v1/recordings/{id}/waveform": {
@@ -733,28 +747,30 @@ def _paths() -> Schema:
             )
         },
         "/v1/exports/{token}": {
-            "get": {
-                **_op(
-                    "Download an access export (ZIP); the token is the credential. Works until "
-                    "one complete download (a response that carried the last byte reached the "
-                    "client) or expiry; a cut download resumes with Range; every use is audited",
-                    tag="rights",
-                    open_to_all=True,
-                    params=[
-                        {"name": "token", "in": "path", "required": True, "schema": STRING},
-                        {"name": "Range", "in": "header", "schema": STRING},
-                    ],
-                ),
-                "responses": {
-                    "200": {"description": "the whole export", **export},
-                    "206": {"description": "the asked range, to resume", **export},
-                    "4XX": {
-                        "description": "404: unknown link; 410: already downloaded in full or "
-                        "expired; 416: the range starts past the end",
-                        "content": {PROBLEM: {"schema": _ref("Problem")}},
+            "get": _sealed(
+                {
+                    **_op(
+                        "Download an access export (ZIP); the token is the credential. Works until "
+                        "one complete download (a response that carried the last byte reached the "
+                        "client) or expiry; a cut download resumes with Range; every use is audited",
+                        tag="rights",
+                        open_to_all=True,
+                        params=[
+                            {"name": "token", "in": "path", "required": True, "schema": STRING},
+                            {"name": "Range", "in": "header", "schema": STRING},
+                        ],
+                    ),
+                    "responses": {
+                        "200": {"description": "the whole export", **export},
+                        "206": {"description": "the asked range, to resume", **export},
+                        "4XX": {
+                            "description": "404: unknown link; 410: already downloaded in full or "
+                            "expired; 416: the range starts past the end",
+                            "content": {PROBLEM: {"schema": _ref("Problem")}},
+                        },
                     },
-                },
-            }
+                }
+            )
         },
         "/v1/audit": {
             "get": _op(

@@ -37,6 +37,11 @@ def hash_password(password: str) -> str:
     check_policy(password)
     salt = os.urandom(16)
     digest = Scrypt(salt=salt, length=32, n=2**LOG2_N, r=R, p=P).derive(password.encode())
+    return _formatted(salt, digest)
+
+
+def _formatted(salt: bytes, digest: bytes) -> str:
+    """The stored form of a hash made with today's cost parameters."""
     encode = base64.b64encode
     return f"scrypt${LOG2_N}${R}${P}${encode(salt).decode()}${encode(digest).decode()}"
 
@@ -54,6 +59,7 @@ def verify_password(password: str, stored: str) -> bool:
     return True
 
 
-# A real hash of a random password: verifying against it when the user does not exist keeps
-# the response time the same, so login timing does not reveal which usernames exist.
-DUMMY_HASH: Final = "scrypt$15$8$AAAAAAAAAAAAAAAAAAAAAA==$" + base64.b64encode(bytes(32)).decode()
+# Verifying against this when the user does not exist runs the same scrypt as for a real
+# account (same cost, a well-formed hash that no password matches), so login timing does not
+# reveal which usernames exist. It is built from the cost constants, so it follows them.
+DUMMY_HASH: Final = _formatted(os.urandom(16), os.urandom(32))

@@ -7,23 +7,30 @@ purpose is required and must belong to the caller's task (customer service verif
 content; trainers train on released calls; the data protection officer answers subject
 requests and legal matters). Every answer that carries audio writes an audit entry first:
 ``recording.play`` here, ``recording.download`` for the data protection officer's
-attachment download, so a listen and a copy are told apart.
+attachment download, so a listen and a copy are told apart. The first chunk is decrypted
+and authenticated before that entry: audio that fails its check is answered with a 502
+``integrity-error`` and audited as ``failed``; a later chunk that fails cuts the connection
+and adds a ``failed`` entry saying how many bytes went out.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from functools import partial
 from typing import Final
 
 from aiohttp import web
 
+from api.audit import DetailValue
 from api.auth import CURRENT_USER, audit, refuse
+from api.integrity import authenticated_first, send_all
 from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
 from api.problems import Problem
 from api.ranges import ByteRange, range_response, requested_range
 from api.recordings import visible_recording
 from callrec.appkeys import POOL, VAULT
+from storage.age import AgeError
 from storage.vault import SealedObject, load_sealed
 
 CONTENT_TYPE: Final = "audio/ogg; codecs=opus"
@@ -75,43 +82,49 @@ async def serve_audio(
     etag = f'"{sealed.plaintext_sha256.hex()}"'
     wanted = requested_range(request, length, etag)
     served = wanted or ByteRange(0, length, length)
+    details: dict[str, DetailValue] = {"start": served.start, "end": served.end, "length": length}
+    audit_play = partial(_audit_play, request, action, recording.id, purpose, details)
     pieces = (read or request.app[VAULT].open_range)(sealed, served.start, served.end)
-    # The audit entry must be committed before a byte leaves; fetching and decrypting the
-    # first chunk meanwhile takes the commit's latency off the time to first byte.
-    first_piece = asyncio.ensure_future(anext(pieces, b""))
-    try:
-        await audit(
-            request,
-            action,
-            object_type="recording",
-            object_id=recording.id,
-            purpose=purpose,
-            details={"start": served.start, "end": served.end, "length": length},
+    async with aclosing(pieces):
+        first = await authenticated_first(pieces, audit_play)
+        await audit_play()
+        disposition = "attachment" if attachment else "inline"
+        response = range_response(
+            wanted,
+            length,
+            etag,
+            content_type=CONTENT_TYPE,
+            disposition=f'{disposition}; filename="{recording.id}.ogg"',
         )
-    except BaseException:
-        first_piece.cancel()
-        await asyncio.gather(first_piece, return_exceptions=True)
-        await pieces.aclose()
-        raise
-    disposition = "attachment" if attachment else "inline"
-    response = range_response(
-        wanted,
-        length,
-        etag,
-        content_type=CONTENT_TYPE,
-        disposition=f'{disposition}; filename="{recording.id}.ogg"',
-    )
-    try:
-        piece = await first_piece
         await response.prepare(request)
-        if piece:
-            await response.write(piece)
-        async for piece in pieces:
-            await response.write(piece)
-    finally:
-        await pieces.aclose()
+        if not await send_all(request, response, first, pieces, audit_play):
+            return response
     await response.write_eof()
     return response
+
+
+async def _audit_play(
+    request: web.Request,
+    action: str,
+    recording_id: object,
+    purpose: str,
+    details: dict[str, DetailValue],
+    failure: AgeError | None = None,
+    sent: int = 0,
+) -> None:
+    """The audit entry of a play or download; a failed one names the error and how many
+    bytes went out."""
+    if failure is not None:
+        details = {**details, "sent": sent, "error": type(failure).__name__}
+    await audit(
+        request,
+        action,
+        outcome="ok" if failure is None else "failed",
+        object_type="recording",
+        object_id=recording_id,
+        purpose=purpose,
+        details=details,
+    )
 
 
 @requires(Permission.PLAY_RECORDINGS)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 import asyncpg
@@ -22,6 +25,7 @@ from api.audit import Actor, AuditEvent, DetailValue, record
 from api.auth import CURRENT_USER, audit, json_object, text_fields
 from api.delivery import acknowledged
 from api.inputs import parse_id, parse_time, valid
+from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
 from api.permissions import Permission, public, requires
 from api.problems import NotFound, Problem, ValidationProblem, field_error
@@ -40,6 +44,7 @@ from rights.requests import (
     start_fulfilment,
     verify_identity,
 )
+from storage.age import AgeError
 from storage.db import Pool
 from storage.vault import SealedObject, load_sealed
 
@@ -192,17 +197,22 @@ async def download_route(request: web.Request) -> web.StreamResponse:
         await _audit_download(pool, export.request_id, "refused", reason="range")
         raise
     served = wanted or ByteRange(0, length, length)
-    await _audit_download(
-        pool, export.request_id, "ok", start=served.start, end=served.end, length=length
-    )
-    response = range_response(
-        wanted,
-        length,
-        etag,
-        content_type="application/zip",
-        disposition='attachment; filename="callrec-export.zip"',
-    )
-    if not await _deliver(request, response, sealed, served):
+    failed = partial(_download_failed, pool, export.request_id, served)
+    pieces = request.app[VAULT].open_range(sealed, served.start, served.end)
+    async with aclosing(pieces):
+        first = await authenticated_first(pieces, failed)
+        await _audit_download(
+            pool, export.request_id, "ok", start=served.start, end=served.end, length=length
+        )
+        response = range_response(
+            wanted,
+            length,
+            etag,
+            content_type="application/zip",
+            disposition='attachment; filename="callrec-export.zip"',
+        )
+        delivered = await _deliver(request, response, first, pieces, failed)
+    if not delivered:
         log.info(
             "export download not received in full; the link still works",
             extra={"subject_request_id": str(export.request_id)},
@@ -212,14 +222,38 @@ async def download_route(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _download_failed(
+    pool: Pool,
+    request_id: uuid.UUID,
+    served: ByteRange,
+    exc: AgeError,
+    sent: int,
+) -> None:
+    """Audit a download whose export failed its integrity check (the link is not spent)."""
+    await _audit_download(
+        pool,
+        request_id,
+        "failed",
+        start=served.start,
+        end=served.end,
+        length=served.length,
+        sent=sent,
+        error=type(exc).__name__,
+    )
+
+
 async def _deliver(
-    request: web.Request, response: web.StreamResponse, sealed: SealedObject, served: ByteRange
+    request: web.Request,
+    response: web.StreamResponse,
+    first: bytes,
+    pieces: AsyncIterator[bytes],
+    on_failure: OnFailure,
 ) -> bool:
     """Send the bytes; True only if the client's end acknowledged every one of them."""
     try:
         await response.prepare(request)
-        async for chunk in request.app[VAULT].open_range(sealed, served.start, served.end):
-            await response.write(chunk)
+        if not await send_all(request, response, first, pieces, on_failure):
+            return False
         await response.write_eof()
     except ConnectionError:  # the client went away mid-way
         return False

@@ -43,9 +43,17 @@ SELECT u.id, u.username, u.roles FROM sessions s JOIN users u ON u.id = s.user_i
 WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled
 """
 REVOKE_SESSION: Final = "UPDATE sessions SET revoked_at = now() WHERE token_sha256 = $1"
+# One statement, so switching an account off and ending its sessions happen together: a
+# session merely refused while disabled would come back when the account is switched on.
 UPDATE_USER: Final = """
-UPDATE users SET roles = coalesce($2, roles), disabled = coalesce($3, disabled)
-WHERE id = $1 RETURNING id
+WITH changed AS (
+    UPDATE users SET roles = coalesce($2, roles), disabled = coalesce($3, disabled)
+    WHERE id = $1 RETURNING id
+), ended AS (
+    UPDATE sessions SET revoked_at = now()
+    WHERE $3 IS TRUE AND revoked_at IS NULL AND user_id IN (SELECT id FROM changed)
+)
+SELECT id FROM changed
 """
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
@@ -129,8 +137,8 @@ async def update_user(
 ) -> bool:
     """Change an account's roles or switch it off; False if there is no such account.
 
-    Sessions read the roles on every request, so a change applies at once, and a disabled
-    account's sessions stop working at their next request.
+    Sessions read the roles on every request, so a change applies at once; switching an
+    account off revokes its sessions, so switching it on again does not revive them.
     """
     if roles is not None:
         check_roles(roles)

@@ -38,7 +38,7 @@ from callrec.appkeys import (
     UPLOAD_SLOTS,
     VAULT,
 )
-from callrec.embedded import EmbeddedPostgres, ensure_database
+from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
 from callrec.metrics import Metrics
 from callrec.settings import Settings
 from console import routes as console
@@ -134,6 +134,7 @@ async def open_database(settings: Settings) -> AsyncIterator[Pool]:
     if settings.database_url is None:
         embedded = EmbeddedPostgres(settings.data_dir)
         admin_dsn = await asyncio.to_thread(embedded.start)
+        await keep_values_out_of_log(admin_dsn)
         await ensure_database(admin_dsn)
         dsn = embedded.dsn()
     else:

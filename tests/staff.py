@@ -8,6 +8,7 @@ ingest worker through real ffmpeg into an encrypted Opus rendition.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from callrec.app import create_app
-from callrec.appkeys import POOL, SETTINGS, VAULT
+from callrec.appkeys import POOL, SETTINGS, STORE, VAULT
 from callrec.settings import Secret, Settings
 from recorder.worker import IngestWorker
+from storage.age import CHUNK_SIZE
+from storage.fs import FilesystemStore
+from storage.vault import load_sealed
 from tests.api.sessions import Client, add_role_users
 from tests.recorder.audio_files import make_audio
 from tests.recorder.helpers import SECRET, deliver
@@ -73,3 +77,18 @@ async def ingest(client: Client, audio: bytes, *, process: bool = True, **fields
 def call_audio(audio_dir: Path, seconds: float = 40.0) -> bytes:
     """A stereo telephony call (agent left) as 16-bit WAV."""
     return make_audio(audio_dir, "wav-pcm16", seconds, channels=2)
+
+
+async def flip_stored_byte(client: Client, object_id: uuid.UUID, chunk: int = 0) -> int:
+    """Alter one byte of a sealed object's ciphertext, inside ``chunk`` (negative: from the
+    end), in the filesystem store; the plaintext offset where that chunk starts."""
+    sealed = await load_sealed(client.app[POOL], object_id)
+    assert sealed is not None
+    store = client.app[STORE]
+    assert isinstance(store, FilesystemStore)
+    index = chunk % sealed.layout.chunk_count
+    path = store.root / sealed.object_key
+    payload = bytearray(path.read_bytes())
+    payload[sealed.layout.payload_offset(index) + 10] ^= 0x01
+    path.write_bytes(bytes(payload))
+    return index * CHUNK_SIZE

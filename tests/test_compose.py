@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from callrec.embedded import PRIVATE_LOG_SETTINGS
 from callrec.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +51,12 @@ def test_dockerfile_copies_every_package() -> None:
     ]
     for package in packages:
         assert f"COPY {package} ./{package}" in dockerfile, package
+
+
+def test_compose_postgres_keeps_row_values_out_of_its_log() -> None:
+    command = load()["services"]["postgres"]["command"]
+    assert command[0] == "postgres"
+    flags = command[1::2]
+    assert set(flags) == {"-c"}
+    given = dict(setting.split("=", 1) for setting in command[2::2])
+    assert given == PRIVATE_LOG_SETTINGS

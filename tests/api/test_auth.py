@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -223,3 +225,56 @@ async def test_nobody_locks_themselves_out_and_only_admins_change_accounts(api: 
     refused = await api.patch(f"/v1/users/{admin_id}", json={"roles": ["dpo"]}, headers=dpo)
     assert refused.status == 403
     assert not await api.app[POOL].fetchval("SELECT disabled FROM users WHERE id = $1", admin_id)
+
+
+async def test_switching_an_account_off_revokes_its_sessions_for_good(api: Client) -> None:
+    admin = bearer(await token_for(api, "admin"))
+    old = bearer(await token_for(api, "trainer"))
+    cookie_login = await api.post(
+        "/v1/auth/session", json={"username": "trainer", "password": PASSWORD}
+    )
+    assert cookie_login.status == 200
+    trainer_id = await api.app[POOL].fetchval("SELECT id FROM users WHERE username = 'trainer'")
+    url = f"/v1/users/{trainer_id}"
+    assert (await api.patch(url, json={"disabled": True}, headers=admin)).status == 200
+    assert (await api.patch(url, json={"disabled": False}, headers=admin)).status == 200
+    assert (await api.get("/v1/auth/me", headers=old)).status == 401
+    live = await api.app[POOL].fetchval(
+        "SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL", trainer_id
+    )
+    assert live == 0  # the console's cookie session went too
+    fresh = bearer(await token_for(api, "trainer"))
+    assert (await api.get("/v1/auth/me", headers=fresh)).status == 200
+    admin_live = await api.get("/v1/auth/me", headers=admin)
+    assert admin_live.status == 200  # only the switched-off account's sessions end
+
+
+async def test_enabling_an_account_does_not_revoke_its_sessions(api: Client) -> None:
+    admin = bearer(await token_for(api, "admin"))
+    dpo = bearer(await token_for(api, "dpo"))
+    dpo_id = await api.app[POOL].fetchval("SELECT id FROM users WHERE username = 'dpo'")
+    url = f"/v1/users/{dpo_id}"
+    assert (await api.patch(url, json={"disabled": False}, headers=admin)).status == 200
+    assert (await api.patch(url, json={"roles": ["dpo"]}, headers=admin)).status == 200
+    assert (await api.get("/v1/auth/me", headers=dpo)).status == 200
+
+
+async def _failed_login_seconds(api: Client, username: str) -> float:
+    started = time.perf_counter()
+    response = await api.post(
+        "/v1/auth/login", json={"username": username, "password": "not the password"}
+    )
+    elapsed = time.perf_counter() - started
+    assert response.status == 401
+    return elapsed
+
+
+async def test_login_timing_does_not_tell_whether_a_username_exists(api: Client) -> None:
+    # Interleaved rounds, so a burst of load on the machine hits both sides alike; the
+    # real account locks after five failures, which must not change its timing either.
+    unknown, known = [], []
+    for _ in range(4):
+        unknown.append(await _failed_login_seconds(api, "nobody-here"))
+        known.append(await _failed_login_seconds(api, "trainer"))
+    ratio = statistics.median(unknown) / statistics.median(known)
+    assert 0.5 < ratio < 2.0, (unknown, known)

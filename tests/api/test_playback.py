@@ -7,6 +7,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from callrec.app import create_app
@@ -17,7 +19,7 @@ from storage.s3 import S3Store
 from storage.vault import load_sealed
 from tests.api.sessions import Client, add_role_users, headers_for
 from tests.s3 import on_s3
-from tests.staff import call_audio, ingest
+from tests.staff import call_audio, flip_stored_byte, ingest
 
 
 async def rendition(client: Client, recording_id: str) -> bytes:
@@ -283,3 +285,61 @@ async def test_storage_down_during_playback_is_503_with_retry_after(
         assert response.status == 503
         assert response.headers["Retry-After"] == "30"
         assert (await response.json())["type"].endswith("/storage-unavailable")
+
+
+async def tamper(client: Client, recording_id: str, chunk: int) -> int:
+    """Alter the stored rendition inside ``chunk``; the plaintext offset of that chunk."""
+    object_id = await client.app[POOL].fetchval(
+        "SELECT audio_object_id FROM recordings WHERE id = $1::uuid", recording_id
+    )
+    return await flip_stored_byte(client, object_id, chunk)
+
+
+@pytest.mark.parametrize(
+    ("route", "action", "user", "purpose"),
+    [
+        ("audio", "recording.play", "customer-service", "verify_content"),
+        ("download", "recording.download", "dpo", "subject_request"),
+    ],
+)
+async def test_altered_audio_is_an_integrity_problem_audited_as_failed(
+    staff_api: Client, audio_dir: Path, route: str, action: str, user: str, purpose: str
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir))
+    plain = await rendition(staff_api, recording_id)
+    altered = await tamper(staff_api, recording_id, chunk=2)
+    headers = await headers_for(staff_api, user)
+    url = f"/v1/recordings/{recording_id}/{route}?purpose={purpose}"
+    ranged = {**headers, "Range": f"bytes={altered + 10}-{altered + 19}"}
+    refused = await staff_api.get(url, headers=ranged)
+    assert refused.status == 502
+    assert refused.content_type == "application/problem+json"
+    problem = await refused.json()
+    assert problem["type"].endswith("/integrity-error")
+    assert "integrity" in problem["title"].lower()
+    untouched = await staff_api.get(url, headers={**headers, "Range": "bytes=0-9"})
+    assert untouched.status == 206  # only the chunks a range needs are read and checked
+    assert await untouched.read() == plain[:10]
+    entries = await audit_rows(staff_api, action)
+    assert [(e["outcome"], e["details"]["start"]) for e in entries] == [
+        ("failed", altered + 10),
+        ("ok", 0),
+    ]
+    assert entries[0]["details"]["sent"] == 0
+    assert entries[0]["details"]["error"] == "AgeError"
+    assert entries[0]["purpose"] == purpose
+
+
+async def test_audio_altered_mid_stream_cuts_the_connection_and_is_audited(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir))
+    altered = await tamper(staff_api, recording_id, chunk=2)
+    url = f"/v1/recordings/{recording_id}/audio?purpose=verify_content"
+    response = await staff_api.get(url, headers=await headers_for(staff_api, "customer-service"))
+    assert response.status == 200  # the first chunk was sound, so the headers went out
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await response.read()
+    entries = await audit_rows(staff_api, "recording.play")
+    assert [e["outcome"] for e in entries] == ["ok", "failed"]
+    assert entries[1]["details"]["sent"] == altered  # every byte before the altered chunk

@@ -90,3 +90,53 @@ def test_wrong_columns_are_refused_before_anything_is_read(
     assert result.returncode == 1
     assert "missing column(s): last_name, roles" in result.stderr
     assert "unknown column(s): surname" in result.stderr
+
+
+def _write_bytes(path: Path, lines: list[bytes]) -> None:
+    path.write_bytes(b"\r\n".join([",".join(HEADER).encode(), *lines, b""]))
+
+
+def _row(*cells: str) -> bytes:
+    return ",".join(cells).encode()
+
+
+async def test_unreadable_cells_reject_their_row_by_line_and_field(
+    database_url: str, tmp_path: Path
+) -> None:
+    source, report = tmp_path / "export.csv", tmp_path / "rejected.csv"
+    good = _row("B-1", "Maija", "Mäkinotkelma", "tenant", "", "fi", "", "", "", "", "", "")
+    nul = _row("B-2", "Se\x00cret", "Virtanen", "tenant", "", "fi", "", "", "", "", "", "")
+    latin1 = _row("B-3", "Pekka", "", "tenant", "", "fi", "", "", "", "", "", "") + b"\xe4"
+    bad_utf8 = latin1.replace(b"Pekka", b"M\xe4kel\xe4")
+    also_good = _row("B-4", "Kaksi", "Kertaa", "tenant", "", "sv", "", "", "", "", "", "")
+    huge = _row("B-5", "x" * 200_000, "Iso", "tenant", "", "fi", "", "", "", "", "", "")
+    _write_bytes(source, [good, nul, bad_utf8, huge, also_good])
+    result = run_import(database_url, tmp_path, str(source), "--report", str(report))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "5 rows" in result.stdout
+    assert "2 imported, 0 already present, 3 rejected" in result.stdout
+    assert "line 3: first_name: must not contain NUL characters" in result.stdout
+    assert "line 4: first_name: not valid UTF-8 text" in result.stdout
+    assert "city: not valid UTF-8 text" in result.stdout
+    assert "line 5: row: not a readable CSV row" in result.stdout  # the reader goes on after it
+    output = result.stdout + result.stderr + report.read_text()
+    assert "cret" not in output
+    assert "kel" not in output
+    conn = await asyncpg.connect(database_url)
+    try:
+        numbers = await conn.fetch("SELECT customer_number FROM customers ORDER BY 1")
+        assert [r["customer_number"] for r in numbers] == ["B-1", "B-4"]
+    finally:
+        await conn.close()
+
+
+def test_a_header_that_is_not_utf8_is_refused_by_column_number(
+    database_url: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "export.csv"
+    source.write_bytes(b"customer_number,first_name,last_name,roles,\xe4\r\n")
+    result = run_import(database_url, tmp_path, str(source))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "header column(s) 5 are not valid UTF-8 text" in result.stderr

@@ -1,0 +1,77 @@
+"""Serving a sealed object whose ciphertext may have been altered in the object store.
+
+The first chunk is decrypted and authenticated before the caller audits the access and sends
+the headers, so an altered object is answered with a 502 ``integrity-error`` problem and
+audited as failed, never as served. A later chunk that fails can no longer change the status
+line: the connection is cut, so the client sees an incomplete body rather than a whole one,
+and the caller audits a failed entry saying how many bytes went out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from api.problems import Problem
+from callrec.logs import log_failure
+from storage.age import AgeError
+
+log = logging.getLogger(__name__)
+
+# Audits a failed use: the error, and how many plaintext bytes had been sent.
+OnFailure = Callable[[AgeError, int], Awaitable[None]]
+
+
+class IntegrityError(Problem):
+    """502: the object store handed back data that is not what was sealed (altered or
+    damaged), or its key is gone; nothing of it was sent."""
+
+    status = 502
+    slug = "integrity-error"
+    title = "Integrity error"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the stored file failed its integrity check (altered or damaged in the object "
+            "store, or its key is gone), so none of it was sent; the attempt is in the audit "
+            "log; tell the administrator and quote the request id"
+        )
+
+
+async def authenticated_first(pieces: AsyncIterator[bytes], on_failure: OnFailure) -> bytes:
+    """The first plaintext piece, authenticated; else audit and raise :class:`IntegrityError`."""
+    try:
+        return await anext(pieces, b"")
+    except AgeError as exc:
+        await _failed(exc, 0, on_failure)
+        raise IntegrityError from None
+
+
+async def send_all(
+    request: web.Request,
+    response: web.StreamResponse,
+    first: bytes,
+    pieces: AsyncIterator[bytes],
+    on_failure: OnFailure,
+) -> bool:
+    """Write ``first`` and the rest of ``pieces`` on a prepared response; False when a piece
+    failed its check (then audited, and the connection cut)."""
+    sent, piece = 0, first
+    try:
+        while piece:
+            await response.write(piece)
+            sent += len(piece)
+            piece = await anext(pieces, b"")
+    except AgeError as exc:
+        await _failed(exc, sent, on_failure)
+        if request.transport is not None:
+            request.transport.close()
+        return False
+    return True
+
+
+async def _failed(exc: AgeError, sent: int, on_failure: OnFailure) -> None:
+    log_failure(log, "stored object failed its integrity check", exc)
+    await on_failure(exc, sent)
