@@ -18,11 +18,13 @@ from aiohttp.typedefs import Handler
 from api.problems import Problem, problem_response
 from callrec.appkeys import METRICS
 from callrec.logs import request_id_var
+from storage.db import database_unavailable
 from storage.objects import ObjectStoreUnavailable
 
 log = logging.getLogger(__name__)
 
 REQUEST_ID = web.RequestKey("request_id", str)
+RETRY_AFTER_SECONDS: Final = "30"
 _INCOMING_ID: Final = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -93,7 +95,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
             "Storage unavailable",
             "the object store cannot be reached; nothing was kept, retry shortly",
             request_id=request_id,
-            headers={"Retry-After": "30"},
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -107,7 +109,17 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
             request_id=request_id,
             headers=headers,
         )
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):  # a restarted or unreachable server: retry, not a bug
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return problem_response(
+                503,
+                "database-unavailable",
+                "Database unavailable",
+                "the database cannot be reached; retry shortly",
+                request_id=request_id,
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            )
         log.exception("unhandled error")
         return problem_response(
             500,

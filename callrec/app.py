@@ -35,6 +35,7 @@ from callrec.appkeys import (
     POOL,
     SETTINGS,
     STORE,
+    STORE_PROBE,
     UPLOAD_SLOTS,
     VAULT,
 )
@@ -53,7 +54,7 @@ from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.fs import FilesystemStore
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import migrate
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, WriteProbe
 from storage.s3 import S3Store
 from storage.vault import Vault
 
@@ -182,6 +183,7 @@ async def object_store_context(app: web.Application) -> AsyncIterator[None]:
         await store.ensure_bucket()
     await store.ping()
     app[STORE] = store
+    app[STORE_PROBE] = WriteProbe(store)
     yield
     await store.close()
 

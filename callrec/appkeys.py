@@ -10,12 +10,13 @@ from recorder.limits import UploadSlots
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher
 from storage.keyring import Keyring
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, WriteProbe
 from storage.vault import Vault
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL: web.AppKey[Pool] = web.AppKey("pool")
 STORE: web.AppKey[ObjectStore] = web.AppKey("store")
+STORE_PROBE = web.AppKey("store_probe", WriteProbe)
 KEYRING = web.AppKey("keyring", Keyring)
 VAULT = web.AppKey("vault", Vault)
 METRICS = web.AppKey("metrics", Metrics)

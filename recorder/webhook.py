@@ -41,6 +41,8 @@ from recorder.signature import (
     parse_signatures,
     parse_timestamp,
 )
+from storage.db import may_have_committed
+from storage.objects import ObjectStoreError
 from storage.vault import SealedObject
 
 log = logging.getLogger(__name__)
@@ -113,9 +115,14 @@ async def receive_recording(request: web.Request) -> web.Response:
             meta = _validate(request, meta_raw, sealed)
             recording_id, status, created = await _persist(request, meta, sealed, mac)
             persisted = created
+        except Exception as exc:
+            # A connection lost at COMMIT may hide a stored row: the object stays (a retry
+            # then answers 200 with it); the reaper takes it later if no row refers to it.
+            persisted = may_have_committed(exc)
+            raise
         finally:
             if sealed is not None and not persisted:
-                await request.app[STORE].delete(sealed.object_key)
+                await _discard(request, sealed)
     if not created:
         return web.json_response({"id": str(recording_id), "status": status}, status=200)
     log.info("recording received", extra={"recording_id": str(recording_id)})
@@ -180,13 +187,22 @@ async def _read_multipart(
             pass
     except BaseException as exc:
         if sealed is not None:
-            await request.app[STORE].delete(sealed.object_key)
+            await _discard(request, sealed)
         if isinstance(exc, MultipartError):
             raise Problem(
                 f"malformed multipart body: {exc}", slug="malformed-body", title="Malformed body"
             ) from None
         raise
     return metadata, sealed
+
+
+async def _discard(request: web.Request, sealed: SealedObject) -> None:
+    """Delete the incoming object of a refused upload. A store that refuses the delete too
+    must not turn the answer into a 5xx: the unreferenced object is left to the reaper."""
+    try:
+        await request.app[STORE].delete(sealed.object_key)
+    except ObjectStoreError as exc:
+        log.warning("incoming object left for the reaper: %s", exc)
 
 
 def _validate(request: web.Request, raw: bytes | None, sealed: SealedObject | None) -> CallMetadata:

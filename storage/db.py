@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -33,15 +33,66 @@ def mask_dsn(dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+CONNECT_TIMEOUT_SECONDS: Final = 10.0
+# Errors that mean "the server is not there (now)", never "this query is wrong": a lost or
+# refused connection, a server shutting down or starting up, no connection slot free.
+_UNAVAILABLE: Final = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+class DatabaseUnavailable(ConnectionError):
+    """No connection to PostgreSQL could be opened; an ``OSError``, so every handler that
+    already treats network failures as retryable keeps doing so."""
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it was raised while handling) is a lost or refused
+    database connection: worth a 503 and a retry, not a 500. asyncpg raises an
+    ``InterfaceError`` on leaving a transaction whose connection died, hence the chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (DatabaseUnavailable, *_UNAVAILABLE)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def may_have_committed(exc: BaseException) -> bool:
+    """True when the connection was lost during a transaction, so its COMMIT may have
+    landed without the answer reaching us (a refused connect committed nothing)."""
+    return database_unavailable(exc) and not isinstance(exc, DatabaseUnavailable)
+
+
+async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection[asyncpg.Record]:
+    """``asyncpg.connect`` for the pool, with a refused or timed-out connect named as such;
+    the type of the error is kept, its text (which may carry the host) is not."""
+    try:
+        connection: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(*args, **kwargs)
+    except (OSError, TimeoutError, *_UNAVAILABLE) as exc:
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
+    return connection
+
+
 async def _init_connection(conn: Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> Pool:
-    """Open a pool, prove it works with ``SELECT 1`` and log where it points (masked)."""
+    """Open a pool, prove it works with ``SELECT 1`` and log where it points (masked).
+
+    Connections lost while the pool runs (a restarted server) are opened again on the next
+    acquire; a connect gives up after ``CONNECT_TIMEOUT_SECONDS`` so a request waiting on an
+    unreachable server soon answers 503 instead of holding its slot for a minute.
+    """
+    kwargs.setdefault("timeout", CONNECT_TIMEOUT_SECONDS)
     pool: Pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, **kwargs
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, connect=_connect, **kwargs
     )
     await pool.fetchval("SELECT 1")
     log.info("database pool ready", extra={"dsn": mask_dsn(dsn)})

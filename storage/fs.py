@@ -8,13 +8,14 @@ run in a thread so the event loop keeps serving other requests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, ParamSpec, TypeVar
 
 from storage.flush import start_writeback
 from storage.objects import (
@@ -25,6 +26,9 @@ from storage.objects import (
 )
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _TEMP_SUFFIX: Final = ".partial-"
 _WRITE_BATCH: Final = 1024 * 1024
@@ -48,11 +52,13 @@ class FilesystemStore:
 
         One batch is written in a thread while the next is being produced, so disk time
         overlaps with the producer's work (hashing, encryption); memory stays at two batches.
+        A refused write (read-only or full disk, permissions) is :class:`ObjectStoreUnavailable`;
+        errors of the stream itself pass through unchanged.
         """
         path = self._path(key)
-        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        await _disk(path.parent.mkdir, parents=True, exist_ok=True)
         temp = path.with_name(path.name + _TEMP_SUFFIX + secrets.token_hex(8))
-        handle: BinaryIO = await asyncio.to_thread(temp.open, "xb")
+        handle: BinaryIO = await _disk(temp.open, "xb")
         written = 0
         in_flight: asyncio.Future[None] | None = None
         try:
@@ -65,35 +71,33 @@ class FilesystemStore:
                     if in_flight is not None:
                         await in_flight
                     in_flight = asyncio.ensure_future(
-                        asyncio.to_thread(_write, handle, pending, written, pending_size)
+                        _disk(_write, handle, pending, written, pending_size)
                     )
                     written += pending_size
                     pending, pending_size = [], 0
             if in_flight is not None:
                 await in_flight
-            await asyncio.to_thread(_finish, handle, pending)
+            await _disk(_finish, handle, pending)
             written += pending_size
-            await asyncio.to_thread(os.replace, temp, path)
+            await _disk(os.replace, temp, path)
         except BaseException:
             if in_flight is not None:
                 await asyncio.gather(in_flight, return_exceptions=True)
-            handle.close()
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # flushes what a failed write left: may fail
+                handle.close()
+            with contextlib.suppress(OSError):  # a leftover temporary file is reaped later
+                temp.unlink(missing_ok=True)
             raise
         return written
 
     async def get_range(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
         """Seek and read only the requested bytes."""
-        path = self._path(key)
+        handle = await _disk(self._path(key).open, "rb")
         try:
-            handle = await asyncio.to_thread(path.open, "rb")
-        except FileNotFoundError:
-            raise ObjectNotFound(key) from None
-        try:
-            await asyncio.to_thread(handle.seek, start)
+            await _disk(handle.seek, start)
             remaining = length
             while remaining > 0:
-                data = await asyncio.to_thread(handle.read, min(remaining, _READ_SIZE))
+                data = await _disk(handle.read, min(remaining, _READ_SIZE))
                 if not data:
                     break
                 remaining -= len(data)
@@ -103,32 +107,38 @@ class FilesystemStore:
 
     async def size(self, key: str) -> int:
         """Size from the file's metadata."""
-        try:
-            return (await asyncio.to_thread(self._path(key).stat)).st_size
-        except FileNotFoundError:
-            raise ObjectNotFound(key) from None
+        return (await _disk(self._path(key).stat)).st_size
 
     async def delete(self, key: str) -> None:
         """Remove the file; a filesystem keeps no older versions."""
-        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+        await _disk(self._path(key).unlink, missing_ok=True)
 
     async def list(self, prefix: str = "") -> AsyncIterator[StoredObject]:
         """Walk the tree; temporary files of unfinished writes are listed too, for reaping."""
-        found = await asyncio.to_thread(_scan, self.root, prefix)
+        found = await _disk(_scan, self.root, prefix)
         for item in found:
             yield item
 
     async def ping(self) -> None:
         """The root must exist and be writable."""
-        try:
-            await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ObjectStoreUnavailable(f"object folder not usable: {exc.strerror}") from None
+        await _disk(self.root.mkdir, parents=True, exist_ok=True)
         if not os.access(self.root, os.W_OK):
             raise ObjectStoreUnavailable("object folder is not writable")
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+async def _disk(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking file call in a thread; a missing file is :class:`ObjectNotFound`, any
+    other refusal :class:`ObjectStoreUnavailable` naming the kind of error, never the path."""
+    try:
+        return await asyncio.to_thread(func, *args, **kwargs)
+    except FileNotFoundError:
+        raise ObjectNotFound("no such object") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ObjectStoreUnavailable(f"object folder refused the operation: {reason}") from None
 
 
 def _write(handle: BinaryIO, pending: list[bytes], offset: int, size: int) -> None:
@@ -151,7 +161,10 @@ def _scan(root: Path, prefix: str) -> list[StoredObject]:
             path = Path(folder) / name
             key = path.relative_to(root).as_posix()
             if key.startswith(prefix):
-                stat = path.stat()
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:  # deleted while we walked
+                    continue
                 modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
                 items.append(StoredObject(key, stat.st_size, modified))
     return sorted(items, key=lambda item: item.key)

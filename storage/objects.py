@@ -7,7 +7,9 @@ them to a safe alphabet so no backend has to think about path escapes or URL quo
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,7 @@ from typing import Final, Protocol
 
 _KEY_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$")
 MAX_KEY_LENGTH: Final = 200
+PROBE_KEY: Final = "health/write-probe"  # fixed and free of personal data; reaped if left
 
 
 class ObjectStoreError(Exception):
@@ -82,3 +85,42 @@ class ObjectStore(Protocol):
     async def close(self) -> None:
         """Release connections and threads."""
         ...
+
+
+class WriteProbe:
+    """Proves the store takes writes by putting and deleting a tiny object under
+    :data:`PROBE_KEY`, at most once per ``ttl`` seconds: a store can answer reads (or a
+    bucket listing) and still refuse every upload, which only a write shows. Concurrent
+    callers share one probe, so a busy readiness endpoint costs the store nothing more."""
+
+    def __init__(self, store: ObjectStore, *, ttl: float = 5.0, timeout: float = 5.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.timeout = timeout
+        self._lock = asyncio.Lock()
+        self._checked_at: float | None = None
+        self._failure: str | None = None
+
+    async def check(self) -> None:
+        """Raise :class:`ObjectStoreUnavailable` unless the last probe (fresh enough) wrote."""
+        async with self._lock:
+            if self._checked_at is None or time.monotonic() - self._checked_at >= self.ttl:
+                self._failure = await self._probe()
+                self._checked_at = time.monotonic()
+        if self._failure is not None:
+            raise ObjectStoreUnavailable(self._failure)
+
+    async def _probe(self) -> str | None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self.store.put(PROBE_KEY, _once(b"callrec write probe"))
+                await self.store.delete(PROBE_KEY)
+        except ObjectStoreError as exc:
+            return str(exc)
+        except TimeoutError:
+            return f"no answer to a write within {self.timeout:.0f} s"
+        return None
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from api.permissions import public
 from callrec.app import create_app
-from callrec.appkeys import STORE
+from callrec.appkeys import STORE, STORE_PROBE
 from callrec.settings import Settings
 from storage.db import Pool
 from storage.s3 import S3Store
@@ -38,6 +38,7 @@ async def test_readyz_reports_a_missing_bucket(
         store = client.app[STORE]
         assert isinstance(store, S3Store)
         store._client.remove_bucket(store.bucket)
+        client.app[STORE_PROBE].ttl = 0  # no cached answer from the call before
         response = await client.get("/readyz")
         assert response.status == 503
         assert response.headers["Content-Type"].startswith("application/problem+json")
