@@ -15,6 +15,7 @@ from callrec.appkeys import STORE, STORE_PROBE
 from callrec.settings import Settings
 from storage.db import Pool
 from storage.s3 import S3Store
+from tests.faults import read_only
 from tests.s3 import on_s3
 
 Client = TestClient[web.Request, web.Application]
@@ -45,6 +46,21 @@ async def test_readyz_reports_a_missing_bucket(
         assert response.headers["Retry-After"] == "5"
         body = await response.json()
         assert "object_store unavailable" in body["detail"]
+
+
+async def test_readyz_reports_an_object_folder_that_refuses_writes(
+    client: Client, settings: Settings
+) -> None:
+    client.app[STORE_PROBE].ttl = 0  # no cached answer from a call before
+    with read_only(settings.data_dir / "objects") as switch:
+        switch(True)  # readable, listable, but no write goes through (root included)
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "5"
+        detail = (await response.json())["detail"]
+        assert "object_store unavailable" in detail
+        assert str(settings.data_dir) not in detail
+    assert (await client.get("/readyz")).status == 200
 
 
 async def test_unknown_path_is_problem_json_with_request_id(client: Client) -> None:

@@ -14,11 +14,10 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import os
 import subprocess
 import warnings
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from callrec.embedded import ensure_database
 from callrec.settings import Secret, Settings
 from recorder.worker import IngestWorker
 from retention.reaper import OrphanReaper
+from tests.faults import read_only
 from tests.recorder.audio_files import make_audio
 from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
 from tests.recorder.test_twilio import TOKEN, callback_form, post_callback
@@ -178,38 +178,6 @@ async def check_nothing_lost(
 
 
 # --- the object store refusing writes --------------------------------------------------
-
-
-@contextlib.contextmanager
-def read_only(folder: Path) -> Iterator[Callable[[bool], None]]:
-    """Yields a switch that makes ``folder`` and everything in it refuse writes (and back).
-
-    ``chmod`` does not stop root, so as root the immutable attribute is set instead; the
-    test is skipped where neither works.
-    """
-
-    def switch(on: bool) -> None:
-        if os.geteuid() == 0:
-            subprocess.run(["chattr", "-R", "+i" if on else "-i", str(folder)], check=True)
-        else:
-            for path in [folder, *folder.rglob("*")]:
-                if path.is_dir():
-                    path.chmod(0o555 if on else 0o755)
-
-    probe = folder / "probe"
-    switch(True)
-    try:
-        probe.mkdir()
-    except OSError:
-        switch(False)
-    else:
-        switch(False)
-        probe.rmdir()
-        pytest.skip("cannot make a folder read-only here")
-    try:
-        yield switch
-    finally:
-        switch(False)
 
 
 @dataclass
@@ -386,3 +354,6 @@ async def check_other_routes_while_down(client: Client) -> None:
     response = await client.get("/readyz")
     assert response.status == 503
     assert "database unavailable" in (await response.json())["detail"]
+    response = await client.post("/v1/auth/login", json={"username": "a", "password": "b"})
+    assert response.status == 503
+    assert (await response.json())["type"].endswith("/database-unavailable")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from storage.fs import FilesystemStore
-from storage.objects import InvalidObjectKey, ObjectNotFound, ObjectStore, ObjectStoreUnavailable
+from storage.objects import (
+    InvalidObjectKey,
+    ObjectNotFound,
+    ObjectStore,
+    ObjectStoreUnavailable,
+    WriteProbe,
+)
 from storage.s3 import S3Store
+from tests.faults import read_only
 
 
 async def stream(data: bytes, piece: int = 100_000) -> AsyncIterator[bytes]:
@@ -121,3 +129,36 @@ async def test_fs_store_writes_atomically(tmp_path: Path) -> None:
     await store.put("test/atomic", slow())
     assert (tmp_path / "test" / "atomic").stat().st_size == 2_000_001
     assert [p.name for p in (tmp_path / "test").iterdir()] == ["atomic"]
+
+
+async def test_fs_store_refusing_writes_is_unavailable_and_leaves_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "objects"
+    store = FilesystemStore(root)
+    await store.put("test/kept", stream(b"x" * 10))
+    with read_only(root) as switch:
+        switch(True)
+        for key in ("test/new", "other/new"):  # an existing folder and a new one
+            with pytest.raises(ObjectStoreUnavailable) as refused:
+                await store.put(key, stream(b"y" * 3_000_000))
+            assert str(tmp_path) not in str(refused.value)  # the kind, never the path
+        with pytest.raises(ObjectStoreUnavailable):
+            await store.delete("test/kept")
+        assert await store.size("test/kept") == 10  # reads still work
+    assert [o.key async for o in store.list()] == ["test/kept"]
+
+
+async def test_write_probe_writes_for_real_and_caches_its_answer(tmp_path: Path) -> None:
+    root = tmp_path / "objects"
+    probe = WriteProbe(FilesystemStore(root), ttl=0.3)
+    await probe.check()
+    assert [o async for o in FilesystemStore(root).list()] == []  # probe object deleted again
+    with read_only(root) as switch:
+        switch(True)
+        await probe.check()  # within the ttl: the answer of the probe before
+        await asyncio.sleep(0.3)
+        with pytest.raises(ObjectStoreUnavailable):
+            await probe.check()
+    with pytest.raises(ObjectStoreUnavailable):
+        await probe.check()  # a failure is kept as long
+    await asyncio.sleep(0.3)
+    await probe.check()

@@ -1,0 +1,45 @@
+"""Real faults for tests: a folder that refuses writes, even to root."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[Callable[[bool], None]]:
+    """Yields a switch that makes ``folder`` and everything in it refuse writes (and back).
+
+    ``chmod`` does not stop root, so as root the immutable attribute is set instead; the
+    test is skipped where neither works.
+    """
+
+    def switch(on: bool) -> None:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-R", "+i" if on else "-i", str(folder)], check=True)
+        else:
+            for path in [folder, *folder.rglob("*")]:
+                if path.is_dir():
+                    path.chmod(0o555 if on else 0o755)
+
+    probe = folder / "probe"
+    switch(True)
+    try:
+        probe.mkdir()
+    except OSError:
+        refused = True
+    else:
+        refused = False
+    switch(False)
+    if not refused:
+        probe.rmdir()
+        pytest.skip("cannot make a folder read-only here")
+    try:
+        yield switch
+    finally:
+        switch(False)
