@@ -1,9 +1,11 @@
-"""Real faults for tests: a folder that refuses writes, even to root."""
+"""Real faults for tests: a folder that refuses writes, even to root; a disk quota."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import resource
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,3 +45,17 @@ def read_only(folder: Path) -> Iterator[Callable[[bool], None]]:
         yield switch
     finally:
         switch(False)
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """In this process, writing a file past ``limit`` bytes fails (EFBIG) as on a full
+    quota, while every permission check still says the folder is writable."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills us
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)

@@ -15,7 +15,7 @@ from callrec.appkeys import STORE, STORE_PROBE
 from callrec.settings import Settings
 from storage.db import Pool
 from storage.s3 import S3Store
-from tests.faults import read_only
+from tests.faults import file_size_limit
 from tests.s3 import on_s3
 
 Client = TestClient[web.Request, web.Application]
@@ -48,19 +48,20 @@ async def test_readyz_reports_a_missing_bucket(
         assert "object_store unavailable" in body["detail"]
 
 
-async def test_readyz_reports_an_object_folder_that_refuses_writes(
+async def test_readyz_reports_a_store_that_refuses_writes_though_it_looks_writable(
     client: Client, settings: Settings
 ) -> None:
     client.app[STORE_PROBE].ttl = 0  # no cached answer from a call before
-    with read_only(settings.data_dir / "objects") as switch:
-        switch(True)  # readable, listable, but no write goes through (root included)
-        response = await client.get("/readyz")
-        assert response.status == 503
-        assert response.headers["Retry-After"] == "5"
-        detail = (await response.json())["detail"]
-        assert "object_store unavailable" in detail
-        assert str(settings.data_dir) not in detail
     assert (await client.get("/readyz")).status == 200
+    with file_size_limit(8):  # a full quota: the folder exists and access() says writable
+        response = await client.get("/readyz")
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "5"
+    detail = (await response.json())["detail"]
+    assert "object_store unavailable" in detail
+    assert str(settings.data_dir) not in detail
+    assert (await client.get("/readyz")).status == 200
+    assert [o async for o in client.app[STORE].list()] == []  # the probe left nothing
 
 
 async def test_unknown_path_is_problem_json_with_request_id(client: Client) -> None:

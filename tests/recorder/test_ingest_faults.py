@@ -357,3 +357,43 @@ async def check_other_routes_while_down(client: Client) -> None:
     response = await client.post("/v1/auth/login", json={"username": "a", "password": "b"})
     assert response.status == 503
     assert (await response.json())["type"].endswith("/database-unavailable")
+
+
+async def test_a_connection_lost_at_commit_keeps_the_upload_for_the_reaper(
+    ingest_settings: Settings, audio: bytes
+) -> None:
+    """The COMMIT may land although its answer never comes: deleting the object then would
+    leave a stored call without its audio, so it stays until the reaper finds no row."""
+    async with TestClient(TestServer(create_app(ingest_settings, run_worker=False))) as client:
+        pool, store = client.app[POOL], client.app[STORE]
+        await pool.execute(SLOW_COMMIT)
+        stream = UploadStream(client, audio)
+        delivery = asyncio.ensure_future(stream.deliver("cut-at-commit"))
+        for _ in range(600):  # end the session while its COMMIT runs (30 s at most)
+            if await pool.fetchval(TERMINATE_SLEEPER):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("the COMMIT never started")
+        attempt = await delivery
+        assert attempt.status == 503, attempt.body
+        assert attempt.body["type"].endswith("/database-unavailable")
+        assert attempt.retry_after
+        assert await pool.fetchval("SELECT count(*) FROM recordings") == 0
+        assert len([o async for o in store.list()]) == 1  # kept: the commit might have landed
+        await pool.execute("DROP TRIGGER slow_commit ON ingest_jobs")
+        await OrphanReaper(pool, store, keep_runs_days=730, grace=timedelta(0)).run()
+        assert [o async for o in store.list()] == []
+        assert (await stream.deliver("cut-at-commit")).status == 202
+
+
+SLOW_COMMIT = """
+CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON ingest_jobs
+DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit();
+"""
+TERMINATE_SLEEPER = """
+SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid()
+"""
