@@ -35,9 +35,14 @@ def mask_dsn(dsn: str) -> str:
 
 CONNECT_TIMEOUT_SECONDS: Final = 10.0
 # Errors that mean "the server is not there (now)", never "this query is wrong": a lost or
-# refused connection, a server shutting down or starting up, no connection slot free.
+# refused connection, a server shutting down or starting up, no connection slot free. Not
+# all of class 08: a protocol violation (08P01) would fail again on a retry.
 _UNAVAILABLE: Final = (
-    asyncpg.PostgresConnectionError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.ConnectionFailureError,
+    asyncpg.ClientCannotConnectError,
+    asyncpg.ConnectionRejectionError,
+    asyncpg.TransactionResolutionUnknownError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
