@@ -33,7 +33,7 @@ from recorder.queries import (
     accept_recording,
     find_by_external_id,
 )
-from recorder.webhook import Unauthorized, switched_off
+from recorder.webhook import Unauthorized, require_writable_store, switched_off
 
 SIGNATURE_HEADER: Final = "X-Twilio-Signature"
 _ACCOUNT_SID: Final = re.compile(r"^AC[0-9a-f]{32}$")
@@ -125,6 +125,7 @@ async def recording_status_callback(request: web.Request) -> web.Response:
     if fields.get("RecordingStatus") != "completed":
         return web.json_response({"status": "ignored"}, status=200)
     meta, fetch_auth = _metadata(request, fields)
+    await require_writable_store(request)
     pool = request.app[POOL]
     signature = given.encode() + fields["RecordingSid"].encode()
     try:

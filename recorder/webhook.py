@@ -22,7 +22,7 @@ from aiohttp.helpers import parse_mimetype
 
 from api.permissions import public
 from api.problems import Problem, TooLarge, UnsupportedMediaType, ValidationProblem, field_error
-from callrec.appkeys import POOL, SETTINGS, STORE, UPLOAD_SLOTS, VAULT
+from callrec.appkeys import POOL, SETTINGS, STORE, STORE_PROBE, UPLOAD_SLOTS, VAULT
 from recorder.limits import Pace, client_address
 from recorder.metadata import MAX_METADATA_BYTES, CallMetadata, load_json, parse_metadata
 from recorder.multipart import MultipartError, MultipartStream
@@ -222,6 +222,8 @@ async def _persist(
     request: web.Request, meta: CallMetadata, sealed: SealedObject | None, signature: bytes
 ) -> tuple[uuid.UUID, str, bool]:
     pool = request.app[POOL]
+    if sealed is None:
+        await require_writable_store(request)
     try:
         return await accept_recording(pool, meta, sealed, signature), "received", True
     except DuplicateRecording:
@@ -231,6 +233,13 @@ async def _persist(
         raise Unauthorized(
             "this signed request was already used; sign each delivery anew"
         ) from None
+
+
+async def require_writable_store(request: web.Request) -> None:
+    """Refuse (503 storage-unavailable) a call whose audio the worker must fetch while the
+    store refuses writes: the sender then retries as told, instead of the worker spending
+    its few attempts on an outage. Uses the readiness probe's answer, a few seconds old."""
+    await request.app[STORE_PROBE].check()
 
 
 @public("authenticated by the v1 webhook signature")

@@ -242,6 +242,22 @@ async def readyz_store(client: Client) -> str:
     return str((await response.json())["detail"])
 
 
+async def fetched_later(client: Client) -> list[int]:
+    """Answers to an ``audio_url`` delivery and a Twilio callback (audio fetched later)."""
+    body = json.dumps(
+        metadata(external_id="by-url", duration_seconds=1, audio_url="http://127.0.0.1:9/a.wav")
+    ).encode()
+    response = await client.post(
+        "/v1/recordings", data=body, headers=signed_headers(body, content_type="application/json")
+    )
+    status, problem = await post_callback(client, callback_form("http://127.0.0.1:9/rec"))
+    answers = [(response.status, await response.json()), (status, problem)]
+    for code, answer in answers:
+        if code == 503:
+            assert answer["type"].endswith("/storage-unavailable")
+    return [code for code, _ in answers]
+
+
 async def test_fs_store_refusing_writes_mid_stream(ingest_settings: Settings, audio: bytes) -> None:
     objects = ingest_settings.data_dir / "objects"
     async with TestClient(TestServer(create_app(ingest_settings, run_worker=False))) as client:
@@ -249,8 +265,10 @@ async def test_fs_store_refusing_writes_mid_stream(ingest_settings: Settings, au
             stream = await stream_through(client, audio, FolderOutage(switch))
             switch(True)
             assert "object_store unavailable" in await readyz_store(client)
+            assert await fetched_later(client) == [503, 503]  # the worker could not store it
         assert await readyz_store(client) == "ok"
         await check_nothing_lost(client, ingest_settings, stream, "storage-unavailable")
+        assert await fetched_later(client) == [202, 202]
 
 
 async def test_s3_endpoint_stopped_mid_stream(
