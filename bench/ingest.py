@@ -294,7 +294,7 @@ class Load:
 
     accepted: dict[str, str] = field(default_factory=dict)  # external id -> recording id
     latencies: list[float] = field(default_factory=list)
-    busy: int = 0  # 503s, each retried
+    busy: int = 0  # 429s and 503s, each retried
     other: Counter[int] = field(default_factory=Counter)
     stopped_early: bool = False
     took: float = 0.0
@@ -325,7 +325,7 @@ async def _upload_for(
             external_id = f"load-{number}-{sent}"
             prepared = await asyncio.to_thread(prepare, audio, external_id, seconds)
             elapsed, status, text = await post(session, url, prepared, expect=None)
-            while status == 503:  # nothing was kept: the same signed delivery may come again
+            while status in (429, 503):  # nothing kept: the same signed delivery may come again
                 load.busy += 1
                 await asyncio.sleep(0.1)
                 elapsed, status, text = await post(session, url, prepared, expect=None)
@@ -380,7 +380,7 @@ async def under_load(
         print(f"    stopped early: less than {min_free_gb:.0f} GB of disk left")
     print(
         f"    accepted {count} calls ({count / took:.1f}/s, {count * size / took:.0f} MB/s);"
-        f" busy 503s retried {load.busy}; other answers {dict(load.other) or 'none'}"
+        f" busy 429/503 retried {load.busy}; other answers {dict(load.other) or 'none'}"
     )
     print(
         f"    database: {lost} lost, {duplicated} duplicated, {unacknowledged} stored without a 202"
@@ -479,6 +479,7 @@ async def run(args: argparse.Namespace) -> None:
             log_format="text",
             worker_concurrency=PARALLEL,
             max_upload_bytes=2 * 1024**3,
+            max_uploads_per_peer=UPLOADERS,  # (load)'s uploaders all come from 127.0.0.1
         )
         audio, seconds = paths[0].read_bytes(), args.minutes * 60
         if "b" in parts:
