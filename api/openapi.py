@@ -88,6 +88,14 @@ def _sealed(operation: Schema) -> Schema:
     return {**operation, "responses": {**operation["responses"], "502": integrity_error}}
 
 
+UNAVAILABLE: Final[Schema] = {
+    "description": "the database or the object store is unavailable (database-unavailable,"
+    " storage-unavailable), or the service is busy: retry after Retry-After seconds",
+    "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    "content": {PROBLEM: {"schema": _ref("Problem")}},
+}
+
+
 def _op(
     summary: str,
     *,
@@ -109,6 +117,7 @@ def _op(
                 "description": "what to fix, as RFC 9457 problem details",
                 "content": {PROBLEM: {"schema": _ref("Problem")}},
             },
+            "503": UNAVAILABLE,
         },
     }
     if who is not None:
