@@ -41,3 +41,35 @@ def make_audio(
             timeout=120,
         )
     return path.read_bytes()
+
+
+def make_video(folder: Path, seconds: float) -> bytes:
+    """An MP4 with a video track and a call-like audio track (moov first, so it streams)."""
+    path = folder / f"video-{seconds}.mp4"
+    if not path.exists():
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc=size=64x48:rate=5:duration={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency=300:duration={seconds}:sample_rate=8000",
+                "-c:v",
+                "libx264",
+                "-c:a",
+                "aac",
+                "-movflags",
+                "+faststart",
+                "-y",
+                str(path),
+            ],
+            check=True,
+            timeout=120,
+        )
+    return path.read_bytes()

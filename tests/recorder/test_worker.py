@@ -20,9 +20,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from callrec.app import create_app
 from callrec.appkeys import POOL, STORE, VAULT
 from callrec.settings import Secret, Settings
+from recorder.audio import Unusable
 from recorder.worker import MAX_ATTEMPTS, IngestWorker, backoff
 from storage.vault import load_sealed
-from tests.recorder.audio_files import CODECS, make_audio
+from tests.recorder.audio_files import CODECS, make_audio, make_video
 from tests.recorder.helpers import SECRET, deliver, metadata, signed_headers
 
 Client = TestClient[web.Request, web.Application]
@@ -107,20 +108,22 @@ async def test_stereo_channels_follow_the_declared_layout(
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
-        (lambda d: make_audio(d, "wav-pcm16", 4.0)[:20_000], "WAV file is truncated"),
-        (lambda d: make_audio(d, "ogg-opus", 4.0)[:3_000], "Ogg file is truncated"),
-        (lambda d: b"this is not audio at all" * 100, "not decodable audio"),
+        (lambda d: make_audio(d, "wav-pcm16", 4.0)[:20_000], Unusable.TRUNCATED_WAV),
+        (lambda d: make_audio(d, "ogg-opus", 4.0)[:3_000], Unusable.TRUNCATED_OGG),
+        (lambda d: b"this is not audio at all" * 100, Unusable.UNDECODABLE),
+        (lambda d: make_video(d, 2.0), Unusable.VIDEO),
     ],
 )
 async def test_unusable_audio_fails_with_a_reason(
-    api: Client, ingest_settings: Settings, audio_dir: Path, make: Any, reason: str
+    api: Client, ingest_settings: Settings, audio_dir: Path, make: Any, reason: Unusable
 ) -> None:
+    """The reason is one fixed text (an MP4 with a video track included), never ffmpeg's."""
     recording_id = await deliver(api, make(audio_dir), duration_seconds=4)
     outcomes = await worker_for(api, ingest_settings).run_until_idle()
     assert [o.status for o in outcomes] == ["failed"]
     row = await recording(api, recording_id)
     assert row["status"] == "failed"
-    assert reason in row["error"]
+    assert row["error"] == reason.value
     assert await api.app[POOL].fetchval("SELECT count(*) FROM ingest_jobs") == 0
     assert [o.key async for o in api.app[STORE].list("recordings/")] == []  # no half rendition
 
@@ -241,7 +244,7 @@ async def test_a_tampered_upload_is_retried_then_failed_never_left_processing(
     assert final is not None
     assert final.status == "failed"
     error = (await recording(api, recording_id))["error"]
-    assert error.startswith("gave up after 5 attempts: AgeError")
+    assert error == "gave up after 5 attempts: the stored audio could not be decrypted"
     failed = [r for r in caplog.records if r.getMessage() == "ingest failed: AgeError"]
     assert [getattr(r, "recording_id", None) for r in failed] == [recording_id] * 2
     assert "authentication" not in caplog.text
