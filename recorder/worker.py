@@ -142,13 +142,16 @@ class LeaseLost(Exception):
     """Another worker holds this job now (our lease ran out); whatever we did is dropped."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Job:
     """One claimed job: ``attempt`` is also the lease's fencing token."""
 
     recording_id: uuid.UUID
     attempt: int
     long_ok: bool  # claimed by a slot that takes long calls
+    # the ready transaction has begun: from here the fence decides, the heartbeat must not
+    # cancel (a cancelled COMMIT may still have happened)
+    settling: bool = False
 
 
 @dataclass(frozen=True)
@@ -320,7 +323,9 @@ class IngestWorker:
         try:
             while not task.done():
                 await asyncio.wait({task}, timeout=self.heartbeat_seconds)
-                if not task.done() and not await self._renew(job):
+                if task.done() or job.settling or await self._renew(job):
+                    continue
+                if not job.settling:  # our own commit also ends the lease: not lost then
                     task.cancel()
                     await asyncio.wait({task})
                     raise LeaseLost
@@ -362,11 +367,11 @@ class IngestWorker:
             )
             assert rendition is not None
             customer_id = await self._match_customer(row["caller_number"])
-            shredded = await self._finish(job, row, incoming, rendition, report, customer_id)
         except BaseException:
             if rendition is not None:
                 await self._discard(rendition.object_key)
             raise
+        shredded = await self._finish(job, row, incoming, rendition, report, customer_id)
         if shredded:
             await self._delete_after_commit(shredded)
 
@@ -379,8 +384,13 @@ class IngestWorker:
         report: AudioReport,
         customer_id: uuid.UUID | None,
     ) -> list[str]:
-        """The ready transaction; returns the upload's key, queued for deletion in it."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        """The ready transaction; returns the upload's key, queued for deletion in it.
+
+        The rendition is discarded only when the transaction certainly rolls back (its body
+        failed); a failure at COMMIT leaves it to the reaper, which keeps it if it committed.
+        """
+        job.settling = True
+        async with self.pool.acquire() as conn, conn.transaction(), self._discarding(rendition):
             await _hold(conn, job)
             await insert_sealed(conn, rendition)
             await conn.execute(
@@ -411,6 +421,15 @@ class IngestWorker:
         if refused:
             log.warning("the store refused deleting %d upload(s); the reaper retries", refused)
 
+    @contextlib.asynccontextmanager
+    async def _discarding(self, sealed: SealedObject) -> AsyncIterator[None]:
+        """Inside a transaction's body: if the body fails, the new object goes too."""
+        try:
+            yield
+        except BaseException:
+            await self._discard(sealed.object_key)
+            raise
+
     async def _discard(self, object_key: str) -> None:
         """Delete an object no committed row refers to; if that fails the reaper finds it."""
         with contextlib.suppress(ObjectStoreError, OSError):
@@ -431,16 +450,10 @@ class IngestWorker:
             self.settings,
             authorization=self._authorization(row["fetch_auth"]),
         )
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await _hold(conn, job)
-                await insert_sealed(conn, sealed)
-                await conn.execute(
-                    SET_INCOMING, job.recording_id, sealed.id, sealed.plaintext_sha256
-                )
-        except BaseException:
-            await self._discard(sealed.object_key)
-            raise
+        async with self.pool.acquire() as conn, conn.transaction(), self._discarding(sealed):
+            await _hold(conn, job)
+            await insert_sealed(conn, sealed)
+            await conn.execute(SET_INCOMING, job.recording_id, sealed.id, sealed.plaintext_sha256)
         return sealed
 
     def _authorization(self, fetch_auth: str | None) -> str | None:
