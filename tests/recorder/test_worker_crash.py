@@ -153,10 +153,12 @@ async def test_kill_9_at_random_points_loses_nothing_and_does_nothing_twice(
 
     worker = WorkerProcess(crash_settings, worker_tmp, worker_log)
     await accept(4)
+    mid_job = 0  # kills that found a call being processed
     for _ in range(KILLS):
         await accept(1)
         worker.start()
         await asyncio.sleep(rng.uniform(0.2, 3.0))
+        mid_job += "processing" in (await statuses(api)).values()
         worker.kill()
     before = list((await statuses(api)).values())
 
@@ -175,7 +177,7 @@ async def test_kill_9_at_random_points_loses_nothing_and_does_nothing_twice(
     assert sorted(final) == sorted(accepted)
     assert {rid: s for rid, s in final.items() if s != "ready"} == {}, log[-3000:]
     print(
-        f"{len(accepted)} calls: {before.count('ready')} ready during the kills, "
+        f"{len(accepted)} calls, {mid_job} kills mid-job: {before.count('ready')} ready before, "
         f"{before.count('processing')} in flight at the last; "
         f"{log.count('recording ready')} readied, {log.count('lease lost')} leases lost"
     )
