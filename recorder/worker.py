@@ -332,7 +332,8 @@ class IngestWorker:
             task.result()
         finally:
             if not task.done():
-                task.cancel()
+                if not job.settling:  # a ready transaction under way is let finish
+                    task.cancel()
                 await asyncio.wait({task})
 
     async def _renew(self, job: Job) -> bool:
