@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import timedelta
@@ -517,12 +518,14 @@ async def test_long_calls_leave_a_slot_for_ordinary_calls(
     settings = dataclasses.replace(ingest_settings, worker_concurrency=2)
     stop = asyncio.Event()
     running = asyncio.ensure_future(IngestWorker(api.app[POOL], api.app[VAULT], settings).run(stop))
+    started = time.monotonic()
     try:
         for _ in range(150):  # 30 s
             if (await recording(api, short))["status"] == "ready":
                 break
             await asyncio.sleep(0.2)
         assert (await recording(api, short))["status"] == "ready"
+        print(f"ordinary call ready {time.monotonic() - started:.1f} s after the worker started")
         statuses = sorted([(await recording(api, rid))["status"] for rid in long_calls])
         assert statuses == ["processing", "received"]  # one long call at a time
     finally:
