@@ -85,6 +85,7 @@ class Settings:
     port: int = 8080
     log_format: str = "json"
     worker_concurrency: int = 2
+    worker_lease_seconds: int = 60
     max_upload_bytes: int = 2 * 1024**3
     max_concurrent_uploads: int = 16
     max_uploads_per_peer: int = 8
@@ -147,6 +148,7 @@ class Settings:
             port=reader.get("PORT", _port, 8080),
             log_format=reader.get("LOG_FORMAT", _one_of("json", "text"), "json"),
             worker_concurrency=reader.get("WORKER_CONCURRENCY", _int_range(1, 64), 2),
+            worker_lease_seconds=reader.get("WORKER_LEASE_SECONDS", _int_range(3, 3600), 60),
             max_upload_bytes=reader.get("MAX_UPLOAD_BYTES", _int_range(1024, 2**40), 2 * 1024**3),
             max_concurrent_uploads=reader.get("MAX_CONCURRENT_UPLOADS", _int_range(1, 1024), 16),
             max_uploads_per_peer=reader.get("MAX_UPLOADS_PER_PEER", _int_range(1, 1024), 8),

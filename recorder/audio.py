@@ -9,6 +9,8 @@ Nothing touches the disk: the plaintext comes decrypted from the vault, and the 
 goes straight back into the vault's encryptor. ffmpeg decodes truncated WAV, MP3 and Ogg
 without complaint, so :class:`ContainerInspector` checks the containers that can tell (WAV
 data size, Ogg end-of-stream page); a truncated MP3 shows up as a duration mismatch.
+ffmpeg's log is read for its level tags only (errors, and a video stream in the input, which
+is refused): its texts can quote paths and the file's own tags, so none of it is kept.
 
 pydub is deliberately not on this path: it loads whole files into memory.
 """
@@ -17,13 +19,16 @@ from __future__ import annotations
 
 import array
 import asyncio
+import contextlib
 import os
+import re
 import shutil
 import struct
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Final, TypeVar
 
 T = TypeVar("T")
@@ -31,7 +36,7 @@ T = TypeVar("T")
 PEAKS_PER_SECOND: Final = 10
 PEAK_SCALE: Final = 1000
 READ_SIZE: Final = 64 * 1024
-STDERR_LIMIT: Final = 4096
+LOG_LINE_LIMIT: Final = 4096
 # the first audio stream, at most stereo (more channels are folded down), twice: as the Opus
 # rendition on stdout, and as 16-bit PCM in WAV on a pipe of its own for measuring
 _FIRST_AUDIO: Final = "-map 0:a:0 -af aformat=channel_layouts=mono|stereo"
@@ -41,8 +46,30 @@ MEASURE_RATE: Final = 2000
 OUTPUT_WAV: Final = _FIRST_AUDIO + f" -ar {MEASURE_RATE} -c:a pcm_s16le -f wav pipe:{{fd}}"
 
 
+class Unusable(StrEnum):
+    """Why audio cannot be used: the fixed texts the telephony side is shown, nothing more."""
+
+    EMPTY = "the audio is empty"
+    TRUNCATED_WAV = "the WAV file is truncated"
+    TRUNCATED_OGG = "the Ogg file is truncated: its last page is missing"
+    UNDECODABLE = "the audio could not be decoded"
+    DECODING_ERRORS = "the audio has decoding errors"
+    NO_SAMPLES = "the audio holds no samples"
+    VIDEO = "the file has a video track: send audio only (WAV, MP3, Ogg/Opus, FLAC or WebM)"
+    MISSING = "the received audio was deleted before processing"
+    NO_SOURCE = "the recording has neither an audio upload nor an audio_url"
+
+
 class AudioError(Exception):
-    """The audio cannot be used; the message tells a person what is wrong with it."""
+    """The audio cannot be used; :attr:`reason` tells a person what is wrong with it."""
+
+    def __init__(self, reason: Unusable) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+class LaneExceeded(Exception):
+    """The audio runs longer than the caller allowed (a slot kept for ordinary calls)."""
 
 
 def ffmpeg_exe() -> str:
@@ -53,8 +80,8 @@ def ffmpeg_exe() -> str:
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError):
         system = shutil.which("ffmpeg")
-        if system is None:
-            raise AudioError("ffmpeg not found: install imageio-ffmpeg or ffmpeg") from None
+        if system is None:  # a broken installation, not bad audio: retried, then failed
+            raise RuntimeError("ffmpeg not found: install imageio-ffmpeg or ffmpeg") from None
         return system
 
 
@@ -104,13 +131,11 @@ class ContainerInspector:
     def check(self) -> None:
         """Raise :class:`AudioError` if the container says data is missing."""
         if self.total == 0:
-            raise AudioError("the audio is empty")
+            raise AudioError(Unusable.EMPTY)
         if self.container == "wav":
             expected = _wav_data_end(bytes(self.head))
             if expected is not None and self.total < expected:
-                raise AudioError(
-                    f"the WAV file is truncated: {self.total} of {expected} bytes arrived"
-                )
+                raise AudioError(Unusable.TRUNCATED_WAV)
         elif self.container == "ogg":
             last_page = bytes(self.tail).rfind(b"OggS")
             if (
@@ -118,7 +143,7 @@ class ContainerInspector:
                 or len(self.tail) < last_page + 6
                 or not self.tail[last_page + 5] & 0x04
             ):
-                raise AudioError("the Ogg file is truncated: its last page is missing")
+                raise AudioError(Unusable.TRUNCATED_OGG)
 
 
 def _wav_data_end(head: bytes) -> int | None:
@@ -175,27 +200,71 @@ class PeakMeter:
                 self.peaks[channel].append(min(PEAK_SCALE, peak * PEAK_SCALE // 32768))
 
 
-async def _drain_stderr(stream: asyncio.StreamReader | None) -> bytes:
+# ffmpeg runs with ``-v level+info``: every line carries its level, and the input's streams
+# are listed between "Input #0" and "Stream mapping:"/"Output #0"
+_LEVEL: Final = re.compile(rb"\[(panic|fatal|error|warning|info|verbose|debug|trace)\] ")
+_ERROR_LEVELS: Final = frozenset({b"panic", b"fatal", b"error"})
+_VIDEO_STREAM: Final = re.compile(rb"^\s*Stream #\d+:\d+.*?: Video: ")
+
+
+@dataclass
+class DecoderLog:
+    """What ffmpeg's level-tagged log says, without keeping any of its text.
+
+    Counts error lines (what ``-v error`` used to print) and notes a video stream in the
+    input; a cover picture (``attached pic``) in an MP3 or FLAC is not video.
+    """
+
+    errors: int = 0
+    video: bool = False
+    _in_input: bool = False
+
+    def line(self, raw: bytes) -> None:
+        """Take one line of ffmpeg's log."""
+        level = _LEVEL.search(raw, 0, 160)
+        if level is None:
+            return
+        body = raw[level.end() :]
+        if level.group(1) in _ERROR_LEVELS:
+            self.errors += 1
+        elif body.startswith(b"Input #"):
+            self._in_input = True
+        elif body.startswith((b"Stream mapping:", b"Output #")):
+            self._in_input = False
+        elif (
+            self._in_input
+            and _VIDEO_STREAM.match(body) is not None
+            and b"(attached pic)" not in body
+        ):
+            self.video = True
+
+
+async def _read_log(
+    stream: asyncio.StreamReader | None, on_video: Callable[[], None]
+) -> DecoderLog:
+    """Read ffmpeg's stderr line by line (long lines cut), calling ``on_video`` at once."""
+    found = DecoderLog()
     if stream is None:
-        return b""
-    kept = bytearray()
+        return found
+    partial = bytearray()
     while chunk := await stream.read(READ_SIZE):
-        kept += chunk[: max(0, STDERR_LIMIT - len(kept))]
-    return bytes(kept)
-
-
-def _last_line(stderr: bytes) -> str:
-    lines = [
-        line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()
-    ]
-    return lines[-1][:300] if lines else "no details"
+        partial += chunk
+        *lines, rest = re.split(rb"[\r\n]", bytes(partial))
+        partial = bytearray(rest[:LOG_LINE_LIMIT])
+        for line in lines:
+            had_video = found.video
+            found.line(line[:LOG_LINE_LIMIT])
+            if found.video and not had_video:
+                on_video()
+    found.line(bytes(partial))
+    return found
 
 
 async def _read_wav_header(stdout: asyncio.StreamReader) -> tuple[int, int]:
     """Read ffmpeg's WAV header up to the data chunk; return (channels, sample rate)."""
     riff = await stdout.readexactly(12)
     if riff[:4] != b"RIFF" or riff[8:12] != b"WAVE":
-        raise AudioError("decoder produced no audio")
+        raise AudioError(Unusable.UNDECODABLE)
     channels = sample_rate = 0
     while True:
         chunk_id, size = struct.unpack("<4sI", await stdout.readexactly(8))
@@ -205,7 +274,7 @@ async def _read_wav_header(stdout: asyncio.StreamReader) -> tuple[int, int]:
         if chunk_id == b"fmt ":
             channels, sample_rate = struct.unpack("<HI", body[2:8])
     if not channels or not sample_rate:
-        raise AudioError("decoder produced no audio format")
+        raise AudioError(Unusable.UNDECODABLE)
     return channels, sample_rate
 
 
@@ -224,12 +293,14 @@ async def process_audio(
     store_rendition: Callable[[AsyncIterator[bytes]], Awaitable[T]],
     *,
     bitrate_kbps: int = 24,
+    max_seconds: float | None = None,
 ) -> tuple[AudioReport, T]:
     """Decode ``source`` once; hand Ogg/Opus to ``store_rendition`` and measure the PCM copy.
 
     One ffmpeg process has two outputs: the Opus rendition on stdout, and 16-bit PCM in WAV
     on an extra pipe for the duration and the peaks. Decoding once keeps the pipeline as fast
-    as a bare transcode.
+    as a bare transcode. Audio running past ``max_seconds`` stops the work early with
+    :class:`LaneExceeded`, so a slot kept for ordinary calls is not held for hours.
     """
     inspector = ContainerInspector()
     pcm_read, pcm_write = os.pipe()
@@ -238,8 +309,9 @@ async def process_audio(
         process = await asyncio.create_subprocess_exec(
             ffmpeg_exe(),
             "-nostdin",
+            "-nostats",
             "-v",
-            "error",
+            "level+info",
             "-i",
             "pipe:0",
             *OUTPUT_OPUS.format(bitrate=bitrate_kbps).split(),
@@ -255,7 +327,13 @@ async def process_audio(
     assert process.stdin is not None
     assert process.stdout is not None
     stdin, stdout = process.stdin, process.stdout
-    errors = asyncio.ensure_future(_drain_stderr(process.stderr))
+    too_long = False
+
+    def stop() -> None:
+        with contextlib.suppress(ProcessLookupError):  # it may have just ended by itself
+            process.kill()
+
+    decoder_log = asyncio.ensure_future(_read_log(process.stderr, stop))
 
     async def feed() -> None:
         try:
@@ -264,18 +342,24 @@ async def process_audio(
                 stdin.write(piece)
                 await stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
-            pass  # ffmpeg gave up; its stderr says why
+            pass  # ffmpeg gave up or was stopped; its log and the checks below say why
         finally:
             stdin.close()
 
     async def measure() -> PeakMeter | None:
+        nonlocal too_long
         try:
             channels, sample_rate = await _read_wav_header(pcm)
         except (asyncio.IncompleteReadError, AudioError):
             return None
         meter = PeakMeter(channels, sample_rate)
+        limit = None if max_seconds is None else max_seconds * sample_rate
         while data := await pcm.read(READ_SIZE):
             meter.feed(data)
+            if limit is not None and meter.frames > limit:
+                too_long = True
+                stop()
+                break
         meter.finish()
         return meter
 
@@ -290,20 +374,24 @@ async def process_audio(
         await feeding
         meter = await measuring
         return_code = await process.wait()
-        stderr = await errors
+        found = await decoder_log
+        if found.video:
+            raise AudioError(Unusable.VIDEO)
+        if too_long:
+            raise LaneExceeded
         inspector.check()
         if meter is None:
-            raise AudioError(f"not decodable audio: {_last_line(stderr)}")
-        if return_code != 0 or stderr:
-            raise AudioError(f"the audio has decoding errors: {_last_line(stderr)}")
+            raise AudioError(Unusable.UNDECODABLE)
+        if return_code != 0 or found.errors:
+            raise AudioError(Unusable.DECODING_ERRORS)
         if meter.frames == 0:
-            raise AudioError("the audio holds no samples")
+            raise AudioError(Unusable.NO_SAMPLES)
         rate = meter.sample_rate
         duration = (Decimal(meter.frames) / Decimal(rate)).quantize(Decimal("0.001"))
         report = AudioReport(inspector.container, meter.channels, duration, meter.peaks)
         return report, stored
     finally:
-        for task in (feeding, measuring, errors):
+        for task in (feeding, measuring, decoder_log):
             task.cancel()
         if process.returncode is None:
             process.kill()

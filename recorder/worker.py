@@ -1,11 +1,21 @@
 """The ingest worker: turns received recordings into encrypted Opus renditions.
 
 Jobs live in PostgreSQL. A worker claims one with ``FOR UPDATE SKIP LOCKED`` and takes a
-lease; if it crashes, the lease runs out and another worker takes the job again. Transient
-failures (store or network down) and unexpected ones (altered ciphertext, a missing key)
-retry with exponential backoff and then fail; audio that cannot be used fails at once with a
-reason a person can act on. Unexpected errors are named by type only, since their texts can
-quote data. Any number of workers can run.
+short lease (``CALLREC_WORKER_LEASE_SECONDS``, 60 s) that a heartbeat renews while the job
+runs: a worker killed mid-job loses it within a minute, and a live long job is never taken
+twice. Each claim counts an attempt, and that number is the lease's fencing token: every
+write of the job checks it, so a worker whose lease was taken over commits nothing.
+
+Long calls (declared, or found while decoding, to run over :data:`LONG_CALL`) get at most
+all but one of a worker's slots; the last slot takes ordinary calls only, so a 12-hour
+recording delays no one.
+
+Transient failures (store or network down) and unexpected ones (altered ciphertext, a
+missing key) retry with exponential backoff and then fail; audio that cannot be used fails at
+once. The status answer names the kind of failure only (:func:`public_reason`): exception
+texts, ffmpeg's output and paths can quote data, so none of them reach it. Once the ready
+transaction has committed, nothing moves the recording back: an upload the store refuses to
+delete stays queued for the reaper. Any number of workers can run.
 """
 
 from __future__ import annotations
@@ -15,10 +25,10 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 import asyncpg
@@ -27,33 +37,63 @@ from asyncpg.pool import PoolConnectionProxy
 from callrec.backoff import backoff as retry_backoff
 from callrec.logs import log_failure
 from callrec.settings import Settings
-from recorder.audio import AudioError, AudioReport, duration_mismatch, process_audio
-from recorder.fetch import FetchError, fetch_audio
+from recorder.audio import (
+    AudioError,
+    AudioReport,
+    LaneExceeded,
+    Unusable,
+    duration_mismatch,
+    process_audio,
+)
+from recorder.fetch import FetchError, FetchFailure, fetch_audio
 from recorder.queries import PURGE_SIGNATURES
-from storage.db import Pool
-from storage.objects import ObjectStoreError
+from retention.reaper import delete_payloads_now, shred_objects
+from storage.age import AgeError
+from storage.db import Connection, Pool
+from storage.objects import ObjectNotFound, ObjectStoreError
 from storage.vault import SealedObject, Vault, insert_sealed, load_sealed
 
 log = logging.getLogger(__name__)
 
-LEASE: Final = timedelta(minutes=15)
 MAX_ATTEMPTS: Final = 5
 BACKOFF_BASE: Final = timedelta(seconds=10)
 BACKOFF_MAX: Final = timedelta(minutes=30)
+LONG_CALL: Final = timedelta(minutes=30)  # decoding takes ~10 s; 12 hours take minutes
 POLL_SECONDS: Final = 2.0
 PURGE_EVERY_SECONDS: Final = 60.0
 NOTIFY_CHANNEL: Final = "callrec_ingest"
+INTERNAL_ERROR: Final = "internal error"
+# the public text for each kind of failure that is not the audio's or the far end's fault;
+# the first matching kind wins, anything else is INTERNAL_ERROR
+PUBLIC_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
+    (ObjectNotFound, "the received audio is missing from storage"),
+    (ObjectStoreError, "storage unavailable"),
+    (asyncpg.PostgresError, "database unavailable"),
+    (asyncpg.InterfaceError, "database unavailable"),
+    (OSError, "storage unavailable"),
+    (AgeError, "the stored audio could not be decrypted"),
+)
 
 CLAIM_JOB: Final = """
-UPDATE ingest_jobs SET attempts = attempts + 1, leased_until = now() + $1::interval
-WHERE recording_id = (
-    SELECT recording_id FROM ingest_jobs
-    WHERE run_after <= now() AND (leased_until IS NULL OR leased_until < now())
-    ORDER BY run_after
-    FOR UPDATE SKIP LOCKED
+UPDATE ingest_jobs j SET attempts = j.attempts + 1, leased_until = now() + $1::interval
+FROM recordings r
+WHERE r.id = j.recording_id AND j.recording_id = (
+    SELECT q.recording_id FROM ingest_jobs q JOIN recordings c ON c.id = q.recording_id
+    WHERE q.run_after <= now() AND (q.leased_until IS NULL OR q.leased_until < now())
+        AND ($2 OR NOT (q.long_call OR c.declared_duration_seconds > $3))
+    ORDER BY q.run_after
+    FOR UPDATE OF q SKIP LOCKED
     LIMIT 1
 )
-RETURNING recording_id, attempts
+RETURNING j.recording_id, j.attempts
+"""
+RENEW_LEASE: Final = """
+UPDATE ingest_jobs SET leased_until = now() + $3::interval
+WHERE recording_id = $1 AND attempts = $2
+RETURNING true
+"""
+HOLD_JOB: Final = """
+SELECT true FROM ingest_jobs WHERE recording_id = $1 AND attempts = $2 FOR UPDATE
 """
 START_RECORDING: Final = """
 UPDATE recordings SET status = 'processing', updated_at = now() WHERE id = $1
@@ -84,18 +124,43 @@ RETRY_JOB: Final = """
 UPDATE ingest_jobs SET run_after = now() + $2::interval, leased_until = NULL, last_error = $3
 WHERE recording_id = $1
 """
-RETRY_RECORDING: Final = """
-UPDATE recordings SET status = 'received', error = $2, updated_at = now() WHERE id = $1
+REQUEUE_JOB: Final = """
+UPDATE ingest_jobs SET leased_until = NULL, long_call = long_call OR $2 WHERE recording_id = $1
+"""
+# status changes while a job is held; never out of 'ready' or 'failed' (belt and braces)
+QUEUE_RECORDING: Final = """
+UPDATE recordings SET status = 'received', error = $2, updated_at = now()
+WHERE id = $1 AND status IN ('received', 'processing')
 """
 FAIL_RECORDING: Final = """
-UPDATE recordings SET status = 'failed', error = $2, updated_at = now() WHERE id = $1
+UPDATE recordings SET status = 'failed', error = $2, updated_at = now()
+WHERE id = $1 AND status IN ('received', 'processing')
 """
-SHRED_ROW: Final = "DELETE FROM sealed_objects WHERE id = $1 RETURNING object_key"
+
+
+class LeaseLost(Exception):
+    """Another worker holds this job now (our lease ran out); whatever we did is dropped."""
+
+
+@dataclass
+class Job:
+    """One claimed job: ``attempt`` is also the lease's fencing token."""
+
+    recording_id: uuid.UUID
+    attempt: int
+    long_ok: bool  # claimed by a slot that takes long calls
+    # the ready transaction has begun: from here the fence decides, the heartbeat must not
+    # cancel (a cancelled COMMIT may still have happened)
+    settling: bool = False
 
 
 @dataclass(frozen=True)
 class JobOutcome:
-    """What happened to one claimed job (for logs and tests)."""
+    """What happened to one claimed job (for logs and tests).
+
+    ``status``: ready | received (retry later) | failed | long (waits for a long-call slot)
+    | lease_lost (another worker has it).
+    """
 
     recording_id: uuid.UUID
     status: str
@@ -105,6 +170,18 @@ class JobOutcome:
 def backoff(attempt: int) -> timedelta:
     """Delay before retry ``attempt`` + 1: 10 s, 20 s, 40 s … capped at 30 min."""
     return retry_backoff(attempt, first=BACKOFF_BASE, most=BACKOFF_MAX)
+
+
+def public_reason(exc: BaseException) -> str:
+    """The one text shown for a failure: chosen by its kind, never the exception's own words."""
+    if isinstance(exc, AudioError):
+        return exc.reason.value
+    if isinstance(exc, FetchError):
+        return exc.public
+    for kind, reason in PUBLIC_REASONS:
+        if isinstance(exc, kind):
+            return reason
+    return INTERNAL_ERROR
 
 
 def waveform_document(report: AudioReport, channel_layout: str) -> dict[str, object]:
@@ -122,34 +199,43 @@ def waveform_document(report: AudioReport, channel_layout: str) -> dict[str, obj
     }
 
 
-class IngestWorker:
-    """Processes ingest jobs; ``concurrency`` of them at once."""
+async def _hold(conn: Connection, job: Job) -> None:
+    """Lock the job row inside the caller's transaction, or raise :class:`LeaseLost`."""
+    if not await conn.fetchval(HOLD_JOB, job.recording_id, job.attempt):
+        raise LeaseLost
 
-    def __init__(self, pool: Pool, vault: Vault, settings: Settings) -> None:
+
+class IngestWorker:
+    """Processes ingest jobs; ``worker_concurrency`` of them at once."""
+
+    def __init__(
+        self, pool: Pool, vault: Vault, settings: Settings, *, long_call: timedelta = LONG_CALL
+    ) -> None:
         self.pool = pool
         self.vault = vault
         self.settings = settings
+        self.lease = timedelta(seconds=settings.worker_lease_seconds)
+        self.heartbeat_seconds = settings.worker_lease_seconds / 3
+        self.long_call = long_call
         self._wake = asyncio.Event()
         self._last_purge = 0.0
 
-    async def run_once(self) -> JobOutcome | None:
-        """Claim and process one due job; None when there is nothing to do."""
-        claimed = await self.pool.fetchrow(CLAIM_JOB, LEASE)
+    async def run_once(self, *, long_ok: bool = True) -> JobOutcome | None:
+        """Claim and process one due job (a long call only if ``long_ok``); None when idle."""
+        claimed = await self.pool.fetchrow(
+            CLAIM_JOB, self.lease, long_ok, self.long_call.total_seconds()
+        )
         if claimed is None:
             return None
-        recording_id: uuid.UUID = claimed["recording_id"]
-        attempt: int = claimed["attempts"]
+        job = Job(claimed["recording_id"], claimed["attempts"], long_ok)
         try:
-            await self._process(recording_id)
-        except AudioError as exc:
-            return await self._fail(recording_id, str(exc))
-        except (ObjectStoreError, FetchError, OSError, asyncpg.PostgresError) as exc:
-            return await self._again(recording_id, attempt, f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # altered ciphertext, a lost key, a bug: never stuck processing
-            log_failure(log, "ingest failed", exc, recording_id=str(recording_id))
-            return await self._again(recording_id, attempt, type(exc).__name__)
-        log.info("recording ready", extra={"recording_id": str(recording_id), "attempt": attempt})
-        return JobOutcome(recording_id, "ready")
+            return await self._settle(job)
+        except LeaseLost:
+            log.warning(
+                "ingest lease lost; another worker has the job",
+                extra={"recording_id": str(job.recording_id), "attempt": job.attempt},
+            )
+            return JobOutcome(job.recording_id, "lease_lost")
 
     async def run_until_idle(self) -> list[JobOutcome]:
         """Process due jobs until none is left (tests, `retention run`-style batch use)."""
@@ -159,20 +245,27 @@ class IngestWorker:
         return outcomes
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set, woken early by NOTIFY when a recording arrives."""
+        """Work until ``stop`` is set, woken early by NOTIFY when a recording arrives.
+
+        Of ``worker_concurrency`` slots, all but one (at least one) take long calls. On stop,
+        jobs in flight are abandoned and their leases released for the next worker.
+        """
         listener: PoolConnectionProxy[asyncpg.Record] | None = None
         try:
             listener = await self.pool.acquire()
             await listener.add_listener(NOTIFY_CHANNEL, self._notified)
         except (OSError, asyncpg.PostgresError):
             log.warning("LISTEN unavailable; polling every %s s", POLL_SECONDS)
+        slots = self.settings.worker_concurrency
+        loops = [
+            asyncio.ensure_future(self._loop(long_ok=n < max(1, slots - 1))) for n in range(slots)
+        ]
         try:
-            loops = [
-                asyncio.ensure_future(self._loop(stop))
-                for _ in range(self.settings.worker_concurrency)
-            ]
-            await asyncio.gather(*loops)
+            await stop.wait()
         finally:
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
             if listener is not None:
                 with contextlib.suppress(Exception):
                     await listener.remove_listener(NOTIFY_CHANNEL, self._notified)
@@ -185,10 +278,10 @@ class IngestWorker:
     def _notified(self, *_args: object) -> None:
         self._wake.set()
 
-    async def _loop(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+    async def _loop(self, *, long_ok: bool) -> None:
+        while True:
             try:
-                outcome = await self.run_once()
+                outcome = await self.run_once(long_ok=long_ok)
             except Exception:
                 log.exception("ingest worker error; continuing")
                 outcome = None
@@ -200,23 +293,65 @@ class IngestWorker:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(POLL_SECONDS):
-                        stop_wait = asyncio.ensure_future(stop.wait())
-                        wake_wait = asyncio.ensure_future(self._wake.wait())
-                        try:
-                            await asyncio.wait(
-                                {stop_wait, wake_wait}, return_when=asyncio.FIRST_COMPLETED
-                            )
-                        finally:
-                            stop_wait.cancel()
-                            wake_wait.cancel()
+                        await self._wake.wait()
 
-    async def _process(self, recording_id: uuid.UUID) -> None:
-        row = await self.pool.fetchrow(START_RECORDING, recording_id)
+    async def _settle(self, job: Job) -> JobOutcome:
+        """Process the job under its lease and record how it ended."""
+        try:
+            await self._leased(job, self._process(job))
+        except LeaseLost:
+            raise
+        except LaneExceeded:
+            return await self._requeue(job, long_call=True)
+        except AudioError as exc:
+            return await self._fail(job, public_reason(exc))
+        except asyncio.CancelledError:  # the worker is stopping: the next one takes the job
+            with contextlib.suppress(Exception):
+                await self._requeue(job, long_call=False)
+            raise
+        except Exception as exc:  # store, network, altered ciphertext, a lost key, a bug
+            log_failure(log, "ingest failed", exc, recording_id=str(job.recording_id))
+            return await self._again(job, exc)
+        log.info(
+            "recording ready", extra={"recording_id": str(job.recording_id), "attempt": job.attempt}
+        )
+        return JobOutcome(job.recording_id, "ready")
+
+    async def _leased(self, job: Job, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` while a heartbeat renews the lease; stop it if the lease was lost."""
+        task = asyncio.ensure_future(work)
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=self.heartbeat_seconds)
+                if task.done() or job.settling or await self._renew(job):
+                    continue
+                if not job.settling:  # our own commit also ends the lease: not lost then
+                    task.cancel()
+                    await asyncio.wait({task})
+                    raise LeaseLost
+            task.result()
+        finally:
+            if not task.done():
+                if not job.settling:  # a ready transaction under way is let finish
+                    task.cancel()
+                await asyncio.wait({task})
+
+    async def _renew(self, job: Job) -> bool:
+        """Extend the lease; False only when another worker holds the job now."""
+        try:
+            renewed = await self.pool.fetchval(
+                RENEW_LEASE, job.recording_id, job.attempt, self.lease
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return True  # the database is away for a moment; the final transaction checks
+        return bool(renewed)
+
+    async def _process(self, job: Job) -> None:
+        row = await self.pool.fetchrow(START_RECORDING, job.recording_id)
         if row is None:  # erased while queued
-            await self.pool.execute(DELETE_JOB, recording_id)
+            await self.pool.execute(DELETE_JOB, job.recording_id)
             return
-        incoming = await self._incoming(recording_id, row)
-        layout = row["channel_layout"]
+        incoming = await self._incoming(job, row)
         rendition: SealedObject | None = None
 
         async def store(stream: AsyncIterator[bytes]) -> SealedObject:
@@ -226,54 +361,100 @@ class IngestWorker:
 
         try:
             report, _ = await process_audio(
-                self.vault.open_range(incoming), store, bitrate_kbps=self.settings.opus_bitrate_kbps
+                self.vault.open_range(incoming),
+                store,
+                bitrate_kbps=self.settings.opus_bitrate_kbps,
+                max_seconds=None if job.long_ok else self.long_call.total_seconds(),
             )
             assert rendition is not None
             customer_id = await self._match_customer(row["caller_number"])
-            async with self.pool.acquire() as conn, conn.transaction():
-                await insert_sealed(conn, rendition)
-                await conn.execute(
-                    FINISH_RECORDING,
-                    recording_id,
-                    rendition.id,
-                    report.duration_seconds,
-                    report.channels,
-                    report.container,
-                    waveform_document(report, layout),
-                    rendition.plaintext_sha256,
-                    duration_mismatch(row["declared_duration_seconds"], report.duration_seconds),
-                    self.settings.keep_original,
-                    customer_id,
-                )
-                await conn.execute(DELETE_JOB, recording_id)
-                incoming_key = None
-                if not self.settings.keep_original:
-                    incoming_key = await conn.fetchval(SHRED_ROW, incoming.id)
         except BaseException:
             if rendition is not None:
-                await self.vault.store.delete(rendition.object_key)
+                await self._discard(rendition.object_key)
             raise
-        if incoming_key is not None:
-            await self.vault.store.delete(incoming_key)
+        shredded = await self._finish(job, row, incoming, rendition, report, customer_id)
+        if shredded:
+            await self._delete_after_commit(shredded)
 
-    async def _incoming(self, recording_id: uuid.UUID, row: asyncpg.Record) -> SealedObject:
+    async def _finish(
+        self,
+        job: Job,
+        row: asyncpg.Record,
+        incoming: SealedObject,
+        rendition: SealedObject,
+        report: AudioReport,
+        customer_id: uuid.UUID | None,
+    ) -> list[str]:
+        """The ready transaction; returns the upload's key, queued for deletion in it.
+
+        The rendition is discarded only when the transaction certainly rolls back (its body
+        failed); a failure at COMMIT leaves it to the reaper, which keeps it if it committed.
+        """
+        job.settling = True
+        async with self.pool.acquire() as conn, conn.transaction(), self._discarding(rendition):
+            await _hold(conn, job)
+            await insert_sealed(conn, rendition)
+            await conn.execute(
+                FINISH_RECORDING,
+                job.recording_id,
+                rendition.id,
+                report.duration_seconds,
+                report.channels,
+                report.container,
+                waveform_document(report, row["channel_layout"]),
+                rendition.plaintext_sha256,
+                duration_mismatch(row["declared_duration_seconds"], report.duration_seconds),
+                self.settings.keep_original,
+                customer_id,
+            )
+            await conn.execute(DELETE_JOB, job.recording_id)
+            if self.settings.keep_original:
+                return []
+            return await shred_objects(conn, [incoming.id])
+
+    async def _delete_after_commit(self, keys: list[str]) -> None:
+        """Delete the shredded upload now; whatever fails stays queued for the reaper."""
+        try:
+            refused = await delete_payloads_now(self.pool, self.vault.store, keys)
+        except Exception as exc:  # the database went away: the queue row keeps the key
+            log_failure(log, "deleting the upload left to the reaper", exc)
+            return
+        if refused:
+            log.warning("the store refused deleting %d upload(s); the reaper retries", refused)
+
+    @contextlib.asynccontextmanager
+    async def _discarding(self, sealed: SealedObject) -> AsyncIterator[None]:
+        """Inside a transaction's body: if the body fails, the new object goes too."""
+        try:
+            yield
+        except BaseException:
+            await self._discard(sealed.object_key)
+            raise
+
+    async def _discard(self, object_key: str) -> None:
+        """Delete an object no committed row refers to; if that fails the reaper finds it."""
+        with contextlib.suppress(ObjectStoreError, OSError):
+            await self.vault.store.delete(object_key)
+
+    async def _incoming(self, job: Job, row: asyncpg.Record) -> SealedObject:
         object_id, audio_url = row["incoming_object_id"], row["audio_url"]
         if object_id is not None:
             sealed = await load_sealed(self.pool, object_id)
             if sealed is None:
-                raise AudioError("the received audio was deleted before processing")
+                raise AudioError(Unusable.MISSING)
             return sealed
         if audio_url is None:
-            raise AudioError("the recording has neither an audio upload nor an audio_url")
+            raise AudioError(Unusable.NO_SOURCE)
         sealed = await fetch_audio(
             audio_url,
             self.vault,
             self.settings,
             authorization=self._authorization(row["fetch_auth"]),
         )
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn, conn.transaction(), self._discarding(sealed):
+            await _hold(conn, job)
             await insert_sealed(conn, sealed)
-            await conn.execute(SET_INCOMING, recording_id, sealed.id, sealed.plaintext_sha256)
+            await conn.execute(SET_INCOMING, job.recording_id, sealed.id, sealed.plaintext_sha256)
         return sealed
 
     def _authorization(self, fetch_auth: str | None) -> str | None:
@@ -282,7 +463,7 @@ class IngestWorker:
             return None
         token = self.settings.twilio_auth_token
         if token is None:
-            raise FetchError("CALLREC_TWILIO_AUTH_TOKEN is needed to fetch Twilio recordings")
+            raise FetchError(FetchFailure.TWILIO_CREDENTIALS_MISSING)
         return aiohttp.encode_basic_auth(fetch_auth.removeprefix("twilio:"), token.reveal())
 
     async def _match_customer(self, caller_number: str | None) -> uuid.UUID | None:
@@ -291,27 +472,37 @@ class IngestWorker:
         rows = await self.pool.fetch(FIND_CUSTOMERS_BY_PHONE, caller_number)
         return rows[0]["customer_id"] if len(rows) == 1 else None
 
-    async def _again(self, recording_id: uuid.UUID, attempt: int, reason: str) -> JobOutcome:
+    async def _again(self, job: Job, exc: BaseException) -> JobOutcome:
         """Retry later with backoff, or fail for good after the last attempt."""
-        if attempt >= MAX_ATTEMPTS:
-            return await self._fail(recording_id, f"gave up after {attempt} attempts: {reason}")
-        await self._retry(recording_id, attempt, reason)
-        return JobOutcome(recording_id, "received", reason)
-
-    async def _retry(self, recording_id: uuid.UUID, attempt: int, reason: str) -> None:
+        reason = public_reason(exc)
+        if job.attempt >= MAX_ATTEMPTS:
+            return await self._fail(job, f"gave up after {job.attempt} attempts: {reason}")
+        error = f"attempt {job.attempt} failed, will retry: {reason}"
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(RETRY_JOB, recording_id, backoff(attempt), reason)
+            await _hold(conn, job)
             await conn.execute(
-                RETRY_RECORDING, recording_id, f"attempt {attempt} failed, will retry: {reason}"
+                RETRY_JOB, job.recording_id, backoff(job.attempt), type(exc).__name__
             )
+            await conn.execute(QUEUE_RECORDING, job.recording_id, error)
         log.warning(
             "ingest attempt failed; retrying",
-            extra={"recording_id": str(recording_id), "attempt": attempt},
+            extra={"recording_id": str(job.recording_id), "attempt": job.attempt},
         )
+        return JobOutcome(job.recording_id, "received", error)
 
-    async def _fail(self, recording_id: uuid.UUID, reason: str) -> JobOutcome:
+    async def _requeue(self, job: Job, *, long_call: bool) -> JobOutcome:
+        """Give the job back at once (to a long-call slot when ``long_call``)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(FAIL_RECORDING, recording_id, reason)
-            await conn.execute(DELETE_JOB, recording_id)
-        log.warning("ingest failed", extra={"recording_id": str(recording_id)})
-        return JobOutcome(recording_id, "failed", reason)
+            await _hold(conn, job)
+            await conn.execute(REQUEUE_JOB, job.recording_id, long_call)
+            await conn.execute(QUEUE_RECORDING, job.recording_id, None)
+        self._wake.set()
+        return JobOutcome(job.recording_id, "long" if long_call else "received")
+
+    async def _fail(self, job: Job, reason: str) -> JobOutcome:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await _hold(conn, job)
+            await conn.execute(FAIL_RECORDING, job.recording_id, reason)
+            await conn.execute(DELETE_JOB, job.recording_id)
+        log.warning("ingest failed", extra={"recording_id": str(job.recording_id)})
+        return JobOutcome(job.recording_id, "failed", reason)

@@ -194,7 +194,7 @@ class ErasureEngine:
             async with limit:
                 try:
                     await self.store.delete(key)
-                except ObjectStoreError:
+                except (ObjectStoreError, OSError):  # the filesystem store's unlink can raise
                     return None
                 return key
 

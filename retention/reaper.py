@@ -3,8 +3,9 @@
 Two kinds of orphan exist, both already unreadable (their key header is gone or was never
 written), so reaping them is tidiness and storage cost, not secrecy:
 
-* **pending deletions**: the erasure engine shredded the header but the store refused the
-  delete (``pending_object_deletions``); they are retried here until the store agrees;
+* **pending deletions**: the erasure engine or the ingest worker shredded the header but
+  the store refused the delete (``pending_object_deletions``); they are retried here until
+  the store agrees;
 * **unreferenced objects**: a payload whose header row was never committed: a crashed
   upload, a transaction rolled back after the bytes were written, a temporary file of an
   interrupted write. Only objects older than a grace period are taken, so an upload still
@@ -16,13 +17,14 @@ It also forgets scheduler runs older than the audit log's retention period.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from retention.erasure import ErasureEngine, ErasureReport
-from storage.db import Pool
+from retention.erasure import DELETE_SEALED, ErasureEngine, ErasureReport
+from storage.db import Connection, Pool
 from storage.objects import ObjectStore, StoredObject
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,22 @@ class OrphanReaper:
         status = await self.pool.execute(PRUNE_RUNS, now - self.keep_runs)
         report.runs_pruned = int(status.split()[-1])
         return report
+
+
+async def shred_objects(conn: Connection, object_ids: Sequence[uuid.UUID]) -> list[str]:
+    """Delete the key headers and queue the payloads for deletion, in the caller's transaction.
+
+    From the commit on, the payloads are unreadable and the reaper owns them: deleting them
+    later can fail (see :func:`delete_payloads_now`) without anything moving backwards.
+    """
+    return [row["object_key"] for row in await conn.fetch(DELETE_SEALED, list(object_ids))]
+
+
+async def delete_payloads_now(pool: Pool, store: ObjectStore, keys: list[str]) -> int:
+    """Delete queued payloads at once; returns how many the store refused (the reaper retries)."""
+    report = ErasureReport()
+    await ErasureEngine(pool, store).delete_payloads(keys, report)
+    return report.objects_pending
 
 
 async def _batches(

@@ -41,3 +41,84 @@ def make_audio(
             timeout=120,
         )
     return path.read_bytes()
+
+
+def make_video(folder: Path, seconds: float) -> bytes:
+    """An MP4 with a video track and a call-like audio track (moov first, so it streams)."""
+    path = folder / f"video-{seconds}.mp4"
+    if not path.exists():
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc=size=64x48:rate=5:duration={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency=300:duration={seconds}:sample_rate=8000",
+                "-c:v",
+                "libx264",
+                "-c:a",
+                "aac",
+                "-movflags",
+                "+faststart",
+                "-y",
+                str(path),
+            ],
+            check=True,
+            timeout=120,
+        )
+    return path.read_bytes()
+
+
+def make_silence(folder: Path, seconds: int) -> bytes:
+    """A FLAC of silence: hours of call in a few megabytes (costly to decode, cheap to send)."""
+    path = folder / f"silence-{seconds}.flac"
+    if not path.exists():
+        source = f"anullsrc=sample_rate=8000:channel_layout=mono:duration={seconds}"
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", source, "-c:a", "flac", str(path)],
+            check=True,
+            timeout=300,
+        )
+    return path.read_bytes()
+
+
+def make_mp3_with_cover(folder: Path, seconds: float) -> bytes:
+    """An MP3 with a cover picture: a still image in an audio file, not a video track."""
+    path = folder / f"cover-{seconds}.mp3"
+    if not path.exists():
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency=300:duration={seconds}:sample_rate=8000",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=64x48:rate=1:duration=1",
+                "-map",
+                "0",
+                "-map",
+                "1",
+                "-c:v",
+                "mjpeg",
+                "-disposition:v",
+                "attached_pic",
+                "-c:a",
+                "libmp3lame",
+                "-y",
+                str(path),
+            ],
+            check=True,
+            timeout=120,
+        )
+    return path.read_bytes()

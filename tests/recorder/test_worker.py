@@ -7,22 +7,33 @@ import dataclasses
 import hashlib
 import json
 import logging
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE, VAULT
+from callrec.appkeys import KEYRING, POOL, STORE, VAULT
 from callrec.settings import Secret, Settings
+from recorder.audio import Unusable
 from recorder.worker import MAX_ATTEMPTS, IngestWorker, backoff
-from storage.vault import load_sealed
-from tests.recorder.audio_files import CODECS, make_audio
+from retention.reaper import OrphanReaper
+from storage.objects import ObjectStore, ObjectStoreUnavailable
+from storage.vault import Vault, load_sealed
+from tests.recorder.audio_files import (
+    CODECS,
+    make_audio,
+    make_mp3_with_cover,
+    make_silence,
+    make_video,
+)
 from tests.recorder.helpers import SECRET, deliver, metadata, signed_headers
 
 Client = TestClient[web.Request, web.Application]
@@ -43,6 +54,52 @@ async def api(ingest_settings: Settings) -> AsyncIterator[Client]:
 
 def worker_for(client: Client, settings: Settings) -> IngestWorker:
     return IngestWorker(client.app[POOL], client.app[VAULT], settings)
+
+
+class StoreFault:
+    """The real store behind a fault: refused deletes of uploads, or a rendition write that,
+    once complete, waits for the test to let it return (a worker paused mid-job)."""
+
+    def __init__(self, store: ObjectStore, *, refuse_deletes: bool = False) -> None:
+        self.store = store
+        self.refuse_deletes = refuse_deletes
+        self.paused = asyncio.Event()
+        self.resume = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def put(self, key: str, chunks: AsyncIterable[bytes]) -> int:
+        written = await self.store.put(key, chunks)
+        if key.startswith("recordings/") and not self.refuse_deletes:
+            self.paused.set()
+            await self.resume.wait()
+        return written
+
+    async def delete(self, key: str) -> None:
+        if self.refuse_deletes and key.startswith("incoming/"):
+            raise ObjectStoreUnavailable("object store unreachable")
+        await self.store.delete(key)
+
+
+def faulty_worker(
+    client: Client, settings: Settings, **fault: bool
+) -> tuple[IngestWorker, StoreFault]:
+    store = StoreFault(client.app[STORE], **fault)
+    vault = Vault(cast(ObjectStore, store), client.app[KEYRING])
+    return IngestWorker(client.app[POOL], vault, settings), store
+
+
+async def store_keys(client: Client, prefix: str = "") -> list[str]:
+    return [item.key async for item in client.app[STORE].list(prefix)]
+
+
+async def status_error(client: Client, recording_id: str) -> str | None:
+    """The ``error`` the telephony side is shown."""
+    answer = await client.get(f"/v1/recordings/{recording_id}/status", headers=signed_headers(b""))
+    assert answer.status == 200
+    error: str | None = (await answer.json()).get("error")
+    return error
 
 
 async def recording(client: Client, recording_id: str) -> dict[str, Any]:
@@ -107,20 +164,22 @@ async def test_stereo_channels_follow_the_declared_layout(
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
-        (lambda d: make_audio(d, "wav-pcm16", 4.0)[:20_000], "WAV file is truncated"),
-        (lambda d: make_audio(d, "ogg-opus", 4.0)[:3_000], "Ogg file is truncated"),
-        (lambda d: b"this is not audio at all" * 100, "not decodable audio"),
+        (lambda d: make_audio(d, "wav-pcm16", 4.0)[:20_000], Unusable.TRUNCATED_WAV),
+        (lambda d: make_audio(d, "ogg-opus", 4.0)[:3_000], Unusable.TRUNCATED_OGG),
+        (lambda d: b"this is not audio at all" * 100, Unusable.UNDECODABLE),
+        (lambda d: make_video(d, 2.0), Unusable.VIDEO),
     ],
 )
 async def test_unusable_audio_fails_with_a_reason(
-    api: Client, ingest_settings: Settings, audio_dir: Path, make: Any, reason: str
+    api: Client, ingest_settings: Settings, audio_dir: Path, make: Any, reason: Unusable
 ) -> None:
+    """The reason is one fixed text (an MP4 with a video track included), never ffmpeg's."""
     recording_id = await deliver(api, make(audio_dir), duration_seconds=4)
     outcomes = await worker_for(api, ingest_settings).run_until_idle()
     assert [o.status for o in outcomes] == ["failed"]
     row = await recording(api, recording_id)
     assert row["status"] == "failed"
-    assert reason in row["error"]
+    assert row["error"] == reason.value
     assert await api.app[POOL].fetchval("SELECT count(*) FROM ingest_jobs") == 0
     assert [o.key async for o in api.app[STORE].list("recordings/")] == []  # no half rendition
 
@@ -241,7 +300,7 @@ async def test_a_tampered_upload_is_retried_then_failed_never_left_processing(
     assert final is not None
     assert final.status == "failed"
     error = (await recording(api, recording_id))["error"]
-    assert error.startswith("gave up after 5 attempts: AgeError")
+    assert error == "gave up after 5 attempts: the stored audio could not be decrypted"
     failed = [r for r in caplog.records if r.getMessage() == "ingest failed: AgeError"]
     assert [getattr(r, "recording_id", None) for r in failed] == [recording_id] * 2
     assert "authentication" not in caplog.text
@@ -315,3 +374,183 @@ async def test_old_webhook_signatures_are_purged(api: Client, ingest_settings: S
     )
     await worker_for(api, ingest_settings).purge_signatures()
     assert await pool.fetchval("SELECT count(*) FROM webhook_signatures") == 1
+
+
+async def test_a_refused_delete_after_ready_leaves_the_upload_to_the_reaper(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    """The ready transaction has committed: the store refusing the upload's delete must not
+    move the recording back to 'received' (with no job left, for ever)."""
+    recording_id = await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
+    pool = api.app[POOL]
+    upload = await pool.fetchval("SELECT object_key FROM sealed_objects")
+    worker, _ = faulty_worker(api, ingest_settings, refuse_deletes=True)
+    outcome = await worker.run_once()
+    assert outcome is not None
+    assert outcome.status == "ready"
+    row = await recording(api, recording_id)
+    assert (row["status"], row["error"]) == ("ready", None)
+    assert await status_error(api, recording_id) is None
+    assert await pool.fetchval("SELECT count(*) FROM ingest_jobs") == 0
+    assert await pool.fetchval("SELECT array_agg(object_key) FROM pending_object_deletions") == [
+        upload
+    ]
+    report = await OrphanReaper(pool, api.app[STORE], keep_runs_days=30).run()
+    assert report.pending.objects_deleted == 1
+    rendition = await load_sealed(pool, row["audio_object_id"])
+    assert rendition is not None
+    assert await store_keys(api) == [rendition.object_key]
+    assert await pool.fetchval("SELECT count(*) FROM pending_object_deletions") == 0
+
+
+async def test_the_status_answer_names_the_kind_of_failure_never_a_path(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    """A store that cannot write raises an OSError quoting its folder; the telephony side
+    sees the kind of failure only, while retrying and after giving up."""
+    recording_id = await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
+    (ingest_settings.data_dir / "objects" / "recordings").write_bytes(b"")  # not a folder
+    worker = worker_for(api, ingest_settings)
+    assert (await worker.run_once()) is not None
+    assert await status_error(api, recording_id) == (
+        "attempt 1 failed, will retry: storage unavailable"
+    )
+    await api.app[POOL].execute(
+        "UPDATE ingest_jobs SET run_after = now(), attempts = $1", MAX_ATTEMPTS - 1
+    )
+    assert (await worker.run_once()) is not None
+    assert await status_error(api, recording_id) == (
+        "gave up after 5 attempts: storage unavailable"
+    )
+    last_error = await api.app[POOL].fetchval("SELECT error FROM recordings")
+    assert str(ingest_settings.data_dir) not in last_error
+
+
+async def test_a_cover_picture_is_not_a_video_track(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    recording_id = await deliver(api, make_mp3_with_cover(audio_dir, 2.0), duration_seconds=2)
+    await worker_for(api, ingest_settings).run_until_idle()
+    row = await recording(api, recording_id)
+    assert row["status"] == "ready", row["error"]
+
+
+async def test_a_job_whose_lease_was_taken_over_commits_nothing(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    """A worker paused past its lease (its heartbeats lost) finds another worker has done the
+    job: it drops its rendition instead of committing a second one."""
+    recording_id = await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
+    pool = api.app[POOL]
+    paused, store = faulty_worker(api, ingest_settings)
+    first = asyncio.ensure_future(paused.run_once())
+    await asyncio.wait_for(store.paused.wait(), 30)
+    lease = await pool.fetchval("SELECT leased_until - now() FROM ingest_jobs")
+    assert lease.total_seconds() == pytest.approx(
+        60, abs=5
+    )  # short: a dead worker's job waits 1 min
+    await pool.execute("UPDATE ingest_jobs SET leased_until = now() - interval '1 second'")
+    second = await worker_for(api, ingest_settings).run_once()
+    assert second is not None
+    assert second.status == "ready"
+    store.resume.set()
+    late = await first
+    assert late is not None
+    assert late.status == "lease_lost"
+    row = await recording(api, recording_id)
+    assert row["status"] == "ready"
+    keys = await pool.fetch("SELECT object_key FROM sealed_objects")
+    assert len(keys) == 1  # one rendition, the second worker's
+    assert await store_keys(api) == [keys[0]["object_key"]]
+
+
+async def test_the_heartbeat_keeps_a_live_job_from_being_taken_twice(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    settings = dataclasses.replace(ingest_settings, worker_lease_seconds=3)
+    await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
+    slow, store = faulty_worker(api, settings)
+    first = asyncio.ensure_future(slow.run_once())
+    await asyncio.wait_for(store.paused.wait(), 30)
+    other = worker_for(api, settings)
+    for _ in range(12):  # 6 s: twice the lease
+        assert await other.run_once() is None
+        await asyncio.sleep(0.5)
+    store.resume.set()
+    outcome = await first
+    assert outcome is not None
+    assert outcome.status == "ready"
+    assert await api.app[POOL].fetchval("SELECT count(*) FROM sealed_objects") == 1
+
+
+async def test_a_stopping_worker_gives_its_job_back_at_once(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    recording_id = await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), duration_seconds=2)
+    paused, store = faulty_worker(api, ingest_settings)
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(paused.run(stop))
+    await asyncio.wait_for(store.paused.wait(), 30)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    job = await api.app[POOL].fetchrow("SELECT leased_until FROM ingest_jobs")
+    assert job is not None
+    assert job["leased_until"] is None
+    assert (await recording(api, recording_id))["status"] == "received"
+    # the cut-short rendition has no header row: the reaper takes it (here without a grace)
+    await OrphanReaper(api.app[POOL], api.app[STORE], keep_runs_days=30, grace=timedelta(0)).run()
+    assert await store_keys(api, "recordings/") == []
+    assert [o.status for o in await worker_for(api, ingest_settings).run_until_idle()] == ["ready"]
+
+
+async def test_long_calls_leave_a_slot_for_ordinary_calls(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    """Two small FLACs declaring 12 hours of silence take minutes each to decode; an ordinary
+    call sent after them is ready in seconds all the same."""
+    twelve_hours = 12 * 3600
+    silence = make_silence(audio_dir, twelve_hours)
+    long_calls = [
+        await deliver(api, silence, external_id=f"long-{n}", duration_seconds=twelve_hours)
+        for n in range(2)
+    ]
+    short = await deliver(api, make_audio(audio_dir, "wav-mulaw", 2.0), external_id="short")
+    settings = dataclasses.replace(ingest_settings, worker_concurrency=2)
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(IngestWorker(api.app[POOL], api.app[VAULT], settings).run(stop))
+    started = time.monotonic()
+    try:
+        for _ in range(150):  # 30 s
+            if (await recording(api, short))["status"] == "ready":
+                break
+            await asyncio.sleep(0.2)
+        assert (await recording(api, short))["status"] == "ready"
+        print(f"ordinary call ready {time.monotonic() - started:.1f} s after the worker started")
+        statuses = sorted([(await recording(api, rid))["status"] for rid in long_calls])
+        assert statuses == ["processing", "received"]  # one long call at a time
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+
+
+async def test_a_call_longer_than_declared_moves_to_a_long_call_slot(
+    api: Client, ingest_settings: Settings, audio_dir: Path
+) -> None:
+    """A short declaration is not trusted: decoding stops when the audio outruns a slot kept
+    for ordinary calls, and the job waits for a slot that takes long calls."""
+    audio = make_audio(audio_dir, "wav-mulaw", 30.0)
+    liar = await deliver(api, audio, external_id="liar", duration_seconds=3)
+    await deliver(api, audio, external_id="honest", duration_seconds=30)
+    pool = api.app[POOL]
+    worker = IngestWorker(pool, api.app[VAULT], ingest_settings, long_call=timedelta(seconds=10))
+    moved = await worker.run_once(long_ok=False)
+    assert moved is not None
+    assert (str(moved.recording_id), moved.status) == (liar, "long")
+    assert await worker.run_once(long_ok=False) is None  # both are long calls now
+    assert await store_keys(api, "recordings/") == []  # the cut rendition was dropped
+    assert (await recording(api, liar))["status"] == "received"
+    done = await worker.run_until_idle()
+    assert sorted(o.status for o in done) == ["ready", "ready"]
+    row = await recording(api, liar)
+    assert row["measured_duration_seconds"] == Decimal("30.000")
+    assert row["duration_mismatch"]
