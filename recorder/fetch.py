@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Final
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from callrec.settings import Settings
-from recorder.metadata import host_allowed
+from recorder.metadata import host_allowed, http_host
 from storage.vault import SealedObject, Vault
 
 CONNECT_TIMEOUT_SECONDS: Final = 10
@@ -30,10 +29,11 @@ async def fetch_audio(
     url: str, vault: Vault, settings: Settings, *, authorization: str | None = None
 ) -> SealedObject:
     """Download ``url`` into a new sealed *incoming* object (``authorization``: header value)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError("audio URL must be http(s)")
-    if not host_allowed(parts.hostname, parts.port, settings.fetch_allowed_hosts):
+    try:
+        host, port = http_host(url)
+    except ValueError as exc:
+        raise FetchError(f"audio URL {exc}") from None
+    if not host_allowed(host, port, settings.fetch_allowed_hosts):
         raise FetchError("audio URL host is not in CALLREC_FETCH_ALLOWED_HOSTS")
     timeout = aiohttp.ClientTimeout(
         total=TOTAL_TIMEOUT_SECONDS,

@@ -57,6 +57,8 @@ def _verify(request: web.Request, form: MultiDictProxy[str], auth_token: str) ->
     given = request.headers.get(SIGNATURE_HEADER)
     if not given:
         raise Unauthorized(f"missing {SIGNATURE_HEADER} header")
+    if not given.isascii():  # compare_digest refuses non-ASCII text; no signature has any
+        raise Unauthorized(f"{SIGNATURE_HEADER} is not a base64 signature")
     url = request.url  # yarl drops a default port; Twilio may have signed with it spelled out
     candidates = {str(url), f"{url.scheme}://{url.host}:{url.port}{url.raw_path_qs}"}
     for candidate in candidates:
@@ -75,7 +77,7 @@ def _metadata(request: web.Request, form: MultiDictProxy[str]) -> tuple[CallMeta
     started = None
     try:
         started = parsedate_to_datetime(form.get("RecordingStartTime", "")).isoformat()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a 24 h offset, a year of 30 digits, …
         errors.append(field_error("RecordingStartTime", "missing or not an RFC 2822 date"))
     if errors:
         raise ValidationProblem(errors)
