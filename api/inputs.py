@@ -107,13 +107,19 @@ def parse_int(raw: object, field: str, lowest: int, highest: int) -> int:
     return value
 
 
+NOT_TEXT_MESSAGE: Final = "must not contain NUL characters or lone surrogates"
+
+
+def is_text(value: str) -> bool:
+    """False for NUL or a lone surrogate: PostgreSQL text cannot hold NUL, and a lone
+    surrogate cannot be encoded at all."""
+    return _NOT_TEXT.search(value) is None
+
+
 def check_text(value: str, field: str) -> str:
-    """``value`` unless it holds NUL or a lone surrogate (PostgreSQL text and UTF-8 cannot
-    hold them); a 422 naming ``field`` otherwise."""
-    if _NOT_TEXT.search(value):
-        raise ValidationProblem(
-            [field_error(field, "must not contain NUL characters or lone surrogates")]
-        )
+    """``value`` if :func:`is_text`, else a 422 naming ``field``."""
+    if not is_text(value):
+        raise ValidationProblem([field_error(field, NOT_TEXT_MESSAGE)])
     return value
 
 

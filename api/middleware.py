@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from api.inputs import NOT_TEXT_MESSAGE, is_text
 from api.problems import Problem, ValidationProblem, field_error, problem_response
 from callrec.appkeys import METRICS
 from callrec.logs import log_failure, request_id_var
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 _INCOMING_ID: Final = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_NOT_TEXT: Final = re.compile("[\x00\ud800-\udfff]")
 _KEY_COLUMNS: Final = re.compile(r"^Key \(([a-z_, ]+)\)=")
 
 
@@ -144,14 +144,13 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 def _check_url_text(request: web.Request) -> None:
-    """Refuse NUL and lone surrogates in the path and query before any handler sees them:
-    PostgreSQL text cannot hold NUL, and a surrogate cannot be encoded at all."""
+    """Refuse NUL and lone surrogates in the path and query before any handler sees them."""
     parts: Iterable[tuple[str, str]] = [*request.match_info.items(), *request.query.items()]
-    bad = sorted({name for name, value in parts if _NOT_TEXT.search(name + value)})
+    bad = sorted({name if is_text(name) else "query" for name, v in parts if not is_text(name + v)})
     if bad:
         raise Problem(
             "the path or query string contains a NUL character or a lone surrogate; remove it",
-            errors=[field_error(name if name.isprintable() else "query", "no NUL") for name in bad],
+            errors=[field_error(name, NOT_TEXT_MESSAGE) for name in bad],
         )
 
 
