@@ -590,7 +590,6 @@ async def test_no_route_answers_5xx_to_hostile_input(api: Client, audio_dir: Pat
     await probe_twilio(prober)
     for request in PROTOCOL:
         await prober.raw(request, f"protocol {request[:40]!r}")
-    print(prober.sent, sorted(prober.statuses.items()))
     assert prober.failures == [], f"{len(prober.failures)} of {prober.sent}: {prober.failures[:40]}"
     assert prober.sent > 5000  # it really ran
     assert sum(n for status, n in prober.statuses.items() if status < 300) > 100
