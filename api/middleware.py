@@ -191,10 +191,10 @@ def install_protocol_problems() -> None:
     a timeout) problem+json like every other error.
 
     Those are built by ``RequestHandler.handle_error`` below the application, where no
-    middleware runs and aiohttp offers no hook, so that one method is wrapped (once).
+    middleware runs and aiohttp offers no hook, so that one method is replaced (once). It
+    logs the failure by type only: aiohttp's own log line quotes the offending bytes.
     """
-    original = RequestHandler.handle_error
-    if getattr(original, "problem_json", False):
+    if getattr(RequestHandler.handle_error, "problem_json", False):
         return
 
     def handle_error(
@@ -204,7 +204,11 @@ def install_protocol_problems() -> None:
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        original(self, request, status, exc, message)  # logs; refuses a half-sent answer
+        if request.writer.output_size > 0:  # as aiohttp does: the connection is broken
+            raise ConnectionError("part of the response is sent; no error answer is possible")
+        if exc is not None:
+            level = logging.ERROR if status >= 500 else logging.INFO
+            log_failure(log, f"HTTP {status} below the application", exc, level=level)
         response = problem_response(
             status,
             _slug(_REASONS.get(status, "error")),
