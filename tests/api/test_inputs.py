@@ -20,7 +20,7 @@ from api.inputs import (
 )
 from api.middleware import database_refusal
 from api.pagination import decode_cursor, decode_time_cursor, page_limit
-from api.problems import ValidationProblem
+from api.problems import ValidationProblem, problem_response
 from storage.db import Pool
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -170,3 +170,9 @@ async def test_database_refusals_become_409_or_422_without_values(pool: Pool) ->
         assert "99" not in problem.detail
         if field is not None:
             assert [e["field"] for e in problem.errors] == [field], sql
+
+
+def test_a_problem_answer_survives_a_lone_surrogate_in_its_text() -> None:
+    response = problem_response(422, "validation", "Bad", "part \ud800 ä", request_id=None)
+    assert isinstance(response.body, bytes)
+    assert json.loads(response.body)["detail"] == "part \ud800 ä"
