@@ -7,7 +7,7 @@ from typing import Final
 from aiohttp import web
 
 from api.auth import audit
-from api.inputs import parse_time
+from api.inputs import parse_int, parse_time
 from api.pagination import decode_cursor, encode_cursor, page_limit
 from api.permissions import Permission, requires
 from callrec.appkeys import POOL
@@ -41,7 +41,7 @@ async def list_audit(request: web.Request) -> web.Response:
             clauses.append(template.format(len(args)))
     cursor = decode_cursor(query.get("cursor"), 1)
     if cursor is not None:
-        args.append(int(cursor[0]))
+        args.append(parse_int(cursor[0], "cursor", 1, 2**63 - 1))
         clauses.append(f"seq < ${len(args)}")
     args.append(limit)
     sql = (

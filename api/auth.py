@@ -14,8 +14,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.audit import Actor, AuditEvent, DetailValue, record
-from api.inputs import parse_id
+from api.inputs import load_json_object, parse_id
 from api.middleware import route_template
+from api.pagination import page_limit
 from api.passwords import PasswordPolicyError
 from api.permissions import (
     AnyUser,
@@ -67,8 +68,10 @@ def _bearer(request: web.Request) -> str | None:
 
 
 def session_token(request: web.Request) -> str | None:
-    """The caller's session token: a bearer header (API clients) or the console's cookie."""
-    return _bearer(request) or request.cookies.get(SESSION_COOKIE) or None
+    """The caller's session token: a bearer header (API clients) or the console's cookie;
+    None for a missing one or one no session can have (not printable ASCII)."""
+    token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+    return token if token and token.isascii() and token.isprintable() else None
 
 
 def csrf_token(token: str) -> str:
@@ -86,7 +89,7 @@ def _check_csrf(request: web.Request, token: str) -> None:
     if request.method in SAFE_METHODS or _bearer(request) is not None:
         return
     sent = request.headers.get(CSRF_HEADER, "")
-    if not hmac.compare_digest(sent.encode(), csrf_token(token).encode()):
+    if not hmac.compare_digest(sent.encode(errors="replace"), csrf_token(token).encode()):
         raise Forbidden(
             f"send the {CSRF_HEADER} header given at login (GET /v1/auth/me repeats it) "
             "with every request that changes something"
@@ -174,28 +177,10 @@ async def json_object(request: web.Request) -> dict[str, Any]:
         raise UnsupportedMediaType("send application/json")
     if (request.content_length or 0) > MAX_JSON_BYTES:
         raise TooLarge(f"JSON bodies are at most {MAX_JSON_BYTES} bytes")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ValidationProblem([field_error("body", "not valid JSON")]) from None
-    if not isinstance(body, dict):
-        raise ValidationProblem([field_error("body", "must be a JSON object")])
-    # PostgreSQL text cannot hold NUL; refuse it here rather than fail deep in a query.
-    if bad := sorted(name for name, value in body.items() if _has_nul(name) or _has_nul(value)):
-        raise ValidationProblem(
-            [field_error(name, "must not contain NUL characters") for name in bad]
-        )
-    return body
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+    raw = await request.read()  # a body without Content-Length stops at client_max_size
+    if len(raw) > MAX_JSON_BYTES:
+        raise TooLarge(f"JSON bodies are at most {MAX_JSON_BYTES} bytes")
+    return load_json_object(raw)
 
 
 def text_fields(body: dict[str, Any], *names: str) -> list[str]:
@@ -288,10 +273,7 @@ async def me_route(request: web.Request) -> web.Response:
 @requires(Permission.MANAGE_USERS)
 async def list_users(request: web.Request) -> web.Response:
     """``GET /v1/users?after=&limit=``: accounts in username order, paginated."""
-    try:
-        limit = min(max(int(request.query.get("limit", "50")), 1), 200)
-    except ValueError:
-        raise ValidationProblem([field_error("limit", "a whole number from 1 to 200")]) from None
+    limit = page_limit(request.query)
     rows = await request.app[POOL].fetch(LIST_USERS, request.query.get("after", ""), limit)
     items = [
         {

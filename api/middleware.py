@@ -1,7 +1,8 @@
 """Middleware: request ids, metrics, and the single error-to-problem+json conversion.
 
 Unexpected exceptions become a 500 that shows only the request id; the traceback goes to
-the log under the same id, never to the client.
+the log under the same id, never to the client. Constraint violations and bad values the
+database refuses become 409 or 422 without the driver's text (it quotes row values).
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from typing import Final
 
+import asyncpg
 from aiohttp import web
+from aiohttp.http_exceptions import LineTooLong
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
-from api.problems import Problem, problem_response
+from api.inputs import NOT_TEXT_MESSAGE, is_text
+from api.problems import Problem, ValidationProblem, field_error, problem_response
 from callrec.appkeys import METRICS
-from callrec.logs import request_id_var
+from callrec.logs import log_failure, request_id_var
 from storage.db import database_unavailable
 from storage.objects import ObjectStoreUnavailable
 
@@ -26,6 +33,7 @@ log = logging.getLogger(__name__)
 REQUEST_ID = web.RequestKey("request_id", str)
 RETRY_AFTER_SECONDS: Final = "30"
 _INCOMING_ID: Final = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_KEY_COLUMNS: Final = re.compile(r"^Key \(([a-z_, ]+)\)=")
 
 
 def route_template(request: web.Request) -> str:
@@ -74,8 +82,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
     """Turn every error into ``application/problem+json``."""
     request_id = request.get(REQUEST_ID)
     try:
-        if any("\x00" in f"{k}{v}" for k, v in request.query.items()):
-            raise Problem("the query string contains a NUL character; remove it")
+        _check_url_text(request)
         return await handler(request)
     except Problem as problem:
         return problem_response(
@@ -97,6 +104,26 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
             request_id=request_id,
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
+    except asyncpg.PostgresError as exc:
+        if database_unavailable(exc):  # shutting down, starting up, out of connections
+            return _database_unavailable(request_id, exc)
+        refused = database_refusal(exc)
+        log_failure(log, "database refused", exc, level=logging.INFO if refused else logging.ERROR)
+        if refused is None:
+            refused = Problem(
+                f"something went wrong on our side; quote request id {request_id} to support",
+                status=500,
+                slug="internal",
+                title="Internal server error",
+            )
+        return problem_response(
+            refused.status,
+            refused.slug,
+            refused.title,
+            refused.detail,
+            request_id=request_id,
+            errors=refused.errors,
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -111,15 +138,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         )
     except Exception as exc:
         if database_unavailable(exc):  # a restarted or unreachable server: retry, not a bug
-            log.warning("database unavailable: %s", type(exc).__name__)
-            return problem_response(
-                503,
-                "database-unavailable",
-                "Database unavailable",
-                "the database cannot be reached; retry shortly",
-                request_id=request_id,
-                headers={"Retry-After": RETRY_AFTER_SECONDS},
-            )
+            return _database_unavailable(request_id, exc)
         log.exception("unhandled error")
         return problem_response(
             500,
@@ -128,6 +147,114 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
             f"something went wrong on our side; quote request id {request_id} to support",
             request_id=request_id,
         )
+
+
+def _database_unavailable(request_id: str | None, exc: BaseException) -> web.Response:
+    """503 with Retry-After: the server is restarting or unreachable, which is no bug."""
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "the database cannot be reached; retry shortly",
+        request_id=request_id,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def _check_url_text(request: web.Request) -> None:
+    """Refuse NUL and lone surrogates in the path and query before any handler sees them."""
+    parts: Iterable[tuple[str, str]] = [*request.match_info.items(), *request.query.items()]
+    bad = sorted({name if is_text(name) else "query" for name, v in parts if not is_text(name + v)})
+    if bad:
+        raise Problem(
+            "the path or query string contains a NUL character or a lone surrogate; remove it",
+            errors=[field_error(name, NOT_TEXT_MESSAGE) for name in bad],
+        )
+
+
+def database_refusal(exc: asyncpg.PostgresError) -> Problem | None:
+    """The problem for a value the database refused, naming the column but never quoting the
+    driver's text or detail (they hold row values: personal data); None for other errors."""
+    columns = _columns(exc)
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        if "still referenced" in (exc.detail or ""):
+            return _conflict(f"{columns} is still in use by other records")
+        return ValidationProblem([field_error(columns, "no such item; check the id")])
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return _conflict(f"an item with this {columns} already exists")
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):  # check, not null, …
+        return ValidationProblem([field_error(columns, "not an allowed value here")])
+    if isinstance(exc, asyncpg.DataError):  # out of range, bad encoding, bad text form
+        return ValidationProblem([field_error(columns, "out of range or malformed")])
+    return None
+
+
+def _columns(exc: asyncpg.PostgresError) -> str:
+    """The column(s) an error is about, from its fields: never values."""
+    column = getattr(exc, "column_name", None)
+    if column:
+        return str(column)
+    match = _KEY_COLUMNS.match(getattr(exc, "detail", None) or "")
+    if match:
+        return match.group(1)
+    return str(getattr(exc, "constraint_name", None) or "body")
+
+
+def _conflict(detail: str) -> Problem:
+    return Problem(detail, status=409, slug="conflict", title="Conflict")
+
+
+def install_protocol_problems() -> None:
+    """Make the answers aiohttp's protocol gives itself (malformed HTTP, headers too large,
+    a timeout) problem+json like every other error.
+
+    Those are built by ``RequestHandler.handle_error`` below the application, where no
+    middleware runs and aiohttp offers no hook, so that one method is replaced (once). It
+    logs the failure by type only: aiohttp's own log line quotes the offending bytes.
+    """
+    if getattr(RequestHandler.handle_error, "problem_json", False):
+        return
+
+    def handle_error(
+        self: RequestHandler,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:  # as aiohttp does: the connection is broken
+            raise ConnectionError("part of the response is sent; no error answer is possible")
+        if exc is not None:
+            level = logging.ERROR if status >= 500 else logging.INFO
+            log_failure(log, f"HTTP {status} below the application", exc, level=level)
+        response = problem_response(
+            status,
+            _slug(_REASONS.get(status, "error")),
+            _REASONS.get(status, "Error"),
+            _protocol_detail(status, exc),
+            request_id=secrets.token_hex(8),
+        )
+        response.force_close()
+        return response
+
+    handle_error.problem_json = True  # type: ignore[attr-defined]
+    RequestHandler.handle_error = handle_error  # type: ignore[method-assign]
+
+
+_REASONS: Final = {400: "Bad request", 500: "Internal server error", 504: "Gateway timeout"}
+
+
+def _protocol_detail(status: int, exc: BaseException | None) -> str:
+    """What to fix, by the kind of failure only (aiohttp's message may quote the request)."""
+    if isinstance(exc, LineTooLong):
+        return "the request line or a header is too long; send shorter headers"
+    if status == 400:
+        kind = type(exc).__name__ if exc is not None else "BadHttpMessage"
+        return f"the request is not valid HTTP/1.1 ({kind}); check its framing and headers"
+    if status == 504:
+        return "the request took too long to handle; retry"
+    return "something went wrong on our side; retry, and tell support if it persists"
 
 
 def _slug(reason: str) -> str:

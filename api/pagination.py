@@ -14,28 +14,27 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from api.inputs import load_json, parse_id, parse_int, parse_time
 from api.problems import ValidationProblem, field_error
 
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200
 # The position after every item of a newest-first list: where its first page starts.
 END_OF_TIME: Final = (datetime.max.replace(tzinfo=UTC), uuid.UUID(int=2**128 - 1))
+MAX_CURSOR_CHARS: Final = 1000
+# Keys are times, ids, names and sequence numbers: bigint holds any number a cursor needs.
+_KEY_INT: Final = 2**63 - 1
+_KEY_CHARS: Final = 300
 
 
 def page_limit(query: Mapping[str, str]) -> int:
     """``?limit=`` as a whole number from 1 to :data:`MAX_LIMIT` (default 50)."""
-    raw = query.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationProblem([field_error("limit", f"a whole number from 1 to {MAX_LIMIT}")])
-    return int(raw)
+    return parse_int(query.get("limit", DEFAULT_LIMIT), "limit", 1, MAX_LIMIT)
 
 
 def body_limit(body: dict[str, Any], default: int = DEFAULT_LIMIT) -> int:
     """``limit`` from a JSON body: a whole number from 1 to :data:`MAX_LIMIT`."""
-    raw = body.get("limit", default)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_LIMIT:
-        raise ValidationProblem([field_error("limit", f"a whole number from 1 to {MAX_LIMIT}")])
-    return raw
+    return parse_int(body.get("limit", default), "limit", 1, MAX_LIMIT)
 
 
 def encode_cursor(*key: str | int) -> str:
@@ -45,20 +44,30 @@ def encode_cursor(*key: str | int) -> str:
 
 
 def decode_cursor(raw: str | None, arity: int) -> list[str | int] | None:
-    """The sort key inside a cursor from :func:`encode_cursor`; None for the first page."""
+    """The sort key inside a cursor from :func:`encode_cursor`; None for the first page.
+
+    Whatever a client puts in its place (bad base64, deep or odd JSON, huge numbers, NUL)
+    is one 422 naming ``cursor``.
+    """
     if not raw:
         return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    except (ValueError, binascii.Error):
-        key = None
-    if (
-        not isinstance(key, list)
-        or len(key) != arity
-        or not all(isinstance(k, str | int) for k in key)
-    ):
+    key: object = None
+    if len(raw) <= MAX_CURSOR_CHARS and raw.isascii():
+        try:
+            key = load_json(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)), "cursor")
+        except (ValueError, binascii.Error, ValidationProblem):
+            key = None
+    if not isinstance(key, list) or len(key) != arity or not all(map(_key_part, key)):
         raise ValidationProblem([field_error("cursor", "use the 'next' value of the last page")])
     return key
+
+
+def _key_part(part: object) -> bool:
+    if isinstance(part, bool):
+        return False
+    if isinstance(part, int):
+        return -_KEY_INT <= part <= _KEY_INT
+    return isinstance(part, str) and len(part) <= _KEY_CHARS
 
 
 def encode_time_cursor(at: datetime, item_id: uuid.UUID) -> str:
@@ -72,8 +81,8 @@ def decode_time_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
     if key is None:
         return None
     try:
-        return datetime.fromisoformat(str(key[0])), uuid.UUID(str(key[1]))
-    except ValueError:
+        return parse_time(key[0], "cursor"), parse_id(key[1], "cursor")
+    except ValidationProblem:
         raise ValidationProblem(
             [field_error("cursor", "use the 'next' value of the last page")]
         ) from None

@@ -109,7 +109,9 @@ def problem_response(
         body["errors"] = errors
     return web.Response(
         status=status,
-        body=json.dumps(body, ensure_ascii=False).encode(),
+        # backslashreplace: a lone surrogate that slipped into a message becomes its JSON
+        # escape (surrogates only occur inside strings) instead of a 500 while answering.
+        body=json.dumps(body, ensure_ascii=False).encode(errors="backslashreplace"),
         content_type=CONTENT_TYPE,
         headers=headers,
     )

@@ -15,7 +15,10 @@ from aiohttp import web
 
 from api.problems import Problem
 
-_SPEC: Final = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+_SPEC: Final = re.compile(r"^[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*$")
+# Any position this long is past the end of every representation; converting thousands of
+# digits would only cost time (and fails beyond 4,300).
+_MAX_DIGITS: Final = 18
 
 
 @dataclass(frozen=True)
@@ -55,21 +58,28 @@ def parse_range(header: str | None, length: int) -> ByteRange | None:
     match = _SPEC.match(specs)
     if match is None:
         return None
-    first, last = match.groups()
-    if not first:
-        if not last:
+    first, last = (_position(g) for g in match.groups())
+    if first is None:
+        if last is None:
             return None
-        suffix = int(last)
-        if suffix == 0 or length == 0:
+        if last == 0 or length == 0:
             raise Unsatisfiable(length)
-        return ByteRange(max(0, length - suffix), length, length)
-    start = int(first)
-    if last and int(last) < start:
+        return ByteRange(max(0, length - last), length, length)
+    start = first
+    if last is not None and last < start:
         return None  # invalid: RFC 9110 says ignore the header
     if start >= length:
         raise Unsatisfiable(length)
-    end = length if not last else min(int(last) + 1, length)
+    end = length if last is None else min(last + 1, length)
     return ByteRange(start, end, length)
+
+
+def _position(digits: str) -> int | None:
+    """A byte position of the header (None when absent), capped far beyond any length."""
+    if not digits:
+        return None
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 def requested_range(request: web.Request, length: int, etag: str) -> ByteRange | None:

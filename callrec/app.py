@@ -27,7 +27,7 @@ from api import (
     subject_requests,
 )
 from api.auth import authorize
-from api.middleware import problems, request_context
+from api.middleware import install_protocol_problems, problems, request_context
 from callrec.appkeys import (
     FIELD_CIPHER,
     KEYRING,
@@ -67,6 +67,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     The ingest worker runs inside the API process when ``run_worker`` says so; by default
     that is the embedded mode, where one process does everything.
     """
+    install_protocol_problems()
     app = web.Application(
         middlewares=[request_context, problems, authorize], client_max_size=1024**2
     )

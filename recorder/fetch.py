@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Final
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from callrec.settings import Settings
-from recorder.metadata import host_allowed
+from recorder.metadata import host_allowed, http_host
 from storage.vault import SealedObject, Vault
 
 CONNECT_TIMEOUT_SECONDS: Final = 10
@@ -27,7 +26,7 @@ TOTAL_TIMEOUT_SECONDS: Final = 30 * 60
 class FetchFailure(StrEnum):
     """Why the audio could not be fetched; ``{status}`` is the far end's HTTP status."""
 
-    NOT_HTTP = "the audio URL must be http(s)"
+    NOT_HTTP = "the audio URL must be an http(s) URL with a valid host and port"
     HOST_NOT_ALLOWED = "the audio URL's host is not in CALLREC_FETCH_ALLOWED_HOSTS"
     STATUS = "the audio URL answered HTTP {status}"
     TOO_LARGE = "the audio is larger than CALLREC_MAX_UPLOAD_BYTES"
@@ -48,10 +47,11 @@ async def fetch_audio(
     url: str, vault: Vault, settings: Settings, *, authorization: str | None = None
 ) -> SealedObject:
     """Download ``url`` into a new sealed *incoming* object (``authorization``: header value)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(FetchFailure.NOT_HTTP)
-    if not host_allowed(parts.hostname, parts.port, settings.fetch_allowed_hosts):
+    try:
+        host, port = http_host(url)
+    except ValueError:
+        raise FetchError(FetchFailure.NOT_HTTP) from None
+    if not host_allowed(host, port, settings.fetch_allowed_hosts):
         raise FetchError(FetchFailure.HOST_NOT_ALLOWED)
     timeout = aiohttp.ClientTimeout(
         total=TOTAL_TIMEOUT_SECONDS,

@@ -6,16 +6,16 @@ E.164 with ``phonenumbers`` (default region FI); a withheld number is ``None``.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import phonenumbers
 
+from api.inputs import check_text, load_json_object, parse_event_time
 from api.problems import ValidationProblem, field_error
 
 MAX_DURATION_SECONDS: Final = 12 * 3600
@@ -55,26 +55,38 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
 
 
 def load_json(raw: bytes, field: str = "metadata") -> dict[str, Any]:
-    """Decode a JSON object, or raise a 422 naming ``field``."""
+    """Decode a JSON object (the shared reader: depth, NUL and surrogate limits), or raise
+    a 422 naming ``field``."""
     if len(raw) > MAX_METADATA_BYTES:
         raise ValidationProblem([field_error(field, f"larger than {MAX_METADATA_BYTES} bytes")])
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationProblem([field_error(field, f"not valid JSON: {exc}")]) from None
-    if not isinstance(value, dict):
-        raise ValidationProblem([field_error(field, "must be a JSON object")])
-    return value
+    return load_json_object(raw, field)
 
 
 def parse_metadata(
-    data: dict[str, Any], *, require_audio_url: bool, allowed_hosts: tuple[str, ...] = ()
+    data: dict[str, Any],
+    *,
+    require_audio_url: bool,
+    allowed_hosts: tuple[str, ...] = (),
+    now: datetime | None = None,
 ) -> CallMetadata:
-    """Validate every field; one :class:`ValidationProblem` lists all that are wrong."""
+    """Validate every field; one :class:`ValidationProblem` lists all that are wrong.
+
+    ``now`` (default: the clock) bounds ``started_at``: a call from before 2000 or more
+    than a day ahead is a typo or a broken clock on the telephony side.
+    """
     errors: list[dict[str, str]] = []
 
     def fail(field: str, message: str) -> None:
         errors.append(field_error(field, message))
+
+    for name, value in data.items():  # Twilio's fields arrive as form text, not JSON
+        if isinstance(value, str):
+            try:
+                check_text(value, str(name))
+            except ValidationProblem as problem:
+                errors.extend(problem.errors)
+    if errors:
+        raise ValidationProblem(errors)
 
     external_id = data.get("external_id")
     if not isinstance(external_id, str) or not 1 <= len(external_id) <= 200:
@@ -82,7 +94,7 @@ def parse_metadata(
     elif not external_id.isprintable():
         fail("external_id", "must not contain control characters")
 
-    started_at = _datetime(data.get("started_at"), fail)
+    started_at = _started_at(data.get("started_at"), now or datetime.now(UTC), fail)
     duration = _duration(data.get("duration_seconds"), fail)
 
     answered_by = data.get("answered_by")
@@ -133,21 +145,18 @@ def parse_metadata(
     )
 
 
-def _datetime(value: object, fail: Any) -> datetime | None:
+def _started_at(value: object, now: datetime, fail: Any) -> datetime | None:
     if not isinstance(value, str):
         fail(
             "started_at", "required: ISO 8601 time with a timezone, e.g. 2026-11-23T10:15:00+02:00"
         )
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        fail("started_at", "not an ISO 8601 time")
+        return parse_event_time(value, "started_at", now)
+    except ValidationProblem as problem:
+        for error in problem.errors:
+            fail(error["field"], error["message"])
         return None
-    if parsed.tzinfo is None:
-        fail("started_at", "must include a timezone offset (e.g. +02:00 or Z)")
-        return None
-    return parsed
 
 
 def _duration(value: object, fail: Any) -> Decimal | None:
@@ -162,7 +171,11 @@ def _duration(value: object, fail: Any) -> Decimal | None:
     if not duration.is_finite() or not 0 < duration <= MAX_DURATION_SECONDS:
         fail("duration_seconds", f"must be more than 0 and at most {MAX_DURATION_SECONDS} (12 h)")
         return None
-    return duration.quantize(Decimal("0.001"))
+    rounded = duration.quantize(Decimal("0.001"))  # what the database keeps
+    if rounded == 0:
+        fail("duration_seconds", "must be at least 0.001 (it is kept to the millisecond)")
+        return None
+    return rounded
 
 
 def _phone(value: object, field: str, fail: Any) -> str | None:
@@ -192,14 +205,28 @@ def _audio_url(
     if not isinstance(value, str) or len(value) > 2000:
         fail("audio_url", "must be an http(s) URL")
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        fail("audio_url", "must be an http(s) URL")
+    try:
+        host, port = http_host(value)
+    except ValueError as exc:
+        fail("audio_url", str(exc))
         return None
-    if not host_allowed(parts.hostname, parts.port, allowed_hosts):
+    if not host_allowed(host, port, allowed_hosts):
         fail("audio_url", "host is not in CALLREC_FETCH_ALLOWED_HOSTS")
         return None
     return value
+
+
+def http_host(url: str) -> tuple[str, int | None]:
+    """The host and port of an http(s) URL; ValueError (saying what is wrong, without the
+    URL) for any other, including those ``urlsplit`` cannot take apart (two ports, …)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port  # .port raises for "h:1:2" or "h:99999"
+    except ValueError:
+        raise ValueError("must be an http(s) URL with a valid host and port") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError("must be an http(s) URL")
+    return host, port
 
 
 def host_allowed(host: str, port: int | None, allowed: tuple[str, ...]) -> bool:

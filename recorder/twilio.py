@@ -84,7 +84,7 @@ def _metadata(request: web.Request, form: MultiDictProxy[str]) -> tuple[CallMeta
     started = None
     try:
         started = parsedate_to_datetime(form.get("RecordingStartTime", "")).isoformat()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a 24 h offset, a year of 30 digits, …
         errors.append(field_error("RecordingStartTime", "missing or not an RFC 2822 date"))
     if errors:
         raise ValidationProblem(errors)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
+from api.inputs import parse_event_time
+from api.problems import ValidationProblem
 from recorder.metadata import normalise_phone
 from register.identity import Henkilotunnus, parse_henkilotunnus
 
@@ -66,17 +68,15 @@ def _text(value: object, limit: int = MAX_NAME) -> str | None:
 
 
 def optional_time(body: dict[str, Any], name: str, errors: list[dict[str, str]]) -> datetime | None:
-    """``body[name]`` as a timezone-aware time, None when absent; notes an error if bad."""
+    """``body[name]`` as the time something happened (from 2000 to a day ahead), None when
+    absent; notes an error if bad."""
     if body.get(name) is None:
         return None
     try:
-        value = datetime.fromisoformat(str(body[name]))
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        errors.append({"field": name, "message": "an ISO 8601 time with a zone"})
+        return parse_event_time(body[name], name, datetime.now(UTC))
+    except ValidationProblem as problem:
+        errors.extend(problem.errors)
         return None
-    return value
 
 
 def iso_date(value: object) -> date | None:

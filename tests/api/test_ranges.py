@@ -24,6 +24,11 @@ from api.ranges import ByteRange, Unsatisfiable, parse_range
         ("bytes=-", None),
         ("pages=1-2", None),
         ("bytes", None),
+        ("bytes=0-" + "9" * 5000, ByteRange(0, 1000, 1000)),
+        ("bytes=-" + "9" * 5000, ByteRange(0, 1000, 1000)),
+        ("bytes=" + "0" * 5000 + "5-6", ByteRange(5, 7, 1000)),
+        ("bytes=\u0661-\u0662", None),  # Arabic-Indic digits are not HTTP digits
+        ("bytes=\u00b2-", None),
     ],
 )
 def test_parse_range(header: str | None, expected: ByteRange | None) -> None:
@@ -31,7 +36,8 @@ def test_parse_range(header: str | None, expected: ByteRange | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "length"), [("bytes=1000-", 1000), ("bytes=-0", 1000), ("bytes=0-", 0)]
+    ("header", "length"),
+    [("bytes=1000-", 1000), ("bytes=-0", 1000), ("bytes=0-", 0), ("bytes=" + "9" * 5000 + "-", 10)],
 )
 def test_unsatisfiable(header: str, length: int) -> None:
     with pytest.raises(Unsatisfiable) as caught:
