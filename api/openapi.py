@@ -493,7 +493,7 @@ def _paths() -> Schema:
             "get": _op(
                 "Rectification history: field, old and new value, who, when",
                 tag="register",
-                who="customer_service, dpo",
+                who="customer_service, dpo, housing_advisor (assigned only, no identity codes)",
                 params=[ID_PARAM],
             )
         },
