@@ -1,5 +1,6 @@
-// Interface text in Finnish and English. Values that come from the API (statuses, kinds)
-// are shown through `term`, which falls back to the API's own word when it has no entry.
+// Interface text in Finnish and English. Values of the server's lists (vocabulary.js:
+// roles, statuses, directions, kinds…) are shown through `named`, from the `names` tables;
+// tests/console keeps both languages' keys equal and every listed value named.
 
 const TEXT = {
   fi: {
