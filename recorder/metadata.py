@@ -21,6 +21,7 @@ from api.problems import ValidationProblem, field_error
 MAX_DURATION_SECONDS: Final = 12 * 3600
 MAX_METADATA_BYTES: Final = 64 * 1024
 DIRECTIONS: Final = ("inbound", "outbound")
+STATUSES: Final = ("received", "processing", "ready", "failed")  # of a recording
 CHANNEL_LAYOUTS: Final = ("mono", "agent-left", "agent-right")
 WITHHELD: Final = frozenset({"", "withheld", "anonymous", "private", "unknown", "restricted"})
 DEFAULT_REGION: Final = "FI"
