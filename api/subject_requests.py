@@ -44,7 +44,6 @@ from rights.requests import (
     start_fulfilment,
     verify_identity,
 )
-from storage.age import AgeError
 from storage.db import Pool
 from storage.vault import SealedObject, load_sealed
 
@@ -229,10 +228,11 @@ async def _download_failed(
     pool: Pool,
     request_id: uuid.UUID,
     served: ByteRange,
-    exc: AgeError,
+    exc: Exception,
     sent: int,
 ) -> None:
-    """Audit a download whose export failed its integrity check (the link is not spent)."""
+    """Audit a download whose export failed its integrity check or could not be read (the
+    link is not spent)."""
     await _audit_download(
         pool,
         request_id,

@@ -343,3 +343,23 @@ async def test_audio_altered_mid_stream_cuts_the_connection_and_is_audited(
     entries = await audit_rows(staff_api, "recording.play")
     assert [e["outcome"] for e in entries] == ["ok", "failed"]
     assert entries[1]["details"]["sent"] == altered  # every byte before the altered chunk
+
+
+async def test_audio_missing_from_the_store_is_an_integrity_problem_audited_as_failed(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir, 5.0))
+    key = await staff_api.app[POOL].fetchval(
+        "SELECT o.object_key FROM recordings r JOIN sealed_objects o ON o.id = r.audio_object_id"
+        " WHERE r.id = $1::uuid",
+        recording_id,
+    )
+    await staff_api.app[STORE].delete(key)
+    url = f"/v1/recordings/{recording_id}/audio?purpose=verify_content"
+    response = await staff_api.get(url, headers=await headers_for(staff_api, "customer-service"))
+    assert response.status == 502, await response.text()
+    assert (await response.json())["type"].endswith("/integrity-error")
+    entries = await audit_rows(staff_api, "recording.play")
+    assert [(e["outcome"], e["details"]["error"]) for e in entries] == [
+        ("failed", "ObjectNotFound")
+    ]
