@@ -164,13 +164,14 @@ def client_left(request: web.Request) -> bool:
 
 
 def _database_unavailable(request_id: str | None, exc: BaseException) -> web.Response:
-    """503 with Retry-After: the server is restarting or unreachable, which is no bug."""
+    """503 with Retry-After: the server is restarting, unreachable or read-only, which is no
+    bug."""
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem_response(
         503,
         "database-unavailable",
         "Database unavailable",
-        "the database cannot be reached; retry shortly",
+        "the database cannot be reached or takes no writes now; retry shortly",
         request_id=request_id,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
