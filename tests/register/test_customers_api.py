@@ -534,3 +534,33 @@ async def test_a_guardianship_link_ends(api: Client) -> None:
     assert ended.status == 200
     [link] = (await (await api.get(url, headers=headers)).json())["items"]
     assert link["end_date"] == "2026-01-01"
+
+
+async def test_null_never_clears_a_protection_or_a_name_and_a_misspelt_field_is_refused(
+    api: Client,
+) -> None:
+    """A null turvakielto read as false lifted the protection; a null name was stored as ''
+    and a misspelt field ("turvakielo") answered 200 having changed nothing."""
+    customer = await create(api, turvakielto=True, henkilotunnus=None)
+    url = f"/v1/customers/{customer['id']}"
+    headers = await headers_for(api, "customer-service")
+    for body, field in [
+        ({"turvakielto": None}, "turvakielto"),
+        ({"last_name": None}, "last_name"),
+        ({"roles": None}, "roles"),
+        ({"turvakielo": False}, "turvakielo"),
+    ]:
+        response = await api.patch(url, json=body, headers=headers)
+        assert response.status == 422, (body, await response.text())
+        assert [e["field"] for e in (await response.json())["errors"]] == [field]
+    response = await api.post(
+        "/v1/customers", json=maija(customer_number="A-2", turvakielo=True), headers=headers
+    )
+    assert response.status == 422
+    status, document = await read(api, customer["id"], "customer-service")
+    assert status == 200
+    assert document["turvakielto"] is True
+    assert document["last_name"] == "Mäkinotkelma"
+    cleared = await api.patch(url, json={"assigned_advisor": None, "phones": None}, headers=headers)
+    assert cleared.status == 200  # optional fields still clear with null
+    assert (await cleared.json())["phones"] == []
