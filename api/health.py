@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import Final
 
 import asyncpg
 from aiohttp import web
@@ -27,15 +28,19 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+READ_ONLY: Final = "SELECT current_setting('transaction_read_only')::bool"
+
+
 @public("readiness probe; names dependencies, no data")
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the database answers and the object store takes a write (probed at most
-    every few seconds, so orchestrators may poll as often as they like)."""
+    """Ready when the database answers and takes writes (not a standby, nor switched to
+    read-only) and the object store takes a write (probed at most every few seconds, so
+    orchestrators may poll as often as they like)."""
     checks: dict[str, str] = {}
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-            await request.app[POOL].fetchval("SELECT 1")
-        checks["database"] = "ok"
+            read_only = await request.app[POOL].fetchval(READ_ONLY)
+        checks["database"] = "read-only: takes no writes" if read_only else "ok"
     except Exception as exc:  # any failure at all means not ready; the kind is reported
         checks["database"] = f"unavailable: {type(exc).__name__}"
     try:

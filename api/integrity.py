@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Final
 
 from aiohttp import web
 
 from api.problems import Problem
 from callrec.logs import log_failure
 from storage.age import AgeError
+from storage.objects import InvalidObjectKey, ObjectNotFound, ObjectStoreError
 
 log = logging.getLogger(__name__)
 
 # Audits a failed use: the error, and how many plaintext bytes had been sent.
-OnFailure = Callable[[AgeError, int], Awaitable[None]]
+OnFailure = Callable[[Exception, int], Awaitable[None]]
+# What makes a stored object unservable for good, before a byte is sent: a store that is
+# down (ObjectStoreUnavailable) is not among them, it answers 503 and is worth a retry.
+UNSERVABLE: Final = (AgeError, ObjectNotFound, InvalidObjectKey)
 
 
 class IntegrityError(Problem):
     """502: the object store handed back data that is not what was sealed (altered or
-    damaged), or its key is gone; nothing of it was sent."""
+    damaged) or no longer has the object, or its key is gone; nothing of it was sent."""
 
     status = 502
     slug = "integrity-error"
@@ -35,7 +40,7 @@ class IntegrityError(Problem):
     def __init__(self) -> None:
         super().__init__(
             "the stored file failed its integrity check (altered or damaged in the object "
-            "store, or its key is gone), so none of it was sent; the attempt is in the audit "
+            "store, missing from it, or its key is gone), so none of it was sent; the attempt is in the audit "
             "log; tell the administrator and quote the request id"
         )
 
@@ -44,7 +49,7 @@ async def authenticated_first(pieces: AsyncIterator[bytes], on_failure: OnFailur
     """The first plaintext piece, authenticated; else audit and raise :class:`IntegrityError`."""
     try:
         return await anext(pieces, b"")
-    except AgeError as exc:
+    except UNSERVABLE as exc:
         await _failed(exc, 0, on_failure)
         raise IntegrityError from None
 
@@ -57,14 +62,14 @@ async def send_all(
     on_failure: OnFailure,
 ) -> bool:
     """Write ``first`` and the rest of ``pieces`` on a prepared response; False when a piece
-    failed its check (then audited, and the connection cut)."""
+    failed its check or the store failed (then audited, and the connection cut)."""
     sent, piece = 0, first
     try:
         while piece:
             await response.write(piece)
             sent += len(piece)
             piece = await anext(pieces, b"")
-    except AgeError as exc:
+    except (AgeError, ObjectStoreError) as exc:
         await _failed(exc, sent, on_failure)
         if request.transport is not None:
             request.transport.close()
@@ -72,6 +77,6 @@ async def send_all(
     return True
 
 
-async def _failed(exc: AgeError, sent: int, on_failure: OnFailure) -> None:
+async def _failed(exc: Exception, sent: int, on_failure: OnFailure) -> None:
     log_failure(log, "stored object failed its integrity check", exc)
     await on_failure(exc, sent)

@@ -7,6 +7,7 @@ database refuses become 409 or 422 without the driver's text (it quotes row valu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 RETRY_AFTER_SECONDS: Final = "30"
+CLIENT_CLOSED: Final = 499  # as nginx logs it: the client left before the answer was complete
 _INCOMING_ID: Final = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _KEY_COLUMNS: Final = re.compile(r"^Key \(([a-z_, ]+)\)=")
 
@@ -56,6 +58,10 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         status = response.status
         response.headers["X-Request-Id"] = request_id
         return response
+    except (ConnectionResetError, asyncio.CancelledError):
+        if client_left(request):
+            status = CLIENT_CLOSED
+        raise
     finally:
         elapsed = time.perf_counter() - started
         route = route_template(request)
@@ -139,6 +145,8 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
     except Exception as exc:
         if database_unavailable(exc):  # a restarted or unreachable server: retry, not a bug
             return _database_unavailable(request_id, exc)
+        if isinstance(exc, ConnectionResetError) and client_left(request):
+            raise  # nobody to answer; aiohttp drops the connection
         log.exception("unhandled error")
         return problem_response(
             500,
@@ -149,14 +157,21 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         )
 
 
+def client_left(request: web.Request) -> bool:
+    """Whether the client's connection is gone (a closed tab, a browser abandoning the range
+    it asked for when the listener seeks): a failed write then is no server error."""
+    return request.transport is None or request.transport.is_closing()
+
+
 def _database_unavailable(request_id: str | None, exc: BaseException) -> web.Response:
-    """503 with Retry-After: the server is restarting or unreachable, which is no bug."""
+    """503 with Retry-After: the server is restarting, unreachable or read-only, which is no
+    bug."""
     log.warning("database unavailable: %s", type(exc).__name__)
     return problem_response(
         503,
         "database-unavailable",
         "Database unavailable",
-        "the database cannot be reached; retry shortly",
+        "the database cannot be reached or takes no writes now; retry shortly",
         request_id=request_id,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
     )

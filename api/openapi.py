@@ -850,7 +850,12 @@ def _components() -> Schema:
                     ),
                 },
                 assigned_advisor=STRING,
-            ),
+            )
+            | {
+                "additionalProperties": False,
+                "description": "null clears an optional field; the required ones, language, "
+                "status and turvakielto cannot be cleared",
+            },
             "RecordingSummary": _object(
                 ["id", "started_at", "duration_seconds", "status", "released_for_training"],
                 id=UUID,

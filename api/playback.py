@@ -30,7 +30,6 @@ from api.problems import Problem
 from api.ranges import ByteRange, range_response, requested_range
 from api.recordings import visible_recording
 from callrec.appkeys import POOL, VAULT
-from storage.age import AgeError
 from storage.vault import SealedObject, load_sealed
 
 CONTENT_TYPE: Final = "audio/ogg; codecs=opus"
@@ -109,7 +108,7 @@ async def _audit_play(
     recording_id: object,
     purpose: str,
     details: dict[str, DetailValue],
-    failure: AgeError | None = None,
+    failure: Exception | None = None,
     sent: int = 0,
 ) -> None:
     """The audit entry of a play or download; a failed one names the error and how many

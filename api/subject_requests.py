@@ -44,7 +44,6 @@ from rights.requests import (
     start_fulfilment,
     verify_identity,
 )
-from storage.age import AgeError
 from storage.db import Pool
 from storage.vault import SealedObject, load_sealed
 
@@ -57,6 +56,14 @@ GONE: Final = {
     "expired": "this download link has expired and the export is deleted",
 }
 FIRST_DUE: Final = (datetime.fromisoformat("0001-01-01T00:00:00+00:00"), uuid.UUID(int=0))
+# The ranges this link's answers began to send (their audit entries), by where they start.
+SELECT_STARTED: Final = """
+SELECT (details->>'start')::bigint AS start, (details->>'end')::bigint AS stop
+FROM audit_log
+WHERE object_type = 'subject_request' AND object_id = $1 AND action = 'export.download'
+  AND outcome = 'ok' AND details ? 'start' AND at >= $2
+ORDER BY start
+"""
 
 
 def _transition_problem(exc: TransitionRefused) -> Problem:
@@ -220,19 +227,38 @@ async def download_route(request: web.Request) -> web.StreamResponse:
                     "export download not received in full; the link still works",
                     extra={"subject_request_id": str(export.request_id)},
                 )
-    if served.end == length and delivered and await spend(pool, export.id):
+    if (
+        served.end == length
+        and delivered
+        and await _has_the_start(pool, export, served.start)
+        and await spend(pool, export.id)
+    ):
         await _audit_download(pool, export.request_id, "ok", action="export.downloaded")
     return response
+
+
+async def _has_the_start(pool: Pool, export: LinkedExport, start: int) -> bool:
+    """Whether the subject may hold the bytes before ``start``: earlier answers of this link
+    began to send all of them (a download resumed where a cut one stopped). A response that
+    ends the file spends the link only then: a client that reads the end first (a ZIP
+    reader's directory, a download manager's last part) does not have the file yet."""
+    reach = 0
+    for row in await pool.fetch(SELECT_STARTED, str(export.request_id), export.created_at):
+        if reach >= start or row["start"] > reach:  # enough, or a gap no later row fills
+            break
+        reach = max(reach, row["stop"])
+    return reach >= start
 
 
 async def _download_failed(
     pool: Pool,
     request_id: uuid.UUID,
     served: ByteRange,
-    exc: AgeError,
+    exc: Exception,
     sent: int,
 ) -> None:
-    """Audit a download whose export failed its integrity check (the link is not spent)."""
+    """Audit a download whose export failed its integrity check or could not be read (the
+    link is not spent)."""
     await _audit_download(
         pool,
         request_id,

@@ -4,7 +4,9 @@ Log calls pass ids and counts, never names, numbers or henkilötunnus; the forma
 copies a fixed set of extra fields, so a stray ``extra={"caller": …}`` is dropped rather than
 written out. Exceptions never print their text either: a database error's text quotes the
 row ("Failing row contains (…)", "Key (number)=(…)") and a driver's quotes the argument, so
-a logged exception, in a traceback or as an argument, is its type (and SQLSTATE) only.
+a logged exception, in a traceback or as an argument, is its type (and SQLSTATE) only. The
+same goes for asyncio's own reports (a task that failed unobserved): their message carries the
+reprs of the failed task and its exception, so only their first line is kept.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -43,6 +46,11 @@ SAFE_EXTRA_FIELDS: Final = frozenset(
 )
 
 
+# asyncio's exception handler writes "key: repr(value)" lines under its message: the task with
+# its exception's text (``exception=DataError('… $1: +358…')``), a callback with its arguments.
+_LOOP_CONTEXT: Final = re.compile(r"^([a-z_]+): ", re.MULTILINE)
+
+
 def describe(exc: BaseException) -> str:
     """An exception as it may appear in a log: its type, and a database error's SQLSTATE."""
     sqlstate = getattr(exc, "sqlstate", None)
@@ -70,7 +78,12 @@ def safe_message(record: logging.LogRecord) -> str:
     args = record.args
     if isinstance(args, tuple):
         args = tuple(describe(a) if isinstance(a, BaseException) else a for a in args)
-    return msg % args if args else msg
+    text = msg % args if args else msg
+    if record.name == "asyncio":
+        text, _, context = text.partition("\n")
+        if keys := _LOOP_CONTEXT.findall(context):
+            text += f" ({', '.join(keys)} not shown)"
+    return text
 
 
 class _SafeExceptions(logging.Formatter):

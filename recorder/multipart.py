@@ -64,14 +64,16 @@ class MultipartStream:
         return True
 
     async def _read_until(self, marker: bytes, limit: int, what: str) -> bytes:
+        """The bytes before ``marker`` (consumed with it); at most ``limit`` of them, however
+        many arrived in the chunk that held the marker."""
         while True:
             index = self._buffer.find(marker)
+            if index > limit or (index < 0 and len(self._buffer) > limit):
+                raise MultipartError(f"{what} too long")
             if index >= 0:
                 data = bytes(self._buffer[:index])
                 del self._buffer[: index + len(marker)]
                 return data
-            if len(self._buffer) > limit:
-                raise MultipartError(f"{what} too long")
             if not await self._fill():
                 raise MultipartError(f"body ended inside the {what}")
 

@@ -187,7 +187,8 @@ def _conflict(exc: asyncpg.UniqueViolationError) -> RegisterConflict:
 
 
 ALL_CONTACTS: Final = frozenset({"phones", "emails", "addresses"})
-LAST_NAME: Final = 'lower(c.last_name) COLLATE "C"'
+LAST_NAME_OF: Final = 'lower({c}.last_name) COLLATE "C"'
+LAST_NAME: Final = LAST_NAME_OF.format(c="c")
 FIRST_NAME: Final = 'lower(c.first_name) COLLATE "C"'
 
 
@@ -547,19 +548,26 @@ async def search_customers(
 async def list_customers(
     conn: Connection,
     *,
-    after: tuple[str, uuid.UUID] | None,
+    after: uuid.UUID | None,
     advisor_id: uuid.UUID | None,
     limit: int,
 ) -> list[CustomerSummary]:
-    """Customers by last name, keyset-paged after ``(lower(last_name), id)``."""
+    """Customers by last name, keyset-paged after the customer ``after`` (by id only: the
+    cursor travels in a URL, so it must not hold the name; a customer erased meanwhile ends
+    the list)."""
     clauses: list[str] = []
     args: list[object] = []
-    if after is not None:
-        args.extend(after)
-        clauses.append(f"({LAST_NAME}, c.id) > ($1, $2)")
     if advisor_id is not None:
         args.append(advisor_id)
-        clauses.append(f"c.assigned_advisor_id = ${len(args)}")
+        clauses.append("c.assigned_advisor_id = $1")
+    if after is not None:
+        args.append(after)
+        last = LAST_NAME_OF.format(c="a")
+        scope = " AND a.assigned_advisor_id = $1" if advisor_id is not None else ""
+        clauses.append(
+            f"({LAST_NAME}, c.id) > "
+            f"(SELECT {last}, a.id FROM customers a WHERE a.id = ${len(args)}{scope})"
+        )
     args.append(limit)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     rows = await conn.fetch(

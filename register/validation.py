@@ -22,6 +22,11 @@ _EMAIL: Final = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _POSTAL_CODE_FI: Final = re.compile(r"^\d{5}$")
 MAX_NAME: Final = 100
 MAX_ITEMS: Final = 10
+# Fields an update cannot clear with null: a customer always has them. A null turvakielto
+# read as "false" lifted a protection order by accident.
+NOT_CLEARABLE: Final = frozenset(
+    {"customer_number", "first_name", "last_name", "roles", "language", "status", "turvakielto"}
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,9 @@ class _Checker:
     def wanted(self, name: str, required: bool) -> bool:
         if name in self.body and self.body[name] is not None:
             return True
-        if required and not self.partial:
+        if name in self.body and self.partial and name in NOT_CLEARABLE:
+            self.fail(name, "cannot be cleared; send a value (null clears optional fields only)")
+        elif required and not self.partial:
             self.fail(name, "required")
         return False
 
@@ -110,7 +117,10 @@ def parse_customer(
     """The customer in ``body`` and the list of field errors (empty when all is well)."""
     errors: list[dict[str, str]] = []
     check = _Checker(body, errors, partial)
-    out = CustomerInput(present={k for k in body if k in CustomerInput.__dataclass_fields__})
+    fields = CustomerInput.__dataclass_fields__.keys() - {"present"}
+    for name in sorted(body.keys() - fields):  # a misspelt "turvakielto" must not pass unseen
+        check.fail(name, "not a field of a customer; check the spelling")
+    out = CustomerInput(present=body.keys() & fields)
     if check.wanted("customer_number", True):
         number = body["customer_number"]
         if isinstance(number, str) and _CUSTOMER_NUMBER.match(number):

@@ -9,7 +9,9 @@ log line or the audit log.
 
 "One use" means one complete download: the link is spent when a response that carried the
 export's last byte was written out in full (a 200 with the whole file, or the 206 that ends a
-resumed download). A download cut short spends nothing and resumes with ``Range``. Until then
+resumed download, whose start the link's earlier answers reached). A download cut short
+spends nothing and resumes with ``Range``; reading the end first (a ZIP reader's directory,
+a download manager's last part) spends nothing either. Until then
 the link serves any range; every answer is audited. Either way it expires with the export.
 """
 
@@ -45,7 +47,7 @@ ORDER BY created_at DESC LIMIT 1
 ADOPT_DIGEST: Final = "UPDATE exports SET token_sha256 = $2 WHERE id = $1"
 SELECT_BY_DIGEST: Final = """
 SELECT id, request_id, sealed_object_id, downloaded_at IS NOT NULL AS spent,
-       expires_at <= now() AS expired
+       expires_at <= now() AS expired, created_at
 FROM exports WHERE token_sha256 = $1
 """
 SPEND: Final = """
@@ -75,6 +77,7 @@ class LinkedExport:
     sealed_object_id: uuid.UUID | None
     spent: bool
     expired: bool
+    created_at: datetime
 
     @property
     def refusal(self) -> str | None:

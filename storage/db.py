@@ -50,6 +50,17 @@ _UNAVAILABLE: Final = (
 )
 
 
+# Errors of a server that is there but takes no such work now: read-only (a standby after a
+# failover), out of disk or memory, or a transaction that lost a race. The statement was
+# refused, so nothing was committed; a retry later may well succeed.
+_REFUSING_NOW: Final = (
+    asyncpg.ReadOnlySQLTransactionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+)
+
+
 class DatabaseUnavailable(ConnectionError):
     """No connection to PostgreSQL could be opened; an ``OSError``, so every handler that
     already treats network failures as retryable keeps doing so."""
@@ -57,20 +68,26 @@ class DatabaseUnavailable(ConnectionError):
 
 def database_unavailable(exc: BaseException) -> bool:
     """True when ``exc`` (or what it was raised while handling) is a lost or refused
-    database connection: worth a 503 and a retry, not a 500. asyncpg raises an
-    ``InterfaceError`` on leaving a transaction whose connection died, hence the chain."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, (DatabaseUnavailable, *_UNAVAILABLE)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    database connection, or a server that takes no writes now: worth a 503 and a retry, not
+    a 500. asyncpg raises an ``InterfaceError`` on leaving a transaction whose connection
+    died, hence the chain."""
+    return _in_chain(exc, (DatabaseUnavailable, *_UNAVAILABLE, *_REFUSING_NOW))
 
 
 def may_have_committed(exc: BaseException) -> bool:
     """True when the connection was lost during a transaction, so its COMMIT may have
-    landed without the answer reaching us (a refused connect committed nothing)."""
-    return database_unavailable(exc) and not isinstance(exc, DatabaseUnavailable)
+    landed without the answer reaching us (a refused connect or statement committed
+    nothing)."""
+    return _in_chain(exc, _UNAVAILABLE) and not isinstance(exc, DatabaseUnavailable)
+
+
+def _in_chain(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kinds):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection[asyncpg.Record]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
+import struct
 import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from callrec.app import create_app
@@ -343,3 +347,78 @@ async def test_audio_altered_mid_stream_cuts_the_connection_and_is_audited(
     entries = await audit_rows(staff_api, "recording.play")
     assert [e["outcome"] for e in entries] == ["ok", "failed"]
     assert entries[1]["details"]["sent"] == altered  # every byte before the altered chunk
+
+
+async def test_audio_missing_from_the_store_is_an_integrity_problem_audited_as_failed(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    recording_id = await ingest(staff_api, call_audio(audio_dir, 5.0))
+    key = await staff_api.app[POOL].fetchval(
+        "SELECT o.object_key FROM recordings r JOIN sealed_objects o ON o.id = r.audio_object_id"
+        " WHERE r.id = $1::uuid",
+        recording_id,
+    )
+    await staff_api.app[STORE].delete(key)
+    url = f"/v1/recordings/{recording_id}/audio?purpose=verify_content"
+    response = await staff_api.get(url, headers=await headers_for(staff_api, "customer-service"))
+    assert response.status == 502, await response.text()
+    assert (await response.json())["type"].endswith("/integrity-error")
+    entries = await audit_rows(staff_api, "recording.play")
+    assert [(e["outcome"], e["details"]["error"]) for e in entries] == [
+        ("failed", "ObjectNotFound")
+    ]
+
+
+class ProductionServer(TestServer):
+    """The app served as ``callrec serve`` serves it: a client that leaves does not cancel
+    the handler, whose next write then fails."""
+
+    async def _make_runner(self, **kwargs: Any) -> web.BaseRunner:
+        return await super()._make_runner(**{**kwargs, "handler_cancellation": False})
+
+
+def listen_a_little(host: str, port: int, path: str, authorization: str) -> bytes:
+    """GET ``path``, read a few kilobytes of the audio, then leave (as a closed tab or a
+    browser's seek does with the request it abandons)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((host, port))
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: callrec\r\nAuthorization: {authorization}\r\n\r\n".encode()
+        )
+        received = b""
+        while len(received) < 3000:
+            received += sock.recv(512)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    return received
+
+
+@pytest.mark.parametrize("server", [TestServer, ProductionServer])
+async def test_a_listener_who_leaves_is_no_server_error(
+    staff_settings: Settings,
+    audio_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+    server: type[TestServer],
+) -> None:
+    async with TestClient(server(create_app(staff_settings, run_worker=False))) as api:
+        await add_role_users(api)
+        recording_id = await ingest(api, call_audio(audio_dir, 60.0))
+        headers = await headers_for(api, "customer-service")
+        path = f"/v1/recordings/{recording_id}/audio?purpose=verify_content"
+        with caplog.at_level(logging.INFO):
+            head = await asyncio.to_thread(
+                listen_a_little,
+                api.server.host,
+                api.server.port or 0,
+                path,
+                headers["Authorization"],
+            )
+            assert head.startswith(b"HTTP/1.1 200")
+            for _ in range(200):  # the server notices on its own time
+                if "/audio -> " in caplog.text:
+                    break
+                await asyncio.sleep(0.05)
+        assert "GET /v1/recordings/{id}/audio -> 499" in caplog.text
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        metrics = await (await api.get("/metrics")).text()
+        assert 'route="/v1/recordings/{id}/audio",status="500"' not in metrics

@@ -6,6 +6,8 @@ failing statement after it; both would put names, numbers and password hashes in
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import logging
 from pathlib import Path
 
@@ -95,3 +97,30 @@ async def test_exceptions_are_logged_by_type_and_sqlstate_only(
     assert "CheckViolationError (SQLSTATE 23514)" in logged
     assert "insert failed: CheckViolationError (SQLSTATE 23514)" in logged
     assert "test_private_logs.py" in logged  # the frames are still there to debug with
+
+
+async def test_a_task_that_failed_unobserved_is_logged_without_its_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """asyncio's own handler writes its context's reprs into the message: a failed task's
+    ``exception=DataError('… $1: +358…')``, a callback's arguments."""
+
+    async def fails() -> None:
+        raise ValueError(f"invalid input for query argument $1: {SECRET_NUMBER!r}")
+
+    loop = asyncio.get_running_loop()
+    with caplog.at_level(logging.DEBUG):
+        task = asyncio.ensure_future(fails())
+        await asyncio.sleep(0)
+        del task
+        gc.collect()  # "Task exception was never retrieved"
+        loop.call_exception_handler(
+            {"message": "callback failed", "handle": loop.call_soon(print, SECRET_NAME)}
+        )
+    records = [r for r in caplog.records if r.name == "asyncio"]
+    assert len(records) == 2
+    logged = formatted(records)
+    assert SECRET_NUMBER not in logged
+    assert SECRET_NAME not in logged
+    assert "Task exception was never retrieved" in logged
+    assert "ValueError" in logged  # the kind and the frames remain

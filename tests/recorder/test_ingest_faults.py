@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -415,3 +416,38 @@ TERMINATE_SLEEPER = """
 SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity
 WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid()
 """
+
+
+READ_ONLY = "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = {}', current_database()); END $$"
+
+
+async def test_a_database_that_refuses_writes_answers_503_and_keeps_nothing(
+    ingest_settings: Settings, audio: bytes, database_url: str
+) -> None:
+    """A server that is up but takes no writes (a standby after a failover, a full disk):
+    the sender is told to retry, as while the server is down, and nothing is half kept."""
+    async with TestClient(TestServer(create_app(ingest_settings, run_worker=False))) as client:
+        pool, store = client.app[POOL], client.app[STORE]
+        await pool.execute(READ_ONLY.format("on"))
+        await pool.expire_connections()
+        stream = UploadStream(client, audio)
+        attempt = await stream.deliver("while-read-only")
+        assert attempt.status == 503, attempt.body
+        assert attempt.body["type"].endswith("/database-unavailable")
+        assert attempt.retry_after
+        assert [o async for o in store.list()] == []
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert "database read-only" in (await response.json())["detail"]
+        response = await client.post("/v1/auth/login", json={"username": "a", "password": "b"})
+        assert response.status in (401, 503)  # a failed login is audited: a write
+        conn = await asyncpg.connect(
+            database_url, server_settings={"default_transaction_read_only": "off"}
+        )
+        try:
+            await conn.execute(READ_ONLY.format("off"))
+        finally:
+            await conn.close()
+        await pool.expire_connections()
+        assert (await stream.deliver("while-read-only")).status == 202
+        assert (await client.get("/readyz")).status == 200

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from recorder.multipart import MultipartError, MultipartStream
+from recorder.multipart import MAX_HEADER_BYTES, MultipartError, MultipartStream
 
 BOUNDARY = "callrec-test-boundary"
 DELIMITER = b"\r\n--" + BOUNDARY.encode()
@@ -78,3 +78,17 @@ async def test_truncated_part_is_an_error() -> None:
     body = body_of({"audio": os.urandom(200_000)})
     with pytest.raises(MultipartError, match="truncated"):
         await read_all(cut(body[:150_000], [65536] * 4))
+
+
+@pytest.mark.parametrize("chunk", [64, 1 << 20])
+async def test_part_headers_and_preamble_are_limited_however_the_body_arrives(chunk: int) -> None:
+    """The limit holds when the whole oversized header came in one chunk, not only when
+    the reader had to wait for more."""
+    huge = b"X-Pad: " + b"a" * (MAX_HEADER_BYTES + 10)
+    headers = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="metadata"\r\n'.encode()
+    for body, what in [
+        (headers + huge + b"\r\n\r\n{}\r\n" + f"--{BOUNDARY}--\r\n".encode(), "part headers"),
+        (huge + b"\r\n" + body_of({"metadata": b"{}"}), "preamble"),
+    ]:
+        with pytest.raises(MultipartError, match=f"{what} too long"):
+            await read_all(cut(body, [chunk] * (len(body) // chunk + 1)))

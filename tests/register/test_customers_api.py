@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -534,3 +535,60 @@ async def test_a_guardianship_link_ends(api: Client) -> None:
     assert ended.status == 200
     [link] = (await (await api.get(url, headers=headers)).json())["items"]
     assert link["end_date"] == "2026-01-01"
+
+
+async def test_null_never_clears_a_protection_or_a_name_and_a_misspelt_field_is_refused(
+    api: Client,
+) -> None:
+    """A null turvakielto read as false lifted the protection; a null name was stored as ''
+    and a misspelt field ("turvakielo") answered 200 having changed nothing."""
+    customer = await create(api, turvakielto=True, henkilotunnus=None)
+    url = f"/v1/customers/{customer['id']}"
+    headers = await headers_for(api, "customer-service")
+    for body, field in [
+        ({"turvakielto": None}, "turvakielto"),
+        ({"last_name": None}, "last_name"),
+        ({"roles": None}, "roles"),
+        ({"turvakielo": False}, "turvakielo"),
+    ]:
+        response = await api.patch(url, json=body, headers=headers)
+        assert response.status == 422, (body, await response.text())
+        assert [e["field"] for e in (await response.json())["errors"]] == [field]
+    response = await api.post(
+        "/v1/customers", json=maija(customer_number="A-2", turvakielo=True), headers=headers
+    )
+    assert response.status == 422
+    status, document = await read(api, customer["id"], "customer-service")
+    assert status == 200
+    assert document["turvakielto"] is True
+    assert document["last_name"] == "Mäkinotkelma"
+    cleared = await api.patch(url, json={"assigned_advisor": None, "phones": None}, headers=headers)
+    assert cleared.status == 200  # optional fields still clear with null
+    assert (await cleared.json())["phones"] == []
+
+
+async def test_the_list_pages_by_a_cursor_that_holds_no_name(api: Client) -> None:
+    """The cursor of ``GET /v1/customers`` travels in a URL (proxy logs, browser history): it
+    held the last name of the page's last customer."""
+    names = ["Aaltonen", "Mäkinotkelma", "Mäkinotkelma", "Virtanen"]
+    for n, name in enumerate(names):
+        await create(api, customer_number=f"L-{n}", last_name=name, henkilotunnus=None)
+    headers = await headers_for(api, "customer-service")
+    listed: list[str] = []
+    cursors: list[str] = []
+    url = "/v1/customers?limit=1"
+    while url:
+        page = await (await api.get(url, headers=headers)).json()
+        listed += [item["customer_number"] for item in page["items"]]
+        url = f"/v1/customers?limit=1&cursor={page['next']}" if page["next"] else ""
+        cursors += [page["next"]] if page["next"] else []
+    assert sorted(listed) == ["L-0", "L-1", "L-2", "L-3"]
+    assert listed[1:3] in (["L-1", "L-2"], ["L-2", "L-1"])  # the two Mäkinotkelmas by id
+    for cursor in cursors:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        assert not any(name.lower() in text for name in names), text
+    advisor = await headers_for(api, "housing-advisor")
+    mine = await (await api.get("/v1/customers?limit=1", headers=advisor)).json()
+    assert [item["customer_number"] for item in mine["items"]] == ["L-0"]
+    rest = await api.get(f"/v1/customers?limit=5&cursor={mine['next']}", headers=advisor)
+    assert [item["customer_number"] for item in (await rest.json())["items"]] == listed[1:]

@@ -226,3 +226,23 @@ async def test_a_near_miss_takes_as_long_as_a_wild_guess(
             assert response.status == 404
     ratio = statistics.median(times["near"]) / statistics.median(times["wild"])
     assert 0.67 < ratio < 1.5, ratio
+
+
+async def test_reading_the_end_first_spends_nothing(staff_api: Client, audio_dir: Path) -> None:
+    """A ZIP reader or a download manager may fetch the end first (the central directory):
+    that response carries the last byte, but the subject does not have the file yet."""
+    api, pool = staff_api, staff_api.app[POOL]
+    request_id, url = await ready_export(api, audio_dir)
+    size = await pool.fetchval("SELECT size FROM exports")
+    for asked in ("bytes=-22", f"bytes={size - 1000}-", "bytes=-22"):
+        tail = await api.get(url, headers={"Range": asked})
+        assert tail.status == 206, asked
+        await tail.read()
+    assert (await view(api, request_id))["download_url"] == url
+    head = await api.get(url, headers={"Range": f"bytes=0-{size - 1001}"})
+    assert head.status == 206
+    start = await head.read()
+    rest = await api.get(url, headers={"Range": f"bytes={size - 1000}-"})
+    assert rest.status == 206  # the file is now whole on the subject's side: the link is spent
+    assert zipfile.ZipFile(io.BytesIO(start + await rest.read())).testzip() is None
+    await gone(api, url)
