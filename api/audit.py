@@ -24,7 +24,7 @@ from typing import Final
 
 import asyncpg
 
-from callrec.logs import request_id_var
+from common.logs import request_id_var
 from storage.db import Connection, Pool
 
 AUDIT_LOCK: Final = 0x6361_6C6C_6175_6474  # "callaudt": one writer at a time extends the chain

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from api.problems import Problem
-from callrec.logs import log_failure
+from common.logs import log_failure
 from storage.age import AgeError
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from aiohttp.web_request import BaseRequest
 from api.inputs import NOT_TEXT_MESSAGE, is_text
 from api.problems import Problem, ValidationProblem, field_error, problem_response
 from callrec.appkeys import METRICS
-from callrec.logs import log_failure, request_id_var
+from common.logs import log_failure, request_id_var
 from storage.db import database_unavailable
 from storage.objects import ObjectStoreUnavailable
 

@@ -42,7 +42,7 @@ from api.users import create_user
 from bench.ingest import RssSampler, serve_app
 from callrec.app import create_app
 from callrec.appkeys import POOL, STORE, VAULT
-from callrec.settings import Settings
+from common.settings import Settings
 from recorder.audio import ffmpeg_exe
 from storage.objects import ObjectStore
 from storage.vault import insert_sealed

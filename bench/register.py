@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from callrec.app import load_or_create_keyring, open_database
-from callrec.settings import Settings
+from common.settings import Settings
 from recorder.metadata import normalise_phone
 from register.customers import classify_query, prefix_range, search_customers
 from register.importer import HEADER_ORDER, import_customers

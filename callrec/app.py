@@ -40,8 +40,8 @@ from callrec.appkeys import (
     VAULT,
 )
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
-from callrec.metrics import Metrics
-from callrec.settings import Settings
+from common.metrics import Metrics
+from common.settings import Settings
 from console import routes as console
 from recorder import review, twilio, webhook
 from recorder.limits import UploadSlots

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from callrec.metrics import Metrics
-from callrec.settings import Settings
+from common.metrics import Metrics
+from common.settings import Settings
 from recorder.limits import UploadSlots
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher

@@ -26,8 +26,8 @@ from callrec.app import (
     load_or_create_keyring,
     open_database,
 )
-from callrec.logs import setup_logging
-from callrec.settings import Settings, SettingsError
+from common.logs import setup_logging
+from common.settings import Settings, SettingsError
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
 from retention.erasure import ErasureEngine
 from retention.sweep import RetentionSweep

@@ -34,9 +34,9 @@ import aiohttp
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from callrec.backoff import backoff as retry_backoff
-from callrec.logs import log_failure
-from callrec.settings import Settings
+from common.backoff import backoff as retry_backoff
+from common.logs import log_failure
+from common.settings import Settings
 from recorder.audio import (
     AudioError,
     AudioReport,

@@ -21,8 +21,8 @@ from typing import Final
 
 import aiohttp
 
-from callrec.metrics import Metrics
-from callrec.settings import Settings
+from common.metrics import Metrics
+from common.settings import Settings
 from rights.requests import DUE_BY
 from storage.db import Pool
 

@@ -20,8 +20,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from api.audit import verify_chain
-from callrec.metrics import Metrics
-from callrec.settings import Settings
+from common.metrics import Metrics
+from common.settings import Settings
 from retention.deadlines import DeadlineMonitor
 from retention.erasure import ErasureEngine
 from retention.reaper import OrphanReaper

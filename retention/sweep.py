@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from api.audit import SYSTEM, AuditEvent, prune_audit_log, record
-from callrec.settings import Settings
+from common.settings import Settings
 from retention.erasure import ERASED, Decision, ErasureEngine, ErasureReport, Why
 from storage.db import Pool
 from storage.vault import DELETE_SEALED

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from callrec.settings import RETENTION_DEFAULTS, Settings
+from common.settings import RETENTION_DEFAULTS, Settings
 from register.customers import get_customer
 from register.leases import leases_of
 from register.protection import Reader, mask_contacts, mask_leases, protection_of

@@ -16,9 +16,9 @@ from typing import Any, Final
 import asyncpg
 
 from api.audit import SYSTEM, AuditEvent, record
-from callrec.backoff import backoff
-from callrec.logs import log_failure
-from callrec.settings import Settings
+from common.backoff import backoff
+from common.logs import log_failure
+from common.settings import Settings
 from retention.erasure import Decision, ErasureEngine, ErasureReport, Why
 from rights.export import AccessExport, Subject
 from rights.links import insert_export, link_key

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.permissions import ROLE_PERMISSIONS, Permission, requirement_of
 from callrec.app import create_app
 from callrec.appkeys import POOL
-from callrec.settings import Settings
+from common.settings import Settings
 from tests.api.sessions import PASSWORD, Client, add_role_users, bearer, token_for
 
 

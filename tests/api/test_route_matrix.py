@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from api.permissions import ROLE_PERMISSIONS, AnyUser, Permission, Public, requirement_of
 from callrec.app import create_app
-from callrec.settings import Settings
+from common.settings import Settings
 from tests.api.sessions import Client, add_role_users, headers_for
 
 DUMMY_ID = "00000000-0000-4000-8000-000000000000"

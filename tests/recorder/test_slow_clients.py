@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestServer
 
 from callrec.app import create_app
 from callrec.appkeys import POOL, STORE, UPLOAD_SLOTS
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from tests.recorder.helpers import metadata, multipart, signed_headers
 from tests.s3 import on_s3
 

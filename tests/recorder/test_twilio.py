@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from callrec.app import create_app
 from callrec.appkeys import POOL, VAULT
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from recorder.twilio import twilio_signature
 from recorder.worker import IngestWorker
 from tests.recorder.audio_files import make_audio

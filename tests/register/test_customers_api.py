@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.users import create_user
 from callrec.app import create_app
 from callrec.appkeys import POOL
-from callrec.settings import Settings
+from common.settings import Settings
 from storage.keyring import Keyring
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
 from tests.register.samples import maija

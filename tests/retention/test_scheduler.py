@@ -12,8 +12,8 @@ from typing import cast
 import pytest
 
 from api.audit import SYSTEM, AuditEvent, record
-from callrec.metrics import Metrics
-from callrec.settings import Settings
+from common.metrics import Metrics
+from common.settings import Settings
 from retention.jobs import standard_jobs
 from retention.scheduler import JobScheduler, ScheduledJob, tick_of
 from storage.db import Pool

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from api.audit import SYSTEM, AuditEvent, record, verify_chain
-from callrec.settings import Settings
+from common.settings import Settings
 from retention.erasure import ErasureEngine
 from retention.sweep import RetentionSweep
 from storage.db import Pool
