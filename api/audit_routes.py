@@ -6,11 +6,11 @@ from typing import Final
 
 from aiohttp import web
 
+from api.appkeys import POOL
 from api.auth import audit
-from api.inputs import parse_int, parse_time
 from api.pagination import decode_cursor, encode_cursor, page_limit
 from api.permissions import Permission, requires
-from callrec.appkeys import POOL
+from common.inputs import parse_int, parse_time
 from storage.db import jsonable
 
 FILTERS: Final = {

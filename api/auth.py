@@ -13,8 +13,8 @@ from typing import Any, Final, NoReturn
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from api.appkeys import POOL
 from api.audit import Actor, AuditEvent, DetailValue, record
-from api.inputs import load_json_object, parse_id
 from api.middleware import route_template
 from api.pagination import page_limit
 from api.passwords import PasswordPolicyError
@@ -30,14 +30,6 @@ from api.permissions import (
     requires,
     route_requirement,
 )
-from api.problems import (
-    NotFound,
-    Problem,
-    TooLarge,
-    UnsupportedMediaType,
-    ValidationProblem,
-    field_error,
-)
 from api.users import (
     LIST_USERS,
     User,
@@ -48,7 +40,15 @@ from api.users import (
     update_user,
     user_for_token,
 )
-from callrec.appkeys import POOL
+from common.errors import (
+    NotFound,
+    Problem,
+    TooLarge,
+    UnsupportedMediaType,
+    ValidationProblem,
+    field_error,
+)
+from common.inputs import load_json_object, parse_id
 from storage.db import Connection
 
 log = logging.getLogger(__name__)

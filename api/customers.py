@@ -20,8 +20,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from api.appkeys import FIELD_CIPHER, POOL
 from api.auth import CURRENT_USER, audit, json_object, refuse
-from api.inputs import parse_id, valid
 from api.pagination import (
     body_limit,
     decode_cursor,
@@ -31,9 +31,9 @@ from api.pagination import (
     time_cursor_or_start,
 )
 from api.permissions import Forbidden, Permission, requires
-from api.problems import NotFound, Problem, ValidationProblem, field_error
 from api.users import User
-from callrec.appkeys import FIELD_CIPHER, POOL
+from common.errors import NotFound, Problem, ValidationProblem, field_error
+from common.inputs import parse_id, valid
 from register.consents import (
     add_preference,
     current_preferences,

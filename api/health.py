@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import asyncpg
 from aiohttp import web
 
+from api.appkeys import METRICS, POOL, STORE_PROBE
 from api.permissions import public
-from api.problems import Problem
-from callrec.appkeys import METRICS, POOL, STORE_PROBE
+from common.errors import Problem
 from retention.deadlines import refresh_gauges
 from storage.objects import ObjectStoreError
 

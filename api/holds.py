@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api.appkeys import POOL
 from api.auth import CURRENT_USER, audit, json_object
-from api.inputs import parse_id, valid
 from api.pagination import next_time_cursor, page_limit, time_cursor_or_start
 from api.permissions import Permission, requires
-from api.problems import NotFound, ValidationProblem, field_error
-from callrec.appkeys import POOL
+from common.errors import NotFound, ValidationProblem, field_error
+from common.inputs import parse_id, valid
 from retention.holds import (
     MAX_REASON,
     UnknownItem,

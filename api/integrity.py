@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from api.problems import Problem
+from common.errors import Problem
 from common.logs import log_failure
 from storage.age import AgeError
 

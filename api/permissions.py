@@ -17,7 +17,7 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from api.problems import Problem
+from common.errors import Problem
 
 log = logging.getLogger(__name__)
 

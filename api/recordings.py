@@ -21,12 +21,12 @@ from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
+from api.appkeys import POOL
 from api.auth import CURRENT_USER, audit, json_object, refuse
-from api.inputs import FieldErrors, parse_id, parse_time
 from api.pagination import body_limit, decode_time_cursor, encode_time_cursor, page_limit
 from api.permissions import Forbidden, Permission, requires
-from api.problems import NotFound, ValidationProblem, field_error
-from callrec.appkeys import POOL
+from common.errors import NotFound, ValidationProblem, field_error
+from common.inputs import FieldErrors, parse_id, parse_time
 from recorder.catalog import (
     Recording,
     RecordingFilter,

@@ -51,8 +51,8 @@ import psutil
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from api.appkeys import POOL, STORE
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE
 from common.settings import Secret, Settings
 from recorder.audio import OUTPUT_OPUS, ffmpeg_exe
 from storage.age import CHUNK_SIZE

@@ -36,12 +36,12 @@ import aiohttp
 import psutil
 from aiohttp import web
 
+from api.appkeys import POOL, STORE, VAULT
 from api.permissions import Permission, requires
 from api.playback import serve_audio
 from api.users import create_user
 from bench.ingest import RssSampler, serve_app
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE, VAULT
 from common.settings import Settings
 from recorder.audio import ffmpeg_exe
 from storage.objects import ObjectStore

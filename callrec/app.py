@@ -26,9 +26,7 @@ from api import (
     recordings,
     subject_requests,
 )
-from api.auth import authorize
-from api.middleware import install_protocol_problems, problems, request_context
-from callrec.appkeys import (
+from api.appkeys import (
     FIELD_CIPHER,
     KEYRING,
     METRICS,
@@ -39,6 +37,8 @@ from callrec.appkeys import (
     UPLOAD_SLOTS,
     VAULT,
 )
+from api.auth import authorize
+from api.middleware import install_protocol_problems, problems, request_context
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
 from common.metrics import Metrics
 from common.settings import Settings

@@ -20,7 +20,7 @@ from typing import Final
 
 from aiohttp import StreamReader, web
 
-from api.problems import Problem
+from common.errors import Problem
 from common.settings import IPNetwork, Settings
 
 IDLE_TIMEOUT_SECONDS: Final = 60.0

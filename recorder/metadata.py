@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 
-from api.inputs import check_text, load_json_object, parse_event_time
-from api.problems import ValidationProblem, field_error
+from common.errors import ValidationProblem, field_error
+from common.inputs import check_text, load_json_object, parse_event_time
 
 MAX_DURATION_SECONDS: Final = 12 * 3600
 MAX_METADATA_BYTES: Final = 64 * 1024

@@ -13,12 +13,12 @@ from typing import Final
 
 from aiohttp import web
 
+from api.appkeys import POOL
 from api.auth import audit, json_object
-from api.inputs import parse_id
 from api.pagination import encode_time_cursor, page_limit, time_cursor_or_start
 from api.permissions import Permission, requires
-from api.problems import NotFound, ValidationProblem, field_error
-from callrec.appkeys import POOL
+from common.errors import NotFound, ValidationProblem, field_error
+from common.inputs import parse_id
 
 LINK_CUSTOMER: Final = """
 UPDATE recordings SET customer_id = $2, customer_link = 'manual', updated_at = now()

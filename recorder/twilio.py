@@ -22,9 +22,9 @@ from typing import Final
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
+from api.appkeys import POOL, SETTINGS
 from api.permissions import public
-from api.problems import TooLarge, UnsupportedMediaType, ValidationProblem, field_error
-from callrec.appkeys import POOL, SETTINGS
+from common.errors import TooLarge, UnsupportedMediaType, ValidationProblem, field_error
 from recorder.limits import Pace
 from recorder.metadata import CallMetadata, parse_metadata
 from recorder.queries import (

@@ -20,9 +20,9 @@ from contextlib import aclosing
 from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 
+from api.appkeys import POOL, SETTINGS, STORE, STORE_PROBE, UPLOAD_SLOTS, VAULT
 from api.permissions import public
-from api.problems import Problem, TooLarge, UnsupportedMediaType, ValidationProblem, field_error
-from callrec.appkeys import POOL, SETTINGS, STORE, STORE_PROBE, UPLOAD_SLOTS, VAULT
+from common.errors import Problem, TooLarge, UnsupportedMediaType, ValidationProblem, field_error
 from recorder.limits import Pace, client_address
 from recorder.metadata import MAX_METADATA_BYTES, CallMetadata, load_json, parse_metadata
 from recorder.multipart import MultipartError, MultipartStream

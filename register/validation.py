@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from api.inputs import parse_event_time
-from api.problems import ValidationProblem
+from common.errors import ValidationProblem
+from common.inputs import parse_event_time
 from recorder.metadata import normalise_phone
 from register.identity import Henkilotunnus, parse_henkilotunnus
 

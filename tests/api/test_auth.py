@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL
 from api.permissions import ROLE_PERMISSIONS, Permission, requirement_of
 from callrec.app import create_app
-from callrec.appkeys import POOL
 from common.settings import Settings
 from tests.api.sessions import PASSWORD, Client, add_role_users, bearer, token_for
 

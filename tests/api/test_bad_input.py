@@ -24,10 +24,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL
 from api.permissions import ROLES
 from api.users import create_user
 from callrec.app import create_app
-from callrec.appkeys import POOL
 from common.settings import Settings
 from recorder.signature import sign
 from recorder.twilio import twilio_signature

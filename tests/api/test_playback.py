@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL, STORE, VAULT
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE, VAULT
 from common.settings import Settings
 from storage.age import SEALED_CHUNK_SIZE
 from storage.s3 import S3Store

@@ -12,9 +12,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from api.appkeys import POOL
 from api.users import UserError, create_user
 from callrec.app import open_database
-from callrec.appkeys import POOL
 from common.logs import JsonFormatter, TextFormatter
 from common.settings import Settings
 from storage.db import Pool

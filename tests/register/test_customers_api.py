@@ -11,9 +11,9 @@ from uuid import uuid4
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL
 from api.users import create_user
 from callrec.app import create_app
-from callrec.appkeys import POOL
 from common.settings import Settings
 from storage.keyring import Keyring
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from callrec.appkeys import POOL, SETTINGS, VAULT
+from api.appkeys import POOL, SETTINGS, VAULT
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
 from tests.rights.test_subject_requests import processed, registered

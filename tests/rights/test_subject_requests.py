@@ -15,7 +15,7 @@ from typing import Any
 import pyrage
 import pytest
 
-from callrec.appkeys import POOL, SETTINGS, VAULT
+from api.appkeys import POOL, SETTINGS, VAULT
 from rights.processor import RightsProcessor
 from tests.api.sessions import Client, headers_for
 from tests.staff import call_audio, ingest
