@@ -24,7 +24,10 @@ from api import (
     openapi,
     playback,
     recordings,
+    review,
     subject_requests,
+    twilio,
+    webhook,
 )
 from api.appkeys import (
     FIELD_CIPHER,
@@ -43,7 +46,6 @@ from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_
 from common.metrics import Metrics
 from common.settings import Settings
 from console import routes as console
-from recorder import review, twilio, webhook
 from recorder.limits import UploadSlots
 from recorder.worker import IngestWorker
 from retention.jobs import standard_jobs
