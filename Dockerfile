@@ -6,6 +6,7 @@ WORKDIR /srv/callrec
 COPY pyproject.toml README.md ./
 COPY callrec ./callrec
 COPY common ./common
+COPY audit ./audit
 COPY storage ./storage
 COPY api ./api
 COPY recorder ./recorder

@@ -14,7 +14,6 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from api.appkeys import POOL
-from api.audit import Actor, AuditEvent, DetailValue, record
 from api.middleware import route_template
 from api.pagination import page_limit
 from api.passwords import PasswordPolicyError
@@ -40,6 +39,7 @@ from api.users import (
     update_user,
     user_for_token,
 )
+from audit.log import Actor, AuditEvent, DetailValue, record
 from common.errors import (
     NotFound,
     Problem,

@@ -23,12 +23,12 @@ from typing import Final
 from aiohttp import web
 
 from api.appkeys import POOL, VAULT
-from api.audit import DetailValue
 from api.auth import CURRENT_USER, audit, refuse
 from api.integrity import authenticated_first, send_all
 from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
 from api.ranges import ByteRange, range_response, requested_range
 from api.recordings import visible_recording
+from audit.log import DetailValue
 from common.errors import Problem
 from storage.age import AgeError
 from storage.vault import SealedObject, load_sealed

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from api.audit import Actor, AuditEvent, record, verify_chain
 from api.passwords import PasswordPolicyError
 from api.permissions import ROLES
 from api.users import UserError, create_user
+from audit.log import Actor, AuditEvent, record, verify_chain
 from callrec.app import (
     build_store,
     create_app,

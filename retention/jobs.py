@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from api.audit import verify_chain
+from audit.log import verify_chain
 from common.metrics import Metrics
 from common.settings import Settings
 from retention.deadlines import DeadlineMonitor

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from api.audit import SYSTEM, AuditEvent, prune_audit_log, record
+from audit.log import SYSTEM, AuditEvent, prune_audit_log, record
 from common.settings import Settings
 from retention.erasure import ERASED, Decision, ErasureEngine, ErasureReport, Why
 from storage.db import Pool

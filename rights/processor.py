@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import asyncpg
 
-from api.audit import SYSTEM, AuditEvent, record
+from audit.log import SYSTEM, AuditEvent, record
 from common.backoff import backoff
 from common.logs import log_failure
 from common.settings import Settings

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from api.appkeys import POOL
-from api.audit import SYSTEM, Actor, AuditEvent, record, verify_chain
+from audit.log import SYSTEM, Actor, AuditEvent, record, verify_chain
 from storage.db import Pool, create_pool
 from tests.api.sessions import PASSWORD, Client, headers_for
 

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
 
@@ -219,3 +219,69 @@ async def prune_audit_log(conn: Connection, before: datetime) -> int:
         await conn.execute("SET LOCAL callrec.audit_prune = 'on'")
         status: str = await conn.execute(DELETE_PRUNED, point["seq"])
     return int(status.split()[-1])
+
+
+ENTRY_COLUMNS: Final = (
+    "seq, at, actor_id, actor, action, object_type, object_id, purpose, outcome, request_id,"
+    " details, hash"
+)
+FILTER_COLUMNS: Final = ("actor", "action", "object_type", "object_id", "outcome")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One stored entry as the data protection officer reads it."""
+
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    purpose: str | None
+    outcome: str
+    request_id: str | None
+    details: Any
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which entries to list: exact values of :data:`FILTER_COLUMNS`, a time window, a cursor."""
+
+    equals: Mapping[str, str] = field(default_factory=dict)
+    since: datetime | None = None
+    until: datetime | None = None
+    before_seq: int | None = None
+
+
+async def list_entries(db: Connection | Pool, query: AuditQuery, limit: int) -> list[AuditEntry]:
+    """Entries matching ``query``, newest first (highest ``seq``), at most ``limit``."""
+    clauses: list[str] = []
+    args: list[object] = []
+    conditions: list[tuple[str, object]] = [
+        (f"{column} = ${{}}", query.equals[column])
+        for column in FILTER_COLUMNS
+        if column in query.equals
+    ]
+    conditions += [
+        (template, value)
+        for template, value in (
+            ("at >= ${}", query.since),
+            ("at < ${}", query.until),
+            ("seq < ${}", query.before_seq),
+        )
+        if value is not None
+    ]
+    for template, value in conditions:
+        args.append(value)
+        clauses.append(template.format(len(args)))
+    args.append(limit)
+    sql = (
+        f"SELECT {ENTRY_COLUMNS} FROM audit_log"
+        + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        + f" ORDER BY seq DESC LIMIT ${len(args)}"
+    )
+    rows = await db.fetch(sql, *args)
+    return [AuditEntry(**{**dict(row), "hash": bytes(row["hash"])}) for row in rows]
