@@ -13,7 +13,7 @@ from aiohttp import web
 from api.appkeys import METRICS, POOL, STORE_PROBE
 from api.permissions import public
 from common.errors import Problem
-from retention.deadlines import refresh_gauges
+from rights.deadlines import refresh_gauges
 from storage.objects import ObjectStoreError
 
 log = logging.getLogger(__name__)

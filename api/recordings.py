@@ -35,7 +35,7 @@ from recorder.catalog import (
     list_recordings,
     set_training_release,
 )
-from recorder.metadata import normalise_phone
+from register.phones import normalise_phone
 
 MAX_REASON: Final = 2000
 T = TypeVar("T")

@@ -43,12 +43,12 @@ from api.appkeys import (
 from api.auth import authorize
 from api.middleware import install_protocol_problems, problems, request_context
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
+from callrec.jobs import standard_jobs
 from common.metrics import Metrics
 from common.settings import Settings
 from console import routes as console
 from recorder.limits import UploadSlots
 from recorder.worker import IngestWorker
-from retention.jobs import standard_jobs
 from retention.scheduler import JobScheduler
 from rights.processor import RightsProcessor
 from storage.db import Pool, create_pool

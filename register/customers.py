@@ -16,8 +16,8 @@ from typing import Any, Final
 
 import asyncpg
 
-from recorder.metadata import normalise_phone
 from register.identity import parse_henkilotunnus
+from register.phones import normalise_phone
 from register.validation import Address, CustomerInput, Phone
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher

@@ -12,9 +12,9 @@ from typing import cast
 import pytest
 
 from audit.log import SYSTEM, AuditEvent, record
+from callrec.jobs import standard_jobs
 from common.metrics import Metrics
 from common.settings import Settings
-from retention.jobs import standard_jobs
 from retention.scheduler import JobScheduler, ScheduledJob, tick_of
 from storage.db import Pool
 from storage.objects import ObjectStore, ObjectStoreUnavailable, StoredObject

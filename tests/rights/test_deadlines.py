@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from common.metrics import Metrics
 from common.settings import Settings
-from retention.deadlines import DeadlineMonitor
+from rights.deadlines import DeadlineMonitor
 from rights.requests import extend_request
 from storage.db import Pool
 

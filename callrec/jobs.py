@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 from audit.log import verify_chain
 from common.metrics import Metrics
 from common.settings import Settings
-from retention.deadlines import DeadlineMonitor
 from retention.erasure import ErasureEngine
 from retention.reaper import OrphanReaper
 from retention.scheduler import ScheduledJob
 from retention.sweep import RetentionSweep
+from rights.deadlines import DeadlineMonitor
 from storage.db import Pool
 from storage.vault import Vault, rewrap
 
