@@ -7,6 +7,7 @@ COPY pyproject.toml README.md ./
 COPY callrec ./callrec
 COPY common ./common
 COPY audit ./audit
+COPY accounts ./accounts
 COPY storage ./storage
 COPY api ./api
 COPY recorder ./recorder

@@ -6,10 +6,11 @@ from dataclasses import asdict
 
 from aiohttp import web
 
+from accounts.roles import Permission
 from api.appkeys import POOL
-from api.auth import audit
+from api.auditing import audit
 from api.pagination import decode_cursor, encode_cursor, page_limit
-from api.permissions import Permission, requires
+from api.permissions import requires
 from audit.log import FILTER_COLUMNS, AuditQuery, list_entries
 from common.inputs import parse_int, parse_time
 from storage.db import jsonable

@@ -20,8 +20,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from api.appkeys import FIELD_CIPHER, POOL
-from api.auth import CURRENT_USER, audit, json_object, refuse
+from accounts.roles import Permission
+from accounts.users import User
+from api.appkeys import CURRENT_USER, FIELD_CIPHER, POOL
+from api.auditing import audit, refuse
+from api.bodies import json_object
 from api.pagination import (
     body_limit,
     decode_cursor,
@@ -30,8 +33,7 @@ from api.pagination import (
     page_limit,
     time_cursor_or_start,
 )
-from api.permissions import Forbidden, Permission, requires
-from api.users import User
+from api.permissions import Forbidden, requires
 from common.errors import NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id, valid
 from register.consents import (

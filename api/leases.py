@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.appkeys import POOL
-from api.auth import CURRENT_USER, audit, json_object
+from accounts.roles import Permission
+from api.appkeys import CURRENT_USER, POOL
+from api.auditing import audit
+from api.bodies import json_object
 from api.customers import reader_of, register_connection, today, visible_customer_id
-from api.permissions import Permission, requires
+from api.permissions import requires
 from common.errors import NotFound
 from common.inputs import parse_id, valid
 from register.guardianship import (

@@ -22,10 +22,11 @@ from typing import Final
 
 from aiohttp import web
 
-from api.appkeys import POOL, VAULT
-from api.auth import CURRENT_USER, audit, refuse
+from accounts.roles import ALL_PURPOSES, Permission, purposes_of
+from api.appkeys import CURRENT_USER, POOL, VAULT
+from api.auditing import audit, refuse
 from api.integrity import authenticated_first, send_all
-from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
+from api.permissions import Forbidden, requires
 from api.ranges import ByteRange, range_response, requested_range
 from api.recordings import visible_recording
 from audit.log import DetailValue

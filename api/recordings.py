@@ -21,10 +21,12 @@ from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
-from api.appkeys import POOL
-from api.auth import CURRENT_USER, audit, json_object, refuse
+from accounts.roles import Permission
+from api.appkeys import CURRENT_USER, POOL
+from api.auditing import audit, refuse
+from api.bodies import json_object
 from api.pagination import body_limit, decode_time_cursor, encode_time_cursor, page_limit
-from api.permissions import Forbidden, Permission, requires
+from api.permissions import Forbidden, requires
 from common.errors import NotFound, ValidationProblem, field_error
 from common.inputs import FieldErrors, parse_id, parse_time
 from recorder.catalog import (

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from accounts.roles import Permission
 from api.appkeys import POOL
-from api.auth import audit, json_object
+from api.auditing import audit
+from api.bodies import json_object
 from api.pagination import encode_time_cursor, page_limit, time_cursor_or_start
-from api.permissions import Permission, requires
+from api.permissions import requires
 from common.errors import NotFound, ValidationProblem, field_error
 from common.inputs import parse_id
 from recorder import catalog

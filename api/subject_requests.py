@@ -21,12 +21,14 @@ from typing import Any, Final
 import asyncpg
 from aiohttp import web
 
-from api.appkeys import POOL, SETTINGS, VAULT
-from api.auth import CURRENT_USER, audit, json_object, text_fields
+from accounts.roles import Permission
+from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
+from api.auditing import audit
+from api.bodies import json_object, text_fields
 from api.delivery import acknowledged
 from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
-from api.permissions import Permission, public, requires
+from api.permissions import public, requires
 from api.ranges import ByteRange, range_response, requested_range
 from audit.log import Actor, AuditEvent, DetailValue, record
 from common.errors import NotFound, Problem, ValidationProblem, field_error

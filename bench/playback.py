@@ -36,10 +36,11 @@ import aiohttp
 import psutil
 from aiohttp import web
 
+from accounts.roles import Permission
+from accounts.users import create_user
 from api.appkeys import POOL, STORE, VAULT
-from api.permissions import Permission, requires
+from api.permissions import requires
 from api.playback import serve_audio
-from api.users import create_user
 from bench.ingest import RssSampler, serve_app
 from callrec.app import create_app
 from common.settings import Settings

@@ -16,17 +16,18 @@ from aiohttp import web
 
 from api import (
     audit_routes,
-    auth,
     customers,
     health,
     holds,
     leases,
+    login,
     openapi,
     playback,
     recordings,
     review,
     subject_requests,
     twilio,
+    users,
     webhook,
 )
 from api.appkeys import (
@@ -40,8 +41,8 @@ from api.appkeys import (
     UPLOAD_SLOTS,
     VAULT,
 )
-from api.auth import authorize
 from api.middleware import install_protocol_problems, problems, request_context
+from api.session import authorize
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
 from callrec.jobs import standard_jobs
 from common.metrics import Metrics
@@ -79,7 +80,8 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     if settings.embedded_database if run_worker is None else run_worker:
         app.cleanup_ctx.append(worker_context)
     health.add_routes(app)
-    auth.add_routes(app)
+    login.add_routes(app)
+    users.add_routes(app)
     webhook.add_routes(app)
     twilio.add_routes(app)
     review.add_routes(app)

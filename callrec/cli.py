@@ -15,9 +15,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from api.passwords import PasswordPolicyError
-from api.permissions import ROLES
-from api.users import UserError, create_user
+from accounts.passwords import PasswordPolicyError
+from accounts.roles import ROLES
+from accounts.users import UserError, create_user
 from audit.log import Actor, AuditEvent, record, verify_chain
 from callrec.app import (
     build_store,

@@ -24,9 +24,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from accounts.roles import ROLES
+from accounts.users import create_user
 from api.appkeys import POOL
-from api.permissions import ROLES
-from api.users import create_user
 from callrec.app import create_app
 from common.settings import Settings
 from recorder.signature import sign

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from accounts.users import create_user
 from api.appkeys import POOL
-from api.users import create_user
 from callrec.app import create_app
 from common.settings import Secret, Settings
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for

@@ -12,8 +12,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from accounts.users import UserError, create_user
 from api.appkeys import POOL
-from api.users import UserError, create_user
 from callrec.app import open_database
 from common.logs import JsonFormatter, TextFormatter
 from common.settings import Settings

@@ -11,8 +11,8 @@ from uuid import uuid4
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from accounts.users import create_user
 from api.appkeys import POOL
-from api.users import create_user
 from callrec.app import create_app
 from common.settings import Settings
 from storage.keyring import Keyring
