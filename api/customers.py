@@ -47,17 +47,14 @@ from register.customers import (
     Customer,
     RegisterConflict,
     UnknownReference,
-    change_of,
-    classify_query,
     create_customer,
     customer_scope,
     get_customer,
-    history,
     list_customers,
-    search_customers,
     update_customer,
 )
 from register.disclosures import add_disclosure, list_disclosures, parse_disclosure
+from register.history import change_of, history
 from register.leases import current_leases
 from register.protection import (
     Protection,
@@ -68,6 +65,7 @@ from register.protection import (
     protection_of,
     visible_history,
 )
+from register.search import classify_query, search_customers
 from register.validation import CustomerInput, parse_customer
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher

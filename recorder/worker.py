@@ -47,11 +47,12 @@ from recorder.audio import (
 )
 from recorder.fetch import FetchError, FetchFailure, fetch_audio
 from recorder.queries import PURGE_SIGNATURES
-from retention.reaper import delete_payloads_now, shred_objects
+from register.search import customers_with_phone
+from retention.reaper import delete_payloads_now
 from storage.age import AgeError
 from storage.db import Connection, Pool
 from storage.objects import ObjectNotFound, ObjectStoreError
-from storage.vault import SealedObject, Vault, insert_sealed, load_sealed
+from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +105,6 @@ SET_INCOMING: Final = """
 UPDATE recordings SET incoming_object_id = $2, received_sha256 = $3, audio_url = NULL,
     updated_at = now()
 WHERE id = $1
-"""
-FIND_CUSTOMERS_BY_PHONE: Final = """
-SELECT DISTINCT customer_id FROM customer_phones WHERE number = $1 LIMIT 2
 """
 FINISH_RECORDING: Final = """
 UPDATE recordings SET
@@ -410,7 +408,7 @@ class IngestWorker:
             await conn.execute(DELETE_JOB, job.recording_id)
             if self.settings.keep_original:
                 return []
-            return await shred_objects(conn, [incoming.id])
+            return await shred_headers(conn, [incoming.id])
 
     async def _delete_after_commit(self, keys: list[str]) -> None:
         """Delete the shredded upload now; whatever fails stays queued for the reaper."""
@@ -469,8 +467,9 @@ class IngestWorker:
     async def _match_customer(self, caller_number: str | None) -> uuid.UUID | None:
         if caller_number is None:
             return None
-        rows = await self.pool.fetch(FIND_CUSTOMERS_BY_PHONE, caller_number)
-        return rows[0]["customer_id"] if len(rows) == 1 else None
+        # Two are enough to know the number is ambiguous: only exactly one match links.
+        found = await customers_with_phone(self.pool, caller_number, limit=2)
+        return found[0] if len(found) == 1 else None
 
     async def _again(self, job: Job, exc: BaseException) -> JobOutcome:
         """Retry later with backoff, or fail for good after the last attempt."""

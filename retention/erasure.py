@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from storage.db import Connection, Pool
 from storage.objects import ObjectStore, ObjectStoreError
+from storage.vault import shred_headers
 
 ERASED: Final = "erased"  # the name an anonymised customer keeps
 ERASURE_LOCK: Final = 0x63616C6C_7265_6331  # "callrec1": erasure and holds serialise here
@@ -41,11 +42,6 @@ WHERE r.id = ANY($1) AND h.released_at IS NULL GROUP BY r.id
 DELETE_RECORDINGS: Final = """
 DELETE FROM recordings WHERE id = ANY($1)
 RETURNING id, array_remove(ARRAY[audio_object_id, incoming_object_id], NULL) AS objects
-"""
-DELETE_SEALED: Final = """
-WITH gone AS (DELETE FROM sealed_objects WHERE id = ANY($1) RETURNING object_key)
-INSERT INTO pending_object_deletions (object_key) SELECT object_key FROM gone
-ON CONFLICT DO NOTHING RETURNING object_key
 """
 INSERT_TOMBSTONES: Final = """
 INSERT INTO tombstones (id, kind, reason, request_id, objects)
@@ -172,7 +168,7 @@ class ErasureEngine:
                 return
             rows = await conn.fetch(DELETE_RECORDINGS, doomed)
             object_ids = [oid for row in rows for oid in row["objects"]]
-            keys = [r["object_key"] for r in await conn.fetch(DELETE_SEALED, object_ids)]
+            keys = await shred_headers(conn, object_ids)
             await conn.execute(
                 INSERT_TOMBSTONES,
                 [row["id"] for row in rows],

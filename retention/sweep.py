@@ -17,7 +17,7 @@ from audit.log import SYSTEM, AuditEvent, prune_audit_log, record
 from common.settings import Settings
 from retention.erasure import ERASED, Decision, ErasureEngine, ErasureReport, Why
 from storage.db import Pool
-from storage.vault import DELETE_SEALED
+from storage.vault import shred_headers
 
 PAGE: Final = 2000
 
@@ -55,9 +55,6 @@ ORDER BY id LIMIT $3
 EXPIRE_EXPORT: Final = """
 UPDATE exports e SET sealed_object_id = NULL FROM exports old
 WHERE e.id = $1 AND old.id = e.id RETURNING old.sealed_object_id
-"""
-QUEUE_DELETION: Final = """
-INSERT INTO pending_object_deletions (object_key) VALUES ($1) ON CONFLICT DO NOTHING
 """
 EXPORT_TOMBSTONE: Final = """
 INSERT INTO tombstones (id, kind, reason, objects) VALUES ($1, 'export', 'retention:exports', 1)
@@ -215,10 +212,8 @@ class RetentionSweep:
                 continue
             async with self.pool.acquire() as conn, conn.transaction():
                 object_id = await conn.fetchval(EXPIRE_EXPORT, export_id)
-                key = await conn.fetchval(DELETE_SEALED, object_id)
-                if key is not None:
-                    await conn.execute(QUEUE_DELETION, key)
-                    keys.append(key)
+                if object_id is not None:
+                    keys += await shred_headers(conn, [object_id])
                 await conn.execute(EXPORT_TOMBSTONE, export_id)
         await self.engine.delete_payloads(keys, report)
         return report
