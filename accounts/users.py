@@ -55,6 +55,7 @@ WITH changed AS (
 )
 SELECT id FROM changed
 """
+ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)"
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
        created_at
@@ -222,3 +223,8 @@ async def list_accounts(db: Connection | Pool, after: str, limit: int) -> list[A
         )
         for row in await db.fetch(LIST_USERS, after, limit)
     ]
+
+
+async def account_exists(db: Connection | Pool, username: str) -> bool:
+    """Whether a staff account (enabled or not) has this username."""
+    return bool(await db.fetchval(ACCOUNT_EXISTS, username))

@@ -22,6 +22,7 @@ import asyncpg
 from aiohttp import web
 
 from accounts.roles import Permission
+from accounts.users import account_exists
 from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
 from api.auditing import audit
 from api.bodies import json_object, text_fields
@@ -52,7 +53,6 @@ from storage.vault import SealedObject, load_sealed
 
 log = logging.getLogger(__name__)
 
-STAFF_EXISTS: Final = "SELECT 1 FROM users WHERE username = $1"
 DOWNLOAD_LINK: Final = Actor(None, "download-link")
 GONE: Final = {
     "downloaded": "this export has already been downloaded in full; the link worked once",
@@ -73,9 +73,7 @@ async def create_route(request: web.Request) -> web.Response:
     phone_number}, channel, received_at?}."""
     data = valid(parse_request(await json_object(request)))
     async with request.app[POOL].acquire() as conn:
-        if data.staff_username is not None and not await conn.fetchval(
-            STAFF_EXISTS, data.staff_username
-        ):
+        if data.staff_username is not None and not await account_exists(conn, data.staff_username):
             raise ValidationProblem([field_error("subject.staff_username", "no such account")])
         try:
             request_id = await create_request(

@@ -191,6 +191,14 @@ class Rendition:
     duration_mismatch: bool
 
 
+async def status_of(
+    db: Connection | Pool, recording_id: uuid.UUID
+) -> tuple[str, str | None] | None:
+    """The recording's ingest status and error, if there is such a recording."""
+    row = await db.fetchrow(SELECT_STATUS, recording_id)
+    return None if row is None else (row["status"], row["error"])
+
+
 async def claim_job(
     pool: Pool, lease: timedelta, *, long_ok: bool, long_call: timedelta
 ) -> ClaimedJob | None:
