@@ -29,7 +29,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from common.settings import RETENTION_DEFAULTS, Settings
+from register.consents import all_preferences
+from register.contact_log import all_entries
 from register.customers import get_customer
+from register.disclosures import all_disclosures
 from register.leases import leases_of
 from register.protection import Reader, mask_contacts, mask_leases, protection_of
 from storage.db import Connection, jsonable
@@ -48,14 +51,6 @@ SELECT r.id, r.started_at, r.declared_duration_seconds, r.measured_duration_seco
        r.notice_played, r.audio_object_id, r.audio_format
 FROM recordings r WHERE r.status = 'ready' AND {where} ORDER BY r.started_at, r.id
 """
-SELECT_LOG: Final = {
-    "contact_log.json": "SELECT channel, direction, topic, note, at, recording_id FROM contact_log"
-    " WHERE customer_id = $1 ORDER BY at",
-    "disclosures.json": "SELECT recipient, recipient_kind, legal_basis, data_disclosed, at"
-    " FROM disclosures WHERE customer_id = $1 ORDER BY at",
-    "marketing.json": "SELECT kind, allowed, given_via, at FROM marketing_preferences"
-    " WHERE customer_id = $1 ORDER BY at",
-}
 SELECT_AUDIT_ABOUT: Final = """
 SELECT a.seq, a.at, a.action, a.purpose, a.outcome,
        (SELECT array_to_string(roles, ',') FROM users u WHERE u.id = a.actor_id) AS actor_role
@@ -271,11 +266,12 @@ class AccessExport:
         for lease in leases:  # other parties are other people: only the subject's own role
             lease["parties"] = [p for p in lease["parties"] if p["customer_id"] == self.subject.key]
         yield "register/leases.json", _json(mask_leases(leases, protection, reader))
-        for name, query in SELECT_LOG.items():
-            yield (
-                f"register/{name}",
-                _json([jsonable(r) for r in await self.conn.fetch(query, customer_id)]),
-            )
+        for name, read in (
+            ("contact_log.json", all_entries),
+            ("disclosures.json", all_disclosures),
+            ("marketing.json", all_preferences),
+        ):
+            yield f"register/{name}", _json(await read(self.conn, customer_id))
 
     async def _audit_files(
         self, recordings: list[dict[str, Any]]

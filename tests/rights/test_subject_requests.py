@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import uuid
 import zipfile
@@ -18,6 +19,7 @@ import pytest
 from api.appkeys import POOL, SETTINGS, VAULT
 from rights.processor import RightsProcessor
 from tests.api.sessions import Client, headers_for
+from tests.register.samples import maija
 from tests.staff import call_audio, ingest
 
 CALLER = "+358401234567"
@@ -90,6 +92,44 @@ async def test_a_callers_access_request_ends_with_a_zip_of_their_recordings(
     assert "+358409999999" not in archive.read("recordings.json").decode()
     assert (await api.get(url)).status == 410  # one complete download spends the link
     assert (await api.get("/v1/exports/not-a-token")).status == 404
+
+
+async def test_a_customers_export_holds_their_contact_log_disclosures_and_marketing(
+    staff_api: Client,
+) -> None:
+    api = staff_api
+    staff = await headers_for(api, "customer-service")
+    created = await api.post("/v1/customers", json=maija(), headers=staff)
+    assert created.status == 201
+    customer = f"/v1/customers/{(await created.json())['id']}"
+    for path, body in (
+        ("contacts", {"channel": "phone", "direction": "inbound", "topic": "fault_report",
+                      "note": "leaking tap", "at": "2026-11-20T10:00:00+02:00"}),
+        ("disclosures", {"recipient": "Perintä Oy", "recipient_kind": "debt_collection",
+                         "legal_basis": "rent arrears", "data_disclosed": "name, address"}),
+        ("marketing", {"kind": "direct_marketing", "allowed": False, "given_via": "phone",
+                       "at": "2026-06-01T09:00:00+03:00"}),
+    ):  # fmt: skip
+        added = await api.post(f"{customer}/{path}", json=body, headers=staff)
+        assert added.status == 201, await added.text()
+    request_id = await registered(api, "access", {"customer_id": customer.rsplit("/", 1)[1]})
+
+    document = await processed(api, request_id)
+
+    archive = zipfile.ZipFile(io.BytesIO(await (await api.get(document["download_url"])).read()))
+    [contact] = json.loads(archive.read("register/contact_log.json"))
+    assert (contact["topic"], contact["note"]) == ("fault_report", "leaking tap")
+    assert set(contact) == {"channel", "direction", "topic", "note", "at", "recording_id"}
+    [disclosure] = json.loads(archive.read("register/disclosures.json"))
+    assert (disclosure["recipient"], disclosure["legal_basis"]) == ("Perintä Oy", "rent arrears")
+    assert set(disclosure) == {"recipient", "recipient_kind", "legal_basis", "data_disclosed", "at"}
+    [preference] = json.loads(archive.read("register/marketing.json"))
+    assert preference == {
+        "kind": "direct_marketing",
+        "allowed": False,
+        "given_via": "phone",
+        "at": "2026-06-01T06:00:00+00:00",
+    }
 
 
 async def test_bad_requests_get_a_clear_error_and_store_nothing(staff_api: Client) -> None:
