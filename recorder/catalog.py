@@ -46,7 +46,38 @@ SELECT id, started_at, created_at FROM recordings
 WHERE NOT notice_played AND (created_at, id) < ($1, $2)
 ORDER BY created_at DESC, id DESC LIMIT $3
 """
+# A data subject's recordings, by how the request names them (ready ones, oldest first).
+SUBJECT_RECORDINGS: Final = """
+SELECT r.id, r.started_at, r.declared_duration_seconds, r.measured_duration_seconds,
+       r.direction, r.caller_number, r.answered_by, r.service_line, r.channel_layout,
+       r.notice_played, r.audio_object_id, r.audio_format
+FROM recordings r WHERE r.status = 'ready' AND {where} ORDER BY r.started_at, r.id
+"""
+SUBJECT_IS: Final = {
+    "customer": "r.customer_id = $1::uuid",
+    "phone": "r.caller_number = $1",
+    "staff": "(r.answered_by = $1 OR r.answered_by = (SELECT extension FROM users WHERE username = $1))",
+}
+BY_CALLER: Final = "SELECT id FROM recordings WHERE caller_number = $1"
 LinkOutcome = Literal["linked", "no_recording", "no_customer"]
+
+
+@dataclass(frozen=True)
+class SubjectRecording:
+    """A recording as an access export lists it (the columns of ``SUBJECT_RECORDINGS``)."""
+
+    id: uuid.UUID
+    started_at: datetime
+    declared_duration_seconds: Decimal
+    measured_duration_seconds: Decimal | None
+    direction: str
+    caller_number: str | None
+    answered_by: str
+    service_line: str | None
+    channel_layout: str
+    notice_played: bool
+    audio_object_id: uuid.UUID
+    audio_format: str | None
 
 
 @dataclass(frozen=True)
@@ -211,3 +242,17 @@ async def notice_missing(
     """Calls recorded without the recording notice, newest first, created before ``before``."""
     rows = await db.fetch(NOTICE_MISSING, before[0], before[1], limit)
     return [UnnoticedCall(**dict(row)) for row in rows]
+
+
+async def recordings_of_subject(
+    db: Connection | Pool, subject_kind: str, key: str
+) -> list[SubjectRecording]:
+    """The ready recordings of a data subject named by ``subject_kind`` (customer, phone or
+    staff) and ``key`` (customer id, E.164 number or username), oldest first."""
+    rows = await db.fetch(SUBJECT_RECORDINGS.format(where=SUBJECT_IS[subject_kind]), key)
+    return [SubjectRecording(**dict(row)) for row in rows]
+
+
+async def recordings_by_caller(db: Connection | Pool, number: str) -> list[uuid.UUID]:
+    """Ids of every recording (whatever its status) from the E.164 ``number``."""
+    return [row["id"] for row in await db.fetch(BY_CALLER, number)]

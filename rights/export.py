@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from common.settings import RETENTION_DEFAULTS, Settings
+from recorder.catalog import recordings_of_subject
 from register.consents import all_preferences
 from register.contact_log import all_entries
 from register.customers import get_customer
@@ -40,17 +41,6 @@ from storage.fieldcrypt import FieldCipher
 from storage.readahead import read_ahead
 from storage.vault import Vault, load_sealed_many
 
-RECORDINGS_OF: Final = {
-    "customer": "r.customer_id = $1::uuid",
-    "phone": "r.caller_number = $1",
-    "staff": "(r.answered_by = $1 OR r.answered_by = (SELECT extension FROM users WHERE username = $1))",
-}
-SELECT_RECORDINGS: Final = """
-SELECT r.id, r.started_at, r.declared_duration_seconds, r.measured_duration_seconds,
-       r.direction, r.caller_number, r.answered_by, r.service_line, r.channel_layout,
-       r.notice_played, r.audio_object_id, r.audio_format
-FROM recordings r WHERE r.status = 'ready' AND {where} ORDER BY r.started_at, r.id
-"""
 SELECT_AUDIT_ABOUT: Final = """
 SELECT a.seq, a.at, a.action, a.purpose, a.outcome,
        (SELECT array_to_string(roles, ',') FROM users u WHERE u.id = a.actor_id) AS actor_role
@@ -209,10 +199,8 @@ class AccessExport:
 
     async def _members(self, archive: ZipStream) -> AsyncIterator[bytes]:
         recordings = [
-            jsonable(row)
-            for row in await self.conn.fetch(
-                SELECT_RECORDINGS.format(where=RECORDINGS_OF[self.subject.kind]), self.subject.key
-            )
+            jsonable(asdict(found))
+            for found in await recordings_of_subject(self.conn, self.subject.kind, self.subject.key)
         ]
         sealed_ids = [uuid.UUID(r.pop("audio_object_id")) for r in recordings]
         sealed = await load_sealed_many(self.conn, sealed_ids)
