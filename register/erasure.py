@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 
-from storage.db import Connection
+from storage.db import Connection, Pool
 
+ERASED: Final = "erased"  # the name an anonymised customer keeps
+# Retention: what has outlived its period ($1 = cutoff, $2 = keyset after, $3 = limit).
+OLD_CONTACTS: Final = "SELECT id FROM contact_log WHERE at < $1 AND id > $2 ORDER BY id LIMIT $3"
+IDLE_APPLICANTS: Final = """
+SELECT c.id FROM customers c
+WHERE c.roles = ARRAY['applicant'] AND c.updated_at < $1 AND c.id > $2
+  AND NOT EXISTS (SELECT 1 FROM lease_parties p WHERE p.customer_id = c.id)
+ORDER BY c.id LIMIT $3
+"""
+FORMER_TENANTS: Final = f"""
+SELECT c.id FROM customers c
+WHERE c.status = 'former' AND c.first_name <> '{ERASED}' AND c.updated_at < $1 AND c.id > $2
+  AND NOT EXISTS (SELECT 1 FROM lease_parties p JOIN leases l ON l.id = p.lease_id
+                  WHERE p.customer_id = c.id AND (l.end_date IS NULL OR l.end_date >= $1::date))
+ORDER BY c.id LIMIT $3
+"""  # anonymised ones stay as references; sweeping them again is noise
 ACTIVE_LEASE: Final = """
 SELECT l.lease_number FROM leases l JOIN lease_parties p ON p.lease_id = l.id
 WHERE p.customer_id = $1 AND (l.end_date IS NULL OR l.end_date >= $2) LIMIT 1
@@ -79,3 +95,30 @@ async def anonymise_customer(conn: Connection, customer_id: uuid.UUID, name: str
 async def delete_customer(conn: Connection, customer_id: uuid.UUID) -> None:
     """Delete the customer row (contacts and the rest go with it by cascade)."""
     await conn.execute(DELETE_CUSTOMER, customer_id)
+
+
+async def _ids(
+    pool: Pool, query: str, cutoff: datetime, after: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    return [row["id"] for row in await pool.fetch(query, cutoff, after, limit)]
+
+
+async def old_contacts(
+    pool: Pool, cutoff: datetime, after: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    """Contact-log entries written before ``cutoff`` (a page in id order after ``after``)."""
+    return await _ids(pool, OLD_CONTACTS, cutoff, after, limit)
+
+
+async def idle_applicants(
+    pool: Pool, cutoff: datetime, after: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    """Applicants who never got a lease and have not changed since ``cutoff``."""
+    return await _ids(pool, IDLE_APPLICANTS, cutoff, after, limit)
+
+
+async def former_tenants(
+    pool: Pool, cutoff: datetime, after: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    """Former tenants, not yet anonymised, whose last lease ended before ``cutoff``."""
+    return await _ids(pool, FORMER_TENANTS, cutoff, after, limit)

@@ -23,6 +23,7 @@ from datetime import date
 from typing import Any, Final
 
 from register.erasure import (
+    ERASED,
     active_lease,
     anonymise_customer,
     contact_log_of,
@@ -35,7 +36,6 @@ from storage.db import Connection, Pool
 from storage.objects import ObjectStore, ObjectStoreError
 from storage.vault import shred_headers
 
-ERASED: Final = "erased"  # the name an anonymised customer keeps
 ERASURE_LOCK: Final = 0x63616C6C_7265_6331  # "callrec1": erasure and holds serialise here
 BATCH: Final = 500
 DELETE_CONCURRENCY: Final = 32

@@ -15,7 +15,8 @@ from typing import Final
 
 from audit.log import SYSTEM, AuditEvent, prune_audit_log, record
 from common.settings import Settings
-from retention.erasure import ERASED, ErasureEngine, ErasureReport, Why
+from register.erasure import former_tenants, idle_applicants, old_contacts
+from retention.erasure import ErasureEngine, ErasureReport, Why
 from storage.db import Pool
 
 PAGE: Final = 2000
@@ -33,26 +34,13 @@ FAILED_INGEST: Final = """
 SELECT id FROM recordings WHERE status = 'failed' AND updated_at < $1 AND id > $2
 ORDER BY id LIMIT $3
 """
-CONTACT_LOG: Final = "SELECT id FROM contact_log WHERE at < $1 AND id > $2 ORDER BY id LIMIT $3"
-APPLICANTS: Final = """
-SELECT c.id FROM customers c
-WHERE c.roles = ARRAY['applicant'] AND c.updated_at < $1 AND c.id > $2
-  AND NOT EXISTS (SELECT 1 FROM lease_parties p WHERE p.customer_id = c.id)
-ORDER BY c.id LIMIT $3
-"""
-FORMER_TENANTS: Final = f"""
-SELECT c.id FROM customers c
-WHERE c.status = 'former' AND c.first_name <> '{ERASED}' AND c.updated_at < $1 AND c.id > $2
-  AND NOT EXISTS (SELECT 1 FROM lease_parties p JOIN leases l ON l.id = p.lease_id
-                  WHERE p.customer_id = c.id AND (l.end_date IS NULL OR l.end_date >= $1::date))
-ORDER BY c.id LIMIT $3
-"""  # anonymised ones stay as references; sweeping them again is noise
 NIL: Final = uuid.UUID(int=0)
 
 Progress = Callable[[str, int], None]
 Eraser = Callable[[list[uuid.UUID]], Awaitable[ErasureReport]]
 # Ids whose period has passed: (cutoff, keyset after, limit) → the next page of ids.
 DueIds = Callable[[datetime, uuid.UUID, int], Awaitable[list[uuid.UUID]]]
+RegisterDue = Callable[[Pool, datetime, uuid.UUID, int], Awaitable[list[uuid.UUID]]]
 
 
 @dataclass(frozen=True)
@@ -140,41 +128,48 @@ class RetentionSweep:
                 await engine.erase_customer(customer_id, Why(reason), self.now.date(), out)
             return out
 
-        plan: list[tuple[str, str, int, Eraser]] = [
-            (
+        pool = self.pool
+
+        def register_rows(read: RegisterDue) -> DueIds:
+            return lambda cutoff, after, limit: read(pool, cutoff, after, limit)
+
+        categories = [
+            Category(
                 "recordings",
-                RECORDINGS,
                 s.retention_recordings_days,
+                self._due(RECORDINGS),
                 recordings("retention:recordings"),
             ),
-            ("training", TRAINING, s.retention_training_days, recordings("retention:training")),
-            (
+            Category(
+                "training",
+                s.retention_training_days,
+                self._due(TRAINING),
+                recordings("retention:training"),
+            ),
+            Category(
                 "failed_ingest",
-                FAILED_INGEST,
                 s.retention_failed_ingest_days,
+                self._due(FAILED_INGEST),
                 recordings("retention:failed_ingest"),
             ),
-            (
+            Category(
                 "contact_log",
-                CONTACT_LOG,
                 s.retention_contact_log_days,
+                register_rows(old_contacts),
                 lambda ids: engine.erase_contacts(ids, Why("retention:contact_log")),
             ),
-            (
+            Category(
                 "applicants",
-                APPLICANTS,
                 s.retention_applicants_days,
+                register_rows(idle_applicants),
                 lambda ids: customers(ids, "retention:applicants"),
             ),
-            (
+            Category(
                 "former_tenants",
-                FORMER_TENANTS,
                 s.retention_former_tenants_days,
+                register_rows(former_tenants),
                 lambda ids: customers(ids, "retention:former_tenants"),
             ),
-        ]
-        categories = [
-            Category(name, days, self._due(query), erase) for name, query, days, erase in plan
         ]
         for item in [*categories, *self.extra]:
             name = item.name
