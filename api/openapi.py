@@ -494,7 +494,7 @@ def _paths() -> Schema:
             "get": _op(
                 "Rectification history: field, old and new value, who, when",
                 tag="register",
-                who="customer_service, dpo",
+                who="customer_service, dpo, housing_advisor (assigned only, no identity codes)",
                 params=[ID_PARAM],
             )
         },
@@ -860,6 +860,8 @@ def _components() -> Schema:
                 status={"enum": ["received", "processing", "ready", "failed"]},
                 released_for_training={"type": "boolean"},
                 customer_id=NULLABLE_UUID,
+                answered_by={**NULLABLE_STRING, "description": "in the search's answer only"},
+                caller_number={**NULLABLE_STRING, "description": "in the search's answer only"},
             ),
             "AuditEntry": _object(
                 ["seq", "at", "action", "outcome", "hash"],

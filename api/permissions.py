@@ -15,25 +15,8 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from accounts.roles import ROLE_PERMISSIONS, Permission
+from accounts.roles import Permission
 from common.errors import Problem
-
-# Re-exported for tests/api/test_route_matrix.py, which another change rewrites; new code
-# imports the role table from accounts.roles.
-__all__ = [
-    "ROLE_PERMISSIONS",
-    "AnyUser",
-    "Forbidden",
-    "NotAuthenticated",
-    "Permission",
-    "Public",
-    "Requirement",
-    "any_user",
-    "public",
-    "requirement_of",
-    "requires",
-    "route_requirement",
-]
 
 log = logging.getLogger(__name__)
 

@@ -71,8 +71,12 @@ async def visible_recording(request: web.Request, *, purpose: str | None = None)
     return recording
 
 
-def summary(recording: Recording, *, identity: bool) -> dict[str, Any]:
-    """A list item: ids and dates, plus the customer id when the viewer may see it."""
+def summary(recording: Recording, *, identity: bool, caller: bool = False) -> dict[str, Any]:
+    """A list item: ids and dates, plus the customer id when the viewer may see it.
+
+    With ``caller`` (the search's answer, whose filters travel in a body) also the agent and
+    the caller number, by which staff look for a call; the GET list stays ids and dates.
+    """
     item: dict[str, Any] = {
         "id": str(recording.id),
         "started_at": recording.started_at.isoformat(),
@@ -82,6 +86,8 @@ def summary(recording: Recording, *, identity: bool) -> dict[str, Any]:
     }
     if identity:
         item["customer_id"] = _str(recording.customer_id)
+    if identity and caller:
+        item |= {"answered_by": recording.answered_by, "caller_number": recording.caller_number}
     return item
 
 
@@ -133,6 +139,8 @@ async def _page(
     where: RecordingFilter,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    *,
+    caller: bool = False,
 ) -> web.Response:
     identity = sees_identity(request)
     if not identity:
@@ -146,7 +154,10 @@ async def _page(
         encode_time_cursor(rows[-1].started_at, rows[-1].id) if len(rows) == limit else None
     )
     return web.json_response(
-        {"items": [summary(r, identity=identity) for r in rows], "next": next_cursor}
+        {
+            "items": [summary(r, identity=identity, caller=caller) for r in rows],
+            "next": next_cursor,
+        }
     )
 
 
@@ -215,7 +226,7 @@ async def search_route(request: web.Request) -> web.Response:
         "recording.search",
         details={"filters": ",".join(sorted(k for k, v in body.items() if v is not None))},
     )
-    return await _page(request, where, after, limit)
+    return await _page(request, where, after, limit, caller=True)
 
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)

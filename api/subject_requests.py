@@ -211,13 +211,16 @@ async def download_route(request: web.Request) -> web.StreamResponse:
             content_type="application/zip",
             disposition='attachment; filename="callrec-export.zip"',
         )
-        delivered = await _deliver(request, response, first, pieces, failed)
-    if not delivered:
-        log.info(
-            "export download not received in full; the link still works",
-            extra={"subject_request_id": str(export.request_id)},
-        )
-    elif served.end == length and await spend(pool, export.id):
+        delivered = False
+        try:
+            delivered = await _deliver(request, response, first, pieces, failed)
+        finally:  # also when a server with handler cancellation cancels us on the client's exit
+            if not delivered:
+                log.info(
+                    "export download not received in full; the link still works",
+                    extra={"subject_request_id": str(export.request_id)},
+                )
+    if served.end == length and delivered and await spend(pool, export.id):
         await _audit_download(pool, export.request_id, "ok", action="export.downloaded")
     return response
 

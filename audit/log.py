@@ -66,6 +66,9 @@ class Actor:
 SYSTEM: Final = Actor(None, "system")
 
 
+OUTCOMES: Final = ("ok", "refused", "failed")
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     """One thing that happened to personal data or to access itself."""

@@ -21,6 +21,7 @@ from typing import Final
 from aiohttp import web
 
 from api.permissions import public
+from console import vocabulary
 
 STATIC: Final = Path(__file__).parent / "static"
 TYPES: Final = {
@@ -30,9 +31,12 @@ TYPES: Final = {
     ".svg": "image/svg+xml",
 }
 ASSETS: Final = {  # read once: a handful of small files, served from memory
-    path.name: (path.read_bytes(), TYPES[path.suffix])
-    for path in sorted(STATIC.iterdir())
-    if path.suffix in TYPES
+    **{
+        path.name: (path.read_bytes(), TYPES[path.suffix])
+        for path in sorted(STATIC.iterdir())
+        if path.suffix in TYPES
+    },
+    "vocabulary.js": (vocabulary.module(), TYPES[".js"]),  # generated, not a file
 }
 STYLE_NONCE_SLOT: Final = b"{{style-nonce}}"
 

@@ -12,7 +12,8 @@ data size, Ogg end-of-stream page); a truncated MP3 shows up as a duration misma
 ffmpeg's log is read for its level tags only (errors, and a video stream in the input, which
 is refused): its texts can quote paths and the file's own tags, so none of it is kept.
 
-pydub is deliberately not on this path: it loads whole files into memory.
+pydub is deliberately not used: it writes plaintext temporary files and holds the whole PCM
+in memory, where these pipes keep neither.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from register.phones import normalise_phone
 MAX_DURATION_SECONDS: Final = 12 * 3600
 MAX_METADATA_BYTES: Final = 64 * 1024
 DIRECTIONS: Final = ("inbound", "outbound")
+STATUSES: Final = ("received", "processing", "ready", "failed")  # of a recording
 CHANNEL_LAYOUTS: Final = ("mono", "agent-left", "agent-right")
 WITHHELD: Final = frozenset({"", "withheld", "anonymous", "private", "unknown", "restricted"})
 

@@ -31,6 +31,7 @@ SUBJECT_TYPES: Final = {
 REQUEST_CHANNELS: Final = (*CHANNELS, "web_form")
 MAX_TEXT: Final = 500
 OPEN: Final = ("identity_unverified", "verified", "processing")
+STATUSES: Final = (*OPEN, "completed", "denied")
 DUE_BY: Final = "coalesce(extended_due_at, due_at)"  # the deadline in force
 IS_OPEN: Final = f"status IN {OPEN!r}"  # the one definition of an open request, in SQL
 OVERDUE: Final = f"({IS_OPEN} AND {DUE_BY} < now())"  # only open requests are late

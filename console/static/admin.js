@@ -3,13 +3,12 @@
 
 import { api, query } from "./api.js";
 import { field, form, h, pagedTable, showNotice } from "./dom.js";
-import { t, when } from "./i18n.js";
-
-const ROLES = ["customer_service", "trainer", "dpo", "housing_advisor", "admin"];
+import { named, t, when } from "./i18n.js";
+import vocabulary from "./vocabulary.js";
 
 const roleFields = (chosen = []) => h("fieldset", {}, h("legend", {}, t("roles")),
-  ROLES.map((role) => field({ name: `role:${role}`, label: role.replace("_", " "), type: "checkbox", value: chosen.includes(role) })));
-const chosenRoles = (values) => ROLES.filter((role) => values[`role:${role}`]);
+  vocabulary.roles.map((role) => field({ name: `role:${role}`, label: named("roles", role), type: "checkbox", value: chosen.includes(role) })));
+const chosenRoles = (values) => vocabulary.roles.filter((role) => values[`role:${role}`]);
 
 /** `#/users`: every account, a form for a new one, and the unmatched agents. */
 export function usersPage(main) {
@@ -32,7 +31,7 @@ export function usersPage(main) {
     const table = pagedTable("users", [
       [t("username"), (u) => h("button", { type: "button", class: "as-link", onclick: () => edit(u) }, u.username)],
       [t("displayName"), (u) => u.display_name],
-      [t("extension"), (u) => u.extension], [t("roles"), (u) => u.roles.join(", ")],
+      [t("extension"), (u) => u.extension], [t("roles"), (u) => u.roles.map((role) => named("roles", role)).join(", ")],
       [t("disabled"), (u) => (u.disabled || u.locked ? t("yes") : "")],
     ], (after) => api("GET", `/v1/users${query({ after })}`));
     list.replaceChildren(table.node);

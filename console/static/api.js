@@ -39,8 +39,12 @@ export async function api(method, path, body) {
   return data;
 }
 
-/** A query string of the values that are set (empty strings and nulls are left out). */
+/** The values that are set (empty strings and nulls are left out), for a query or a body. */
+export const present = (values) =>
+  Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined && v !== ""));
+
+/** A query string of the values that are set. */
 export function query(values) {
-  const entries = Object.entries(values).filter(([, v]) => v !== null && v !== undefined && v !== "");
+  const entries = Object.entries(present(values));
   return entries.length ? `?${new URLSearchParams(entries)}` : "";
 }

@@ -11,19 +11,22 @@ import { recordingPage, recordingsPage, trainingPage } from "./recordings.js";
 import { newRequestPage, requestPage, requestsPage } from "./requests.js";
 import { language, t, toggleLanguage } from "./i18n.js";
 import { usersPage } from "./admin.js";
+import vocabulary from "./vocabulary.js";
+
+const P = vocabulary.permissions; // the server's names, never copied here
 
 const PAGES = [
-  { path: "recordings", needs: "recordings:list", list: recordingsPage, detail: recordingPage },
-  { path: "training", needs: "recordings:list-training", list: trainingPage,
+  { path: "recordings", needs: P.LIST_RECORDINGS, list: recordingsPage, detail: recordingPage },
+  { path: "training", needs: P.LIST_TRAINING_RECORDINGS, list: trainingPage,
     detail: (main, id, me) => recordingPage(main, id, me, { training: true }) },
-  { path: "customers", needs: "register:read", list: customersPage, detail: customerPage },
+  { path: "customers", needs: P.READ_REGISTER, list: customersPage, detail: customerPage },
   // The officer reaches this one from the queue, so it stays out of their navigation.
-  { path: "new-request", label: "newRequest", needs: "subject-requests:create", list: newRequestPage,
-    detail: newRequestPage, offNavWith: "subject-requests:manage" },
-  { path: "requests", needs: "subject-requests:manage", list: requestsPage, detail: requestPage },
-  { path: "holds", needs: "legal-holds:manage", list: holdsPage },
-  { path: "audit", needs: "audit:read", list: auditPage },
-  { path: "users", needs: "users:manage", list: usersPage },
+  { path: "new-request", label: "newRequest", needs: P.CREATE_SUBJECT_REQUESTS, list: newRequestPage,
+    detail: newRequestPage, offNavWith: P.MANAGE_SUBJECT_REQUESTS },
+  { path: "requests", needs: P.MANAGE_SUBJECT_REQUESTS, list: requestsPage, detail: requestPage },
+  { path: "holds", needs: P.MANAGE_LEGAL_HOLDS, list: holdsPage },
+  { path: "audit", needs: P.READ_AUDIT, list: auditPage },
+  { path: "users", needs: P.MANAGE_USERS, list: usersPage },
 ];
 
 let me = null;

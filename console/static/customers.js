@@ -3,13 +3,13 @@
 // unlinked calls one click away from being linked.
 
 import { api, query } from "./api.js";
-import { facts, field, form, h, link, pagedTable, render, seconds, showNotice, yesNo } from "./dom.js";
-import { t, term, when } from "./i18n.js";
+import { facts, field, form, h, link, pagedTable, render, showNotice, yesNo } from "./dom.js";
+import { choices, named, t, when } from "./i18n.js";
+import { listColumns, searchRecordings } from "./recordings.js";
+import vocabulary from "./vocabulary.js";
 
-const CHANNELS = ["phone", "email", "visit", "letter", "web"];
-const DIRECTIONS = ["inbound", "outbound"];
-const TOPICS = ["fault_report", "rent", "application", "termination", "complaint", "feedback", "other"];
-const options = (values) => values.map((v) => [v, v.replace("_", " ")]);
+const P = vocabulary.permissions;
+const roleNames = (roles) => (roles || []).map((role) => named("customer_roles", role)).join(", ");
 const fullName = (c) => `${c.last_name}, ${c.first_name}`;
 // Under turvakielto a whole list is "masked"; an item shared with a protected person (a
 // shared home or landline) is masked on its own.
@@ -18,14 +18,14 @@ const isMasked = (item) => item === MASKED || (item !== null && typeof item === 
 const masked = (value, show, separator = ", ") => (Array.isArray(value)
   ? value.map((item) => (isMasked(item) ? t("hidden") : show(item))).join(separator)
   : t("hidden"));
-const leaseText = (l) => `${l.lease_number}: ${l.property === MASKED ? t("hidden") : `${l.property} ${l.apartment}`} (${l.role})`;
+const leaseText = (l) => `${l.lease_number}: ${l.property === MASKED ? t("hidden") : `${l.property} ${l.apartment}`} (${named("customer_roles", l.role)})`;
 
 /** `#/customers`: search, or every customer page by page. */
 export function customersPage(main) {
   const columns = [
     [t("name"), (c) => link(`#/customers/${c.id}`, fullName(c))],
     [t("customerNumber"), (c) => c.customer_number],
-    [t("roles"), (c) => (c.roles || []).join(", ")],
+    [t("roles"), (c) => roleNames(c.roles)],
     [t("turvakielto"), (c) => (c.turvakielto ? t("yes") : "")],
   ];
   const results = h("section", { "aria-live": "polite" });
@@ -52,26 +52,27 @@ export async function customerPage(main, id, me) {
     c.turvakielto ? h("p", { class: "warning", role: "note" }, t("turvakieltoNotice")) : null,
     facts([
       [t("customerNumber"), c.customer_number],
-      [t("roles"), (c.roles || []).join(", ")],
-      [t("status"), c.status],
+      [t("roles"), roleNames(c.roles)],
+      [t("status"), named("customer_statuses", c.status)],
       [t("henkilotunnus"), c.henkilotunnus],
-      [t("phones"), masked(c.phones, (p) => `${p.number} (${p.type})`)],
+      [t("phones"), masked(c.phones, (p) => `${p.number} (${named("phone_types", p.type)})`)],
       [t("emails"), masked(c.emails, (e) => e)],
       [t("addresses"), masked(c.addresses, (a) => `${a.street}, ${a.postal_code} ${a.city}`, "; ")],
       [t("leases"), (c.current_leases || []).map(leaseText).join("; ") || "–"],
-      [t("marketing"), Object.entries(c.marketing || {}).map(([kind, v]) => `${term("marketingKinds", kind)}: ${v ? yesNo(v.allowed) : "–"}`).join(", ") || "–"],
+      [t("marketing"), Object.entries(c.marketing || {}).map(([kind, v]) => `${named("marketing_kinds", kind)}: ${v ? yesNo(v.allowed) : "–"}`).join(", ") || "–"],
     ]));
-  if (may("subject-requests:create")) {
+  if (may(P.CREATE_SUBJECT_REQUESTS)) {
     main.append(h("p", {}, link(`#/new-request/${c.id}`, `+ ${t("newRequestFor")}`)));
   }
-  main.append(contactLog(c, may("register:write")));
-  if (may("recordings:list")) main.append(customerCalls(c, may("recordings:link"), me));
+  main.append(contactLog(c, may(P.WRITE_REGISTER)));
+  if (may(P.LIST_RECORDINGS)) main.append(customerCalls(c, may(P.LINK_RECORDINGS), me));
 }
 
 function contactLog(customer, writable) {
   const log = pagedTable("contact-log", [
-    [t("at"), (e) => when(e.at)], [t("channel"), (e) => e.channel], [t("direction"), (e) => e.direction],
-    [t("topic"), (e) => e.topic], [t("note"), (e) => e.note], [t("staff"), (e) => e.staff],
+    [t("at"), (e) => when(e.at)], [t("channel"), (e) => named("contact_channels", e.channel)],
+    [t("direction"), (e) => named("directions", e.direction)],
+    [t("topic"), (e) => named("topics", e.topic)], [t("note"), (e) => e.note], [t("staff"), (e) => e.staff],
     [t("recording"), (e) => (e.recording_id ? link(`#/recordings/${e.recording_id}`, t("open")) : "")],
   ], (cursor) => api("GET", `/v1/customers/${customer.id}/contacts${query({ cursor })}`));
   const section = h("section", { "aria-labelledby": "contact-log-title" },
@@ -79,9 +80,9 @@ function contactLog(customer, writable) {
   if (writable) {
     section.append(form({ id: "contact-form", "aria-label": t("addContact") }, [
       h("h3", {}, t("addContact")),
-      field({ name: "channel", label: t("channel"), options: options(CHANNELS), value: "phone" }),
-      field({ name: "direction", label: t("direction"), options: options(DIRECTIONS), value: "inbound" }),
-      field({ name: "topic", label: t("topic"), options: options(TOPICS) }),
+      field({ name: "channel", label: t("channel"), options: choices("contact_channels", vocabulary.contact_channels) }),
+      field({ name: "direction", label: t("direction"), options: choices("directions", vocabulary.directions) }),
+      field({ name: "topic", label: t("topic"), options: choices("topics", vocabulary.topics) }),
       field({ name: "note", label: t("note"), type: "textarea", required: true, maxlength: 4000 }),
     ], t("save"), async (values, node) => {
       await api("POST", `/v1/customers/${customer.id}/contacts`, values);
@@ -94,14 +95,8 @@ function contactLog(customer, writable) {
 }
 
 function customerCalls(customer, canLink, me) {
-  const columns = [
-    [t("started"), (r) => link(`#/recordings/${r.id}`, when(r.started_at))],
-    [t("duration"), (r) => seconds(r.duration_seconds)],
-    [t("status"), (r) => r.status],
-    [t("released"), (r) => yesNo(r.released_for_training)],
-  ];
-  const linked = pagedTable("customer-recordings", columns,
-    (cursor) => api("GET", `/v1/recordings${query({ customer_id: customer.id, cursor })}`));
+  const columns = listColumns("recordings", true, { customer: false }); // this customer's page
+  const linked = pagedTable("customer-recordings", columns, searchRecordings({ customer_id: customer.id }));
   const section = h("section", { "aria-labelledby": "calls-title" },
     h("h2", { id: "calls-title" }, t("linkedRecordings")), linked.node);
   if (canLink) {
@@ -113,8 +108,8 @@ function customerCalls(customer, canLink, me) {
         section.replaceWith(customerCalls(customer, canLink, me));
       },
     }, t("linkHere"));
-    const unlinked = pagedTable("unlinked-recordings", [...columns.slice(0, 3), ["", linkButton]],
-      (cursor) => api("GET", `/v1/recordings${query({ unlinked: "true", limit: 10, cursor })}`));
+    const unlinked = pagedTable("unlinked-recordings", [...columns.slice(0, -1), ["", linkButton]],
+      searchRecordings({ unlinked: true, limit: 10 }));
     section.append(h("h2", {}, t("unlinkedCalls")), unlinked.node);
   }
   return section;

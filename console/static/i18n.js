@@ -1,5 +1,6 @@
-// Interface text in Finnish and English. Values that come from the API (statuses, kinds)
-// are shown through `term`, which falls back to the API's own word when it has no entry.
+// Interface text in Finnish and English. Values of the server's lists (vocabulary.js:
+// roles, statuses, directions, kinds…) are shown through `named`, from the `names` tables;
+// tests/console keeps both languages' keys equal and every listed value named.
 
 const TEXT = {
   fi: {
@@ -18,13 +19,8 @@ const TEXT = {
     noticePlayed: "Tallennustiedote soitettu", durationMismatch: "Kesto poikkeaa ilmoitetusta",
     purpose: "Kuuntelun tarkoitus", choosePurpose: "Valitse tarkoitus ennen kuuntelua",
     play: "Toista", pause: "Tauko", position: "Kohta", download: "Lataa tiedosto",
-    purposeNames: {
-      verify_content: "Puhelun sisällön tarkistus", training: "Koulutus",
-      subject_request: "Rekisteröidyn pyyntö", legal: "Oikeudellinen asia",
-    },
     releaseForTraining: "Vapauta koulutukseen", withdrawTraining: "Peru koulutuskäyttö",
     reason: "Perustelu", notPlayable: "Tallenne ei ole vielä kuunneltavissa.",
-    marketingKinds: { direct_marketing: "suoramarkkinointi", surveys: "kyselyt" },
     channelNames: { agent: "asiakaspalvelija", customer: "asiakas", mixed: "molemmat", left: "vasen", right: "oikea" },
     searchCustomers: "Hae nimellä, puhelinnumerolla, asiakasnumerolla tai henkilötunnuksella",
     name: "Nimi", customerNumber: "Asiakasnumero", roles: "Roolit", turvakielto: "Turvakielto",
@@ -51,6 +47,42 @@ const TEXT = {
     noticeMissing: "Tallennetut puhelut ilman tallennustiedotetta",
     noticeMissingHint: "Soittajalle ei kerrottu tallentamisesta ennen tallennuksen alkua: selvitä syy puhelinjärjestelmästä.", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
     requestCreated: "Pyyntö luotu.",
+    // The server's values (vocabulary.js), one table per list.
+    names: {
+      roles: {
+        admin: "pääkäyttäjä", customer_service: "asiakaspalvelu", trainer: "kouluttaja",
+        dpo: "tietosuojavastaava", housing_advisor: "asumisneuvoja",
+      },
+      purposes: {
+        verify_content: "Puhelun sisällön tarkistus", training: "Koulutus",
+        subject_request: "Rekisteröidyn pyyntö", legal: "Oikeudellinen asia",
+      },
+      recording_statuses: { received: "vastaanotettu", processing: "käsittelyssä", ready: "valmis", failed: "epäonnistui" },
+      directions: { inbound: "saapuva", outbound: "lähtevä" },
+      contact_channels: { phone: "puhelin", email: "sähköposti", visit: "käynti", letter: "kirje", web: "verkko" },
+      request_channels: {
+        phone: "puhelin", email: "sähköposti", visit: "käynti", letter: "kirje", web: "verkko", web_form: "verkkolomake",
+      },
+      topics: {
+        fault_report: "vikailmoitus", rent: "vuokra", application: "hakemus", termination: "irtisanominen",
+        complaint: "valitus", feedback: "palaute", other: "muu",
+      },
+      request_kinds: { access: "tietojen tarkastus", erasure: "tietojen poisto", rectification: "tietojen oikaisu", objection: "vastustus" },
+      request_statuses: {
+        identity_unverified: "henkilöllisyys vahvistamatta", verified: "henkilöllisyys vahvistettu",
+        processing: "käsittelyssä", completed: "valmis", denied: "hylätty",
+      },
+      subject_keys: { customer_id: "asiakkaan tunniste", staff_username: "työntekijän käyttäjätunnus", phone_number: "puhelinnumero" },
+      subject_types: { customer: "asiakas", staff: "työntekijä", phone: "puhelinnumero" },
+      audit_outcomes: { ok: "onnistui", refused: "estetty", failed: "epäonnistui" },
+      customer_roles: {
+        applicant: "hakija", tenant: "vuokralainen", co_tenant: "toinen vuokralainen", joint_payer: "yhteisvastuullinen maksaja",
+        occupant: "asukas", buyer: "ostaja",
+      },
+      customer_statuses: { active: "nykyinen asiakas", former: "entinen asiakas" },
+      phone_types: { mobile: "matkapuhelin", landline: "lankapuhelin", work: "työ", other: "muu" },
+      marketing_kinds: { direct_marketing: "suoramarkkinointi", surveys: "kyselyt" },
+    },
   },
   en: {
     language: "Suomeksi", logout: "Log out", login: "Log in",
@@ -68,13 +100,8 @@ const TEXT = {
     noticePlayed: "Recording notice played", durationMismatch: "Duration differs from the declared one",
     purpose: "Purpose of listening", choosePurpose: "Choose the purpose before listening",
     play: "Play", pause: "Pause", position: "Position", download: "Download file",
-    purposeNames: {
-      verify_content: "Verify what was said", training: "Training",
-      subject_request: "Data subject request", legal: "Legal matter",
-    },
     releaseForTraining: "Release for training", withdrawTraining: "Withdraw from training",
     reason: "Reason", notPlayable: "The recording cannot be played yet.",
-    marketingKinds: { direct_marketing: "direct marketing", surveys: "surveys" },
     channelNames: { agent: "agent", customer: "customer", mixed: "both", left: "left", right: "right" },
     searchCustomers: "Search by name, phone number, customer number or henkilötunnus",
     name: "Name", customerNumber: "Customer number", roles: "Roles", turvakielto: "Turvakielto",
@@ -101,6 +128,42 @@ const TEXT = {
     noticeMissing: "Calls recorded without the recording notice",
     noticeMissingHint: "The caller was not told before recording started: find out why in the telephony system.", unmatchedAgents: "Unmatched agents", created: "Created.",
     requestCreated: "Request created.",
+    // The server's values (vocabulary.js), one table per list.
+    names: {
+      roles: {
+        admin: "administrator", customer_service: "customer service", trainer: "trainer",
+        dpo: "data protection officer", housing_advisor: "housing advisor",
+      },
+      purposes: {
+        verify_content: "Verify what was said", training: "Training",
+        subject_request: "Data subject request", legal: "Legal matter",
+      },
+      recording_statuses: { received: "received", processing: "processing", ready: "ready", failed: "failed" },
+      directions: { inbound: "inbound", outbound: "outbound" },
+      contact_channels: { phone: "phone", email: "e-mail", visit: "visit", letter: "letter", web: "web" },
+      request_channels: {
+        phone: "phone", email: "e-mail", visit: "visit", letter: "letter", web: "web", web_form: "web form",
+      },
+      topics: {
+        fault_report: "fault report", rent: "rent", application: "application", termination: "termination",
+        complaint: "complaint", feedback: "feedback", other: "other",
+      },
+      request_kinds: { access: "access", erasure: "erasure", rectification: "rectification", objection: "objection" },
+      request_statuses: {
+        identity_unverified: "identity not verified", verified: "identity verified",
+        processing: "processing", completed: "completed", denied: "denied",
+      },
+      subject_keys: { customer_id: "customer id", staff_username: "staff username", phone_number: "phone number" },
+      subject_types: { customer: "customer", staff: "staff member", phone: "phone number" },
+      audit_outcomes: { ok: "ok", refused: "refused", failed: "failed" },
+      customer_roles: {
+        applicant: "applicant", tenant: "tenant", co_tenant: "co-tenant", joint_payer: "joint payer",
+        occupant: "occupant", buyer: "buyer",
+      },
+      customer_statuses: { active: "current customer", former: "former customer" },
+      phone_types: { mobile: "mobile", landline: "landline", work: "work", other: "other" },
+      marketing_kinds: { direct_marketing: "direct marketing", surveys: "surveys" },
+    },
   },
 };
 
@@ -109,8 +172,15 @@ export let language = localStorage.getItem("callrec.language") === "en" ? "en" :
 /** The interface text for `key` in the chosen language. */
 export const t = (key) => TEXT[language][key] ?? key;
 
-/** A name from one of the text's tables (purposes, channels), or the API's own word. */
+/** A name from one of the text's tables (the waveform's channels), or the API's own word. */
 export const term = (table, value) => TEXT[language][table]?.[value] ?? value;
+
+/** A value of one of the server's lists (`vocabulary.js`: roles, statuses…) in the reader's
+ * language; the API's own word where a table lacks it (a parity test keeps them complete). */
+export const named = (list, value) => TEXT[language].names[list]?.[value] ?? value;
+
+/** `[value, text]` pairs for a select offering one of the server's lists. */
+export const choices = (list, values) => values.map((value) => [value, named(list, value)]);
 
 export function toggleLanguage() {
   language = language === "fi" ? "en" : "fi";

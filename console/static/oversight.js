@@ -2,7 +2,8 @@
 
 import { api, query } from "./api.js";
 import { attempt, dayStart, field, form, h, link, pagedTable, showNotice } from "./dom.js";
-import { t, when } from "./i18n.js";
+import { choices, named, t, when } from "./i18n.js";
+import vocabulary from "./vocabulary.js";
 
 /** `#/holds`: holds in force (or all), placing one on calls or a customer, releasing one. */
 export function holdsPage(main) {
@@ -52,7 +53,8 @@ export function auditPage(main) {
   const columns = [
     ["#", (e) => String(e.seq)], [t("at"), (e) => when(e.at)], [t("actor"), (e) => e.actor],
     [t("action"), (e) => e.action], [t("objectType"), (e) => e.object_type], [t("objectId"), (e) => e.object_id],
-    [t("purpose"), (e) => e.purpose], [t("outcome"), (e) => e.outcome],
+    [t("purpose"), (e) => (e.purpose ? named("purposes", e.purpose) : "")],
+    [t("outcome"), (e) => named("audit_outcomes", e.outcome)],
   ];
   function show(filters) {
     const table = pagedTable("audit-log", columns, (cursor) => api("GET", `/v1/audit${query({ ...filters, cursor })}`));
@@ -62,7 +64,7 @@ export function auditPage(main) {
   const filters = form({ id: "audit-filters", class: "filters", role: "search" }, [
     field({ name: "actor", label: t("actor") }), field({ name: "action", label: t("action"), placeholder: "recording.play" }),
     field({ name: "object_type", label: t("objectType") }), field({ name: "object_id", label: t("objectId") }),
-    field({ name: "outcome", label: t("outcome"), options: [["", t("all")], ["ok", "ok"], ["refused", "refused"], ["failed", "failed"]] }),
+    field({ name: "outcome", label: t("outcome"), options: [["", t("all")], ...choices("audit_outcomes", vocabulary.audit_outcomes)] }),
     field({ name: "from", label: t("from"), type: "date" }), field({ name: "to", label: t("to"), type: "date" }),
   ], t("search"), (values) => show({ ...values, from: dayStart(values.from), to: dayStart(values.to, 1) }));
   const unnoticed = pagedTable("notice-missing", [

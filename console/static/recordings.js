@@ -2,35 +2,42 @@
 // recording with its waveform player. Audio is fetched only after a purpose is chosen, and
 // seeking asks the server for byte ranges, so nothing is downloaded that is not listened to.
 
-import { api, query } from "./api.js";
+import { api, present, query } from "./api.js";
 import { attempt, dayStart, facts, field, form, h, link, pagedTable, seconds, showNotice, yesNo } from "./dom.js";
-import { t, term, when } from "./i18n.js";
+import { choices, named, t, term, when } from "./i18n.js";
+import vocabulary from "./vocabulary.js";
 import WaveSurfer from "./wavesurfer.esm.js";
 
-function listColumns(base, identity) {
+const P = vocabulary.permissions;
+
+/** The list's columns; with `identity` (staff) also the agent and caller beside the date, as
+ * staff look for a call by them (the search's answer carries them; the GET list does not). */
+export function listColumns(base, identity, { customer = true } = {}) {
   const columns = [
     [t("started"), (r) => link(`#/${base}/${r.id}`, when(r.started_at))],
+    ...(identity ? [[t("agent"), (r) => r.answered_by], [t("caller"), (r) => r.caller_number ?? "–"]] : []),
     [t("duration"), (r) => seconds(r.duration_seconds)],
-    [t("status"), (r) => r.status],
+    [t("status"), (r) => named("recording_statuses", r.status)],
   ];
   if (identity) {
     columns.push(
-      [t("customer"), (r) => (r.customer_id ? link(`#/customers/${r.customer_id}`, t("open")) : t("unlinked"))],
+      ...(customer ? [[t("customer"), (r) => (r.customer_id ? link(`#/customers/${r.customer_id}`, t("open")) : t("unlinked"))]] : []),
       [t("released"), (r) => yesNo(r.released_for_training)],
     );
   }
   return columns;
 }
 
+/** A page of the staff list through the search, whose answer names agent and caller; the
+ * filters (a caller number among them) travel in the body, never in the URL. */
+export const searchRecordings = (filters) => (cursor) =>
+  api("POST", "/v1/recordings/search", present({ ...filters, cursor }));
+
 /** `#/recordings`: every recording, filtered by time, agent, caller number or linking. */
 export function recordingsPage(main) {
   const results = h("section", { "aria-live": "polite" });
   function show(filters) {
-    const byNumber = filters.caller_number;
-    const table = pagedTable("recordings", listColumns("recordings", true), (cursor) =>
-      byNumber
-        ? api("POST", "/v1/recordings/search", { ...filters, cursor: cursor ?? undefined })
-        : api("GET", `/v1/recordings${query({ ...filters, cursor })}`));
+    const table = pagedTable("recordings", listColumns("recordings", true), searchRecordings(filters));
     results.replaceChildren(table.node);
     return table.ready;
   }
@@ -42,7 +49,7 @@ export function recordingsPage(main) {
     field({ name: "unlinked", label: t("onlyUnlinked"), type: "checkbox" }),
   ], t("search"), (values) => show({
     from: dayStart(values.from), to: dayStart(values.to, 1), answered_by: values.answered_by,
-    caller_number: values.caller_number, unlinked: values.unlinked ? "true" : "",
+    caller_number: values.caller_number, unlinked: values.unlinked || null,
   }));
   main.replaceChildren(h("h1", {}, t("recordings")), filters, results);
   return show({});
@@ -63,8 +70,8 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
   const details = facts([
     [t("started"), when(recording.started_at)],
     [t("duration"), seconds(recording.duration_seconds)],
-    [t("status"), recording.status],
-    [t("direction"), recording.direction],
+    [t("status"), named("recording_statuses", recording.status)],
+    [t("direction"), named("directions", recording.direction)],
     ...(identity ? [
       [t("caller"), recording.caller_number ?? "–"],
       [t("agent"), recording.answered_by],
@@ -86,8 +93,8 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
     return;
   }
   main.append(await player(recording, purposes, training));
-  if (me.permissions.includes("recordings:release")) main.append(releaseForm(recording, me));
-  if (me.permissions.includes("recordings:download")) main.append(downloadLinks(recording));
+  if (me.permissions.includes(P.RELEASE_FOR_TRAINING)) main.append(releaseForm(recording, me));
+  if (me.permissions.includes(P.DOWNLOAD_RECORDINGS)) main.append(downloadLinks(recording, purposes));
 }
 
 // The purpose is a deliberate choice, even where the role has only one: it goes into the
@@ -105,7 +112,7 @@ async function player(recording, purposes, training) {
   const play = h("button", { type: "button", id: "play", disabled: true }, t("play"));
   const choose = field({
     name: "purpose", label: t("purpose"), value: training ? "training" : "",
-    options: [["", t("choosePurpose")], ...purposes.map((p) => [p, term("purposeNames", p)])],
+    options: [["", t("choosePurpose")], ...choices("purposes", purposes)],
   });
   const select = choose.querySelector("select");
 
@@ -157,8 +164,9 @@ function releaseForm(recording, me) {
   });
 }
 
-function downloadLinks(recording) {
-  return h("p", {}, ["subject_request", "legal"].map((purpose) => [
+/** One download link per purpose the user's roles may claim (the server's `me.purposes`). */
+function downloadLinks(recording, purposes) {
+  return h("p", {}, purposes.map((purpose) => [
     h("a", { href: `/v1/recordings/${recording.id}/download${query({ purpose })}`, download: "" },
-      `${t("download")} (${term("purposeNames", purpose)})`), " "]));
+      `${t("download")} (${named("purposes", purpose)})`), " "]));
 }

@@ -3,15 +3,13 @@
 
 import { api, query } from "./api.js";
 import { attempt, dayStart, facts, field, form, h, link, pagedTable, render, showNotice } from "./dom.js";
-import { t, when } from "./i18n.js";
+import { choices, named, t, when } from "./i18n.js";
+import vocabulary from "./vocabulary.js";
 
-const KINDS = ["access", "erasure", "rectification", "objection"];
-const SUBJECT_KEYS = ["customer_id", "staff_username", "phone_number"];
-const CHANNELS = ["phone", "email", "visit", "letter", "web", "web_form"];
-const STATUSES = ["identity_unverified", "verified", "processing", "completed", "denied"];
-const OPEN = ["identity_unverified", "verified", "processing"];
+const P = vocabulary.permissions;
 const REFRESH_MS = 1500;
-const pairs = (values) => values.map((v) => [v, v.replaceAll("_", " ")]);
+/** A request's status in the reader's language; the raw value stays in `data-status`. */
+const statusOf = (r, attributes = {}) => h("span", { ...attributes, "data-status": r.status }, named("request_statuses", r.status));
 /** The deadline in force (the API's `due_by`), marked when the request is late. */
 const dueCell = (r) => h("span", { class: r.overdue ? "overdue" : null }, when(r.due_by), r.overdue ? ` (${t("overdue")})` : "");
 
@@ -19,15 +17,15 @@ const dueCell = (r) => h("span", { class: r.overdue ? "overdue" : null }, when(r
  * request the moment it arrives, since the deadline runs from then. */
 export function newRequestPage(main, customerId, me) {
   main.replaceChildren(h("h1", {}, t("newRequest")), form({ id: "new-request" }, [
-    field({ name: "kind", label: t("kind"), options: pairs(KINDS) }),
-    field({ name: "subject_key", label: t("subjectType"), options: pairs(SUBJECT_KEYS), value: customerId ? "customer_id" : undefined }),
+    field({ name: "kind", label: t("kind"), options: choices("request_kinds", vocabulary.request_kinds) }),
+    field({ name: "subject_key", label: t("subjectType"), options: choices("subject_keys", vocabulary.subject_keys), value: customerId ? "customer_id" : undefined }),
     field({ name: "subject_value", label: t("subject"), required: true, maxlength: 200, value: customerId ?? "" }),
-    field({ name: "channel", label: t("channel"), options: pairs(CHANNELS) }),
+    field({ name: "channel", label: t("channel"), options: choices("request_channels", vocabulary.request_channels) }),
   ], t("create"), async (values, node) => {
     const created = await api("POST", "/v1/subject-requests", {
       kind: values.kind, channel: values.channel, subject: { [values.subject_key]: values.subject_value },
     });
-    if (me.permissions.includes("subject-requests:manage")) {
+    if (me.permissions.includes(P.MANAGE_SUBJECT_REQUESTS)) {
       location.hash = `#/requests/${created.id}`; // the officer goes on with it
     } else {
       node.reset(); // customer service hands it over to the officer's queue
@@ -40,9 +38,9 @@ export function newRequestPage(main, customerId, me) {
 export function requestsPage(main, _id, me) {
   const columns = [
     [t("due"), dueCell],
-    [t("kind"), (r) => link(`#/requests/${r.id}`, r.kind)],
-    [t("subjectType"), (r) => r.subject_type],
-    [t("status"), (r) => r.status],
+    [t("kind"), (r) => link(`#/requests/${r.id}`, named("request_kinds", r.kind))],
+    [t("subjectType"), (r) => named("subject_types", r.subject_type)],
+    [t("status"), (r) => statusOf(r)],
     [t("received"), (r) => when(r.received_at)],
   ];
   const results = h("section", { "aria-live": "polite" });
@@ -53,10 +51,10 @@ export function requestsPage(main, _id, me) {
     return table.ready;
   }
   const filter = form({ id: "request-filter", class: "filters" }, [
-    field({ name: "status", label: t("filterStatus"), options: [["", t("all")], ...pairs(STATUSES)] }),
+    field({ name: "status", label: t("filterStatus"), options: [["", t("all")], ...choices("request_statuses", vocabulary.request_statuses)] }),
   ], t("search"), (values) => show(values.status));
   render(main, h("h1", {}, t("requests")),
-    me.permissions.includes("subject-requests:create") ? h("p", {}, link("#/new-request", `+ ${t("newRequest")}`)) : null,
+    me.permissions.includes(P.CREATE_SUBJECT_REQUESTS) ? h("p", {}, link("#/new-request", `+ ${t("newRequest")}`)) : null,
     filter, results);
   return show("");
 }
@@ -71,12 +69,12 @@ export async function requestPage(main, id) {
   };
   main.replaceChildren(
     h("p", {}, link("#/requests", `← ${t("back")}`)),
-    h("h1", {}, `${t("requests")}: ${r.kind}`),
+    h("h1", {}, `${t("requests")}: ${named("request_kinds", r.kind)}`),
     facts([
-      [t("status"), h("strong", { id: "request-status" }, r.status)],
-      [t("subjectType"), r.subject_type],
+      [t("status"), h("strong", {}, statusOf(r, { id: "request-status" }))],
+      [t("subjectType"), named("subject_types", r.subject_type)],
       [t("subject"), r.customer_id ? link(`#/customers/${r.customer_id}`, r.customer_id) : r.staff_username ?? r.phone_number],
-      [t("channel"), r.channel],
+      [t("channel"), named("request_channels", r.channel)],
       [t("received"), when(r.received_at)],
       [t("due"), dueCell(r)],
       [t("reason"), r.extension_reason],
@@ -93,11 +91,11 @@ export async function requestPage(main, id) {
   if (r.status === "verified") {
     main.append(h("p", {}, h("button", { type: "button", id: "fulfil", onclick: () => attempt(step("fulfil")) }, t("fulfil"))));
   }
-  if (["identity_unverified", "verified"].includes(r.status)) {
+  if (vocabulary.open_request_statuses.includes(r.status) && r.status !== "processing") { // not yet begun
     main.append(form({ id: "deny", class: "inline" }, [field({ name: "reason", label: t("denialReason"), required: true, maxlength: 1000 })],
       t("deny"), (values) => step("deny", { reason: values.reason })()));
   }
-  if (OPEN.includes(r.status)) {
+  if (vocabulary.open_request_statuses.includes(r.status)) {
     main.append(form({ id: "extend", class: "inline" }, [
       field({ name: "until", label: t("until"), type: "date", required: true }),
       field({ name: "reason", label: t("reason"), required: true, maxlength: 1000 }),

@@ -87,6 +87,29 @@ async def test_list_filters(staff_api: Client, audio_dir: Path) -> None:
     assert [i["id"] for i in (await searched.json())["items"]] == [ids[2]]
 
 
+async def test_the_search_answers_with_agent_and_caller_and_the_list_with_ids_and_dates(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    """Staff look for a call by who answered and who called; those travel in the search's
+    answer (a POST, audited), never in the GET list, and never to a trainer."""
+    ids = await three_calls(staff_api, audio_dir)
+    for user in ("customer-service", "dpo"):
+        headers = await headers_for(staff_api, user)
+        found = await (
+            await staff_api.post("/v1/recordings/search", json={}, headers=headers)
+        ).json()
+        assert [(i["id"], i["answered_by"], i["caller_number"]) for i in found["items"]] == [
+            (ids[2], "maija.m", "+358401234567"),
+            (ids[1], "pekka.p", "+358409999999"),
+            (ids[0], "maija.m", "+358401234567"),
+        ]
+        _, listed = await get(staff_api, "/v1/recordings", user)
+        assert not {"answered_by", "caller_number"} & set(listed["items"][0])
+    trainer = await headers_for(staff_api, "trainer")
+    refused = await staff_api.post("/v1/recordings/search", json={}, headers=trainer)
+    assert refused.status == 403
+
+
 async def test_bad_list_parameters_are_422_naming_the_field(staff_api: Client) -> None:
     for query, field in (
         ("limit=0", "limit"),

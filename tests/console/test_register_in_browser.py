@@ -107,12 +107,12 @@ async def test_admin_adds_a_user_then_changes_its_roles_and_switches_it_off(
 
     await row.get_by_role("button", name="liisa.k").click()  # opens the account's editor
     editor = page.locator("#change-user")
-    await editor.get_by_label("dpo").check()
+    await editor.get_by_label("Data protection officer").check()
     await editor.get_by_label("Disabled").check()
     await screenshot(page, "users")
     await editor.get_by_role("button", name="Save").click()
     await expect(page.locator("#notice")).to_have_text("Saved.")
-    await expect(row).to_contain_text("dpo, trainer")
+    await expect(row).to_contain_text("data protection officer, trainer")
     disabled = await console.client.app[POOL].fetchval(
         "SELECT disabled FROM users WHERE username = 'liisa.k'"
     )
