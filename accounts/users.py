@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -56,6 +57,8 @@ WITH changed AS (
 SELECT id FROM changed
 """
 ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)"
+ACCOUNT_ID: Final = "SELECT id FROM users WHERE username = $1"
+ROLES_BY_ID: Final = "SELECT id, roles FROM users WHERE id = ANY($1)"
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
        created_at
@@ -228,3 +231,17 @@ async def list_accounts(db: Connection | Pool, after: str, limit: int) -> list[A
 async def account_exists(db: Connection | Pool, username: str) -> bool:
     """Whether a staff account (enabled or not) has this username."""
     return bool(await db.fetchval(ACCOUNT_EXISTS, username))
+
+
+async def account_id(db: Connection | Pool, username: str) -> uuid.UUID | None:
+    """The id of the account with this username, if any."""
+    found: uuid.UUID | None = await db.fetchval(ACCOUNT_ID, username)
+    return found
+
+
+async def roles_by_id(
+    db: Connection | Pool, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, ...]]:
+    """The roles of each of these accounts that still exists."""
+    rows = await db.fetch(ROLES_BY_ID, list(ids))
+    return {row["id"]: tuple(row["roles"]) for row in rows}

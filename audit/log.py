@@ -288,3 +288,50 @@ async def list_entries(db: Connection | Pool, query: AuditQuery, limit: int) -> 
     )
     rows = await db.fetch(sql, *args)
     return [AuditEntry(**{**dict(row), "hash": bytes(row["hash"])}) for row in rows]
+
+
+ABOUT_OBJECTS: Final = """
+SELECT seq, at, action, purpose, outcome, actor_id FROM audit_log
+WHERE object_type = $1 AND object_id = ANY($2::text[]) ORDER BY seq
+"""
+BY_ACTOR: Final = """
+SELECT seq, at, action, object_type, purpose, outcome FROM audit_log WHERE actor_id = $1
+ORDER BY seq
+"""
+
+
+@dataclass(frozen=True)
+class ReadOfYou:
+    """An entry about one of a data subject's objects (who acted is an id, resolved above)."""
+
+    seq: int
+    at: datetime
+    action: str
+    purpose: str | None
+    outcome: str
+    actor_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class ActionOfYours:
+    """An entry a staff member made, as their own access export lists it."""
+
+    seq: int
+    at: datetime
+    action: str
+    object_type: str | None
+    purpose: str | None
+    outcome: str
+
+
+async def entries_about(
+    db: Connection | Pool, object_type: str, object_ids: list[str]
+) -> list[ReadOfYou]:
+    """Entries about these objects, oldest first."""
+    rows = await db.fetch(ABOUT_OBJECTS, object_type, object_ids)
+    return [ReadOfYou(**dict(row)) for row in rows]
+
+
+async def entries_by(db: Connection | Pool, actor_id: uuid.UUID) -> list[ActionOfYours]:
+    """Entries this account made, oldest first."""
+    return [ActionOfYours(**dict(row)) for row in await db.fetch(BY_ACTOR, actor_id)]

@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from accounts.users import account_id, roles_by_id
+from audit.log import entries_about, entries_by
 from common.settings import RETENTION_DEFAULTS, Settings
 from recorder.catalog import recordings_of_subject
 from register.consents import all_preferences
@@ -41,16 +43,6 @@ from storage.fieldcrypt import FieldCipher
 from storage.readahead import read_ahead
 from storage.vault import Vault, load_sealed_many
 
-SELECT_AUDIT_ABOUT: Final = """
-SELECT a.seq, a.at, a.action, a.purpose, a.outcome,
-       (SELECT array_to_string(roles, ',') FROM users u WHERE u.id = a.actor_id) AS actor_role
-FROM audit_log a
-WHERE (a.object_type = $1 AND a.object_id = ANY($2::text[])) ORDER BY a.seq
-"""
-SELECT_AUDIT_BY: Final = """
-SELECT a.seq, a.at, a.action, a.object_type, a.purpose, a.outcome FROM audit_log a
-WHERE a.actor_id = (SELECT id FROM users WHERE username = $1) ORDER BY a.seq
-"""
 RECORDING_COLUMNS: Final = (
     "file", "id", "started_at", "declared_duration_seconds", "measured_duration_seconds",
     "direction", "caller_number", "answered_by", "service_line", "channel_layout",
@@ -264,19 +256,28 @@ class AccessExport:
     async def _audit_files(
         self, recordings: list[dict[str, Any]]
     ) -> AsyncIterator[tuple[str, bytes]]:
-        about_recordings = await self.conn.fetch(
-            SELECT_AUDIT_ABOUT, "recording", [r["id"] for r in recordings]
-        )
-        rows = [jsonable(r) for r in about_recordings]
+        about = await entries_about(self.conn, "recording", [r["id"] for r in recordings])
         if self.subject.kind == "customer":
-            rows += [
-                jsonable(r)
-                for r in await self.conn.fetch(SELECT_AUDIT_ABOUT, "customer", [self.subject.key])
-            ]
-        yield "access_log/about_you.json", _json(sorted(rows, key=lambda r: r["seq"]))
+            about += await entries_about(self.conn, "customer", [self.subject.key])
+        roles = await roles_by_id(self.conn, {e.actor_id for e in about if e.actor_id})
+        rows = [
+            jsonable(
+                {
+                    "seq": e.seq,
+                    "at": e.at,
+                    "action": e.action,
+                    "purpose": e.purpose,
+                    "outcome": e.outcome,
+                    "actor_role": ",".join(roles[e.actor_id]) if e.actor_id in roles else None,
+                }
+            )
+            for e in sorted(about, key=lambda e: e.seq)
+        ]
+        yield "access_log/about_you.json", _json(rows)
         if self.subject.kind == "staff":
-            by = [jsonable(r) for r in await self.conn.fetch(SELECT_AUDIT_BY, self.subject.key)]
-            yield "access_log/your_actions.json", _json(by)
+            actor = await account_id(self.conn, self.subject.key)
+            by = [] if actor is None else await entries_by(self.conn, actor)
+            yield "access_log/your_actions.json", _json([jsonable(asdict(e)) for e in by])
 
     def _index(self) -> str:
         periods = {

@@ -132,6 +132,45 @@ async def test_a_customers_export_holds_their_contact_log_disclosures_and_market
     }
 
 
+async def test_the_export_lists_who_read_the_subjects_data_and_what_staff_did(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    recording_id = await ingest(api, call_audio(audio_dir, 6.0), caller_number=CALLER)
+    staff = await headers_for(api, "customer-service")
+    played = await api.get(
+        f"/v1/recordings/{recording_id}/audio?purpose=verify_content", headers=staff
+    )
+    assert played.status == 200
+    await played.read()
+
+    async def archive_of(subject: dict[str, str]) -> zipfile.ZipFile:
+        document = await processed(api, await registered(api, "access", subject))
+        download = await api.get(document["download_url"])
+        return zipfile.ZipFile(io.BytesIO(await download.read()))
+
+    caller = await archive_of({"phone_number": CALLER})
+    about = json.loads(caller.read("access_log/about_you.json"))
+    [play] = [entry for entry in about if entry["action"] == "recording.play"]
+    assert set(play) == {"seq", "at", "action", "purpose", "outcome", "actor_role"}
+    assert (play["purpose"], play["outcome"], play["actor_role"]) == (
+        "verify_content",
+        "ok",
+        "customer_service",
+    )
+    assert "access_log/your_actions.json" not in caller.namelist()
+
+    agent = await archive_of({"staff_username": "customer-service"})
+    actions = json.loads(agent.read("access_log/your_actions.json"))
+    assert actions, actions
+    assert all(
+        set(entry) == {"seq", "at", "action", "object_type", "purpose", "outcome"}
+        for entry in actions
+    )
+    assert [e["seq"] for e in actions] == sorted(e["seq"] for e in actions)
+    assert {"recording.play", "subject_request.create"} <= {e["action"] for e in actions}
+
+
 async def test_bad_requests_get_a_clear_error_and_store_nothing(staff_api: Client) -> None:
     staff = await headers_for(staff_api, "customer-service")
     cases = [
