@@ -5,6 +5,9 @@ RUN useradd --system --uid 10001 --home /srv/callrec callrec
 WORKDIR /srv/callrec
 COPY pyproject.toml README.md ./
 COPY callrec ./callrec
+COPY common ./common
+COPY audit ./audit
+COPY accounts ./accounts
 COPY storage ./storage
 COPY api ./api
 COPY recorder ./recorder

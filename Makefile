@@ -24,6 +24,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # imports point down only (docs/ARCHITECTURE.md section 1)
 
 # The console's browser tests drive Debian's Chromium (Playwright cannot download its own
 # browser here); install it when the machine has none.

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import asdict
 
 from aiohttp import web
 
-from api.auth import audit
-from api.inputs import parse_int, parse_time
+from accounts.roles import Permission
+from api.appkeys import POOL
+from api.auditing import audit
 from api.pagination import decode_cursor, encode_cursor, page_limit
-from api.permissions import Permission, requires
-from callrec.appkeys import POOL
+from api.permissions import requires
+from audit.log import FILTER_COLUMNS, AuditQuery, list_entries
+from common.inputs import parse_int, parse_time
 from storage.db import jsonable
-
-FILTERS: Final = {
-    "actor": "actor = ${}",
-    "action": "action = ${}",
-    "object_type": "object_type = ${}",
-    "object_id": "object_id = ${}",
-    "outcome": "outcome = ${}",
-}
-TIME_FILTERS: Final = {"from": "at >= ${}", "to": "at < ${}"}
 
 
 @requires(Permission.READ_AUDIT)
@@ -29,31 +22,19 @@ async def list_audit(request: web.Request) -> web.Response:
     ``from`` and ``to``; cursor-paginated by sequence number."""
     query = request.query
     limit = page_limit(query)
-    clauses: list[str] = []
-    args: list[object] = []
-    for name, template in FILTERS.items():
-        if name in query:
-            args.append(query[name])
-            clauses.append(template.format(len(args)))
-    for name, template in TIME_FILTERS.items():
-        if name in query:
-            args.append(parse_time(query[name], name))
-            clauses.append(template.format(len(args)))
+    since = parse_time(query["from"], "from") if "from" in query else None
+    until = parse_time(query["to"], "to") if "to" in query else None
     cursor = decode_cursor(query.get("cursor"), 1)
-    if cursor is not None:
-        args.append(parse_int(cursor[0], "cursor", 1, 2**63 - 1))
-        clauses.append(f"seq < ${len(args)}")
-    args.append(limit)
-    sql = (
-        "SELECT seq, at, actor_id, actor, action, object_type, object_id, purpose, outcome,"
-        " request_id, details, hash FROM audit_log"
-        + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        + f" ORDER BY seq DESC LIMIT ${len(args)}"
+    wanted = AuditQuery(
+        equals={name: query[name] for name in FILTER_COLUMNS if name in query},
+        since=since,
+        until=until,
+        before_seq=None if cursor is None else parse_int(cursor[0], "cursor", 1, 2**63 - 1),
     )
-    rows = await request.app[POOL].fetch(sql, *args)
+    entries = await list_entries(request.app[POOL], wanted, limit)
     await audit(request, "audit.read", details={"filters": ",".join(sorted(query.keys()))})
-    items = [jsonable(row, drop=["hash"]) | {"hash": bytes(row["hash"]).hex()} for row in rows]
-    next_cursor = encode_cursor(rows[-1]["seq"]) if len(rows) == limit else None
+    items = [jsonable(asdict(e), drop=["hash"]) | {"hash": e.hash.hex()} for e in entries]
+    next_cursor = encode_cursor(entries[-1].seq) if len(entries) == limit else None
     return web.json_response({"items": items, "next": next_cursor})
 
 

@@ -20,8 +20,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from api.auth import CURRENT_USER, audit, json_object, refuse
-from api.inputs import parse_id, valid
+from accounts.roles import Permission
+from accounts.users import User
+from api.appkeys import CURRENT_USER, FIELD_CIPHER, POOL
+from api.auditing import audit, refuse
+from api.bodies import json_object
 from api.pagination import (
     body_limit,
     decode_cursor,
@@ -30,10 +33,9 @@ from api.pagination import (
     page_limit,
     time_cursor_or_start,
 )
-from api.permissions import Forbidden, Permission, requires
-from api.problems import NotFound, Problem, ValidationProblem, field_error
-from api.users import User
-from callrec.appkeys import FIELD_CIPHER, POOL
+from api.permissions import Forbidden, requires
+from common.errors import NotFound, Problem, ValidationProblem, field_error
+from common.inputs import parse_id, valid
 from register.consents import (
     add_preference,
     current_preferences,
@@ -45,17 +47,14 @@ from register.customers import (
     Customer,
     RegisterConflict,
     UnknownReference,
-    change_of,
-    classify_query,
     create_customer,
     customer_scope,
     get_customer,
-    history,
     list_customers,
-    search_customers,
     update_customer,
 )
 from register.disclosures import add_disclosure, list_disclosures, parse_disclosure
+from register.history import change_of, history
 from register.leases import current_leases
 from register.protection import (
     Protection,
@@ -66,6 +65,7 @@ from register.protection import (
     protection_of,
     visible_history,
 )
+from register.search import classify_query, search_customers
 from register.validation import CustomerInput, parse_customer
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher

@@ -11,10 +11,10 @@ from typing import Final
 import asyncpg
 from aiohttp import web
 
+from api.appkeys import METRICS, POOL, STORE_PROBE
 from api.permissions import public
-from api.problems import Problem
-from callrec.appkeys import METRICS, POOL, STORE_PROBE
-from retention.deadlines import refresh_gauges
+from common.errors import Problem
+from rights.deadlines import refresh_gauges
 from storage.objects import ObjectStoreError
 
 log = logging.getLogger(__name__)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.auth import CURRENT_USER, audit, json_object
-from api.inputs import parse_id, valid
+from accounts.roles import Permission
+from api.appkeys import CURRENT_USER, POOL
+from api.auditing import audit
+from api.bodies import json_object
 from api.pagination import next_time_cursor, page_limit, time_cursor_or_start
-from api.permissions import Permission, requires
-from api.problems import NotFound, ValidationProblem, field_error
-from callrec.appkeys import POOL
+from api.permissions import requires
+from common.errors import NotFound, ValidationProblem, field_error
+from common.inputs import parse_id, valid
 from retention.holds import (
     MAX_REASON,
     UnknownItem,

@@ -15,8 +15,8 @@ from typing import Final
 
 from aiohttp import web
 
-from api.problems import Problem
-from callrec.logs import log_failure
+from common.errors import Problem
+from common.logs import log_failure
 from storage.age import AgeError
 from storage.objects import InvalidObjectKey, ObjectNotFound, ObjectStoreError
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.auth import CURRENT_USER, audit, json_object
+from accounts.roles import Permission
+from api.appkeys import CURRENT_USER, POOL
+from api.auditing import audit
+from api.bodies import json_object
 from api.customers import reader_of, register_connection, today, visible_customer_id
-from api.inputs import parse_id, valid
-from api.permissions import Permission, requires
-from api.problems import NotFound
-from callrec.appkeys import POOL
+from api.permissions import requires
+from common.errors import NotFound
+from common.inputs import parse_id, valid
 from register.guardianship import (
     add_guardianship,
     end_guardianship,

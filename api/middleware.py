@@ -22,10 +22,11 @@ from aiohttp.typedefs import Handler
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from api.inputs import NOT_TEXT_MESSAGE, is_text
-from api.problems import Problem, ValidationProblem, field_error, problem_response
-from callrec.appkeys import METRICS
-from callrec.logs import log_failure, request_id_var
+from api.appkeys import METRICS
+from api.problems import problem_response
+from common.errors import Problem, ValidationProblem, field_error
+from common.inputs import NOT_TEXT_MESSAGE, is_text
+from common.logs import log_failure, request_id_var
 from storage.db import database_unavailable
 from storage.objects import ObjectStoreUnavailable
 

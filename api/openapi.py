@@ -12,7 +12,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from api.permissions import ALL_PURPOSES, ROLES, public
+from accounts.roles import ALL_PURPOSES, ROLES
+from api.permissions import public
 from register.consents import KINDS as MARKETING_KINDS
 from register.contact_log import CHANNELS, DIRECTIONS, TOPICS
 from register.disclosures import RECIPIENT_KINDS

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from api.inputs import load_json, parse_id, parse_int, parse_time
-from api.problems import ValidationProblem, field_error
+from common.errors import ValidationProblem, field_error
+from common.inputs import load_json, parse_id, parse_int, parse_time
 
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200

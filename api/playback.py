@@ -22,14 +22,15 @@ from typing import Final
 
 from aiohttp import web
 
-from api.audit import DetailValue
-from api.auth import CURRENT_USER, audit, refuse
+from accounts.roles import ALL_PURPOSES, Permission, purposes_of
+from api.appkeys import CURRENT_USER, POOL, VAULT
+from api.auditing import audit, refuse
 from api.integrity import authenticated_first, send_all
-from api.permissions import ALL_PURPOSES, Forbidden, Permission, purposes_of, requires
-from api.problems import Problem
+from api.permissions import Forbidden, requires
 from api.ranges import ByteRange, range_response, requested_range
 from api.recordings import visible_recording
-from callrec.appkeys import POOL, VAULT
+from audit.log import DetailValue
+from common.errors import Problem
 from storage.vault import SealedObject, load_sealed
 
 CONTENT_TYPE: Final = "audio/ogg; codecs=opus"

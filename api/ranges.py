@@ -13,7 +13,7 @@ from typing import Final
 
 from aiohttp import web
 
-from api.problems import Problem
+from common.errors import Problem
 
 _SPEC: Final = re.compile(r"^[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*$")
 # Any position this long is past the end of every representation; converting thousands of

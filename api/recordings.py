@@ -21,12 +21,14 @@ from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
-from api.auth import CURRENT_USER, audit, json_object, refuse
-from api.inputs import FieldErrors, parse_id, parse_time
+from accounts.roles import Permission
+from api.appkeys import CURRENT_USER, POOL
+from api.auditing import audit, refuse
+from api.bodies import json_object
 from api.pagination import body_limit, decode_time_cursor, encode_time_cursor, page_limit
-from api.permissions import Forbidden, Permission, requires
-from api.problems import NotFound, ValidationProblem, field_error
-from callrec.appkeys import POOL
+from api.permissions import Forbidden, requires
+from common.errors import NotFound, ValidationProblem, field_error
+from common.inputs import FieldErrors, parse_id, parse_time
 from recorder.catalog import (
     Recording,
     RecordingFilter,
@@ -35,7 +37,7 @@ from recorder.catalog import (
     list_recordings,
     set_training_release,
 )
-from recorder.metadata import normalise_phone
+from register.phones import normalise_phone
 
 MAX_REASON: Final = 2000
 T = TypeVar("T")

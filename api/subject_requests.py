@@ -21,16 +21,19 @@ from typing import Any, Final
 import asyncpg
 from aiohttp import web
 
-from api.audit import Actor, AuditEvent, DetailValue, record
-from api.auth import CURRENT_USER, audit, json_object, text_fields
+from accounts.roles import Permission
+from accounts.users import account_exists
+from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
+from api.auditing import audit
+from api.bodies import json_object, text_fields
 from api.delivery import acknowledged
-from api.inputs import parse_id, parse_time, valid
 from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
-from api.permissions import Permission, public, requires
-from api.problems import NotFound, Problem, ValidationProblem, field_error
+from api.permissions import public, requires
 from api.ranges import ByteRange, range_response, requested_range
-from callrec.appkeys import POOL, SETTINGS, VAULT
+from audit.log import Actor, AuditEvent, DetailValue, record
+from common.errors import NotFound, Problem, ValidationProblem, field_error
+from common.inputs import parse_id, parse_time, valid
 from rights.links import LinkedExport, current_link, find_export, spend
 from rights.requests import (
     OPEN,
@@ -49,7 +52,6 @@ from storage.vault import SealedObject, load_sealed
 
 log = logging.getLogger(__name__)
 
-STAFF_EXISTS: Final = "SELECT 1 FROM users WHERE username = $1"
 DOWNLOAD_LINK: Final = Actor(None, "download-link")
 GONE: Final = {
     "downloaded": "this export has already been downloaded in full; the link worked once",
@@ -78,9 +80,7 @@ async def create_route(request: web.Request) -> web.Response:
     phone_number}, channel, received_at?}."""
     data = valid(parse_request(await json_object(request)))
     async with request.app[POOL].acquire() as conn:
-        if data.staff_username is not None and not await conn.fetchval(
-            STAFF_EXISTS, data.staff_username
-        ):
+        if data.staff_username is not None and not await account_exists(conn, data.staff_username):
             raise ValidationProblem([field_error("subject.staff_username", "no such account")])
         try:
             request_id = await create_request(

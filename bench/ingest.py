@@ -51,9 +51,9 @@ import psutil
 from aiohttp import web
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from api.appkeys import POOL, STORE
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from recorder.audio import OUTPUT_OPUS, ffmpeg_exe
 from storage.age import CHUNK_SIZE
 from storage.fs import FilesystemStore

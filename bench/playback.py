@@ -36,13 +36,14 @@ import aiohttp
 import psutil
 from aiohttp import web
 
-from api.permissions import Permission, requires
+from accounts.roles import Permission
+from accounts.users import create_user
+from api.appkeys import POOL, STORE, VAULT
+from api.permissions import requires
 from api.playback import serve_audio
-from api.users import create_user
 from bench.ingest import RssSampler, serve_app
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE, VAULT
-from callrec.settings import Settings
+from common.settings import Settings
 from recorder.audio import ffmpeg_exe
 from storage.objects import ObjectStore
 from storage.vault import insert_sealed

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from callrec.app import load_or_create_keyring, open_database
-from callrec.settings import Settings
-from recorder.metadata import normalise_phone
-from register.customers import classify_query, prefix_range, search_customers
+from common.settings import Settings
 from register.importer import HEADER_ORDER, import_customers
+from register.phones import normalise_phone
+from register.search import classify_query, prefix_range, search_customers
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher, load_data_key
 

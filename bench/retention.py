@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from callrec.app import load_or_create_keyring, open_database
-from callrec.settings import Settings
+from common.settings import Settings
 from retention.erasure import ErasureEngine
 from retention.sweep import RetentionSweep
 from rights.export import AccessExport, Subject

@@ -16,19 +16,21 @@ from aiohttp import web
 
 from api import (
     audit_routes,
-    auth,
     customers,
     health,
     holds,
     leases,
+    login,
     openapi,
     playback,
     recordings,
+    review,
     subject_requests,
+    twilio,
+    users,
+    webhook,
 )
-from api.auth import authorize
-from api.middleware import install_protocol_problems, problems, request_context
-from callrec.appkeys import (
+from api.appkeys import (
     FIELD_CIPHER,
     KEYRING,
     METRICS,
@@ -39,14 +41,15 @@ from callrec.appkeys import (
     UPLOAD_SLOTS,
     VAULT,
 )
+from api.middleware import install_protocol_problems, problems, request_context
+from api.session import authorize
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
-from callrec.metrics import Metrics
-from callrec.settings import Settings
+from callrec.jobs import standard_jobs
+from common.metrics import Metrics
+from common.settings import Settings
 from console import routes as console
-from recorder import review, twilio, webhook
 from recorder.limits import UploadSlots
 from recorder.worker import IngestWorker
-from retention.jobs import standard_jobs
 from retention.scheduler import JobScheduler
 from rights.processor import RightsProcessor
 from storage.db import Pool, create_pool
@@ -77,7 +80,8 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     if settings.embedded_database if run_worker is None else run_worker:
         app.cleanup_ctx.append(worker_context)
     health.add_routes(app)
-    auth.add_routes(app)
+    login.add_routes(app)
+    users.add_routes(app)
     webhook.add_routes(app)
     twilio.add_routes(app)
     review.add_routes(app)

@@ -10,15 +10,14 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
-from api.audit import Actor, AuditEvent, record, verify_chain
-from api.passwords import PasswordPolicyError
-from api.permissions import ROLES
-from api.users import UserError, create_user
+from accounts.passwords import PasswordPolicyError
+from accounts.roles import ROLES
+from accounts.users import UserError, create_user
+from audit.log import Actor, AuditEvent, record, verify_chain
 from callrec.app import (
     build_store,
     create_app,
@@ -26,11 +25,11 @@ from callrec.app import (
     load_or_create_keyring,
     open_database,
 )
-from callrec.logs import setup_logging
-from callrec.settings import Settings, SettingsError
+from callrec.jobs import retention_sweep
+from common.logs import setup_logging
+from common.settings import Settings, SettingsError
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
 from retention.erasure import ErasureEngine
-from retention.sweep import RetentionSweep
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import MigrationError
@@ -236,7 +235,7 @@ async def _retention(settings: Settings, *, dry_run: bool) -> int:
 
     async with open_database(settings) as pool:
         engine = ErasureEngine(pool, store, dry_run=dry_run)
-        sweep = RetentionSweep(pool, engine, settings, now=datetime.now(UTC))
+        sweep = retention_sweep(pool, engine, settings)
         report = await sweep.run(on_progress=progress)
     await store.close()
     print(file=sys.stderr)

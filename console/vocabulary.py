@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from api.audit import OUTCOMES
-from api.permissions import ALL_PURPOSES, ROLES, Permission
+from accounts.roles import ALL_PURPOSES, ROLES, Permission
+from audit.log import OUTCOMES
 from recorder.metadata import DIRECTIONS
 from recorder.metadata import STATUSES as RECORDING_STATUSES
 from register.consents import KINDS as MARKETING_KINDS

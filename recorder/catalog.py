@@ -1,4 +1,4 @@
-"""Recordings as staff see them: typed lookups, filtered listing, training release.
+"""Recordings as staff see them: typed lookups, filtered listing, training release, review.
 
 The access API talks to the recordings table only through these functions. Filters are
 combined from fixed SQL fragments (never from input text) and paged by keyset on
@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from storage.db import Connection, Pool
 
@@ -30,6 +30,72 @@ UPDATE recordings SET training_released_at = CASE WHEN $2 THEN now() END,
 WHERE id = $1 AND status = 'ready'
 RETURNING id
 """
+LINK_CUSTOMER: Final = """
+UPDATE recordings SET customer_id = $2, customer_link = 'manual', updated_at = now()
+WHERE id = $1 AND EXISTS (SELECT 1 FROM customers WHERE id = $2)
+RETURNING id
+"""
+RECORDING_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM recordings WHERE id = $1)"
+UNMATCHED_AGENTS: Final = """
+SELECT answered_by, count(*) AS calls, max(started_at) AS last_call
+FROM recordings WHERE answered_by_user_id IS NULL
+GROUP BY answered_by ORDER BY answered_by LIMIT 500
+"""
+NOTICE_MISSING: Final = """
+SELECT id, started_at, created_at FROM recordings
+WHERE NOT notice_played AND (created_at, id) < ($1, $2)
+ORDER BY created_at DESC, id DESC LIMIT $3
+"""
+# A data subject's recordings, by how the request names them (ready ones, oldest first).
+SUBJECT_RECORDINGS: Final = """
+SELECT r.id, r.started_at, r.declared_duration_seconds, r.measured_duration_seconds,
+       r.direction, r.caller_number, r.answered_by, r.service_line, r.channel_layout,
+       r.notice_played, r.audio_object_id, r.audio_format
+FROM recordings r WHERE r.status = 'ready' AND {where} ORDER BY r.started_at, r.id
+"""
+SUBJECT_IS: Final = {
+    "customer": "r.customer_id = $1::uuid",
+    "phone": "r.caller_number = $1",
+    "staff": "(r.answered_by = $1 OR r.answered_by = (SELECT extension FROM users WHERE username = $1))",
+}
+BY_CALLER: Final = "SELECT id FROM recordings WHERE caller_number = $1"
+LinkOutcome = Literal["linked", "no_recording", "no_customer"]
+
+
+@dataclass(frozen=True)
+class SubjectRecording:
+    """A recording as an access export lists it (the columns of ``SUBJECT_RECORDINGS``)."""
+
+    id: uuid.UUID
+    started_at: datetime
+    declared_duration_seconds: Decimal
+    measured_duration_seconds: Decimal | None
+    direction: str
+    caller_number: str | None
+    answered_by: str
+    service_line: str | None
+    channel_layout: str
+    notice_played: bool
+    audio_object_id: uuid.UUID
+    audio_format: str | None
+
+
+@dataclass(frozen=True)
+class UnmatchedAgent:
+    """An ``answered_by`` value that matches no staff account, and how often it occurs."""
+
+    answered_by: str
+    calls: int
+    last_call: datetime
+
+
+@dataclass(frozen=True)
+class UnnoticedCall:
+    """A call recorded although the caller was not told (ids and dates only)."""
+
+    id: uuid.UUID
+    started_at: datetime
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -152,3 +218,41 @@ async def set_training_release(
     """Release (or withdraw) a ready recording for training; False if none was changed."""
     changed = await db.fetchval(SET_TRAINING_RELEASE, recording_id, released, by, reason)
     return changed is not None
+
+
+async def link_customer(
+    conn: Connection, recording_id: uuid.UUID, customer_id: uuid.UUID
+) -> LinkOutcome:
+    """Link the call to the customer by hand; say which of the two does not exist, if one."""
+    if await conn.fetchval(LINK_CUSTOMER, recording_id, customer_id) is not None:
+        return "linked"
+    if not await conn.fetchval(RECORDING_EXISTS, recording_id):
+        return "no_recording"
+    return "no_customer"
+
+
+async def unmatched_agents(db: Connection | Pool) -> list[UnmatchedAgent]:
+    """Agent names from the telephony system that match no account (at most 500)."""
+    return [UnmatchedAgent(**dict(row)) for row in await db.fetch(UNMATCHED_AGENTS)]
+
+
+async def notice_missing(
+    db: Connection | Pool, before: tuple[datetime, uuid.UUID], limit: int
+) -> list[UnnoticedCall]:
+    """Calls recorded without the recording notice, newest first, created before ``before``."""
+    rows = await db.fetch(NOTICE_MISSING, before[0], before[1], limit)
+    return [UnnoticedCall(**dict(row)) for row in rows]
+
+
+async def recordings_of_subject(
+    db: Connection | Pool, subject_kind: str, key: str
+) -> list[SubjectRecording]:
+    """The ready recordings of a data subject named by ``subject_kind`` (customer, phone or
+    staff) and ``key`` (customer id, E.164 number or username), oldest first."""
+    rows = await db.fetch(SUBJECT_RECORDINGS.format(where=SUBJECT_IS[subject_kind]), key)
+    return [SubjectRecording(**dict(row)) for row in rows]
+
+
+async def recordings_by_caller(db: Connection | Pool, number: str) -> list[uuid.UUID]:
+    """Ids of every recording (whatever its status) from the E.164 ``number``."""
+    return [row["id"] for row in await db.fetch(BY_CALLER, number)]

@@ -14,7 +14,7 @@ from typing import Final
 
 import aiohttp
 
-from callrec.settings import Settings
+from common.settings import Settings
 from recorder.metadata import host_allowed, http_host
 from storage.vault import SealedObject, Vault
 

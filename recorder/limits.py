@@ -20,8 +20,8 @@ from typing import Final
 
 from aiohttp import StreamReader, web
 
-from api.problems import Problem
-from callrec.settings import IPNetwork, Settings
+from common.errors import Problem
+from common.settings import IPNetwork, Settings
 
 IDLE_TIMEOUT_SECONDS: Final = 60.0
 FORWARDED_FOR: Final = "X-Forwarded-For"

@@ -1,7 +1,7 @@
 """Parse and validate the webhook's call metadata into a typed record, naming every bad field.
 
 Pure functions, no I/O, so every rule is tested directly. Phone numbers are normalised to
-E.164 with ``phonenumbers`` (default region FI); a withheld number is ``None``.
+E.164 by :mod:`register.phones`; a withheld number is ``None``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import phonenumbers
-
-from api.inputs import check_text, load_json_object, parse_event_time
-from api.problems import ValidationProblem, field_error
+from common.errors import ValidationProblem, field_error
+from common.inputs import check_text, load_json_object, parse_event_time
+from register.phones import normalise_phone
 
 MAX_DURATION_SECONDS: Final = 12 * 3600
 MAX_METADATA_BYTES: Final = 64 * 1024
@@ -24,7 +23,6 @@ DIRECTIONS: Final = ("inbound", "outbound")
 STATUSES: Final = ("received", "processing", "ready", "failed")  # of a recording
 CHANNEL_LAYOUTS: Final = ("mono", "agent-left", "agent-right")
 WITHHELD: Final = frozenset({"", "withheld", "anonymous", "private", "unknown", "restricted"})
-DEFAULT_REGION: Final = "FI"
 
 
 @dataclass(frozen=True)
@@ -42,17 +40,6 @@ class CallMetadata:
     notice_played: bool
     customer_id: uuid.UUID | None
     audio_url: str | None
-
-
-def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
-    """E.164 form of ``raw``; raise ValueError when it is not a possible number."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        raise ValueError("not a phone number") from None
-    if not phonenumbers.is_possible_number(number):
-        raise ValueError("not a possible phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def load_json(raw: bytes, field: str = "metadata") -> dict[str, Any]:

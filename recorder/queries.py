@@ -1,10 +1,15 @@
-"""SQL for recordings and the ingest queue; the caller owns connections and transactions."""
+"""SQL for recordings and the ingest queue, as typed functions: ingest (the webhook) and the
+worker's job life (claim, lease, process, finish, retry, fail). The caller owns connections
+and transactions; staff reads are :mod:`recorder.catalog`."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Final
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, Final
 
 from recorder.metadata import CallMetadata
 from storage.db import Connection, Pool
@@ -31,6 +36,65 @@ PURGE_SIGNATURES: Final = (
 INSERT_JOB: Final = "INSERT INTO ingest_jobs (recording_id) VALUES ($1)"
 NOTIFY_WORKERS: Final = "SELECT pg_notify('callrec_ingest', '')"
 SELECT_STATUS: Final = "SELECT status, error FROM recordings WHERE id = $1"
+CLAIM_JOB: Final = """
+UPDATE ingest_jobs j SET attempts = j.attempts + 1, leased_until = now() + $1::interval
+FROM recordings r
+WHERE r.id = j.recording_id AND j.recording_id = (
+    SELECT q.recording_id FROM ingest_jobs q JOIN recordings c ON c.id = q.recording_id
+    WHERE q.run_after <= now() AND (q.leased_until IS NULL OR q.leased_until < now())
+        AND ($2 OR NOT (q.long_call OR c.declared_duration_seconds > $3))
+    ORDER BY q.run_after
+    FOR UPDATE OF q SKIP LOCKED
+    LIMIT 1
+)
+RETURNING j.recording_id, j.attempts
+"""
+RENEW_LEASE: Final = """
+UPDATE ingest_jobs SET leased_until = now() + $3::interval
+WHERE recording_id = $1 AND attempts = $2
+RETURNING true
+"""
+HOLD_JOB: Final = """
+SELECT true FROM ingest_jobs WHERE recording_id = $1 AND attempts = $2 FOR UPDATE
+"""
+START_RECORDING: Final = """
+UPDATE recordings SET status = 'processing', updated_at = now() WHERE id = $1
+RETURNING incoming_object_id, audio_url, fetch_auth, declared_duration_seconds, caller_number,
+    channel_layout
+"""
+SET_INCOMING: Final = """
+UPDATE recordings SET incoming_object_id = $2, received_sha256 = $3, audio_url = NULL,
+    updated_at = now()
+WHERE id = $1
+"""
+FINISH_RECORDING: Final = """
+UPDATE recordings SET
+    status = 'ready', audio_object_id = $2, measured_duration_seconds = $3, channels = $4,
+    audio_format = $5, waveform = $6, audio_sha256 = $7, duration_mismatch = $8,
+    incoming_object_id = CASE WHEN $9 THEN incoming_object_id END,
+    customer_id = COALESCE(customer_id, $10),
+    customer_link = CASE WHEN customer_id IS NULL AND $10::uuid IS NOT NULL THEN 'auto_phone'
+                         ELSE customer_link END,
+    error = NULL, updated_at = now()
+WHERE id = $1
+"""
+DELETE_JOB: Final = "DELETE FROM ingest_jobs WHERE recording_id = $1"
+RETRY_JOB: Final = """
+UPDATE ingest_jobs SET run_after = now() + $2::interval, leased_until = NULL, last_error = $3
+WHERE recording_id = $1
+"""
+REQUEUE_JOB: Final = """
+UPDATE ingest_jobs SET leased_until = NULL, long_call = long_call OR $2 WHERE recording_id = $1
+"""
+# status changes while a job is held; never out of 'ready' or 'failed' (belt and braces)
+QUEUE_RECORDING: Final = """
+UPDATE recordings SET status = 'received', error = $2, updated_at = now()
+WHERE id = $1 AND status IN ('received', 'processing')
+"""
+FAIL_RECORDING: Final = """
+UPDATE recordings SET status = 'failed', error = $2, updated_at = now()
+WHERE id = $1 AND status IN ('received', 'processing')
+"""
 
 
 class DuplicateRecording(Exception):
@@ -92,3 +156,131 @@ async def find_by_external_id(conn: Connection | Pool, external_id: str) -> tupl
     if row is None:
         raise LookupError(external_id)
     return row["id"], row["status"]
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker now leases; ``attempt`` is the lease's fencing token."""
+
+    recording_id: uuid.UUID
+    attempt: int
+
+
+@dataclass(frozen=True)
+class StartedRecording:
+    """What the worker needs of a recording it starts processing."""
+
+    incoming_object_id: uuid.UUID | None
+    audio_url: str | None
+    fetch_auth: str | None
+    declared_duration_seconds: Decimal
+    caller_number: str | None
+    channel_layout: str
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """The stored rendition and what the audio pipeline measured."""
+
+    audio_object_id: uuid.UUID
+    duration_seconds: Decimal
+    channels: int
+    audio_format: str
+    waveform: dict[str, Any]
+    audio_sha256: bytes
+    duration_mismatch: bool
+
+
+async def status_of(
+    db: Connection | Pool, recording_id: uuid.UUID
+) -> tuple[str, str | None] | None:
+    """The recording's ingest status and error, if there is such a recording."""
+    row = await db.fetchrow(SELECT_STATUS, recording_id)
+    return None if row is None else (row["status"], row["error"])
+
+
+async def claim_job(
+    pool: Pool, lease: timedelta, *, long_ok: bool, long_call: timedelta
+) -> ClaimedJob | None:
+    """Lease the next due job (a long call only if ``long_ok``); None when none is due."""
+    row = await pool.fetchrow(CLAIM_JOB, lease, long_ok, long_call.total_seconds())
+    return None if row is None else ClaimedJob(row["recording_id"], row["attempts"])
+
+
+async def hold_job(conn: Connection, recording_id: uuid.UUID, attempt: int) -> bool:
+    """Lock the job row in the caller's transaction; False when another attempt has it."""
+    return bool(await conn.fetchval(HOLD_JOB, recording_id, attempt))
+
+
+async def renew_lease(pool: Pool, recording_id: uuid.UUID, attempt: int, lease: timedelta) -> bool:
+    """Extend this attempt's lease; False when another worker holds the job now."""
+    return bool(await pool.fetchval(RENEW_LEASE, recording_id, attempt, lease))
+
+
+async def start_recording(pool: Pool, recording_id: uuid.UUID) -> StartedRecording | None:
+    """Mark the recording ``processing``; None when it was erased while queued."""
+    row = await pool.fetchrow(START_RECORDING, recording_id)
+    return None if row is None else StartedRecording(**dict(row))
+
+
+async def set_incoming(
+    conn: Connection, recording_id: uuid.UUID, object_id: uuid.UUID, sha256: bytes
+) -> None:
+    """The fetched audio is stored: it replaces the URL as the recording's upload."""
+    await conn.execute(SET_INCOMING, recording_id, object_id, sha256)
+
+
+async def finish_recording(
+    conn: Connection,
+    recording_id: uuid.UUID,
+    rendition: Rendition,
+    *,
+    keep_incoming: bool,
+    customer_id: uuid.UUID | None,
+) -> None:
+    """Mark the recording ``ready`` with its rendition; link ``customer_id`` unless linked."""
+    await conn.execute(
+        FINISH_RECORDING,
+        recording_id,
+        rendition.audio_object_id,
+        rendition.duration_seconds,
+        rendition.channels,
+        rendition.audio_format,
+        rendition.waveform,
+        rendition.audio_sha256,
+        rendition.duration_mismatch,
+        keep_incoming,
+        customer_id,
+    )
+
+
+async def delete_job(db: Connection | Pool, recording_id: uuid.UUID) -> None:
+    """The job is done (or its recording is gone)."""
+    await db.execute(DELETE_JOB, recording_id)
+
+
+async def retry_job(
+    conn: Connection, recording_id: uuid.UUID, delay: timedelta, error_type: str
+) -> None:
+    """Run the job again after ``delay``; ``error_type`` names what failed (no message text)."""
+    await conn.execute(RETRY_JOB, recording_id, delay, error_type)
+
+
+async def requeue_job(conn: Connection, recording_id: uuid.UUID, *, long_call: bool) -> None:
+    """Give the job back at once (to a long-call slot when ``long_call``)."""
+    await conn.execute(REQUEUE_JOB, recording_id, long_call)
+
+
+async def queue_recording(conn: Connection, recording_id: uuid.UUID, error: str | None) -> None:
+    """The recording waits again (``received``), with the reason it will be tried again."""
+    await conn.execute(QUEUE_RECORDING, recording_id, error)
+
+
+async def fail_recording(conn: Connection, recording_id: uuid.UUID, reason: str) -> None:
+    """The recording failed for good, with a reason a person can act on."""
+    await conn.execute(FAIL_RECORDING, recording_id, reason)
+
+
+async def purge_signatures(pool: Pool) -> None:
+    """Forget webhook signatures older than the replay window (and some)."""
+    await pool.execute(PURGE_SIGNATURES)

@@ -34,9 +34,10 @@ import aiohttp
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from callrec.backoff import backoff as retry_backoff
-from callrec.logs import log_failure
-from callrec.settings import Settings
+from common.backoff import backoff as retry_backoff
+from common.logs import log_failure
+from common.settings import Settings
+from recorder import queries
 from recorder.audio import (
     AudioError,
     AudioReport,
@@ -46,12 +47,12 @@ from recorder.audio import (
     process_audio,
 )
 from recorder.fetch import FetchError, FetchFailure, fetch_audio
-from recorder.queries import PURGE_SIGNATURES
-from retention.reaper import delete_payloads_now, shred_objects
+from register.search import customers_with_phone
+from retention.reaper import delete_payloads_now
 from storage.age import AgeError
 from storage.db import Connection, Pool
 from storage.objects import ObjectNotFound, ObjectStoreError
-from storage.vault import SealedObject, Vault, insert_sealed, load_sealed
+from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
 
 log = logging.getLogger(__name__)
 
@@ -73,69 +74,6 @@ PUBLIC_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
     (OSError, "storage unavailable"),
     (AgeError, "the stored audio could not be decrypted"),
 )
-
-CLAIM_JOB: Final = """
-UPDATE ingest_jobs j SET attempts = j.attempts + 1, leased_until = now() + $1::interval
-FROM recordings r
-WHERE r.id = j.recording_id AND j.recording_id = (
-    SELECT q.recording_id FROM ingest_jobs q JOIN recordings c ON c.id = q.recording_id
-    WHERE q.run_after <= now() AND (q.leased_until IS NULL OR q.leased_until < now())
-        AND ($2 OR NOT (q.long_call OR c.declared_duration_seconds > $3))
-    ORDER BY q.run_after
-    FOR UPDATE OF q SKIP LOCKED
-    LIMIT 1
-)
-RETURNING j.recording_id, j.attempts
-"""
-RENEW_LEASE: Final = """
-UPDATE ingest_jobs SET leased_until = now() + $3::interval
-WHERE recording_id = $1 AND attempts = $2
-RETURNING true
-"""
-HOLD_JOB: Final = """
-SELECT true FROM ingest_jobs WHERE recording_id = $1 AND attempts = $2 FOR UPDATE
-"""
-START_RECORDING: Final = """
-UPDATE recordings SET status = 'processing', updated_at = now() WHERE id = $1
-RETURNING incoming_object_id, audio_url, fetch_auth, declared_duration_seconds, caller_number,
-    channel_layout
-"""
-SET_INCOMING: Final = """
-UPDATE recordings SET incoming_object_id = $2, received_sha256 = $3, audio_url = NULL,
-    updated_at = now()
-WHERE id = $1
-"""
-FIND_CUSTOMERS_BY_PHONE: Final = """
-SELECT DISTINCT customer_id FROM customer_phones WHERE number = $1 LIMIT 2
-"""
-FINISH_RECORDING: Final = """
-UPDATE recordings SET
-    status = 'ready', audio_object_id = $2, measured_duration_seconds = $3, channels = $4,
-    audio_format = $5, waveform = $6, audio_sha256 = $7, duration_mismatch = $8,
-    incoming_object_id = CASE WHEN $9 THEN incoming_object_id END,
-    customer_id = COALESCE(customer_id, $10),
-    customer_link = CASE WHEN customer_id IS NULL AND $10::uuid IS NOT NULL THEN 'auto_phone'
-                         ELSE customer_link END,
-    error = NULL, updated_at = now()
-WHERE id = $1
-"""
-DELETE_JOB: Final = "DELETE FROM ingest_jobs WHERE recording_id = $1"
-RETRY_JOB: Final = """
-UPDATE ingest_jobs SET run_after = now() + $2::interval, leased_until = NULL, last_error = $3
-WHERE recording_id = $1
-"""
-REQUEUE_JOB: Final = """
-UPDATE ingest_jobs SET leased_until = NULL, long_call = long_call OR $2 WHERE recording_id = $1
-"""
-# status changes while a job is held; never out of 'ready' or 'failed' (belt and braces)
-QUEUE_RECORDING: Final = """
-UPDATE recordings SET status = 'received', error = $2, updated_at = now()
-WHERE id = $1 AND status IN ('received', 'processing')
-"""
-FAIL_RECORDING: Final = """
-UPDATE recordings SET status = 'failed', error = $2, updated_at = now()
-WHERE id = $1 AND status IN ('received', 'processing')
-"""
 
 
 class LeaseLost(Exception):
@@ -201,7 +139,7 @@ def waveform_document(report: AudioReport, channel_layout: str) -> dict[str, obj
 
 async def _hold(conn: Connection, job: Job) -> None:
     """Lock the job row inside the caller's transaction, or raise :class:`LeaseLost`."""
-    if not await conn.fetchval(HOLD_JOB, job.recording_id, job.attempt):
+    if not await queries.hold_job(conn, job.recording_id, job.attempt):
         raise LeaseLost
 
 
@@ -222,12 +160,12 @@ class IngestWorker:
 
     async def run_once(self, *, long_ok: bool = True) -> JobOutcome | None:
         """Claim and process one due job (a long call only if ``long_ok``); None when idle."""
-        claimed = await self.pool.fetchrow(
-            CLAIM_JOB, self.lease, long_ok, self.long_call.total_seconds()
+        claimed = await queries.claim_job(
+            self.pool, self.lease, long_ok=long_ok, long_call=self.long_call
         )
         if claimed is None:
             return None
-        job = Job(claimed["recording_id"], claimed["attempts"], long_ok)
+        job = Job(claimed.recording_id, claimed.attempt, long_ok)
         try:
             return await self._settle(job)
         except LeaseLost:
@@ -273,7 +211,7 @@ class IngestWorker:
 
     async def purge_signatures(self) -> None:
         """Forget webhook signatures older than 15 minutes; the 300 s window refuses them anyway."""
-        await self.pool.execute(PURGE_SIGNATURES)
+        await queries.purge_signatures(self.pool)
 
     def _notified(self, *_args: object) -> None:
         self._wake.set()
@@ -339,17 +277,14 @@ class IngestWorker:
     async def _renew(self, job: Job) -> bool:
         """Extend the lease; False only when another worker holds the job now."""
         try:
-            renewed = await self.pool.fetchval(
-                RENEW_LEASE, job.recording_id, job.attempt, self.lease
-            )
+            return await queries.renew_lease(self.pool, job.recording_id, job.attempt, self.lease)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return True  # the database is away for a moment; the final transaction checks
-        return bool(renewed)
 
     async def _process(self, job: Job) -> None:
-        row = await self.pool.fetchrow(START_RECORDING, job.recording_id)
+        row = await queries.start_recording(self.pool, job.recording_id)
         if row is None:  # erased while queued
-            await self.pool.execute(DELETE_JOB, job.recording_id)
+            await queries.delete_job(self.pool, job.recording_id)
             return
         incoming = await self._incoming(job, row)
         rendition: SealedObject | None = None
@@ -367,7 +302,7 @@ class IngestWorker:
                 max_seconds=None if job.long_ok else self.long_call.total_seconds(),
             )
             assert rendition is not None
-            customer_id = await self._match_customer(row["caller_number"])
+            customer_id = await self._match_customer(row.caller_number)
         except BaseException:
             if rendition is not None:
                 await self._discard(rendition.object_key)
@@ -379,7 +314,7 @@ class IngestWorker:
     async def _finish(
         self,
         job: Job,
-        row: asyncpg.Record,
+        row: queries.StartedRecording,
         incoming: SealedObject,
         rendition: SealedObject,
         report: AudioReport,
@@ -394,23 +329,25 @@ class IngestWorker:
         async with self.pool.acquire() as conn, conn.transaction(), self._discarding(rendition):
             await _hold(conn, job)
             await insert_sealed(conn, rendition)
-            await conn.execute(
-                FINISH_RECORDING,
+            await queries.finish_recording(
+                conn,
                 job.recording_id,
-                rendition.id,
-                report.duration_seconds,
-                report.channels,
-                report.container,
-                waveform_document(report, row["channel_layout"]),
-                rendition.plaintext_sha256,
-                duration_mismatch(row["declared_duration_seconds"], report.duration_seconds),
-                self.settings.keep_original,
-                customer_id,
+                queries.Rendition(
+                    rendition.id,
+                    report.duration_seconds,
+                    report.channels,
+                    report.container,
+                    waveform_document(report, row.channel_layout),
+                    rendition.plaintext_sha256,
+                    duration_mismatch(row.declared_duration_seconds, report.duration_seconds),
+                ),
+                keep_incoming=self.settings.keep_original,
+                customer_id=customer_id,
             )
-            await conn.execute(DELETE_JOB, job.recording_id)
+            await queries.delete_job(conn, job.recording_id)
             if self.settings.keep_original:
                 return []
-            return await shred_objects(conn, [incoming.id])
+            return await shred_headers(conn, [incoming.id])
 
     async def _delete_after_commit(self, keys: list[str]) -> None:
         """Delete the shredded upload now; whatever fails stays queued for the reaper."""
@@ -436,8 +373,8 @@ class IngestWorker:
         with contextlib.suppress(ObjectStoreError, OSError):
             await self.vault.store.delete(object_key)
 
-    async def _incoming(self, job: Job, row: asyncpg.Record) -> SealedObject:
-        object_id, audio_url = row["incoming_object_id"], row["audio_url"]
+    async def _incoming(self, job: Job, row: queries.StartedRecording) -> SealedObject:
+        object_id, audio_url = row.incoming_object_id, row.audio_url
         if object_id is not None:
             sealed = await load_sealed(self.pool, object_id)
             if sealed is None:
@@ -449,12 +386,12 @@ class IngestWorker:
             audio_url,
             self.vault,
             self.settings,
-            authorization=self._authorization(row["fetch_auth"]),
+            authorization=self._authorization(row.fetch_auth),
         )
         async with self.pool.acquire() as conn, conn.transaction(), self._discarding(sealed):
             await _hold(conn, job)
             await insert_sealed(conn, sealed)
-            await conn.execute(SET_INCOMING, job.recording_id, sealed.id, sealed.plaintext_sha256)
+            await queries.set_incoming(conn, job.recording_id, sealed.id, sealed.plaintext_sha256)
         return sealed
 
     def _authorization(self, fetch_auth: str | None) -> str | None:
@@ -469,8 +406,9 @@ class IngestWorker:
     async def _match_customer(self, caller_number: str | None) -> uuid.UUID | None:
         if caller_number is None:
             return None
-        rows = await self.pool.fetch(FIND_CUSTOMERS_BY_PHONE, caller_number)
-        return rows[0]["customer_id"] if len(rows) == 1 else None
+        # Two are enough to know the number is ambiguous: only exactly one match links.
+        found = await customers_with_phone(self.pool, caller_number, limit=2)
+        return found[0] if len(found) == 1 else None
 
     async def _again(self, job: Job, exc: BaseException) -> JobOutcome:
         """Retry later with backoff, or fail for good after the last attempt."""
@@ -480,10 +418,10 @@ class IngestWorker:
         error = f"attempt {job.attempt} failed, will retry: {reason}"
         async with self.pool.acquire() as conn, conn.transaction():
             await _hold(conn, job)
-            await conn.execute(
-                RETRY_JOB, job.recording_id, backoff(job.attempt), type(exc).__name__
+            await queries.retry_job(
+                conn, job.recording_id, backoff(job.attempt), type(exc).__name__
             )
-            await conn.execute(QUEUE_RECORDING, job.recording_id, error)
+            await queries.queue_recording(conn, job.recording_id, error)
         log.warning(
             "ingest attempt failed; retrying",
             extra={"recording_id": str(job.recording_id), "attempt": job.attempt},
@@ -494,15 +432,15 @@ class IngestWorker:
         """Give the job back at once (to a long-call slot when ``long_call``)."""
         async with self.pool.acquire() as conn, conn.transaction():
             await _hold(conn, job)
-            await conn.execute(REQUEUE_JOB, job.recording_id, long_call)
-            await conn.execute(QUEUE_RECORDING, job.recording_id, None)
+            await queries.requeue_job(conn, job.recording_id, long_call=long_call)
+            await queries.queue_recording(conn, job.recording_id, None)
         self._wake.set()
         return JobOutcome(job.recording_id, "long" if long_call else "received")
 
     async def _fail(self, job: Job, reason: str) -> JobOutcome:
         async with self.pool.acquire() as conn, conn.transaction():
             await _hold(conn, job)
-            await conn.execute(FAIL_RECORDING, job.recording_id, reason)
-            await conn.execute(DELETE_JOB, job.recording_id)
+            await queries.fail_recording(conn, job.recording_id, reason)
+            await queries.delete_job(conn, job.recording_id)
         log.warning("ingest failed", extra={"recording_id": str(job.recording_id)})
         return JobOutcome(job.recording_id, "failed", reason)

@@ -21,6 +21,10 @@ INSERT INTO marketing_preferences (id, customer_id, kind, allowed, given_via, re
 VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, now()))
 RETURNING at
 """
+SELECT_ALL: Final = """
+SELECT kind, allowed, given_via, at FROM marketing_preferences
+WHERE customer_id = $1 ORDER BY at
+"""
 SELECT_PAGE: Final = """
 SELECT m.id, m.kind, m.allowed, m.given_via, m.at, u.username AS recorded_by,
        m.at = max(m.at) OVER (PARTITION BY m.kind) AS current
@@ -89,3 +93,8 @@ async def current_preferences(conn: Connection, customer_id: uuid.UUID) -> dict[
     """The consent or ban in force per kind (``None`` where the customer never said)."""
     rows = {row["kind"]: row for row in await conn.fetch(SELECT_CURRENT, customer_id)}
     return {kind: jsonable(rows[kind], drop=["kind"]) if kind in rows else None for kind in KINDS}
+
+
+async def all_preferences(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every consent and ban the customer gave, oldest first (for an access export)."""
+    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]

@@ -11,7 +11,7 @@ import asyncpg
 
 from register.customers import UnknownReference
 from register.validation import optional_time
-from storage.db import Connection, fetch_newest_first
+from storage.db import Connection, fetch_newest_first, jsonable
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
 DIRECTIONS: Final = ("inbound", "outbound")
@@ -30,6 +30,10 @@ INSERT INTO contact_log (id, customer_id, channel, direction, topic, note, staff
                          recording_id, at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
 RETURNING at
+"""
+SELECT_ALL: Final = """
+SELECT channel, direction, topic, note, at, recording_id FROM contact_log
+WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
 SELECT l.id, l.channel, l.direction, l.topic, l.note, l.recording_id, l.at, u.username AS staff
@@ -106,3 +110,8 @@ async def list_entries(
 ) -> list[dict[str, Any]]:
     """Entries newest first, continuing before ``(at, id)``."""
     return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)
+
+
+async def all_entries(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The whole contact log about the customer, oldest first (for an access export)."""
+    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]

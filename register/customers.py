@@ -1,29 +1,24 @@
-"""Customers in the register: create, read, change (with rectification history), search.
+"""Customers in the register: the customers table and its contacts (create, read, change, list).
 
-Henkilötunnus and travel-document numbers are encrypted per row (context = column and
-customer id) with a blind index for exact lookup. Every change writes one rectification row
-per field with the old and new value encrypted, so a correction can be shown and undone.
+The identity fields' encryption is :mod:`register.identity_fields`, the rectification
+history :mod:`register.history`, the search :mod:`register.search`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
 import asyncpg
 
-from recorder.metadata import normalise_phone
-from register.identity import parse_henkilotunnus
+from register.history import record_changes
+from register.identity_fields import DOCUMENT, HETU, field_context, identity_columns
 from register.validation import Address, CustomerInput, Phone
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
 
-HETU: Final = "hetu"
-DOCUMENT: Final = "travel_document"
 CUSTOMER_COLUMNS: Final = """
 c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.language,
 c.relationship_start, c.birth_date, c.hetu_encrypted, c.travel_document_encrypted, c.turvakielto,
@@ -54,18 +49,6 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 SELECT_ADVISOR: Final = """
 SELECT id FROM users WHERE username = $1 AND 'housing_advisor' = ANY (roles) AND NOT disabled
 """
-INSERT_RECTIFICATION: Final = """
-INSERT INTO rectifications (id, customer_id, field, old_encrypted, new_encrypted, changed_by)
-VALUES ($1, $2, $3, $4, $5, $6)
-"""
-HISTORY_COLUMNS: Final = """
-SELECT r.id, r.field, r.old_encrypted, r.new_encrypted, r.at, u.username AS changed_by
-FROM rectifications r LEFT JOIN users u ON u.id = r.changed_by
-"""
-SELECT_HISTORY: Final = (
-    HISTORY_COLUMNS + "WHERE r.customer_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT 500"
-)
-SELECT_CHANGE: Final = HISTORY_COLUMNS + "WHERE r.customer_id = $1 AND r.id = $2"
 # Simple columns a PATCH may change, and their SQL names.
 SCALAR_FIELDS: Final = (
     "customer_number",
@@ -130,7 +113,8 @@ class Customer(CustomerSummary):
     updated_at: datetime
 
 
-def _summaries(rows: list[Any]) -> list[CustomerSummary]:
+def summaries(rows: list[Any]) -> list[CustomerSummary]:
+    """Summaries from rows of ``SELECT_SUMMARIES``."""
     return [CustomerSummary(**dict(row.items())) for row in rows]
 
 
@@ -147,25 +131,6 @@ async def customer_scope(conn: Connection, customer_id: uuid.UUID) -> Scope | No
     register/protection.py's to say.)"""
     row = await conn.fetchrow(SELECT_SCOPE, customer_id)
     return None if row is None else Scope(row["assigned_advisor_id"])
-
-
-def field_context(column: str, customer_id: uuid.UUID) -> str:
-    """The associated data that binds an encrypted column value to its row."""
-    return f"customers.{column}:{customer_id}"
-
-
-def identity_columns(
-    cipher: FieldCipher, customer_id: uuid.UUID, data: CustomerInput
-) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
-    """Encrypted value and blind index of the henkilötunnus, then of the travel document."""
-    hetu = data.henkilotunnus
-    document = data.travel_document
-    return (
-        cipher.encrypt(hetu.value, field_context(HETU, customer_id)) if hetu else None,
-        cipher.blind_index(HETU, hetu.value) if hetu else None,
-        cipher.encrypt(document, field_context(DOCUMENT, customer_id)) if document else None,
-        cipher.blind_index(DOCUMENT, document.upper()) if document else None,
-    )
 
 
 async def _advisor_id(conn: Connection, username: str | None) -> uuid.UUID | None:
@@ -326,27 +291,6 @@ async def get_customer(
     return found[0] if found else None
 
 
-def _history_value(value: object) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
-
-
-def _current_value(customer: Customer, name: str) -> object:
-    if name in ("phones", "addresses"):
-        return [asdict(item) for item in getattr(customer, name)]
-    if name == "assigned_advisor":
-        return customer.assigned_advisor
-    return getattr(customer, name)
-
-
-def _new_value(data: CustomerInput, name: str) -> object:
-    value = getattr(data, name)
-    if name == "henkilotunnus":
-        return value.value if value is not None else None
-    if name in ("phones", "addresses"):
-        return [asdict(item) for item in value]
-    return value
-
-
 async def update_customer(
     conn: Connection,
     cipher: FieldCipher,
@@ -359,23 +303,8 @@ async def update_customer(
     Returns the names of the fields that really changed (setting a value to itself is no
     change and leaves no history).
     """
-    changed: list[str] = []
     async with conn.transaction():
-        for name in sorted(data.present):
-            old, new = _current_value(customer, name), _new_value(data, name)
-            if _history_value(old) == _history_value(new):
-                continue
-            changed.append(name)
-            rect_id = uuid.uuid4()
-            await conn.execute(
-                INSERT_RECTIFICATION,
-                rect_id,
-                customer.id,
-                name,
-                cipher.encrypt(_history_value(old), f"rectifications.old:{rect_id}"),
-                cipher.encrypt(_history_value(new), f"rectifications.new:{rect_id}"),
-                changed_by,
-            )
+        changed = await record_changes(conn, cipher, customer, data, changed_by)
         if not changed:
             return []
         sets: list[str] = []
@@ -416,135 +345,6 @@ async def update_customer(
     return changed
 
 
-def _change(cipher: FieldCipher, row: Any) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "field": row["field"],
-        "old": json.loads(cipher.decrypt(row["old_encrypted"], f"rectifications.old:{row['id']}")),
-        "new": json.loads(cipher.decrypt(row["new_encrypted"], f"rectifications.new:{row['id']}")),
-        "changed_by": row["changed_by"],
-        "at": row["at"].isoformat(),
-    }
-
-
-async def history(
-    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """The customer's rectifications, newest first (the latest 500), decrypted."""
-    return [_change(cipher, row) for row in await conn.fetch(SELECT_HISTORY, customer_id)]
-
-
-async def change_of(
-    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID, change_id: uuid.UUID
-) -> dict[str, Any] | None:
-    """One rectification of this customer, decrypted; None when there is no such change."""
-    row = await conn.fetchrow(SELECT_CHANGE, customer_id, change_id)
-    return None if row is None else _change(cipher, row)
-
-
-def prefix_range(text: str) -> tuple[str, str]:
-    """``[low, high)`` holding every lower-case string that starts with ``text`` (code-point,
-    i.e. "C" collation, order)."""
-    low = text.lower()
-    return low, low[:-1] + chr(ord(low[-1]) + 1)
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    """What the free-text ``q`` turned out to be."""
-
-    kind: str  # henkilotunnus | phone | text
-    value: str
-
-
-def classify_query(q: str) -> SearchQuery:
-    """Decide whether ``q`` is an identity code, a phone number or a name/customer number."""
-    text = q.strip()
-    try:
-        return SearchQuery("henkilotunnus", parse_henkilotunnus(text).value)
-    except ValueError:
-        pass
-    if re.fullmatch(r"[+\d][\d\s()-]{4,}", text) and sum(ch.isdigit() for ch in text) >= 6:
-        try:
-            return SearchQuery("phone", normalise_phone(text))
-        except ValueError:
-            pass
-    return SearchQuery("text", text)
-
-
-async def search_customers(
-    conn: Connection,
-    cipher: FieldCipher,
-    query: SearchQuery,
-    *,
-    advisor_id: uuid.UUID | None,
-    limit: int,
-    hide_protected_on: date | None = None,
-) -> list[CustomerSummary]:
-    """Customers matching ``query``; only an advisor's own customers when ``advisor_id``.
-
-    With ``hide_protected_on`` (a reader without the task), a phone number that a person
-    under turvakielto has on that day finds nobody: the answer would confirm protected
-    contact data.
-
-    A name prefix is a range on the "C"-collated lower-case name (``>= 'mäki'`` and
-    ``< 'mäkj'``), not ``LIKE``: a range keeps using the index in the generic plans
-    PostgreSQL switches prepared statements to, where ``LIKE $1`` falls back to a scan.
-    Each alternative (customer number, last name, first name) is its own indexed, limited
-    subquery; an OR across them made the planner walk the whole name index.
-    """
-    args: list[object] = []
-
-    def arg(value: object) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    def name_range(column: str, prefix: str) -> str:
-        low, high = prefix_range(prefix)
-        return f"{column} >= {arg(low)} AND {column} < {arg(high)}"
-
-    if query.kind == "henkilotunnus":
-        alternatives = [f"c.hetu_index = {arg(cipher.blind_index(HETU, query.value))}"]
-    elif query.kind == "phone":
-        number = arg(query.value)
-        alternatives = [
-            f"c.id IN (SELECT customer_id FROM customer_phones WHERE number = {number})"
-        ]
-        if hide_protected_on is not None:
-            alternatives[0] += (
-                " AND NOT EXISTS (SELECT 1 FROM customer_phones o JOIN customers pc"
-                f" ON pc.id = o.customer_id WHERE o.number = {number}"
-                f" AND {PROTECTED.format(c='pc', day=arg(hide_protected_on))})"
-            )
-    else:
-        words = query.value.split()
-        alternatives = [f"c.customer_number = {arg(query.value)}"]
-        if len(words) == 1:
-            alternatives.append(name_range(LAST_NAME, words[0]))
-            alternatives.append(name_range(FIRST_NAME, words[0]))
-        elif len(words) >= 2:
-            first, rest = words[0], " ".join(words[1:])
-            alternatives.append(
-                f"{name_range(LAST_NAME, rest)} AND {name_range(FIRST_NAME, first)}"
-            )
-            alternatives.append(
-                f"{name_range(LAST_NAME, first)} AND {name_range(FIRST_NAME, rest)}"
-            )
-    scope = "" if advisor_id is None else f" AND c.assigned_advisor_id = {arg(advisor_id)}"
-    limit_arg = arg(limit)
-    subqueries = " UNION ".join(
-        f"(SELECT c.id FROM customers c WHERE {alternative}{scope}"
-        f" ORDER BY {LAST_NAME}, c.id LIMIT {limit_arg})"
-        for alternative in alternatives
-    )
-    rows = await conn.fetch(
-        SELECT_SUMMARIES
-        + f" WHERE c.id IN ({subqueries}) ORDER BY {LAST_NAME}, c.id LIMIT {limit_arg}",
-        *args,
-    )
-    return _summaries(list(rows))
-
-
 async def list_customers(
     conn: Connection,
     *,
@@ -573,4 +373,4 @@ async def list_customers(
     rows = await conn.fetch(
         SELECT_SUMMARIES + f"{where} ORDER BY {LAST_NAME}, c.id LIMIT ${len(args)}", *args
     )
-    return _summaries(list(rows))
+    return summaries(list(rows))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from register.validation import optional_time
-from storage.db import Connection, fetch_newest_first
+from storage.db import Connection, fetch_newest_first, jsonable
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
 MAX_TEXT: Final = 1000
@@ -21,6 +21,10 @@ INSERT INTO disclosures (id, customer_id, recipient, recipient_kind, legal_basis
                          data_disclosed, disclosed_by, at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, now()))
 RETURNING at
+"""
+SELECT_ALL: Final = """
+SELECT recipient, recipient_kind, legal_basis, data_disclosed, at FROM disclosures
+WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
 SELECT d.id, d.recipient, d.recipient_kind, d.legal_basis, d.data_disclosed, d.at,
@@ -94,3 +98,8 @@ async def list_disclosures(
 ) -> list[dict[str, Any]]:
     """Disclosures about the customer, newest first, continuing before ``(at, id)``."""
     return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)
+
+
+async def all_disclosures(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every disclosure about the customer, oldest first (for an access export)."""
+    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from register.customers import identity_columns
+from register.identity_fields import identity_columns
 from register.validation import CustomerInput, parse_customer
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher

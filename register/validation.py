@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from api.inputs import parse_event_time
-from api.problems import ValidationProblem
-from recorder.metadata import normalise_phone
+from common.errors import ValidationProblem
+from common.inputs import parse_event_time
 from register.identity import Henkilotunnus, parse_henkilotunnus
+from register.phones import normalise_phone
 
 CUSTOMER_ROLES: Final = ("applicant", "tenant", "co_tenant", "joint_payer", "occupant", "buyer")
 LANGUAGES: Final = ("fi", "sv", "en")

@@ -22,10 +22,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
+from register.erasure import (
+    ERASED,
+    active_lease,
+    anonymise_customer,
+    contact_log_of,
+    delete_contact_entries,
+    delete_customer,
+    forget_contacts_and_history,
+    in_past_leases,
+)
 from storage.db import Connection, Pool
 from storage.objects import ObjectStore, ObjectStoreError
+from storage.vault import shred_headers
 
-ERASED: Final = "erased"  # the name an anonymised customer keeps
 ERASURE_LOCK: Final = 0x63616C6C_7265_6331  # "callrec1": erasure and holds serialise here
 BATCH: Final = 500
 DELETE_CONCURRENCY: Final = 32
@@ -42,11 +52,6 @@ DELETE_RECORDINGS: Final = """
 DELETE FROM recordings WHERE id = ANY($1)
 RETURNING id, array_remove(ARRAY[audio_object_id, incoming_object_id], NULL) AS objects
 """
-DELETE_SEALED: Final = """
-WITH gone AS (DELETE FROM sealed_objects WHERE id = ANY($1) RETURNING object_key)
-INSERT INTO pending_object_deletions (object_key) SELECT object_key FROM gone
-ON CONFLICT DO NOTHING RETURNING object_key
-"""
 INSERT_TOMBSTONES: Final = """
 INSERT INTO tombstones (id, kind, reason, request_id, objects)
 SELECT id, $2, $3, $4, n FROM unnest($1::uuid[], $5::int[]) AS t (id, n)
@@ -56,37 +61,11 @@ DONE_DELETING: Final = "DELETE FROM pending_object_deletions WHERE object_key = 
 CUSTOMER_HOLD: Final = """
 SELECT id FROM legal_holds WHERE customer_id = $1 AND released_at IS NULL ORDER BY placed_at LIMIT 1
 """
-ACTIVE_LEASE: Final = """
-SELECT l.lease_number FROM leases l JOIN lease_parties p ON p.lease_id = l.id
-WHERE p.customer_id = $1 AND (l.end_date IS NULL OR l.end_date >= $2) LIMIT 1
-"""
-PAST_LEASES: Final = "SELECT count(*) FROM lease_parties WHERE customer_id = $1"
 RECORDINGS_OF_CUSTOMER: Final = "SELECT id FROM recordings WHERE customer_id = $1"
 HELD_CONTACTS: Final = """
 SELECT c.id FROM contact_log c JOIN legal_holds h ON h.customer_id = c.customer_id
 WHERE c.id = ANY($1) AND h.released_at IS NULL
 """
-DELETE_CONTACTS: Final = "DELETE FROM contact_log WHERE id = ANY($1)"
-CONTACT_LOG_OF: Final = "SELECT id FROM contact_log WHERE customer_id = $1"
-DELETE_CONTACT_LOG: Final = "DELETE FROM contact_log WHERE customer_id = $1 RETURNING id"
-DELETE_HISTORY: Final = "DELETE FROM rectifications WHERE customer_id = $1"
-DELETE_CUSTOMER: Final = "DELETE FROM customers WHERE id = $1"
-ANONYMISE_CUSTOMER: Final = """
-UPDATE customers SET customer_number = $2 || '-' || replace(id::text, '-', ''),
-    first_name = $2, last_name = $2, hetu_encrypted = NULL, hetu_index = NULL,
-    travel_document_encrypted = NULL, travel_document_index = NULL, birth_date = NULL,
-    turvakielto = false, turvakielto_start = NULL, turvakielto_end = NULL,
-    assigned_advisor_id = NULL, status = 'former', updated_at = now()
-WHERE id = $1
-"""
-ANONYMISE_CONTACTS: Final = (
-    "DELETE FROM customer_phones WHERE customer_id = $1",
-    "DELETE FROM customer_emails WHERE customer_id = $1",
-    "DELETE FROM customer_addresses WHERE customer_id = $1",
-    "DELETE FROM marketing_preferences WHERE customer_id = $1",
-    "DELETE FROM disclosures WHERE customer_id = $1",
-    "DELETE FROM guardianships WHERE guardian_id = $1 OR ward_id = $1",
-)
 
 
 @dataclass(frozen=True)
@@ -172,7 +151,7 @@ class ErasureEngine:
                 return
             rows = await conn.fetch(DELETE_RECORDINGS, doomed)
             object_ids = [oid for row in rows for oid in row["objects"]]
-            keys = [r["object_key"] for r in await conn.fetch(DELETE_SEALED, object_ids)]
+            keys = await shred_headers(conn, object_ids)
             await conn.execute(
                 INSERT_TOMBSTONES,
                 [row["id"] for row in rows],
@@ -234,14 +213,13 @@ class ErasureEngine:
         today: date,
         report: ErasureReport,
     ) -> None:
-        lease = await conn.fetchval(ACTIVE_LEASE, customer_id, today)
-        referenced = await conn.fetchval(PAST_LEASES, customer_id) > 0
+        lease = await active_lease(conn, customer_id, today)
+        referenced = await in_past_leases(conn, customer_id)
         if self.dry_run:
-            entries = await conn.fetch(CONTACT_LOG_OF, customer_id)
+            entries = await contact_log_of(conn, customer_id)
         else:
-            entries = await conn.fetch(DELETE_CONTACT_LOG, customer_id)
-            await conn.execute(DELETE_HISTORY, customer_id)
-        report.decisions.extend(Decision("contact", e["id"], "erased", why.reason) for e in entries)
+            entries = await forget_contacts_and_history(conn, customer_id)
+        report.decisions.extend(Decision("contact", e, "erased", why.reason) for e in entries)
         if lease is not None:
             report.decisions.append(
                 Decision(
@@ -255,11 +233,9 @@ class ErasureEngine:
         if self.dry_run:
             return
         if referenced:
-            for statement in ANONYMISE_CONTACTS:
-                await conn.execute(statement, customer_id)
-            await conn.execute(ANONYMISE_CUSTOMER, customer_id, ERASED)
+            await anonymise_customer(conn, customer_id, ERASED)
         else:
-            await conn.execute(DELETE_CUSTOMER, customer_id)
+            await delete_customer(conn, customer_id)
         await conn.execute(
             INSERT_TOMBSTONES, [customer_id], "customer", why.reason, why.request_id, [0]
         )
@@ -272,7 +248,7 @@ class ErasureEngine:
             held = {row["id"] for row in await conn.fetch(HELD_CONTACTS, list(ids))}
             doomed = [i for i in ids if i not in held]
             if not self.dry_run:
-                await conn.execute(DELETE_CONTACTS, doomed)
+                await delete_contact_entries(conn, doomed)
                 await conn.execute(
                     INSERT_TOMBSTONES, doomed, "contact", why.reason, None, [0] * len(doomed)
                 )

@@ -17,14 +17,13 @@ It also forgets scheduler runs older than the audit log's retention period.
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from retention.erasure import DELETE_SEALED, ErasureEngine, ErasureReport
-from storage.db import Connection, Pool
+from retention.erasure import ErasureEngine, ErasureReport
+from storage.db import Pool
 from storage.objects import ObjectStore, StoredObject
 
 log = logging.getLogger(__name__)
@@ -89,15 +88,6 @@ class OrphanReaper:
         status = await self.pool.execute(PRUNE_RUNS, now - self.keep_runs)
         report.runs_pruned = int(status.split()[-1])
         return report
-
-
-async def shred_objects(conn: Connection, object_ids: Sequence[uuid.UUID]) -> list[str]:
-    """Delete the key headers and queue the payloads for deletion, in the caller's transaction.
-
-    From the commit on, the payloads are unreadable and the reaper owns them: deleting them
-    later can fail (see :func:`delete_payloads_now`) without anything moving backwards.
-    """
-    return [row["object_key"] for row in await conn.fetch(DELETE_SEALED, list(object_ids))]
 
 
 async def delete_payloads_now(pool: Pool, store: ObjectStore, keys: list[str]) -> int:

@@ -31,8 +31,8 @@ from typing import Final
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from callrec.logs import log_failure
-from callrec.metrics import Metrics
+from common.logs import log_failure
+from common.metrics import Metrics
 from storage.db import Pool
 
 log = logging.getLogger(__name__)

@@ -8,16 +8,16 @@ Periods are settings (``CALLREC_RETENTION_*_DAYS``); the README explains each de
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 
-from api.audit import SYSTEM, AuditEvent, prune_audit_log, record
-from callrec.settings import Settings
-from retention.erasure import ERASED, Decision, ErasureEngine, ErasureReport, Why
+from audit.log import SYSTEM, AuditEvent, prune_audit_log, record
+from common.settings import Settings
+from register.erasure import former_tenants, idle_applicants, old_contacts
+from retention.erasure import ErasureEngine, ErasureReport, Why
 from storage.db import Pool
-from storage.vault import DELETE_SEALED
 
 PAGE: Final = 2000
 
@@ -34,39 +34,27 @@ FAILED_INGEST: Final = """
 SELECT id FROM recordings WHERE status = 'failed' AND updated_at < $1 AND id > $2
 ORDER BY id LIMIT $3
 """
-CONTACT_LOG: Final = "SELECT id FROM contact_log WHERE at < $1 AND id > $2 ORDER BY id LIMIT $3"
-APPLICANTS: Final = """
-SELECT c.id FROM customers c
-WHERE c.roles = ARRAY['applicant'] AND c.updated_at < $1 AND c.id > $2
-  AND NOT EXISTS (SELECT 1 FROM lease_parties p WHERE p.customer_id = c.id)
-ORDER BY c.id LIMIT $3
-"""
-FORMER_TENANTS: Final = f"""
-SELECT c.id FROM customers c
-WHERE c.status = 'former' AND c.first_name <> '{ERASED}' AND c.updated_at < $1 AND c.id > $2
-  AND NOT EXISTS (SELECT 1 FROM lease_parties p JOIN leases l ON l.id = p.lease_id
-                  WHERE p.customer_id = c.id AND (l.end_date IS NULL OR l.end_date >= $1::date))
-ORDER BY c.id LIMIT $3
-"""  # anonymised ones stay as references; sweeping them again is noise
-EXPORTS: Final = """
-SELECT id FROM exports WHERE expires_at < $1 AND sealed_object_id IS NOT NULL AND id > $2
-ORDER BY id LIMIT $3
-"""
-EXPIRE_EXPORT: Final = """
-UPDATE exports e SET sealed_object_id = NULL FROM exports old
-WHERE e.id = $1 AND old.id = e.id RETURNING old.sealed_object_id
-"""
-QUEUE_DELETION: Final = """
-INSERT INTO pending_object_deletions (object_key) VALUES ($1) ON CONFLICT DO NOTHING
-"""
-EXPORT_TOMBSTONE: Final = """
-INSERT INTO tombstones (id, kind, reason, objects) VALUES ($1, 'export', 'retention:exports', 1)
-ON CONFLICT DO NOTHING
-"""
 NIL: Final = uuid.UUID(int=0)
 
 Progress = Callable[[str, int], None]
 Eraser = Callable[[list[uuid.UUID]], Awaitable[ErasureReport]]
+# Ids whose period has passed: (cutoff, keyset after, limit) → the next page of ids.
+DueIds = Callable[[datetime, uuid.UUID, int], Awaitable[list[uuid.UUID]]]
+RegisterDue = Callable[[Pool, datetime, uuid.UUID, int], Awaitable[list[uuid.UUID]]]
+
+
+@dataclass(frozen=True)
+class Category:
+    """One kind of personal data with a period: which items are due, and how they go.
+
+    A room above retention adds its own (rights: expired export links) when the
+    composition root builds the sweep, so its table's SQL stays its own.
+    """
+
+    name: str
+    days: int  # the period; 0 where the row carries its own expiry time
+    due: DueIds
+    erase: Eraser
 
 
 @dataclass
@@ -101,12 +89,19 @@ class RetentionSweep:
     """Run every category once; ``dry_run`` lists what would go without changing anything."""
 
     def __init__(
-        self, pool: Pool, engine: ErasureEngine, settings: Settings, *, now: datetime
+        self,
+        pool: Pool,
+        engine: ErasureEngine,
+        settings: Settings,
+        *,
+        now: datetime,
+        extra: Sequence[Category] = (),
     ) -> None:
         self.pool = pool
         self.engine = engine
         self.settings = settings
         self.now = now
+        self.extra = tuple(extra)
 
     def cutoff(self, days: int) -> datetime:
         """The moment before which a category's items have outlived their period."""
@@ -133,49 +128,57 @@ class RetentionSweep:
                 await engine.erase_customer(customer_id, Why(reason), self.now.date(), out)
             return out
 
-        plan: list[tuple[str, str, int, Eraser]] = [
-            (
+        pool = self.pool
+
+        def register_rows(read: RegisterDue) -> DueIds:
+            return lambda cutoff, after, limit: read(pool, cutoff, after, limit)
+
+        categories = [
+            Category(
                 "recordings",
-                RECORDINGS,
                 s.retention_recordings_days,
+                self._due(RECORDINGS),
                 recordings("retention:recordings"),
             ),
-            ("training", TRAINING, s.retention_training_days, recordings("retention:training")),
-            (
+            Category(
+                "training",
+                s.retention_training_days,
+                self._due(TRAINING),
+                recordings("retention:training"),
+            ),
+            Category(
                 "failed_ingest",
-                FAILED_INGEST,
                 s.retention_failed_ingest_days,
+                self._due(FAILED_INGEST),
                 recordings("retention:failed_ingest"),
             ),
-            (
+            Category(
                 "contact_log",
-                CONTACT_LOG,
                 s.retention_contact_log_days,
+                register_rows(old_contacts),
                 lambda ids: engine.erase_contacts(ids, Why("retention:contact_log")),
             ),
-            (
+            Category(
                 "applicants",
-                APPLICANTS,
                 s.retention_applicants_days,
+                register_rows(idle_applicants),
                 lambda ids: customers(ids, "retention:applicants"),
             ),
-            (
+            Category(
                 "former_tenants",
-                FORMER_TENANTS,
                 s.retention_former_tenants_days,
+                register_rows(former_tenants),
                 lambda ids: customers(ids, "retention:former_tenants"),
             ),
-            ("exports", EXPORTS, 0, self._expire_exports),  # expires_at has the period in it
         ]
-        for name, query, days, erase in plan:
+        for item in [*categories, *self.extra]:
+            name = item.name
             if only is not None and name not in only:
                 continue
             category = report.categories.setdefault(name, ErasureReport())
             after = NIL
-            while ids := [
-                row["id"] for row in await self.pool.fetch(query, self.cutoff(days), after, PAGE)
-            ]:
-                part = await erase(ids)
+            while ids := await item.due(self.cutoff(item.days), after, PAGE):
+                part = await item.erase(ids)
                 category.decisions.extend(part.decisions)
                 category.objects_deleted += part.objects_deleted
                 category.objects_pending += part.objects_pending
@@ -205,20 +208,10 @@ class RetentionSweep:
         )
         return report
 
-    async def _expire_exports(self, ids: list[uuid.UUID]) -> ErasureReport:
-        """An export's link has expired: shred its object (the request keeps its report)."""
-        report = ErasureReport()
-        keys: list[str] = []
-        for export_id in ids:
-            report.decisions.append(Decision("export", export_id, "erased", "retention:exports"))
-            if self.engine.dry_run:
-                continue
-            async with self.pool.acquire() as conn, conn.transaction():
-                object_id = await conn.fetchval(EXPIRE_EXPORT, export_id)
-                key = await conn.fetchval(DELETE_SEALED, object_id)
-                if key is not None:
-                    await conn.execute(QUEUE_DELETION, key)
-                    keys.append(key)
-                await conn.execute(EXPORT_TOMBSTONE, export_id)
-        await self.engine.delete_payloads(keys, report)
-        return report
+    def _due(self, query: str) -> DueIds:
+        """The ids a category query finds past the cutoff."""
+
+        async def due(cutoff: datetime, after: uuid.UUID, limit: int) -> list[uuid.UUID]:
+            return [row["id"] for row in await self.pool.fetch(query, cutoff, after, limit)]
+
+        return due

@@ -28,8 +28,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from callrec.settings import RETENTION_DEFAULTS, Settings
+from accounts.users import account_id, roles_by_id
+from audit.log import entries_about, entries_by
+from common.settings import RETENTION_DEFAULTS, Settings
+from recorder.catalog import recordings_of_subject
+from register.consents import all_preferences
+from register.contact_log import all_entries
 from register.customers import get_customer
+from register.disclosures import all_disclosures
 from register.leases import leases_of
 from register.protection import Reader, mask_contacts, mask_leases, protection_of
 from storage.db import Connection, jsonable
@@ -37,35 +43,6 @@ from storage.fieldcrypt import FieldCipher
 from storage.readahead import read_ahead
 from storage.vault import Vault, load_sealed_many
 
-RECORDINGS_OF: Final = {
-    "customer": "r.customer_id = $1::uuid",
-    "phone": "r.caller_number = $1",
-    "staff": "(r.answered_by = $1 OR r.answered_by = (SELECT extension FROM users WHERE username = $1))",
-}
-SELECT_RECORDINGS: Final = """
-SELECT r.id, r.started_at, r.declared_duration_seconds, r.measured_duration_seconds,
-       r.direction, r.caller_number, r.answered_by, r.service_line, r.channel_layout,
-       r.notice_played, r.audio_object_id, r.audio_format
-FROM recordings r WHERE r.status = 'ready' AND {where} ORDER BY r.started_at, r.id
-"""
-SELECT_LOG: Final = {
-    "contact_log.json": "SELECT channel, direction, topic, note, at, recording_id FROM contact_log"
-    " WHERE customer_id = $1 ORDER BY at",
-    "disclosures.json": "SELECT recipient, recipient_kind, legal_basis, data_disclosed, at"
-    " FROM disclosures WHERE customer_id = $1 ORDER BY at",
-    "marketing.json": "SELECT kind, allowed, given_via, at FROM marketing_preferences"
-    " WHERE customer_id = $1 ORDER BY at",
-}
-SELECT_AUDIT_ABOUT: Final = """
-SELECT a.seq, a.at, a.action, a.purpose, a.outcome,
-       (SELECT array_to_string(roles, ',') FROM users u WHERE u.id = a.actor_id) AS actor_role
-FROM audit_log a
-WHERE (a.object_type = $1 AND a.object_id = ANY($2::text[])) ORDER BY a.seq
-"""
-SELECT_AUDIT_BY: Final = """
-SELECT a.seq, a.at, a.action, a.object_type, a.purpose, a.outcome FROM audit_log a
-WHERE a.actor_id = (SELECT id FROM users WHERE username = $1) ORDER BY a.seq
-"""
 RECORDING_COLUMNS: Final = (
     "file", "id", "started_at", "declared_duration_seconds", "measured_duration_seconds",
     "direction", "caller_number", "answered_by", "service_line", "channel_layout",
@@ -214,10 +191,8 @@ class AccessExport:
 
     async def _members(self, archive: ZipStream) -> AsyncIterator[bytes]:
         recordings = [
-            jsonable(row)
-            for row in await self.conn.fetch(
-                SELECT_RECORDINGS.format(where=RECORDINGS_OF[self.subject.kind]), self.subject.key
-            )
+            jsonable(asdict(found))
+            for found in await recordings_of_subject(self.conn, self.subject.kind, self.subject.key)
         ]
         sealed_ids = [uuid.UUID(r.pop("audio_object_id")) for r in recordings]
         sealed = await load_sealed_many(self.conn, sealed_ids)
@@ -271,28 +246,38 @@ class AccessExport:
         for lease in leases:  # other parties are other people: only the subject's own role
             lease["parties"] = [p for p in lease["parties"] if p["customer_id"] == self.subject.key]
         yield "register/leases.json", _json(mask_leases(leases, protection, reader))
-        for name, query in SELECT_LOG.items():
-            yield (
-                f"register/{name}",
-                _json([jsonable(r) for r in await self.conn.fetch(query, customer_id)]),
-            )
+        for name, read in (
+            ("contact_log.json", all_entries),
+            ("disclosures.json", all_disclosures),
+            ("marketing.json", all_preferences),
+        ):
+            yield f"register/{name}", _json(await read(self.conn, customer_id))
 
     async def _audit_files(
         self, recordings: list[dict[str, Any]]
     ) -> AsyncIterator[tuple[str, bytes]]:
-        about_recordings = await self.conn.fetch(
-            SELECT_AUDIT_ABOUT, "recording", [r["id"] for r in recordings]
-        )
-        rows = [jsonable(r) for r in about_recordings]
+        about = await entries_about(self.conn, "recording", [r["id"] for r in recordings])
         if self.subject.kind == "customer":
-            rows += [
-                jsonable(r)
-                for r in await self.conn.fetch(SELECT_AUDIT_ABOUT, "customer", [self.subject.key])
-            ]
-        yield "access_log/about_you.json", _json(sorted(rows, key=lambda r: r["seq"]))
+            about += await entries_about(self.conn, "customer", [self.subject.key])
+        roles = await roles_by_id(self.conn, {e.actor_id for e in about if e.actor_id})
+        rows = [
+            jsonable(
+                {
+                    "seq": e.seq,
+                    "at": e.at,
+                    "action": e.action,
+                    "purpose": e.purpose,
+                    "outcome": e.outcome,
+                    "actor_role": ",".join(roles[e.actor_id]) if e.actor_id in roles else None,
+                }
+            )
+            for e in sorted(about, key=lambda e: e.seq)
+        ]
+        yield "access_log/about_you.json", _json(rows)
         if self.subject.kind == "staff":
-            by = [jsonable(r) for r in await self.conn.fetch(SELECT_AUDIT_BY, self.subject.key)]
-            yield "access_log/your_actions.json", _json(by)
+            actor = await account_id(self.conn, self.subject.key)
+            by = [] if actor is None else await entries_by(self.conn, actor)
+            yield "access_log/your_actions.json", _json([jsonable(asdict(e)) for e in by])
 
     def _index(self) -> str:
         periods = {

@@ -11,8 +11,9 @@ log line or the audit log.
 export's last byte was written out in full (a 200 with the whole file, or the 206 that ends a
 resumed download, whose start the link's earlier answers reached). A download cut short
 spends nothing and resumes with ``Range``; reading the end first (a ZIP reader's directory,
-a download manager's last part) spends nothing either. Until then
-the link serves any range; every answer is audited. Either way it expires with the export.
+a download manager's last part) spends nothing either. Until then the link serves any range;
+every answer is audited. Either way it expires with the export: the retention sweep's
+``exports`` category (:func:`expiry_category`) shreds it.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from retention.erasure import Decision, ErasureEngine, ErasureReport
+from retention.sweep import Category
 from storage.db import Connection, Pool
 from storage.fieldcrypt import derive_key, load_data_key
 from storage.keyring import Keyring
+from storage.vault import shred_headers
 
 LINK_KEY_NAME: Final = "export-links"
 TOKEN_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 bytes, base64url without padding
@@ -52,6 +56,18 @@ FROM exports WHERE token_sha256 = $1
 """
 SPEND: Final = """
 UPDATE exports SET downloaded_at = now() WHERE id = $1 AND downloaded_at IS NULL RETURNING id
+"""
+EXPIRED: Final = """
+SELECT id FROM exports WHERE expires_at < $1 AND sealed_object_id IS NOT NULL AND id > $2
+ORDER BY id LIMIT $3
+"""
+EXPIRE: Final = """
+UPDATE exports e SET sealed_object_id = NULL FROM exports old
+WHERE e.id = $1 AND old.id = e.id RETURNING old.sealed_object_id
+"""
+TOMBSTONE: Final = """
+INSERT INTO tombstones (id, kind, reason, objects) VALUES ($1, 'export', 'retention:exports', 1)
+ON CONFLICT DO NOTHING
 """
 
 
@@ -150,3 +166,28 @@ async def find_export(conn: Connection | Pool, token: str) -> LinkedExport | Non
 async def spend(conn: Connection | Pool, export_id: uuid.UUID) -> bool:
     """Mark the link used after a complete download; False if it already was."""
     return await conn.fetchval(SPEND, export_id) is not None
+
+
+def expiry_category(pool: Pool, engine: ErasureEngine) -> Category:
+    """The retention sweep's ``exports`` category: an export whose link has expired is
+    shredded (``expires_at`` carries the period; the request keeps its report)."""
+
+    async def due(now: datetime, after: uuid.UUID, limit: int) -> list[uuid.UUID]:
+        return [row["id"] for row in await pool.fetch(EXPIRED, now, after, limit)]
+
+    async def expire(ids: list[uuid.UUID]) -> ErasureReport:
+        report = ErasureReport()
+        keys: list[str] = []
+        for export_id in ids:
+            report.decisions.append(Decision("export", export_id, "erased", "retention:exports"))
+            if engine.dry_run:
+                continue
+            async with pool.acquire() as conn, conn.transaction():
+                object_id = await conn.fetchval(EXPIRE, export_id)
+                if object_id is not None:
+                    keys += await shred_headers(conn, [object_id])
+                await conn.execute(TOMBSTONE, export_id)
+        await engine.delete_payloads(keys, report)
+        return report
+
+    return Category("exports", 0, due, expire)

@@ -15,10 +15,11 @@ from typing import Any, Final
 
 import asyncpg
 
-from api.audit import SYSTEM, AuditEvent, record
-from callrec.backoff import backoff
-from callrec.logs import log_failure
-from callrec.settings import Settings
+from audit.log import SYSTEM, AuditEvent, record
+from common.backoff import backoff
+from common.logs import log_failure
+from common.settings import Settings
+from recorder.catalog import recordings_by_caller
 from retention.erasure import Decision, ErasureEngine, ErasureReport, Why
 from rights.export import AccessExport, Subject
 from rights.links import insert_export, link_key
@@ -50,7 +51,6 @@ WHERE id = $1
 FAILED_ATTEMPT: Final = """
 UPDATE subject_requests SET error = $2, leased_until = now() + $3::interval WHERE id = $1
 """
-RECORDINGS_BY_PHONE: Final = "SELECT id FROM recordings WHERE caller_number = $1"
 
 
 class RightsProcessor:
@@ -170,7 +170,7 @@ class RightsProcessor:
         if row["subject_type"] == "customer" and row["customer_id"] is not None:
             report = await engine.erase_customer(row["customer_id"], why, datetime.now(UTC).date())
         elif row["subject_type"] == "phone":
-            ids = [r["id"] for r in await self.pool.fetch(RECORDINGS_BY_PHONE, row["phone_number"])]
+            ids = await recordings_by_caller(self.pool, row["phone_number"])
             report = await engine.erase_recordings(ids, why)
         else:
             report = ErasureReport(

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from recorder.metadata import normalise_phone
 from register.contact_log import CHANNELS
+from register.phones import normalise_phone
 from register.validation import optional_time
 from storage.db import Connection, jsonable
 
@@ -33,7 +33,8 @@ MAX_TEXT: Final = 500
 OPEN: Final = ("identity_unverified", "verified", "processing")
 STATUSES: Final = (*OPEN, "completed", "denied")
 DUE_BY: Final = "coalesce(extended_due_at, due_at)"  # the deadline in force
-OVERDUE: Final = f"(status IN {OPEN!r} AND {DUE_BY} < now())"  # only open requests are late
+IS_OPEN: Final = f"status IN {OPEN!r}"  # the one definition of an open request, in SQL
+OVERDUE: Final = f"({IS_OPEN} AND {DUE_BY} < now())"  # only open requests are late
 
 INSERT: Final = """
 INSERT INTO subject_requests (id, kind, subject_type, customer_id, staff_username, phone_number,

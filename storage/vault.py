@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -50,6 +50,11 @@ FROM sealed_objects WHERE id = $1
 """
 SELECT_SEALED_MANY: Final = SELECT_SEALED.replace("id = $1", "id = ANY($1::uuid[])")
 DELETE_SEALED: Final = "DELETE FROM sealed_objects WHERE id = $1 RETURNING object_key"
+SHRED_HEADERS: Final = """
+WITH gone AS (DELETE FROM sealed_objects WHERE id = ANY($1) RETURNING object_key)
+INSERT INTO pending_object_deletions (object_key) SELECT object_key FROM gone
+ON CONFLICT DO NOTHING RETURNING object_key
+"""
 # Every table that holds age headers: the objects' and the field-encryption data keys'.
 WRAPPED_KEYS: Final = (
     (
@@ -188,6 +193,15 @@ async def load_sealed_many(
     """The sealed objects among ``object_ids`` that still exist, by id, in one query."""
     rows = await conn.fetch(SELECT_SEALED_MANY, object_ids)
     return {row["id"]: SealedObject(**dict(row)) for row in rows}
+
+
+async def shred_headers(conn: Connection, object_ids: Sequence[uuid.UUID]) -> list[str]:
+    """Crypto-shred in the caller's transaction: delete the key headers, queue the payloads.
+
+    From the commit on, the payloads are unreadable and the orphan reaper owns them: deleting
+    them later can fail without anything moving backwards. Returns the queued object keys.
+    """
+    return [row["object_key"] for row in await conn.fetch(SHRED_HEADERS, list(object_ids))]
 
 
 async def shred(conn: Connection, store: ObjectStore, object_id: uuid.UUID) -> bool:

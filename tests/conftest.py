@@ -22,7 +22,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from callrec.app import create_app
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from storage.db import Pool, create_pool
 from storage.fs import FilesystemStore
 from storage.keyring import Keyring

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 
 
 def on_s3(settings: Settings, s3_endpoint: tuple[str, str, str]) -> Settings:

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL, SETTINGS, STORE, VAULT
 from callrec.app import create_app
-from callrec.appkeys import POOL, SETTINGS, STORE, VAULT
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from recorder.worker import IngestWorker
 from storage.age import CHUNK_SIZE
 from storage.fs import FilesystemStore

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from callrec.embedded import PRIVATE_LOG_SETTINGS
-from callrec.settings import Settings
+from common.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

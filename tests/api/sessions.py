@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from api.permissions import ROLE_PERMISSIONS
-from api.users import create_user
-from callrec.appkeys import POOL
+from accounts.roles import ROLE_PERMISSIONS
+from accounts.users import create_user
+from api.appkeys import POOL
 
 PASSWORD = "correct horse battery"
 Client = TestClient[web.Request, web.Application]

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from api.permissions import ROLE_PERMISSIONS, Permission, requirement_of
+from accounts.roles import ROLE_PERMISSIONS, Permission
+from api.appkeys import POOL
+from api.permissions import requirement_of
 from callrec.app import create_app
-from callrec.appkeys import POOL
-from callrec.settings import Settings
+from common.settings import Settings
 from tests.api.sessions import PASSWORD, Client, add_role_users, bearer, token_for
 
 

@@ -24,11 +24,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from api.permissions import ROLES
-from api.users import create_user
+from accounts.roles import ROLES
+from accounts.users import create_user
+from api.appkeys import POOL
 from callrec.app import create_app
-from callrec.appkeys import POOL
-from callrec.settings import Settings
+from common.settings import Settings
 from recorder.signature import sign
 from recorder.twilio import twilio_signature
 from tests.api.sessions import PASSWORD, Client, add_role_users, bearer, token_for

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL
 from callrec.app import create_app
-from callrec.appkeys import POOL
-from callrec.settings import Settings
+from common.settings import Settings
 from tests.api.sessions import PASSWORD, Client, add_role_users
 
 NEW_USER = {"username": "uusi.kayttaja", "password": "another long password", "roles": ["trainer"]}

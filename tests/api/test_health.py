@@ -9,10 +9,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import STORE, STORE_PROBE
 from api.permissions import public
 from callrec.app import create_app
-from callrec.appkeys import STORE, STORE_PROBE
-from callrec.settings import Settings
+from common.settings import Settings
 from storage.db import Pool
 from storage.s3 import S3Store
 from tests.faults import file_size_limit

@@ -15,10 +15,10 @@ from schemathesis import APIOperation
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.formats import unregister_string_format
 
+from accounts.roles import ROLES
+from accounts.users import create_user
+from api.appkeys import POOL
 from api.openapi import document
-from api.permissions import ROLES
-from api.users import create_user
-from callrec.appkeys import POOL
 from tests.api.sessions import PASSWORD, Client, token_for
 
 # Logout would end the fuzzer's own session halfway; it is covered by the auth tests.

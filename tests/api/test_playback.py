@@ -15,9 +15,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL, STORE, VAULT
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE, VAULT
-from callrec.settings import Settings
+from common.settings import Settings
 from storage.age import SEALED_CHUNK_SIZE
 from storage.s3 import S3Store
 from storage.vault import load_sealed

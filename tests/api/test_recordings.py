@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from callrec.appkeys import POOL
+from api.appkeys import POOL
 from tests.api.sessions import Client, headers_for
 from tests.staff import call_audio, ingest
 

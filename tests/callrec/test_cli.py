@@ -15,9 +15,9 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL
 from callrec.app import create_app
-from callrec.appkeys import POOL
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from tests.recorder.audio_files import make_audio
 from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
 

@@ -21,9 +21,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
+from api.appkeys import POOL
 from callrec.app import create_app
-from callrec.appkeys import POOL
-from callrec.settings import Settings
+from common.settings import Settings
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
 from tests.recorder.helpers import deliver
 from tests.register.samples import maija

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from callrec.settings import Settings
+from common.settings import Settings
 from tests.console.browser import Console, open_console
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from callrec.appkeys import POOL
+from api.appkeys import POOL
 from tests.console.browser import Console, screenshot
 from tests.register.test_protected_addresses import household, leaks
 from tests.staff import call_audio

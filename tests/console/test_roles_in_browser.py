@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from callrec.appkeys import POOL
+from api.appkeys import POOL
 from tests.console.browser import Console, hash_of, nav_pages, screenshot
 
 PAGES_OF_ROLE = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from callrec.appkeys import POOL
+from api.appkeys import POOL
 from tests.console.browser import Console, screenshot, wait_until
 from tests.staff import call_audio
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from callrec.settings import Settings
+from common.settings import Settings
 from recorder.fetch import FetchError, fetch_audio
 from recorder.metadata import parse_metadata
 from storage.vault import Vault

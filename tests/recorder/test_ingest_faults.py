@@ -28,10 +28,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL, STORE, STORE_PROBE, VAULT
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE, STORE_PROBE, VAULT
 from callrec.embedded import ensure_database
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from recorder.worker import IngestWorker
 from retention.reaper import OrphanReaper
 from tests.faults import read_only

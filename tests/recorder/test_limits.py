@@ -8,7 +8,7 @@ import pytest
 from aiohttp import StreamReader
 from aiohttp.base_protocol import BaseProtocol
 
-from api.problems import Problem
+from common.errors import Problem
 from recorder.limits import Pace, UploadSlots
 
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from api.appkeys import POOL, STORE, UPLOAD_SLOTS
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE, UPLOAD_SLOTS
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from tests.recorder.helpers import metadata, multipart, signed_headers
 from tests.s3 import on_s3
 

@@ -12,9 +12,9 @@ from aiohttp import encode_basic_auth, web
 from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
+from api.appkeys import POOL, VAULT
 from callrec.app import create_app
-from callrec.appkeys import POOL, VAULT
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from recorder.twilio import twilio_signature
 from recorder.worker import IngestWorker
 from tests.recorder.audio_files import make_audio

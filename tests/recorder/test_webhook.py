@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL, STORE, VAULT
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE, VAULT
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from storage.s3 import S3Store
 from storage.vault import load_sealed
 from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers

@@ -19,9 +19,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import KEYRING, POOL, STORE, VAULT
 from callrec.app import create_app
-from callrec.appkeys import KEYRING, POOL, STORE, VAULT
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from recorder.audio import Unusable
 from recorder.worker import MAX_ATTEMPTS, IngestWorker, backoff
 from retention.reaper import OrphanReaper

@@ -29,9 +29,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from api.appkeys import POOL, STORE
 from callrec.app import create_app
-from callrec.appkeys import POOL, STORE
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from retention.reaper import OrphanReaper
 from tests.recorder.audio_files import make_audio
 from tests.recorder.helpers import SECRET, deliver

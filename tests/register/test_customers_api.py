@@ -12,10 +12,10 @@ from uuid import uuid4
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from api.users import create_user
+from accounts.users import create_user
+from api.appkeys import POOL
 from callrec.app import create_app
-from callrec.appkeys import POOL
-from callrec.settings import Settings
+from common.settings import Settings
 from storage.keyring import Keyring
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
 from tests.register.samples import maija

@@ -15,8 +15,8 @@ import uuid
 import zipfile
 from typing import Any, Final
 
-from api.users import create_user
-from callrec.appkeys import POOL, SETTINGS, VAULT
+from accounts.users import create_user
+from api.appkeys import POOL, SETTINGS, VAULT
 from rights.processor import RightsProcessor
 from tests.api.sessions import PASSWORD, Client, headers_for
 from tests.register.samples import maija

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from callrec.appkeys import POOL, VAULT
+from api.appkeys import POOL, VAULT
 from tests.api.sessions import Client, headers_for
 from tests.retention.helpers import add_recording
 

@@ -11,15 +11,15 @@ from typing import cast
 
 import pytest
 
-from api.audit import SYSTEM, AuditEvent, record
-from callrec.metrics import Metrics
-from callrec.settings import Settings
-from retention.jobs import standard_jobs
+from audit.log import SYSTEM, AuditEvent, record
+from callrec.jobs import standard_jobs
+from common.metrics import Metrics
+from common.settings import Settings
 from retention.scheduler import JobScheduler, ScheduledJob, tick_of
 from storage.db import Pool
 from storage.objects import ObjectStore, ObjectStoreUnavailable, StoredObject
 from storage.vault import Vault
-from tests.api.test_audit import tamper
+from tests.audit.test_audit import tamper
 from tests.retention.helpers import add_recording
 from tests.rights.test_processor import DeleteRefusingStore
 

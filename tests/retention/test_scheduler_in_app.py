@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from callrec.app import create_app, create_worker_app
-from callrec.settings import Settings
+from common.settings import Settings
 
 
 async def started(app: web.Application) -> None:

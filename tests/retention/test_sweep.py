@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from api.audit import SYSTEM, AuditEvent, record, verify_chain
-from callrec.settings import Settings
+from audit.log import SYSTEM, AuditEvent, record, verify_chain
+from common.settings import Settings
 from retention.erasure import ErasureEngine
 from retention.sweep import RetentionSweep
 from storage.db import Pool

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from callrec.appkeys import POOL, STORE
+from api.appkeys import POOL, STORE
 from tests.api.sessions import Client
 from tests.rights.test_export_links import ready_export
 from tests.staff import flip_stored_byte

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from callrec.appkeys import POOL, SETTINGS, VAULT
+from api.appkeys import POOL, SETTINGS, VAULT
+from callrec.jobs import retention_sweep
+from retention.erasure import ErasureEngine
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
 from tests.rights.test_subject_requests import processed, registered
@@ -172,6 +174,26 @@ async def test_an_expired_link_is_gone(staff_api: Client, audio_dir: Path) -> No
     await gone(api, url)
     assert (await view(api, request_id))["download_url"] is None
     await pool.execute("UPDATE exports SET sealed_object_id = NULL")  # as the sweep leaves it
+    await gone(api, url)
+
+
+async def test_the_sweep_shreds_an_expired_export_and_leaves_a_tombstone(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api, pool = staff_api, staff_api.app[POOL]
+    _, url = await ready_export(api, audio_dir)
+    sealed_id = await pool.fetchval("SELECT sealed_object_id FROM exports")
+    engine = ErasureEngine(pool, api.app[VAULT].store)
+    sweep = retention_sweep(pool, engine, api.app[SETTINGS])
+    assert (await sweep.run(only=("exports",))).counts() == {"exports": {}}  # not expired yet
+    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+
+    report = await retention_sweep(pool, engine, api.app[SETTINGS]).run(only=("exports",))
+
+    assert report.counts() == {"exports": {"export.erased": 1}}
+    assert await pool.fetchval("SELECT sealed_object_id FROM exports") is None
+    assert not await pool.fetchval("SELECT count(*) FROM sealed_objects WHERE id = $1", sealed_id)
+    assert await pool.fetchval("SELECT count(*) FROM tombstones WHERE kind = 'export'") == 1
     await gone(api, url)
 
 

@@ -11,8 +11,8 @@ from typing import Any, cast
 
 import pytest
 
-from callrec.logs import JsonFormatter
-from callrec.settings import Settings
+from common.logs import JsonFormatter
+from common.settings import Settings
 from retention.erasure import ErasureEngine, Why
 from rights.processor import RightsProcessor
 from storage.db import Pool

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import uuid
 import zipfile
@@ -15,9 +16,10 @@ from typing import Any
 import pyrage
 import pytest
 
-from callrec.appkeys import POOL, SETTINGS, VAULT
+from api.appkeys import POOL, SETTINGS, VAULT
 from rights.processor import RightsProcessor
 from tests.api.sessions import Client, headers_for
+from tests.register.samples import maija
 from tests.staff import call_audio, ingest
 
 CALLER = "+358401234567"
@@ -90,6 +92,83 @@ async def test_a_callers_access_request_ends_with_a_zip_of_their_recordings(
     assert "+358409999999" not in archive.read("recordings.json").decode()
     assert (await api.get(url)).status == 410  # one complete download spends the link
     assert (await api.get("/v1/exports/not-a-token")).status == 404
+
+
+async def test_a_customers_export_holds_their_contact_log_disclosures_and_marketing(
+    staff_api: Client,
+) -> None:
+    api = staff_api
+    staff = await headers_for(api, "customer-service")
+    created = await api.post("/v1/customers", json=maija(), headers=staff)
+    assert created.status == 201
+    customer = f"/v1/customers/{(await created.json())['id']}"
+    for path, body in (
+        ("contacts", {"channel": "phone", "direction": "inbound", "topic": "fault_report",
+                      "note": "leaking tap", "at": "2026-11-20T10:00:00+02:00"}),
+        ("disclosures", {"recipient": "Perintä Oy", "recipient_kind": "debt_collection",
+                         "legal_basis": "rent arrears", "data_disclosed": "name, address"}),
+        ("marketing", {"kind": "direct_marketing", "allowed": False, "given_via": "phone",
+                       "at": "2026-06-01T09:00:00+03:00"}),
+    ):  # fmt: skip
+        added = await api.post(f"{customer}/{path}", json=body, headers=staff)
+        assert added.status == 201, await added.text()
+    request_id = await registered(api, "access", {"customer_id": customer.rsplit("/", 1)[1]})
+
+    document = await processed(api, request_id)
+
+    archive = zipfile.ZipFile(io.BytesIO(await (await api.get(document["download_url"])).read()))
+    [contact] = json.loads(archive.read("register/contact_log.json"))
+    assert (contact["topic"], contact["note"]) == ("fault_report", "leaking tap")
+    assert set(contact) == {"channel", "direction", "topic", "note", "at", "recording_id"}
+    [disclosure] = json.loads(archive.read("register/disclosures.json"))
+    assert (disclosure["recipient"], disclosure["legal_basis"]) == ("Perintä Oy", "rent arrears")
+    assert set(disclosure) == {"recipient", "recipient_kind", "legal_basis", "data_disclosed", "at"}
+    [preference] = json.loads(archive.read("register/marketing.json"))
+    assert preference == {
+        "kind": "direct_marketing",
+        "allowed": False,
+        "given_via": "phone",
+        "at": "2026-06-01T06:00:00+00:00",
+    }
+
+
+async def test_the_export_lists_who_read_the_subjects_data_and_what_staff_did(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    recording_id = await ingest(api, call_audio(audio_dir, 6.0), caller_number=CALLER)
+    staff = await headers_for(api, "customer-service")
+    played = await api.get(
+        f"/v1/recordings/{recording_id}/audio?purpose=verify_content", headers=staff
+    )
+    assert played.status == 200
+    await played.read()
+
+    async def archive_of(subject: dict[str, str]) -> zipfile.ZipFile:
+        document = await processed(api, await registered(api, "access", subject))
+        download = await api.get(document["download_url"])
+        return zipfile.ZipFile(io.BytesIO(await download.read()))
+
+    caller = await archive_of({"phone_number": CALLER})
+    about = json.loads(caller.read("access_log/about_you.json"))
+    [play] = [entry for entry in about if entry["action"] == "recording.play"]
+    assert set(play) == {"seq", "at", "action", "purpose", "outcome", "actor_role"}
+    assert (play["purpose"], play["outcome"], play["actor_role"]) == (
+        "verify_content",
+        "ok",
+        "customer_service",
+    )
+    assert "access_log/your_actions.json" not in caller.namelist()
+
+    agent = await archive_of({"staff_username": "customer-service"})
+    actions = json.loads(agent.read("access_log/your_actions.json"))
+    assert actions, actions
+    assert all(
+        set(entry) == {"seq", "at", "action", "object_type", "purpose", "outcome"}
+        for entry in actions
+    )
+    assert [e["seq"] for e in actions] == sorted(e["seq"] for e in actions)
+    assert {"recording.play", "subject_request.create"} <= {e["action"] for e in actions}
 
 
 async def test_bad_requests_get_a_clear_error_and_store_nothing(staff_api: Client) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from api.users import UserError, create_user
+from accounts.users import UserError, create_user
+from api.appkeys import POOL
 from callrec.app import open_database
-from callrec.appkeys import POOL
-from callrec.logs import JsonFormatter, TextFormatter
-from callrec.settings import Settings
+from common.logs import JsonFormatter, TextFormatter
+from common.settings import Settings
 from storage.db import Pool
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
 from tests.register.samples import maija

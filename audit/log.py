@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
 
-from callrec.logs import request_id_var
+from common.logs import request_id_var
 from storage.db import Connection, Pool
 
 AUDIT_LOCK: Final = 0x6361_6C6C_6175_6474  # "callaudt": one writer at a time extends the chain
@@ -222,3 +222,116 @@ async def prune_audit_log(conn: Connection, before: datetime) -> int:
         await conn.execute("SET LOCAL callrec.audit_prune = 'on'")
         status: str = await conn.execute(DELETE_PRUNED, point["seq"])
     return int(status.split()[-1])
+
+
+ENTRY_COLUMNS: Final = (
+    "seq, at, actor_id, actor, action, object_type, object_id, purpose, outcome, request_id,"
+    " details, hash"
+)
+FILTER_COLUMNS: Final = ("actor", "action", "object_type", "object_id", "outcome")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One stored entry as the data protection officer reads it."""
+
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    purpose: str | None
+    outcome: str
+    request_id: str | None
+    details: Any
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which entries to list: exact values of :data:`FILTER_COLUMNS`, a time window, a cursor."""
+
+    equals: Mapping[str, str] = field(default_factory=dict)
+    since: datetime | None = None
+    until: datetime | None = None
+    before_seq: int | None = None
+
+
+async def list_entries(db: Connection | Pool, query: AuditQuery, limit: int) -> list[AuditEntry]:
+    """Entries matching ``query``, newest first (highest ``seq``), at most ``limit``."""
+    clauses: list[str] = []
+    args: list[object] = []
+    conditions: list[tuple[str, object]] = [
+        (f"{column} = ${{}}", query.equals[column])
+        for column in FILTER_COLUMNS
+        if column in query.equals
+    ]
+    conditions += [
+        (template, value)
+        for template, value in (
+            ("at >= ${}", query.since),
+            ("at < ${}", query.until),
+            ("seq < ${}", query.before_seq),
+        )
+        if value is not None
+    ]
+    for template, value in conditions:
+        args.append(value)
+        clauses.append(template.format(len(args)))
+    args.append(limit)
+    sql = (
+        f"SELECT {ENTRY_COLUMNS} FROM audit_log"
+        + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        + f" ORDER BY seq DESC LIMIT ${len(args)}"
+    )
+    rows = await db.fetch(sql, *args)
+    return [AuditEntry(**{**dict(row), "hash": bytes(row["hash"])}) for row in rows]
+
+
+ABOUT_OBJECTS: Final = """
+SELECT seq, at, action, purpose, outcome, actor_id FROM audit_log
+WHERE object_type = $1 AND object_id = ANY($2::text[]) ORDER BY seq
+"""
+BY_ACTOR: Final = """
+SELECT seq, at, action, object_type, purpose, outcome FROM audit_log WHERE actor_id = $1
+ORDER BY seq
+"""
+
+
+@dataclass(frozen=True)
+class ReadOfYou:
+    """An entry about one of a data subject's objects (who acted is an id, resolved above)."""
+
+    seq: int
+    at: datetime
+    action: str
+    purpose: str | None
+    outcome: str
+    actor_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class ActionOfYours:
+    """An entry a staff member made, as their own access export lists it."""
+
+    seq: int
+    at: datetime
+    action: str
+    object_type: str | None
+    purpose: str | None
+    outcome: str
+
+
+async def entries_about(
+    db: Connection | Pool, object_type: str, object_ids: list[str]
+) -> list[ReadOfYou]:
+    """Entries about these objects, oldest first."""
+    rows = await db.fetch(ABOUT_OBJECTS, object_type, object_ids)
+    return [ReadOfYou(**dict(row)) for row in rows]
+
+
+async def entries_by(db: Connection | Pool, actor_id: uuid.UUID) -> list[ActionOfYours]:
+    """Entries this account made, oldest first."""
+    return [ActionOfYours(**dict(row)) for row in await db.fetch(BY_ACTOR, actor_id)]

@@ -20,18 +20,18 @@ from contextlib import aclosing
 from aiohttp import web
 from aiohttp.helpers import parse_mimetype
 
+from api.appkeys import POOL, SETTINGS, STORE, STORE_PROBE, UPLOAD_SLOTS, VAULT
 from api.permissions import public
-from api.problems import Problem, TooLarge, UnsupportedMediaType, ValidationProblem, field_error
-from callrec.appkeys import POOL, SETTINGS, STORE, STORE_PROBE, UPLOAD_SLOTS, VAULT
+from common.errors import Problem, TooLarge, UnsupportedMediaType, ValidationProblem, field_error
 from recorder.limits import Pace, client_address
 from recorder.metadata import MAX_METADATA_BYTES, CallMetadata, load_json, parse_metadata
 from recorder.multipart import MultipartError, MultipartStream
 from recorder.queries import (
-    SELECT_STATUS,
     DuplicateRecording,
     ReplayedRequest,
     accept_recording,
     find_by_external_id,
+    status_of,
 )
 from recorder.signature import (
     SIGNATURE_HEADER,
@@ -256,12 +256,13 @@ async def recording_status(request: web.Request) -> web.Response:
         raise Problem(
             "recording id must be a UUID", status=404, slug="not-found", title="Not found"
         ) from None
-    row = await request.app[POOL].fetchrow(SELECT_STATUS, recording_id)
-    if row is None:
+    found = await status_of(request.app[POOL], recording_id)
+    if found is None:
         raise Problem("no such recording", status=404, slug="not-found", title="Not found")
-    body = {"id": str(recording_id), "status": row["status"]}
-    if row["error"]:
-        body["error"] = row["error"]
+    status, error = found
+    body = {"id": str(recording_id), "status": status}
+    if error:
+        body["error"] = error
     return web.json_response(body)
 
 

@@ -11,8 +11,8 @@ import uuid
 import asyncpg
 import pytest
 
-from api.audit import SYSTEM, Actor, AuditEvent, record, verify_chain
-from callrec.appkeys import POOL
+from api.appkeys import POOL
+from audit.log import SYSTEM, Actor, AuditEvent, record, verify_chain
 from storage.db import Pool, create_pool
 from tests.api.sessions import PASSWORD, Client, headers_for
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from api.users import create_user
+from accounts.users import create_user
+from api.appkeys import POOL
 from callrec.app import create_app
-from callrec.appkeys import POOL
-from callrec.settings import Secret, Settings
+from common.settings import Secret, Settings
 from tests.api.sessions import PASSWORD, Client, add_role_users, headers_for
 from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
 

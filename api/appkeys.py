@@ -1,11 +1,12 @@
-"""Typed keys for everything the application object carries (no string keys anywhere)."""
+"""Typed keys for everything the application and a request carry (no string keys anywhere)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from callrec.metrics import Metrics
-from callrec.settings import Settings
+from accounts.users import User
+from common.metrics import Metrics
+from common.settings import Settings
 from recorder.limits import UploadSlots
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher
@@ -22,3 +23,4 @@ VAULT = web.AppKey("vault", Vault)
 METRICS = web.AppKey("metrics", Metrics)
 UPLOAD_SLOTS = web.AppKey("upload_slots", UploadSlots)
 FIELD_CIPHER = web.AppKey("field_cipher", FieldCipher)
+CURRENT_USER = web.RequestKey("current_user", User)  # set by api.session.authorize

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-import api.passwords
-from api.passwords import DUMMY_HASH, LOG2_N, P, R, hash_password, verify_password
+import accounts.passwords
+from accounts.passwords import DUMMY_HASH, LOG2_N, P, R, hash_password, verify_password
 
 
 def test_verifying_against_the_dummy_hash_runs_scrypt_with_the_current_cost(
@@ -26,7 +26,7 @@ def test_verifying_against_the_dummy_hash_runs_scrypt_with_the_current_cost(
             calls.append(self._cost)  # scrypt runs here, then compares
             self._kdf.verify(key, expected)
 
-    monkeypatch.setattr(api.passwords, "Scrypt", Spy)
+    monkeypatch.setattr(accounts.passwords, "Scrypt", Spy)
     assert not verify_password("any password at all", DUMMY_HASH)
     assert calls == [(2**LOG2_N, R, P)]
 

@@ -9,33 +9,17 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiohttp import web
 
-from api.auth import audit, json_object
-from api.inputs import parse_id
+from accounts.roles import Permission
+from api.appkeys import POOL
+from api.auditing import audit
+from api.bodies import json_object
 from api.pagination import encode_time_cursor, page_limit, time_cursor_or_start
-from api.permissions import Permission, requires
-from api.problems import NotFound, ValidationProblem, field_error
-from callrec.appkeys import POOL
-
-LINK_CUSTOMER: Final = """
-UPDATE recordings SET customer_id = $2, customer_link = 'manual', updated_at = now()
-WHERE id = $1 AND EXISTS (SELECT 1 FROM customers WHERE id = $2)
-RETURNING id
-"""
-RECORDING_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM recordings WHERE id = $1)"
-UNMATCHED_AGENTS: Final = """
-SELECT answered_by, count(*) AS calls, max(started_at) AS last_call
-FROM recordings WHERE answered_by_user_id IS NULL
-GROUP BY answered_by ORDER BY answered_by LIMIT 500
-"""
-NOTICE_MISSING: Final = """
-SELECT id, started_at, created_at FROM recordings
-WHERE NOT notice_played AND (created_at, id) < ($1, $2)
-ORDER BY created_at DESC, id DESC LIMIT $3
-"""
+from api.permissions import requires
+from common.errors import NotFound, ValidationProblem, field_error
+from common.inputs import parse_id
+from recorder import catalog
 
 
 @requires(Permission.LINK_RECORDINGS)
@@ -44,9 +28,10 @@ async def link_customer(request: web.Request) -> web.Response:
     recording_id = parse_id(request.match_info["id"])
     customer_id = parse_id((await json_object(request)).get("customer_id"), "customer_id")
     async with request.app[POOL].acquire() as conn, conn.transaction():
-        if await conn.fetchval(LINK_CUSTOMER, recording_id, customer_id) is None:
-            if not await conn.fetchval(RECORDING_EXISTS, recording_id):
-                raise NotFound("no such recording")
+        outcome = await catalog.link_customer(conn, recording_id, customer_id)
+        if outcome == "no_recording":
+            raise NotFound("no such recording")
+        if outcome == "no_customer":
             raise ValidationProblem([field_error("customer_id", "no such customer")])
         await audit(
             request,
@@ -64,14 +49,10 @@ async def link_customer(request: web.Request) -> web.Response:
 @requires(Permission.MANAGE_USERS)
 async def unmatched_agents(request: web.Request) -> web.Response:
     """Agent names from the telephony system that match no account."""
-    rows = await request.app[POOL].fetch(UNMATCHED_AGENTS)
+    agents = await catalog.unmatched_agents(request.app[POOL])
     items = [
-        {
-            "answered_by": r["answered_by"],
-            "calls": r["calls"],
-            "last_call": r["last_call"].isoformat(),
-        }
-        for r in rows
+        {"answered_by": a.answered_by, "calls": a.calls, "last_call": a.last_call.isoformat()}
+        for a in agents
     ]
     return web.json_response({"items": items})
 
@@ -81,10 +62,10 @@ async def notice_missing(request: web.Request) -> web.Response:
     """Calls recorded without the recording notice, newest first, cursor-paginated."""
     limit = page_limit(request.query)
     position = time_cursor_or_start(request.query.get("cursor"))
-    rows = await request.app[POOL].fetch(NOTICE_MISSING, position[0], position[1], limit)
-    items = [{"id": str(r["id"]), "started_at": r["started_at"].isoformat()} for r in rows]
+    calls = await catalog.notice_missing(request.app[POOL], position, limit)
+    items = [{"id": str(c.id), "started_at": c.started_at.isoformat()} for c in calls]
     next_cursor = (
-        encode_time_cursor(rows[-1]["created_at"], rows[-1]["id"]) if len(rows) == limit else None
+        encode_time_cursor(calls[-1].created_at, calls[-1].id) if len(calls) == limit else None
     )
     return web.json_response({"items": items, "next": next_cursor})
 

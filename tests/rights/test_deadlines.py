@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from callrec.metrics import Metrics
-from callrec.settings import Settings
-from retention.deadlines import DeadlineMonitor
+from common.metrics import Metrics
+from common.settings import Settings
+from rights.deadlines import DeadlineMonitor
 from rights.requests import extend_request
 from storage.db import Pool
 

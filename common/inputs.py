@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, NoReturn, TypeVar
 
-from api.problems import ValidationProblem, field_error
+from common.errors import ValidationProblem, field_error
 
 T = TypeVar("T")
 

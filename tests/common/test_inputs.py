@@ -11,16 +11,11 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from api.inputs import (
-    load_json,
-    load_json_object,
-    parse_event_time,
-    parse_int,
-    parse_time,
-)
 from api.middleware import database_refusal
 from api.pagination import decode_cursor, decode_time_cursor, page_limit
-from api.problems import ValidationProblem, problem_response
+from api.problems import problem_response
+from common.errors import ValidationProblem
+from common.inputs import load_json, load_json_object, parse_event_time, parse_int, parse_time
 from storage.db import Pool
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The scheduled jobs and how often each runs.
+"""The scheduled jobs and how often each runs (job wiring: the composition root's).
 
 | job              | every  | what                                                        |
 |------------------|--------|-------------------------------------------------------------|
@@ -19,14 +19,15 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from api.audit import verify_chain
-from callrec.metrics import Metrics
-from callrec.settings import Settings
-from retention.deadlines import DeadlineMonitor
+from audit.log import verify_chain
+from common.metrics import Metrics
+from common.settings import Settings
 from retention.erasure import ErasureEngine
 from retention.reaper import OrphanReaper
 from retention.scheduler import ScheduledJob
 from retention.sweep import RetentionSweep
+from rights.deadlines import DeadlineMonitor
+from rights.links import expiry_category
 from storage.db import Pool
 from storage.vault import Vault, rewrap
 
@@ -37,6 +38,13 @@ class AuditChainBroken(Exception):
     """The audit chain has a break: the run is an error, so the metric and row say so."""
 
 
+def retention_sweep(pool: Pool, engine: ErasureEngine, settings: Settings) -> RetentionSweep:
+    """The sweep with every category, expired export links (rights' table) included."""
+    return RetentionSweep(
+        pool, engine, settings, now=datetime.now(UTC), extra=[expiry_category(pool, engine)]
+    )
+
+
 def standard_jobs(
     pool: Pool, vault: Vault, settings: Settings, metrics: Metrics
 ) -> list[ScheduledJob]:
@@ -44,7 +52,7 @@ def standard_jobs(
 
     async def sweep(only: tuple[str, ...] | None = None) -> str:
         engine = ErasureEngine(pool, vault.store)
-        report = await RetentionSweep(pool, engine, settings, now=datetime.now(UTC)).run(only=only)
+        report = await retention_sweep(pool, engine, settings).run(only=only)
         return report.summary()
 
     async def expire_exports() -> str:

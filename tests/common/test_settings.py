@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from callrec.settings import Secret, Settings, SettingsError
+from common.settings import Secret, Settings, SettingsError
 
 
 def test_defaults_are_the_embedded_mode() -> None:

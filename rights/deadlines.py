@@ -21,21 +21,20 @@ from typing import Final
 
 import aiohttp
 
-from callrec.metrics import Metrics
-from callrec.settings import Settings
-from rights.requests import DUE_BY
+from common.metrics import Metrics
+from common.settings import Settings
+from rights.requests import DUE_BY, IS_OPEN
 from storage.db import Pool
 
 log = logging.getLogger(__name__)
 
 WARN_BEFORE: Final = timedelta(days=3)
 WEBHOOK_TIMEOUT: Final = aiohttp.ClientTimeout(total=10)
-OPEN: Final = "status NOT IN ('completed', 'denied')"
 
 TO_ALERT: Final = f"""
 SELECT id, kind, {DUE_BY} AS due_at, legal_due_at, {DUE_BY} < $1 AS overdue
 FROM subject_requests
-WHERE {OPEN} AND {DUE_BY} < $1 + $2::interval
+WHERE {IS_OPEN} AND {DUE_BY} < $1 + $2::interval
   AND (warned_at IS NULL OR ({DUE_BY} < $1 AND overdue_alerted_at IS NULL))
 ORDER BY {DUE_BY}
 """
@@ -47,7 +46,7 @@ WHERE id = $1
 COUNTS: Final = f"""
 SELECT count(*) FILTER (WHERE {DUE_BY} < $1) AS overdue,
        count(*) FILTER (WHERE {DUE_BY} >= $1 AND {DUE_BY} < $1 + $2::interval) AS due_soon
-FROM subject_requests WHERE {OPEN}
+FROM subject_requests WHERE {IS_OPEN}
 """
 
 

@@ -1,0 +1,247 @@
+"""Staff accounts: creation, lookup and the queries behind login and sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+import asyncpg
+
+from accounts.passwords import DUMMY_HASH, hash_password, verify_password
+from accounts.roles import ROLES, Permission, permissions_of
+from storage.db import Connection, Pool
+
+SESSION_LIFETIME: Final = timedelta(hours=8)
+MAX_FAILED_LOGINS: Final = 5
+LOCKOUT: Final = timedelta(minutes=15)
+
+INSERT_USER: Final = """
+INSERT INTO users (id, username, display_name, extension, password_hash, roles)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+SELECT_FOR_LOGIN: Final = """
+SELECT id, password_hash, locked_until > now() AS locked, disabled FROM users WHERE username = $1
+"""
+RECORD_FAILURE: Final = """
+UPDATE users SET
+    failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+    locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + $3::interval ELSE locked_until END
+WHERE id = $1
+"""
+RECORD_SUCCESS: Final = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1"
+INSERT_SESSION: Final = """
+INSERT INTO sessions (token_sha256, user_id, expires_at) VALUES ($1, $2, now() + $3::interval)
+RETURNING expires_at
+"""
+SELECT_SESSION_USER: Final = """
+SELECT u.id, u.username, u.roles FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled
+"""
+REVOKE_SESSION: Final = "UPDATE sessions SET revoked_at = now() WHERE token_sha256 = $1"
+# One statement, so switching an account off and ending its sessions happen together: a
+# session merely refused while disabled would come back when the account is switched on.
+UPDATE_USER: Final = """
+WITH changed AS (
+    UPDATE users SET roles = coalesce($2, roles), disabled = coalesce($3, disabled)
+    WHERE id = $1 RETURNING id
+), ended AS (
+    UPDATE sessions SET revoked_at = now()
+    WHERE $3 IS TRUE AND revoked_at IS NULL AND user_id IN (SELECT id FROM changed)
+)
+SELECT id FROM changed
+"""
+ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)"
+ACCOUNT_ID: Final = "SELECT id FROM users WHERE username = $1"
+ROLES_BY_ID: Final = "SELECT id, roles FROM users WHERE id = ANY($1)"
+LIST_USERS: Final = """
+SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
+       created_at
+FROM users WHERE username > $1 ORDER BY username LIMIT $2
+"""
+
+
+class UserError(ValueError):
+    """A user cannot be created as asked; ``field`` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Account:
+    """A staff account as the administrator sees it (never its password hash)."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str | None
+    extension: str | None
+    roles: tuple[str, ...]
+    disabled: bool
+    locked: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class User:
+    """The logged-in person behind a request."""
+
+    id: uuid.UUID
+    username: str
+    roles: tuple[str, ...]
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """Everything this user's roles allow."""
+        return permissions_of(list(self.roles))
+
+
+def token_digest(token: str) -> bytes:
+    """Sessions are looked up by the SHA-256 of the bearer token, never the token itself."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def create_user(
+    conn: Connection | Pool,
+    username: str,
+    password: str,
+    roles: list[str],
+    *,
+    display_name: str | None = None,
+    extension: str | None = None,
+) -> uuid.UUID:
+    """Create an account; raises :class:`UserError` or PasswordPolicyError with the reason."""
+    check_roles(roles)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    user_id = uuid.uuid4()
+    try:
+        await conn.execute(
+            INSERT_USER,
+            user_id,
+            username,
+            display_name,
+            extension,
+            password_hash,
+            sorted(set(roles)),
+        )
+    except asyncpg.UniqueViolationError:
+        raise UserError("username", "that username or extension is taken") from None
+    except asyncpg.CheckViolationError:
+        raise UserError(
+            "username", "usernames are 2-63 of a-z 0-9 . _ - starting with a letter or digit"
+        ) from None
+    return user_id
+
+
+def check_roles(roles: list[str]) -> None:
+    """Raise :class:`UserError` unless ``roles`` is a non-empty list of known roles."""
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown or not roles:
+        raise UserError("roles", f"roles must be some of {', '.join(ROLES)}; got {roles}")
+
+
+async def update_user(
+    conn: Connection | Pool,
+    user_id: uuid.UUID,
+    *,
+    roles: list[str] | None = None,
+    disabled: bool | None = None,
+) -> bool:
+    """Change an account's roles or switch it off; False if there is no such account.
+
+    Sessions read the roles on every request, so a change applies at once; switching an
+    account off revokes its sessions, so switching it on again does not revive them.
+    """
+    if roles is not None:
+        check_roles(roles)
+    changed = await conn.fetchval(
+        UPDATE_USER, user_id, None if roles is None else sorted(set(roles)), disabled
+    )
+    return changed is not None
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """How a login went: a session on success, else why not (for the audit log only)."""
+
+    user_id: uuid.UUID | None  # None: no such account
+    outcome: str  # ok | wrong_password | locked | disabled | unknown_account
+    token: str | None = None
+    expires_at: datetime | None = None
+
+
+async def login(pool: Pool, username: str, password: str) -> LoginAttempt:
+    """Check the password and open a session that expires.
+
+    An unknown username still costs one scrypt verification, so timing tells nothing; the
+    caller answers every failure alike and keeps the reason for the audit log.
+    """
+    row = await pool.fetchrow(SELECT_FOR_LOGIN, username)
+    stored = row["password_hash"] if row is not None else DUMMY_HASH
+    matches = await asyncio.to_thread(verify_password, password, stored)
+    if row is None:
+        return LoginAttempt(None, "unknown_account")
+    if row["locked"] or row["disabled"]:
+        return LoginAttempt(row["id"], "locked" if row["locked"] else "disabled")
+    if not matches:
+        await pool.execute(RECORD_FAILURE, row["id"], MAX_FAILED_LOGINS, LOCKOUT)
+        return LoginAttempt(row["id"], "wrong_password")
+    await pool.execute(RECORD_SUCCESS, row["id"])
+    token = secrets.token_urlsafe(32)
+    expires_at = await pool.fetchval(
+        INSERT_SESSION, token_digest(token), row["id"], SESSION_LIFETIME
+    )
+    return LoginAttempt(row["id"], "ok", token, expires_at)
+
+
+async def user_for_token(pool: Pool, token: str) -> User | None:
+    """The user of a live session."""
+    row = await pool.fetchrow(SELECT_SESSION_USER, token_digest(token))
+    return None if row is None else User(row["id"], row["username"], tuple(row["roles"]))
+
+
+async def revoke(pool: Pool, token: str) -> None:
+    """End a session now."""
+    await pool.execute(REVOKE_SESSION, token_digest(token))
+
+
+async def list_accounts(db: Connection | Pool, after: str, limit: int) -> list[Account]:
+    """Accounts in username order, starting after the username ``after``."""
+    return [
+        Account(
+            row["id"],
+            row["username"],
+            row["display_name"],
+            row["extension"],
+            tuple(row["roles"]),
+            row["disabled"],
+            bool(row["locked"]),
+            row["created_at"],
+        )
+        for row in await db.fetch(LIST_USERS, after, limit)
+    ]
+
+
+async def account_exists(db: Connection | Pool, username: str) -> bool:
+    """Whether a staff account (enabled or not) has this username."""
+    return bool(await db.fetchval(ACCOUNT_EXISTS, username))
+
+
+async def account_id(db: Connection | Pool, username: str) -> uuid.UUID | None:
+    """The id of the account with this username, if any."""
+    found: uuid.UUID | None = await db.fetchval(ACCOUNT_ID, username)
+    return found
+
+
+async def roles_by_id(
+    db: Connection | Pool, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, ...]]:
+    """The roles of each of these accounts that still exists."""
+    rows = await db.fetch(ROLES_BY_ID, list(ids))
+    return {row["id"]: tuple(row["roles"]) for row in rows}

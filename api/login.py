@@ -1,0 +1,99 @@
+"""``/v1/auth/*``: logging in (bearer token or the console's cookie), out, and who am I."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from accounts.roles import purposes_of
+from accounts.users import login, revoke
+from api.appkeys import CURRENT_USER, POOL
+from api.bodies import json_object, text_fields
+from api.permissions import NotAuthenticated, any_user, public
+from api.session import SESSION_COOKIE, csrf_token, session_token
+from audit.log import Actor, AuditEvent, record
+
+
+async def _log_in(request: web.Request) -> tuple[str, datetime]:
+    """Check the posted username and password, audit the attempt; the new session's token."""
+    username, password = text_fields(await json_object(request), "username", "password")
+    attempt = await login(request.app[POOL], username, password)
+    # A mistyped password often lands in the username field: name only real accounts.
+    actor = Actor(attempt.user_id, username if attempt.user_id else None)
+    ok = attempt.outcome == "ok"
+    event = AuditEvent(
+        "auth.login", "ok" if ok else "refused", actor, details={"reason": attempt.outcome}
+    )
+    await record(request.app[POOL], event)
+    if attempt.token is None or attempt.expires_at is None:
+        raise NotAuthenticated(
+            "wrong username or password, or the account is locked for 15 minutes"
+        )
+    return attempt.token, attempt.expires_at
+
+
+@public("the login itself")
+async def login_route(request: web.Request) -> web.Response:
+    """``POST /v1/auth/login`` → a bearer token that expires."""
+    token, expires_at = await _log_in(request)
+    return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
+
+
+@public("the console's login itself")
+async def open_session(request: web.Request) -> web.Response:
+    """``POST /v1/auth/session``: the console's login. The token goes into an HttpOnly,
+    SameSite=Strict cookie that scripts cannot read; the body gives the CSRF token."""
+    token, expires_at = await _log_in(request)
+    response = web.json_response(
+        {"expires_at": expires_at.isoformat(), "csrf_token": csrf_token(token)}
+    )
+    secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+        max_age=max(0, int((expires_at - datetime.now(UTC)).total_seconds())),
+    )
+    return response
+
+
+@any_user
+async def logout_route(request: web.Request) -> web.Response:
+    """``POST /v1/auth/logout`` (or ``DELETE /v1/auth/session``) revokes the session at once."""
+    token = session_token(request)
+    assert token is not None  # the middleware let the request through
+    await revoke(request.app[POOL], token)
+    response = web.json_response({"status": "logged out"})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@any_user
+async def me_route(request: web.Request) -> web.Response:
+    """``GET /v1/auth/me``: who is logged in and what they may do."""
+    user = request[CURRENT_USER]
+    token = session_token(request)
+    assert token is not None
+    return web.json_response(
+        {
+            "id": str(user.id),
+            "username": user.username,
+            "roles": list(user.roles),
+            "permissions": sorted(p.value for p in user.permissions),
+            "purposes": sorted(purposes_of(user.roles)),  # what playback may be asked for
+            "csrf_token": csrf_token(token),
+        }
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the login, session and who-am-I routes."""
+    app.router.add_post("/v1/auth/login", login_route)
+    app.router.add_post("/v1/auth/logout", logout_route)
+    app.router.add_post("/v1/auth/session", open_session)
+    app.router.add_delete("/v1/auth/session", logout_route)
+    app.router.add_get("/v1/auth/me", me_route)
