@@ -19,6 +19,7 @@ from recorder.metadata import STATUSES as RECORDING_STATUSES
 from register.consents import KINDS as MARKETING_KINDS
 from register.contact_log import CHANNELS, TOPICS
 from register.validation import CUSTOMER_ROLES, PHONE_TYPES
+from register.validation import LANGUAGES as CUSTOMER_LANGUAGES
 from register.validation import STATUSES as CUSTOMER_STATUSES
 from rights.requests import KINDS as REQUEST_KINDS
 from rights.requests import OPEN, REQUEST_CHANNELS, SUBJECT_KEYS, SUBJECT_TYPES
@@ -41,6 +42,7 @@ VOCABULARY: Final[dict[str, object]] = {
     "audit_outcomes": OUTCOMES,
     "customer_roles": CUSTOMER_ROLES,
     "customer_statuses": CUSTOMER_STATUSES,
+    "customer_languages": CUSTOMER_LANGUAGES,
     "phone_types": PHONE_TYPES,
     "marketing_kinds": MARKETING_KINDS,
 }

@@ -4,7 +4,7 @@
 
 import { api, query } from "./api.js";
 import { facts, field, form, h, link, pagedTable, render, showNotice, yesNo } from "./dom.js";
-import { choices, named, t, when } from "./i18n.js";
+import { choices, day, named, t, when } from "./i18n.js";
 import { listColumns, searchRecordings } from "./recordings.js";
 import vocabulary from "./vocabulary.js";
 
@@ -18,10 +18,11 @@ const isMasked = (item) => item === MASKED || (item !== null && typeof item === 
 const masked = (value, show, separator = ", ") => (Array.isArray(value)
   ? value.map((item) => (isMasked(item) ? t("hidden") : show(item))).join(separator)
   : t("hidden"));
+const period = (start, end) => (start || end ? `(${day(start)}–${day(end)})` : "");
 const leaseText = (l) => `${l.lease_number}: ${l.property === MASKED ? t("hidden") : `${l.property} ${l.apartment}`} (${named("customer_roles", l.role)})`;
 
 /** `#/customers`: search, or every customer page by page. */
-export function customersPage(main) {
+export function customersPage(main, _id, me) {
   const columns = [
     [t("name"), (c) => link(`#/customers/${c.id}`, fullName(c))],
     [t("customerNumber"), (c) => c.customer_number],
@@ -38,7 +39,9 @@ export function customersPage(main) {
   const search = form({ id: "customer-search", role: "search", class: "filters" },
     [field({ name: "q", label: t("searchCustomers"), type: "search", maxlength: 200 })],
     t("search"), (values) => show(values.q));
-  main.replaceChildren(h("h1", {}, t("customers")), search, results);
+  main.replaceChildren(h("h1", {}, t("customers")),
+    me.permissions.includes(P.WRITE_REGISTER) ? h("p", {}, link("#/new-customer", `+ ${t("newCustomer")}`)) : "",
+    search, results);
   return show("");
 }
 
@@ -55,12 +58,19 @@ export async function customerPage(main, id, me) {
       [t("roles"), roleNames(c.roles)],
       [t("status"), named("customer_statuses", c.status)],
       [t("henkilotunnus"), c.henkilotunnus],
+      [t("travelDocument"), c.travel_document],
+      [t("birthDate"), day(c.birth_date) || null],
+      [t("customerLanguage"), named("customer_languages", c.language)],
+      [t("relationshipStart"), day(c.relationship_start) || null],
+      [t("turvakielto"), c.turvakielto ? `${t("yes")} ${period(c.turvakielto_start, c.turvakielto_end)}`.trim() : t("no")],
+      [t("assignedAdvisor"), c.assigned_advisor],
       [t("phones"), masked(c.phones, (p) => `${p.number} (${named("phone_types", p.type)})`)],
       [t("emails"), masked(c.emails, (e) => e)],
       [t("addresses"), masked(c.addresses, (a) => `${a.street}, ${a.postal_code} ${a.city}`, "; ")],
       [t("leases"), (c.current_leases || []).map(leaseText).join("; ") || "–"],
       [t("marketing"), Object.entries(c.marketing || {}).map(([kind, v]) => `${named("marketing_kinds", kind)}: ${v ? yesNo(v.allowed) : "–"}`).join(", ") || "–"],
     ]));
+  if (may(P.WRITE_REGISTER)) main.append(h("p", {}, link(`#/edit-customer/${c.id}`, t("edit"))));
   if (may(P.CREATE_SUBJECT_REQUESTS)) {
     main.append(h("p", {}, link(`#/new-request/${c.id}`, `+ ${t("newRequestFor")}`)));
   }

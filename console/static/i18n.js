@@ -47,6 +47,17 @@ const TEXT = {
     noticeMissing: "Tallennetut puhelut ilman tallennustiedotetta",
     noticeMissingHint: "Soittajalle ei kerrottu tallentamisesta ennen tallennuksen alkua: selvitä syy puhelinjärjestelmästä.", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
     requestCreated: "Pyyntö luotu.",
+    newCustomer: "Uusi asiakas", editCustomer: "Muuta asiakkaan tietoja", edit: "Muuta tietoja",
+    firstName: "Etunimi", lastName: "Sukunimi", travelDocument: "Matkustusasiakirjan numero",
+    customerLanguage: "Asiointikieli", relationshipStart: "Asiakkuus alkoi",
+    turvakieltoInForce: "Turvakielto voimassa", turvakieltoStart: "Turvakielto alkoi", turvakieltoEnd: "Turvakielto päättyy",
+    assignedAdvisor: "Asumisneuvoja (käyttäjätunnus)", fixFields: "Korjaa merkityt kentät.", required: "pakollinen",
+    chooseRole: "valitse vähintään yksi rooli", hetuFormat: "muoto on PPKKVVSNNNT, esimerkiksi 131052-308T",
+    hetuDate: "päivämäärä tai yksilönumero ei ole mahdollinen", hetuChecksum: "tarkistusmerkki ei täsmää: tarkista kirjoitusvirhe",
+    savedHetu: "Tallennettu:", remove: "Poista", add_phones: "Lisää puhelinnumero", add_emails: "Lisää sähköposti",
+    add_addresses: "Lisää osoite", phoneNumber: "Numero", phoneType: "Numeron laji", email: "Sähköposti",
+    street: "Katuosoite", postalCode: "Postinumero", city: "Postitoimipaikka", country: "Maakoodi",
+    birthDate: "Syntymäaika",
     // The server's values (vocabulary.js), one table per list.
     names: {
       roles: {
@@ -82,6 +93,7 @@ const TEXT = {
       customer_statuses: { active: "nykyinen asiakas", former: "entinen asiakas" },
       phone_types: { mobile: "matkapuhelin", landline: "lankapuhelin", work: "työ", other: "muu" },
       marketing_kinds: { direct_marketing: "suoramarkkinointi", surveys: "kyselyt" },
+      customer_languages: { fi: "suomi", sv: "ruotsi", en: "englanti" },
     },
   },
   en: {
@@ -128,6 +140,17 @@ const TEXT = {
     noticeMissing: "Calls recorded without the recording notice",
     noticeMissingHint: "The caller was not told before recording started: find out why in the telephony system.", unmatchedAgents: "Unmatched agents", created: "Created.",
     requestCreated: "Request created.",
+    newCustomer: "New customer", editCustomer: "Change the customer's data", edit: "Change data",
+    firstName: "First name", lastName: "Last name", travelDocument: "Travel document number",
+    customerLanguage: "Language of service", relationshipStart: "Customer since",
+    turvakieltoInForce: "Turvakielto in force", turvakieltoStart: "Turvakielto from", turvakieltoEnd: "Turvakielto until",
+    assignedAdvisor: "Housing advisor (username)", fixFields: "Please correct the marked fields.", required: "required",
+    chooseRole: "choose at least one role", hetuFormat: "use the form DDMMYYCZZZQ, for example 131052-308T",
+    hetuDate: "the date or the individual number is not possible", hetuChecksum: "the check character does not match; check for a typo",
+    savedHetu: "Saved:", remove: "Remove", add_phones: "Add a phone number", add_emails: "Add an e-mail address",
+    add_addresses: "Add an address", phoneNumber: "Number", phoneType: "Kind of number", email: "E-mail",
+    street: "Street address", postalCode: "Postal code", city: "City", country: "Country code",
+    birthDate: "Date of birth",
     // The server's values (vocabulary.js), one table per list.
     names: {
       roles: {
@@ -163,6 +186,7 @@ const TEXT = {
       customer_statuses: { active: "current customer", former: "former customer" },
       phone_types: { mobile: "mobile", landline: "landline", work: "work", other: "other" },
       marketing_kinds: { direct_marketing: "direct marketing", surveys: "surveys" },
+      customer_languages: { fi: "Finnish", sv: "Swedish", en: "English" },
     },
   },
 };
@@ -190,3 +214,6 @@ export function toggleLanguage() {
 
 /** A timestamp from the API in the reader's language. */
 export const when = (iso) => (iso ? new Date(iso).toLocaleString(language === "fi" ? "fi-FI" : "en-GB") : "");
+
+/** A date from the API (YYYY-MM-DD) in the reader's language; null stays "". */
+export const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(language === "fi" ? "fi-FI" : "en-GB") : "");

@@ -1,0 +1,157 @@
+"""Customer service keeps the register from the browser: creates a customer with every field,
+sees the henkilötunnus checked as it is typed and the API's 422 beside the field it names,
+then changes the record; the henkilötunnus is never shown back in full in the form."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from callrec.appkeys import POOL
+from register.identity import parse_henkilotunnus
+from tests.console.browser import Console, screenshot
+
+SERVER_MESSAGES = {  # register/identity.py's messages → the keys of i18n.js the console shows
+    "use the form DDMMYYCZZZQ, for example 131052-308T": "hetuFormat",
+    "the date or the individual number is not possible": "hetuDate",
+    "the check character does not match; check for a typo": "hetuChecksum",
+}
+
+
+async def _customer(console: Console, customer_id: str) -> Any:
+    return await console.api("GET", f"/v1/customers/{customer_id}", "customer-service")
+
+
+async def _fill_new_customer(page: Page) -> None:
+    form = page.locator("#customer-form")
+    await form.get_by_label("Customer number").fill("A-2001")
+    await form.get_by_label("First name").fill("Maija")
+    await form.get_by_label("Last name").fill("Mäkinotkelma")
+    await form.get_by_label("tenant", exact=True).check()
+    await form.get_by_label("Language of service").select_option("sv")
+    await form.get_by_label("Customer since").fill("2020-05-01")
+    await form.get_by_label("Turvakielto in force").check()
+    await form.get_by_label("Turvakielto from").fill("2026-01-01")
+    await form.get_by_role("button", name="+ Add a phone number").click()
+    await form.get_by_label("Number 1", exact=True).fill(
+        "+358401234567"
+    )  # the add button focused it
+    await form.get_by_role("button", name="+ Add a phone number").click()
+    await form.get_by_label("Number 2", exact=True).fill("0917 23456")
+    await form.get_by_label("Kind of number 2", exact=True).select_option("landline")
+    await form.get_by_role("button", name="+ Add an e-mail address").click()
+    await form.get_by_label("E-mail 1", exact=True).fill("maija@example.fi")
+    await form.get_by_role("button", name="+ Add an address").click()
+    await form.get_by_label("Street address 1", exact=True).fill("Toinen linja 14")
+    await form.get_by_label("Postal code 1", exact=True).fill("530")  # the API wants five digits
+    await form.get_by_label("City 1", exact=True).fill("Helsinki")
+    await form.get_by_label("Housing advisor (username)").fill("housing-advisor")
+
+
+async def test_customer_service_creates_then_changes_a_customer(console: Console) -> None:
+    page = await console.login("customer-service")
+    await page.locator("#nav a[data-page=customers]").click()
+    await page.get_by_role("link", name="+ New customer").click()
+    await expect(page.locator("main h1")).to_have_text("New customer")
+    await _fill_new_customer(page)
+    form = page.locator("#customer-form")
+
+    hetu = form.get_by_label("Henkilötunnus")
+    await hetu.press_sequentially("131052-308U")  # a typo in the check character
+    await expect(hetu).to_have_attribute("aria-invalid", "true")
+    await expect(form.locator(".field-error")).to_have_text(
+        "the check character does not match; check for a typo"
+    )
+    await hetu.fill("131052-308T")
+    await hetu.dispatch_event("input")
+    await expect(form.locator(".field-error")).to_have_count(0)
+
+    await form.get_by_role("button", name="Save").click()  # the API refuses the postal code
+    postal = form.get_by_label("Postal code 1", exact=True)
+    await expect(postal).to_have_attribute("aria-invalid", "true")
+    await expect(postal).to_be_focused()
+    error_id = await postal.get_attribute("aria-describedby")
+    await expect(page.locator(f"[id='{error_id}']")).to_have_text("five digits, like 00530")
+    await screenshot(page, "customer-new-422")
+    assert await console.client.app[POOL].fetchval("SELECT count(*) FROM customers") == 0
+
+    await postal.fill("00530")
+    await form.get_by_role("button", name="Save").click()
+    await expect(page.locator("#notice")).to_have_text("Saved.")
+    await expect(page.locator("main h1")).to_have_text("Mäkinotkelma, Maija")
+    customer_id = page.url.rsplit("/", 1)[1]
+    saved = await _customer(console, customer_id)
+    assert saved["henkilotunnus"] == "131052-308T"
+    assert saved["language"] == "sv"
+    assert saved["relationship_start"] == "2020-05-01"
+    assert (saved["turvakielto"], saved["turvakielto_start"]) == (True, "2026-01-01")
+    assert saved["phones"] == [
+        {"number": "+358401234567", "type": "mobile"},
+        {"number": "+35891723456", "type": "landline"},
+    ]
+    assert saved["emails"] == ["maija@example.fi"]
+    assert saved["addresses"][0]["postal_code"] == "00530"
+    assert saved["assigned_advisor"] == "housing-advisor"
+
+    await page.get_by_role("link", name="Change data").click()
+    form = page.locator("#customer-form")
+    hetu = form.get_by_label("Henkilötunnus")
+    await expect(hetu).to_have_value("")  # never put back into the page in full
+    await expect(form).to_contain_text("Saved: 131052-****")
+    assert "131052-308T" not in await page.content()
+    await form.get_by_label("Last name").fill("Virtanen")
+    await form.get_by_role("button", name="Remove: Phone numbers 2").click()
+    await form.get_by_label("Status").select_option("former")
+    await screenshot(page, "customer-edit")
+    await form.get_by_role("button", name="Save").click()
+    await expect(page.locator("main h1")).to_have_text("Virtanen, Maija")
+    changed = await _customer(console, customer_id)
+    assert changed["status"] == "former"
+    assert changed["phones"] == [{"number": "+358401234567", "type": "mobile"}]
+    assert changed["henkilotunnus"] == "131052-308T"  # untouched
+    fields = await console.client.app[POOL].fetch(
+        "SELECT field FROM rectifications WHERE customer_id = $1", uuid.UUID(customer_id)
+    )
+    assert sorted(r["field"] for r in fields) == ["last_name", "phones", "status"]
+
+
+CODES = [
+    "131052-308T",  # the classic example
+    "131052-308U",  # wrong check character
+    "131052308T",  # too short
+    "310252-308Y",  # 31 February
+    "290200A001C",  # 29 February 2000, individual number 001: not possible
+    "290200A002C",  # 29 February 2000
+    "290200A002D",
+    "010594Y9032",  # 2023 separators and a temporary number
+    "010594Y903T",
+    "010100+002H",
+    "311299X999E",
+    "020304W123P",
+    "150616B456B",
+    "150616B456H",
+    "010101-0101",
+    " 131052-308t ",  # spaces and lower case, as typed
+    "131052Z308T",  # no such separator
+    "131052-308G",  # G is never a check character
+]
+
+
+async def test_the_browsers_henkilotunnus_check_agrees_with_the_servers(
+    console: Console,
+) -> None:
+    page = await console.login("customer-service")
+    problems = await page.evaluate(
+        "codes => import('/console/henkilotunnus.js')"
+        ".then(m => codes.map(code => m.henkilotunnusProblem(code)))",
+        CODES,
+    )
+    for code, problem in zip(CODES, problems, strict=True):
+        try:
+            parse_henkilotunnus(code)
+            expected = None
+        except ValueError as exc:
+            expected = SERVER_MESSAGES[str(exc)]
+        assert problem == expected, code
