@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.auth import CURRENT_USER, audit, json_object
+from api.customers import with_customer_names
 from api.inputs import parse_id, valid
 from api.pagination import next_time_cursor, page_limit, time_cursor_or_start
 from api.permissions import Permission, requires
@@ -59,6 +60,7 @@ async def list_route(request: web.Request) -> web.Response:
             before=time_cursor_or_start(request.query.get("cursor")),
             limit=limit,
         )
+        await with_customer_names(conn, items)
     await audit(request, "legal_hold.list")
     cursor = next_time_cursor(items, limit, "placed_at")
     return web.json_response({"items": items, "next": cursor})
