@@ -2,8 +2,8 @@
 // not need the address), the contact log with its form, and the customer's calls, with the
 // unlinked calls one click away from being linked.
 
-import { api, query } from "./api.js";
-import { facts, field, form, h, link, pagedTable, render, showNotice, yesNo } from "./dom.js";
+import { api, present, query } from "./api.js";
+import { attempt, facts, field, form, h, link, pagedTable, render, showNotice, yesNo } from "./dom.js";
 import { choices, day, named, t, when } from "./i18n.js";
 import { listColumns, searchRecordings } from "./recordings.js";
 import vocabulary from "./vocabulary.js";
@@ -74,49 +74,82 @@ export async function customerPage(main, id, me) {
   if (may(P.CREATE_SUBJECT_REQUESTS)) {
     main.append(h("p", {}, link(`#/new-request/${c.id}`, `+ ${t("newRequestFor")}`)));
   }
-  main.append(contactLog(c, may(P.WRITE_REGISTER)));
-  if (may(P.LIST_RECORDINGS)) main.append(customerCalls(c, may(P.LINK_RECORDINGS), me));
+  const activity = h("div", { id: "activity" });
+  main.append(activity);
+  await showActivity(activity, c, me);
 }
 
-function contactLog(customer, writable) {
+/** The contact log and the customer's calls, each pointing at the other: an entry names the
+ * call it is about, a call lists the entries about it. Drawn again after any change. */
+async function showActivity(node, customer, me) {
+  const may = (permission) => me.permissions.includes(permission);
+  const calls = may(P.LIST_RECORDINGS)
+    ? (await searchRecordings({ customer_id: customer.id, limit: CALL_CHOICES })(null)).items : [];
+  const logged = new Map(); // recording id → the log's entries about that call
+  const refresh = () => attempt(() => showActivity(node, customer, me));
+  const log = contactLog(customer, may(P.WRITE_REGISTER), calls, logged, refresh);
+  node.replaceChildren(log.node);
+  await log.ready;
+  if (may(P.LIST_RECORDINGS)) node.append(customerCalls(customer, may(P.LINK_RECORDINGS), logged, refresh));
+}
+
+const CALL_CHOICES = 50;
+/** A call as one line: when, from which number, answered by whom. */
+const callText = (r) => [when(r.started_at), r.caller_number, r.agent_name ?? r.answered_by].filter(Boolean).join(" · ");
+
+function contactLog(customer, writable, calls, logged, refresh) {
+  const byId = new Map(calls.map((r) => [r.id, r]));
+  const callCell = (e) => {
+    if (!e.recording_id) return "";
+    const call = byId.get(e.recording_id);
+    return call || calls.length ? link(`#/recordings/${e.recording_id}`, call ? when(call.started_at) : t("open")) : t("yes");
+  };
   const log = pagedTable("contact-log", [
     [t("at"), (e) => when(e.at)], [t("channel"), (e) => named("contact_channels", e.channel)],
     [t("direction"), (e) => named("directions", e.direction)],
     [t("topic"), (e) => named("topics", e.topic)], [t("note"), (e) => e.note], [t("staff"), (e) => e.staff],
-    [t("recording"), (e) => (e.recording_id ? link(`#/recordings/${e.recording_id}`, t("open")) : "")],
-  ], (cursor) => api("GET", `/v1/customers/${customer.id}/contacts${query({ cursor })}`));
+    [t("recording"), callCell],
+  ], async (cursor) => {
+    const page = await api("GET", `/v1/customers/${customer.id}/contacts${query({ cursor })}`);
+    for (const entry of page.items.filter((e) => e.recording_id)) {
+      logged.set(entry.recording_id, [...(logged.get(entry.recording_id) ?? []), entry]);
+    }
+    return page;
+  });
   const section = h("section", { "aria-labelledby": "contact-log-title" },
     h("h2", { id: "contact-log-title" }, t("contactLog")), log.node);
   if (writable) {
-    section.append(form({ id: "contact-form", "aria-label": t("addContact") }, [
-      h("h3", {}, t("addContact")),
+    section.append(form({ id: "contact-form", "aria-labelledby": "contact-form-title" }, [
+      h("h3", { id: "contact-form-title" }, t("addContact")),
       field({ name: "channel", label: t("channel"), options: choices("contact_channels", vocabulary.contact_channels) }),
       field({ name: "direction", label: t("direction"), options: choices("directions", vocabulary.directions) }),
       field({ name: "topic", label: t("topic"), options: choices("topics", vocabulary.topics) }),
+      field({ name: "recording_id", label: t("aboutCall"), options: [["", t("noCall")], ...calls.map((r) => [r.id, callText(r)])] }),
       field({ name: "note", label: t("note"), type: "textarea", required: true, maxlength: 4000 }),
-    ], t("save"), async (values, node) => {
-      await api("POST", `/v1/customers/${customer.id}/contacts`, values);
-      node.reset();
+    ], t("save"), async (values) => {
+      await api("POST", `/v1/customers/${customer.id}/contacts`, present(values));
       showNotice(t("saved"));
-      section.replaceWith(contactLog(customer, writable));
+      await refresh();
     }));
   }
-  return section;
+  return { node: section, ready: log.ready };
 }
 
-function customerCalls(customer, canLink, me) {
+function customerCalls(customer, canLink, logged, refresh) {
   const columns = listColumns("recordings", true, { customer: false }); // this customer's page
-  const linked = pagedTable("customer-recordings", columns, searchRecordings({ customer_id: customer.id }));
+  const entries = (r) => (logged.get(r.id) ?? []).map((e) => `${named("topics", e.topic)} (${when(e.at)})`).join("; ");
+  const linked = pagedTable("customer-recordings", [...columns, [t("loggedContacts"), entries]],
+    searchRecordings({ customer_id: customer.id }));
   const section = h("section", { "aria-labelledby": "calls-title" },
     h("h2", { id: "calls-title" }, t("linkedRecordings")), linked.node);
   if (canLink) {
     const linkButton = (r) => h("button", {
       type: "button", class: "link-call", "data-recording": r.id,
-      onclick: async () => {
+      onclick: () => attempt(async () => {
         await api("POST", `/v1/recordings/${r.id}/customer`, { customer_id: customer.id });
         showNotice(t("linked"));
-        section.replaceWith(customerCalls(customer, canLink, me));
-      },
+        await refresh();
+      }),
     }, t("linkHere"));
     const unlinked = pagedTable("unlinked-recordings", [...columns.slice(0, -1), ["", linkButton]],
       searchRecordings({ unlinked: true, limit: 10 }));

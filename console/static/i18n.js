@@ -58,6 +58,7 @@ const TEXT = {
     add_addresses: "Lisää osoite", phoneNumber: "Numero", phoneType: "Numeron laji", email: "Sähköposti",
     street: "Katuosoite", postalCode: "Postinumero", city: "Postitoimipaikka", country: "Maakoodi",
     birthDate: "Syntymäaika",
+    aboutCall: "Puhelu, jota yhteydenotto koskee", noCall: "ei mikään puhelu", loggedContacts: "Kirjatut yhteydenotot",
     // The server's values (vocabulary.js), one table per list.
     names: {
       roles: {
@@ -151,6 +152,7 @@ const TEXT = {
     add_addresses: "Add an address", phoneNumber: "Number", phoneType: "Kind of number", email: "E-mail",
     street: "Street address", postalCode: "Postal code", city: "City", country: "Country code",
     birthDate: "Date of birth",
+    aboutCall: "The call this contact is about", noCall: "no call", loggedContacts: "Logged contacts",
     // The server's values (vocabulary.js), one table per list.
     names: {
       roles: {

@@ -5,6 +5,7 @@ then changes the record; the henkilötunnus is never shown back in full in the f
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, expect
@@ -12,6 +13,7 @@ from playwright.async_api import Page, expect
 from callrec.appkeys import POOL
 from register.identity import parse_henkilotunnus
 from tests.console.browser import Console, screenshot
+from tests.staff import call_audio
 
 SERVER_MESSAGES = {  # register/identity.py's messages → the keys of i18n.js the console shows
     "use the form DDMMYYCZZZQ, for example 131052-308T": "hetuFormat",
@@ -155,3 +157,39 @@ async def test_the_browsers_henkilotunnus_check_agrees_with_the_servers(
         except ValueError as exc:
             expected = SERVER_MESSAGES[str(exc)]
         assert problem == expected, code
+
+
+async def test_a_contact_log_entry_points_at_one_of_the_customers_calls(
+    console: Console, audio_dir: Path
+) -> None:
+    customer_id = await console.customer()
+    recording_id = await console.recording(
+        call_audio(audio_dir, 4.0), external_id="pbx-logged", caller_number="+358401234567"
+    )
+    await console.api(
+        "POST",
+        f"/v1/recordings/{recording_id}/customer",
+        "customer-service",
+        json={"customer_id": customer_id},
+    )
+    page = await console.login("customer-service")
+    await page.goto(f"/#/customers/{customer_id}")
+    contact = page.locator("#contact-form")
+    call = contact.get_by_label("The call this contact is about")
+    await expect(call.locator("option")).to_have_count(2)  # none, or the customer's one call
+    await call.select_option(recording_id)
+    await contact.get_by_label("Topic").select_option("fault_report")
+    await contact.get_by_label("What was agreed").fill("Plumber comes on Tuesday morning.")
+    await contact.get_by_role("button", name="Save").click()
+    await expect(page.locator("#notice")).to_have_text("Saved.")
+
+    entry = page.locator("#contact-log tbody tr")
+    await expect(entry).to_have_count(1)
+    await expect(entry.locator(f"a[href='#/recordings/{recording_id}']")).to_be_visible()
+    call_row = page.locator("#customer-recordings tbody tr")
+    await expect(call_row).to_contain_text("fault report")  # and back from the call
+    await screenshot(page, "customer-contact-about-a-call")
+    linked = await console.client.app[POOL].fetchval(
+        "SELECT recording_id FROM contact_log WHERE customer_id = $1", uuid.UUID(customer_id)
+    )
+    assert str(linked) == recording_id
