@@ -5,6 +5,7 @@
 import { api, present, query } from "./api.js";
 import { attempt, facts, field, form, h, link, pagedTable, render, showNotice, yesNo } from "./dom.js";
 import { choices, day, named, t, when } from "./i18n.js";
+import { leasesSection } from "./leases.js";
 import { listColumns, searchRecordings } from "./recordings.js";
 import vocabulary from "./vocabulary.js";
 
@@ -74,8 +75,10 @@ export async function customerPage(main, id, me) {
   if (may(P.CREATE_SUBJECT_REQUESTS)) {
     main.append(h("p", {}, link(`#/new-request/${c.id}`, `+ ${t("newRequestFor")}`)));
   }
+  const leases = leasesSection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
   const activity = h("div", { id: "activity" });
-  main.append(activity);
+  main.append(leases.node, activity);
+  await leases.ready;
   await showActivity(activity, c, me);
 }
 

@@ -58,6 +58,11 @@ const TEXT = {
     add_addresses: "Lisää osoite", phoneNumber: "Numero", phoneType: "Numeron laji", email: "Sähköposti",
     street: "Katuosoite", postalCode: "Postinumero", city: "Postitoimipaikka", country: "Maakoodi",
     birthDate: "Syntymäaika",
+    leaseHistory: "Vuokrasopimukset", addLease: "Lisää vuokrasopimus", leaseNumber: "Sopimusnumero",
+    home: "Asunto", period: "Voimassa", terminatedOn: "irtisanottu", parties: "Osapuolet", household: "Asuinkunta",
+    add_parties: "Lisää osapuoli", add_household: "Lisää asukas", partyRole: "Osapuolen rooli",
+    memberName: "Asukkaan nimi", property: "Kiinteistö", apartment: "Huoneisto", startDate: "Alkaa", endDate: "Päättyy",
+    noSuchCustomer: "asiakasnumerolla ei löydy asiakasta",
     aboutCall: "Puhelu, jota yhteydenotto koskee", noCall: "ei mikään puhelu", loggedContacts: "Kirjatut yhteydenotot",
     // The server's values (vocabulary.js), one table per list.
     names: {
@@ -95,6 +100,7 @@ const TEXT = {
       phone_types: { mobile: "matkapuhelin", landline: "lankapuhelin", work: "työ", other: "muu" },
       marketing_kinds: { direct_marketing: "suoramarkkinointi", surveys: "kyselyt" },
       customer_languages: { fi: "suomi", sv: "ruotsi", en: "englanti" },
+      lease_roles: { tenant: "vuokralainen", co_tenant: "toinen vuokralainen", joint_payer: "yhteisvastuullinen maksaja", occupant: "asukas" },
     },
   },
   en: {
@@ -152,6 +158,11 @@ const TEXT = {
     add_addresses: "Add an address", phoneNumber: "Number", phoneType: "Kind of number", email: "E-mail",
     street: "Street address", postalCode: "Postal code", city: "City", country: "Country code",
     birthDate: "Date of birth",
+    leaseHistory: "Leases", addLease: "Add a lease", leaseNumber: "Lease number",
+    home: "Home", period: "In force", terminatedOn: "terminated", parties: "Parties", household: "Household",
+    add_parties: "Add a party", add_household: "Add a household member", partyRole: "Party's role",
+    memberName: "Member's name", property: "Property", apartment: "Apartment", startDate: "Starts", endDate: "Ends",
+    noSuchCustomer: "no customer has this customer number",
     aboutCall: "The call this contact is about", noCall: "no call", loggedContacts: "Logged contacts",
     // The server's values (vocabulary.js), one table per list.
     names: {
@@ -189,6 +200,7 @@ const TEXT = {
       phone_types: { mobile: "mobile", landline: "landline", work: "work", other: "other" },
       marketing_kinds: { direct_marketing: "direct marketing", surveys: "surveys" },
       customer_languages: { fi: "Finnish", sv: "Swedish", en: "English" },
+      lease_roles: { tenant: "tenant", co_tenant: "co-tenant", joint_payer: "joint payer", occupant: "occupant" },
     },
   },
 };

@@ -193,3 +193,68 @@ async def test_a_contact_log_entry_points_at_one_of_the_customers_calls(
         "SELECT recording_id FROM contact_log WHERE customer_id = $1", uuid.UUID(customer_id)
     )
     assert str(linked) == recording_id
+
+
+async def test_customer_service_adds_a_lease_with_parties_and_household(console: Console) -> None:
+    customer_id = await console.customer()
+    await console.customer(
+        customer_number="A-1002",
+        first_name="Pekka",
+        last_name="Laine",
+        henkilotunnus=None,
+        phones=[],
+        emails=[],
+        addresses=[],
+    )
+    page = await console.login("customer-service")
+    await page.goto(f"/#/customers/{customer_id}")
+    form = page.locator("#lease-form")
+    await form.get_by_label("Lease number").fill("V-2026/7")
+    await form.get_by_label("Property").fill("Toinen linja 14")
+    await form.get_by_label("Apartment").fill("A 3")
+    await form.get_by_label("Starts").fill("2026-02-01")
+    await expect(form.get_by_label("Customer number 1", exact=True)).to_have_value("A-1001")
+    await form.get_by_role("button", name="+ Add a party").click()
+    await form.get_by_label("Customer number 2", exact=True).fill("A-9999")  # nobody
+    await form.get_by_label("Party's role 2", exact=True).select_option("co_tenant")
+    await form.get_by_role("button", name="+ Add a household member").click()
+    await form.get_by_label("Member's name 1", exact=True).fill("Aino Mäkinotkelma")
+    await form.get_by_label("Date of birth 1", exact=True).fill("2015-04-01")
+    await form.get_by_role("button", name="Save").click()
+    unknown = form.get_by_label("Customer number 2", exact=True)
+    await expect(unknown).to_have_attribute("aria-invalid", "true")
+    await expect(form.locator(".field-error")).to_have_text("no customer has this customer number")
+
+    await unknown.fill("A-1002")
+    await form.get_by_role("button", name="Save").click()
+    await expect(page.locator("#notice")).to_have_text("Saved.")
+    lease = page.locator("#leases tbody tr")
+    await expect(lease).to_have_count(1)
+    await expect(lease).to_contain_text("Toinen linja 14 A 3")
+    await expect(lease.get_by_role("link", name="Pekka Laine (co-tenant)")).to_be_visible()
+    await expect(lease).to_contain_text("Aino Mäkinotkelma")
+    await expect(page.locator("main dl")).to_contain_text("V-2026/7: Toinen linja 14 A 3 (tenant)")
+    await screenshot(page, "customer-lease")
+    leases = await console.api("GET", f"/v1/customers/{customer_id}/leases", "customer-service")
+    (saved,) = leases["items"]
+    assert sorted(p["role"] for p in saved["parties"]) == ["co_tenant", "tenant"]
+    assert saved["household"] == [{"name": "Aino Mäkinotkelma", "birth_date": "2015-04-01"}]
+
+
+async def test_the_dpo_and_the_housing_advisor_read_the_card_and_cannot_edit(
+    console: Console,
+) -> None:
+    customer_id = await console.customer(assigned_advisor="housing-advisor")
+    for username in ("dpo", "housing-advisor"):
+        page = await console.login(username)
+        await page.goto(f"/#/customers/{customer_id}")
+        await expect(page.locator("main h1")).to_have_text("Mäkinotkelma, Maija")
+        await expect(page.get_by_role("link", name="Change data")).to_have_count(0)
+        await expect(page.locator("#lease-form, #contact-form, #customer-form")).to_have_count(0)
+        await page.goto(f"/#/edit-customer/{customer_id}")
+        await expect(page.locator("#refused")).to_be_visible()
+        await page.goto("/#/new-customer")
+        await expect(page.locator("#refused")).to_be_visible()
+        card = await console.api("GET", f"/v1/customers/{customer_id}", username)
+        assert ("henkilotunnus" in card) == (username == "dpo")  # as the API masks
+        await page.context.close()
