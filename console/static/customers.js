@@ -7,6 +7,7 @@ import { attempt, facts, field, form, h, link, pagedTable, render, showNotice, y
 import { choices, day, named, t, when } from "./i18n.js";
 import { leasesSection } from "./leases.js";
 import { listColumns, searchRecordings } from "./recordings.js";
+import { registerLogs } from "./registerlogs.js";
 import vocabulary from "./vocabulary.js";
 
 const P = vocabulary.permissions;
@@ -76,9 +77,10 @@ export async function customerPage(main, id, me) {
     main.append(h("p", {}, link(`#/new-request/${c.id}`, `+ ${t("newRequestFor")}`)));
   }
   const leases = leasesSection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
+  const logs = registerLogs(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
   const activity = h("div", { id: "activity" });
-  main.append(leases.node, activity);
-  await leases.ready;
+  main.append(leases.node, ...logs.map((log) => log.node), activity);
+  await Promise.all([leases.ready, ...logs.map((log) => log.ready)]);
   await showActivity(activity, c, me);
 }
 

@@ -258,3 +258,32 @@ async def test_the_dpo_and_the_housing_advisor_read_the_card_and_cannot_edit(
         card = await console.api("GET", f"/v1/customers/{customer_id}", username)
         assert ("henkilotunnus" in card) == (username == "dpo")  # as the API masks
         await page.context.close()
+
+
+async def test_customer_service_records_a_marketing_ban_and_a_disclosure(console: Console) -> None:
+    customer_id = await console.customer()
+    page = await console.login("customer-service", language="fi")
+    await page.goto(f"/#/customers/{customer_id}")
+    ban = page.locator("#marketingLog-form")
+    await ban.get_by_label("Markkinoinnin laji").select_option("direct_marketing")
+    await ban.get_by_label("Valinta").select_option("false")
+    await ban.get_by_label("Annettu").select_option("email")
+    await ban.get_by_role("button", name="Tallenna").click()
+    await expect(page.locator("#notice")).to_have_text("Tallennettu.")
+    await expect(page.locator("#marketingLog tbody tr")).to_contain_text("kielto")
+    await expect(page.locator("main dl")).to_contain_text("suoramarkkinointi: ei")
+
+    disclosure = page.locator("#disclosureLog-form")
+    await disclosure.get_by_label("Vastaanottaja", exact=True).fill("Perintä Oy")
+    await disclosure.get_by_label("Vastaanottajan laji").select_option("debt_collection")
+    await disclosure.get_by_role("button", name="Tallenna").click()  # no basis: the API says
+    basis = disclosure.get_by_label("Peruste")
+    await expect(basis).to_have_attribute("aria-invalid", "true")
+    await expect(basis).to_be_focused()
+    await basis.fill("vuokrasopimus, vuokrarästit")
+    await disclosure.get_by_label("Luovutetut tiedot").fill("nimi, osoite, maksamaton vuokra")
+    await disclosure.get_by_role("button", name="Tallenna").click()
+    await expect(page.locator("#disclosureLog tbody tr")).to_contain_text("perintätoimisto")
+    await screenshot(page, "customer-marketing-disclosure-fi")
+    logged = await console.api("GET", f"/v1/customers/{customer_id}/disclosures", "dpo")
+    assert [d["recipient"] for d in logged["items"]] == ["Perintä Oy"]
