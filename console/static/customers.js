@@ -5,6 +5,7 @@
 import { api, present, query } from "./api.js";
 import { attempt, facts, field, form, h, link, pagedTable, render, showNotice, yesNo } from "./dom.js";
 import { choices, day, named, t, when } from "./i18n.js";
+import { historySection } from "./history.js";
 import { leasesSection } from "./leases.js";
 import { listColumns, searchRecordings } from "./recordings.js";
 import { registerLogs } from "./registerlogs.js";
@@ -79,7 +80,8 @@ export async function customerPage(main, id, me) {
   const leases = leasesSection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
   const logs = registerLogs(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
   const activity = h("div", { id: "activity" });
-  main.append(leases.node, ...logs.map((log) => log.node), activity);
+  main.append(leases.node, ...logs.map((log) => log.node),
+    historySection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me)), activity);
   await Promise.all([leases.ready, ...logs.map((log) => log.ready)]);
   await showActivity(activity, c, me);
 }

@@ -43,6 +43,9 @@ async def test_no_page_has_a_wcag_21_aa_violation(
     customer_id = await console.customer(
         turvakielto=True, turvakielto_start="2026-01-01", assigned_advisor="housing-advisor"
     )
+    await console.api(
+        "PATCH", f"/v1/customers/{customer_id}", "customer-service", json={"last_name": "Laine"}
+    )
     recording_id = await console.recording(
         call_audio(audio_dir, 4.0), released=True, external_id="pbx-a11y"
     )
@@ -62,6 +65,9 @@ async def test_no_page_has_a_wcag_21_aa_violation(
         assert await _every_page_of_the_navigation(page), username
         if username == "customer-service":
             await _open(page, f"#/customers/{customer_id}")
+            await page.locator("#show-history").click()
+            await expect(page.locator("#history")).to_be_visible()
+            await assert_accessible(page)
             await _open(page, "#/new-customer")
             await page.locator("#customer-form button[type=submit]").click()  # errors shown
             await expect(page.locator("#customer-form .field-error").first).to_be_visible()

@@ -287,3 +287,29 @@ async def test_customer_service_records_a_marketing_ban_and_a_disclosure(console
     await screenshot(page, "customer-marketing-disclosure-fi")
     logged = await console.api("GET", f"/v1/customers/{customer_id}/disclosures", "dpo")
     assert [d["recipient"] for d in logged["items"]] == ["Perintä Oy"]
+
+
+async def test_customer_service_undoes_a_change_from_the_history(console: Console) -> None:
+    customer_id = await console.customer()
+    await console.api(
+        "PATCH",
+        f"/v1/customers/{customer_id}",
+        "customer-service",
+        json={"last_name": "Virtanen", "henkilotunnus": "010594Y9032"},
+    )
+    page = await console.login("customer-service")
+    await page.goto(f"/#/customers/{customer_id}")
+    await page.get_by_role("button", name="Show the change history").click()
+    changes = page.locator("#history tbody tr")
+    await expect(changes).to_have_count(2)
+    history = await page.locator("#history").inner_text()
+    assert "131052-****" in history
+    assert "131052-308T" not in history  # masked as in the form
+    name_change = page.locator("#history tbody tr", has_text="Last name")
+    await expect(name_change).to_contain_text("Mäkinotkelma")
+    await name_change.get_by_role("button", name="Undo").click()
+    await expect(page.locator("#notice")).to_have_text("Change undone.")
+    await expect(page.locator("main h1")).to_have_text("Mäkinotkelma, Maija")
+    await page.get_by_role("button", name="Show the change history").click()
+    await expect(changes).to_have_count(3)  # the undo is a change too
+    await screenshot(page, "customer-history")
