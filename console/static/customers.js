@@ -5,6 +5,7 @@
 import { api, present, query } from "./api.js";
 import { attempt, facts, field, form, h, link, pagedTable, render, showNotice, yesNo } from "./dom.js";
 import { choices, day, named, t, when } from "./i18n.js";
+import { guardianshipSection } from "./guardianship.js";
 import { historySection } from "./history.js";
 import { leasesSection } from "./leases.js";
 import { listColumns, searchRecordings } from "./recordings.js";
@@ -78,11 +79,12 @@ export async function customerPage(main, id, me) {
     main.append(h("p", {}, link(`#/new-request/${c.id}`, `+ ${t("newRequestFor")}`)));
   }
   const leases = leasesSection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
+  const guardians = guardianshipSection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
   const logs = registerLogs(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
   const activity = h("div", { id: "activity" });
-  main.append(leases.node, ...logs.map((log) => log.node),
+  main.append(leases.node, guardians.node, ...logs.map((log) => log.node),
     historySection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me)), activity);
-  await Promise.all([leases.ready, ...logs.map((log) => log.ready)]);
+  await Promise.all([leases.ready, guardians.ready, ...logs.map((log) => log.ready)]);
   await showActivity(activity, c, me);
 }
 

@@ -2,7 +2,7 @@
 // server as addresses are, under turvakielto), and for customer service the form that adds a
 // lease with its parties, found by customer number, and its household.
 
-import { api, ApiError } from "./api.js";
+import { api, ApiError, customerByNumber } from "./api.js";
 import { field, h, link, showNotice } from "./dom.js";
 import { apiField, part, rows, submitWithFieldErrors } from "./fields.js";
 import { choices, day, named, t } from "./i18n.js";
@@ -87,8 +87,7 @@ async function resolveParties(customer, parties) {
   const resolved = await Promise.all(parties.map(async (p, index) => {
     const number = p.customer_id;
     if (number === customer.customer_number) return { customer_id: customer.id, role: p.role };
-    const found = number ? (await api("POST", "/v1/customers/search", { q: number })).items
-      .find((c) => c.customer_number === number) : null;
+    const found = await customerByNumber(number);
     if (!found) errors.push({ field: `parties[${index}].customer_id`, message: t("noSuchCustomer") });
     return { customer_id: found?.id, role: p.role };
   }));

@@ -313,3 +313,38 @@ async def test_customer_service_undoes_a_change_from_the_history(console: Consol
     await page.get_by_role("button", name="Show the change history").click()
     await expect(changes).to_have_count(3)  # the undo is a change too
     await screenshot(page, "customer-history")
+
+
+async def test_customer_service_adds_a_guardian_then_ends_the_link(console: Console) -> None:
+    customer_id = await console.customer()
+    await console.customer(
+        customer_number="A-1002",
+        first_name="Pekka",
+        last_name="Laine",
+        henkilotunnus=None,
+        phones=[],
+        emails=[],
+        addresses=[],
+    )
+    page = await console.login("customer-service")
+    await page.goto(f"/#/customers/{customer_id}")
+    form = page.locator("#guardianship-form")
+    number = form.get_by_label("The guardian's customer number")
+    await number.fill("A-9999")
+    await form.get_by_label("Kind").select_option("edunvalvonta")
+    await form.get_by_label("Starts").fill("2026-01-01")
+    await form.get_by_role("button", name="Save").click()
+    await expect(number).to_have_attribute("aria-invalid", "true")
+    await number.fill("A-1002")
+    await form.get_by_role("button", name="Save").click()
+    await expect(page.locator("#notice")).to_have_text("Saved.")
+    link = page.locator("#guardianships tbody tr")
+    await expect(link.get_by_role("link", name="Pekka Laine")).to_be_visible()
+    await expect(link).to_contain_text("Maija Mäkinotkelma")
+    await screenshot(page, "customer-guardianship")
+    await link.get_by_role("button", name="End today").click()
+    await expect(link.get_by_role("button", name="End today")).to_have_count(0)
+    (ended,) = (await console.api("GET", f"/v1/customers/{customer_id}/guardianships", "dpo"))[
+        "items"
+    ]
+    assert ended["end_date"] is not None
