@@ -75,7 +75,7 @@ function customerForm(customer, save) {
     h("p", {}, h("button", { type: "submit" }, t("save"))));
   submitWithFieldErrors(node, () => ({
     ...scalars(node, customer),
-    roles: [...node.querySelectorAll("input[name=roles]:checked")].map((box) => box.value),
+    roles: [...node.querySelectorAll("input[name=roles]:checked")].map((box) => box.value).sort(), // as the API keeps them
     turvakielto: node.elements.turvakielto.checked,
     phones: phones.values(), emails: emails.values(), addresses: addresses.values(),
   }), localErrors, save);
