@@ -82,10 +82,10 @@ export async function customerPage(main, id, me) {
   const guardians = guardianshipSection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
   const logs = registerLogs(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me));
   const activity = h("div", { id: "activity" });
-  main.append(leases.node, guardians.node, ...logs.map((log) => log.node),
-    historySection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me)), activity);
-  await Promise.all([leases.ready, guardians.ready, ...logs.map((log) => log.ready)]);
-  await showActivity(activity, c, me);
+  // The day's work (the contact log and the calls) first, then the rest of the register.
+  main.append(activity, leases.node, guardians.node, ...logs.map((log) => log.node),
+    historySection(c, may(P.WRITE_REGISTER), () => customerPage(main, id, me)));
+  await Promise.all([showActivity(activity, c, me), leases.ready, guardians.ready, ...logs.map((log) => log.ready)]);
 }
 
 /** The contact log and the customer's calls, each pointing at the other: an entry names the

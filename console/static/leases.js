@@ -3,7 +3,7 @@
 // lease with its parties, found by customer number, and its household.
 
 import { api, ApiError, customerByNumber } from "./api.js";
-import { field, h, link, showNotice } from "./dom.js";
+import { field, form, h, link, showNotice } from "./dom.js";
 import { apiField, part, rows, submitWithFieldErrors } from "./fields.js";
 import { choices, day, named, t } from "./i18n.js";
 import vocabulary from "./vocabulary.js";
@@ -16,7 +16,10 @@ const shown = (value, show) => (value === MASKED ? t("hidden") : show(value));
 export function leasesSection(customer, writable, changed) {
   const section = h("section", { "aria-labelledby": "leases-title" });
   const ready = api("GET", `/v1/customers/${customer.id}/leases`).then(({ items }) => {
-    section.replaceChildren(h("h2", { id: "leases-title" }, t("leaseHistory")), leaseTable(items),
+    section.replaceChildren(h("h2", { id: "leases-title" }, t("leaseHistory")), leaseTable(items, writable, async () => {
+      showNotice(t("saved"));
+      await changed();
+    }),
       writable ? leaseForm(customer, async () => {
         showNotice(t("saved"));
         await changed();
@@ -25,7 +28,18 @@ export function leasesSection(customer, writable, changed) {
   return { node: section, ready };
 }
 
-function leaseTable(items) {
+/** A lease's termination: the day it was given notice, which the API keeps beside the end. */
+function terminate(lease, done) {
+  const node = form({ class: "inline terminate", "aria-label": `${t("terminate")}: ${lease.lease_number}` }, [
+    field({ name: "terminated_on", label: `${t("terminatedOnDate")} (${lease.lease_number})`, type: "date", required: true }),
+  ], t("terminate"), async (values) => {
+    await api("PATCH", `/v1/leases/${lease.id}`, { terminated_on: values.terminated_on });
+    await done();
+  });
+  return node;
+}
+
+function leaseTable(items, writable, changed) {
   if (!items.length) return h("p", { class: "empty" }, t("none"));
   const period = (l) => [`${day(l.start_date)}–${day(l.end_date)}`,
     l.terminated_on ? `${t("terminatedOn")} ${day(l.terminated_on)}` : ""].filter(Boolean).join(", ");
@@ -36,14 +50,15 @@ function leaseTable(items) {
   const household = (members) => shown(members, (list) => list
     .map((m) => (m.birth_date ? `${m.name} (${day(m.birth_date)})` : m.name)).join(", "));
   return h("table", { id: "leases" },
-    h("thead", {}, h("tr", {}, [t("leaseNumber"), t("home"), t("period"), t("parties"), t("household")]
+    h("thead", {}, h("tr", {}, [t("leaseNumber"), t("home"), t("period"), t("parties"), t("household"), ...(writable ? [t("terminate")] : [])]
       .map((header) => h("th", { scope: "col" }, header)))),
     h("tbody", {}, items.map((l) => h("tr", {},
       h("td", {}, l.lease_number),
       h("td", {}, l.property === MASKED ? t("hidden") : `${l.property} ${l.apartment}`),
       h("td", {}, period(l)),
       h("td", {}, l.parties.flatMap((p, index) => [index ? ", " : "", party(p)])),
-      h("td", {}, household(l.household))))));
+      h("td", {}, household(l.household)),
+      writable ? h("td", {}, l.terminated_on ? "" : terminate(l, changed)) : null))));
 }
 
 function leaseForm(customer, saved) {

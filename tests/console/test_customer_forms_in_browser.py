@@ -235,8 +235,12 @@ async def test_customer_service_adds_a_lease_with_parties_and_household(console:
     await expect(lease).to_contain_text("Aino Mäkinotkelma")
     await expect(page.locator("main dl")).to_contain_text("V-2026/7: Toinen linja 14 A 3 (tenant)")
     await screenshot(page, "customer-lease")
+    await lease.get_by_label("Notice given on (V-2026/7)").fill("2026-03-31")
+    await lease.get_by_role("button", name="Terminate").click()
+    await expect(page.locator("#leases tbody tr")).to_contain_text("terminated 31/03/2026")
     leases = await console.api("GET", f"/v1/customers/{customer_id}/leases", "customer-service")
     (saved,) = leases["items"]
+    assert saved["terminated_on"] == "2026-03-31"
     assert sorted(p["role"] for p in saved["parties"]) == ["co_tenant", "tenant"]
     assert saved["household"] == [{"name": "Aino Mäkinotkelma", "birth_date": "2015-04-01"}]
 
