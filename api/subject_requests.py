@@ -26,6 +26,7 @@ from accounts.users import account_exists
 from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
 from api.auditing import audit
 from api.bodies import json_object, text_fields
+from api.customers import with_customer_names
 from api.delivery import acknowledged
 from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
@@ -47,7 +48,7 @@ from rights.requests import (
     start_fulfilment,
     verify_identity,
 )
-from storage.db import Pool
+from storage.db import Connection, Pool
 from storage.vault import SealedObject, load_sealed
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,22 @@ async def create_route(request: web.Request) -> web.Response:
     )
 
 
+SELECT_SUBJECT_CUSTOMERS: Final = """
+SELECT id, customer_id FROM subject_requests WHERE id = ANY($1::uuid[]) AND customer_id IS NOT NULL"""
+
+
+async def _with_subject_customers(conn: Connection, items: list[dict[str, Any]]) -> None:
+    """Queue items with the customer (id and name) a request is about, so the officer sees
+    whom each is for without opening it."""
+    ids = [uuid.UUID(str(item["id"])) for item in items if item["subject_type"] == "customer"]
+    rows = await conn.fetch(SELECT_SUBJECT_CUSTOMERS, ids) if ids else []
+    customers = {str(row["id"]): str(row["customer_id"]) for row in rows}
+    for item in items:
+        if str(item["id"]) in customers:
+            item["customer_id"] = customers[str(item["id"])]
+    await with_customer_names(conn, items)
+
+
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
 async def queue_route(request: web.Request) -> web.Response:
     """``GET /v1/subject-requests?status=&cursor=&limit=``: by the deadline in force
@@ -117,6 +134,7 @@ async def queue_route(request: web.Request) -> web.Response:
     after = decode_time_cursor(request.query.get("cursor")) or FIRST_DUE
     async with request.app[POOL].acquire() as conn:
         items = await queue(conn, status, after, limit)
+        await _with_subject_customers(conn, items)
     await audit(request, "subject_request.list")
     return web.json_response({"items": items, "next": next_time_cursor(items, limit, "due_by")})
 
@@ -130,6 +148,7 @@ async def get_route(request: web.Request) -> web.Response:
         document = await get_request(conn, request_id)
         if document is None:
             raise NotFound("no such subject request")
+        await with_customer_names(conn, [document])
         document["download_url"] = None
         if document["kind"] == "access" and document["status"] == "completed":
             link = await current_link(conn, request.app[VAULT].keyring, request_id)
