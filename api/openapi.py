@@ -724,7 +724,8 @@ def _paths() -> Schema:
             "get": _op(
                 "One request: status, due dates, progress, erasure report and, once an access "
                 "export is ready, its download_url (the same at every read; reading changes "
-                "nothing) until one complete download or expiry",
+                "nothing) until one complete download or expiry, downloaded_at (the last "
+                "complete download) and copy_kept_until (a new copy may be issued until then)",
                 tag="rights",
                 who="dpo",
                 params=[ID_PARAM],
@@ -754,6 +755,12 @@ def _paths() -> Schema:
                     "Extend the deadline (at most two months past the legal one)",
                     _object(["until", "reason"], until=TIME, reason=STRING),
                 ),
+                (
+                    "reissue",
+                    "Issue a new copy of a completed access export while it is kept: answers "
+                    "{download_url, download_expires_at}; the old link answers 410 from now on",
+                    None,
+                ),
             )
         },
         "/v1/exports/{token}": {
@@ -774,8 +781,8 @@ def _paths() -> Schema:
                         "200": {"description": "the whole export", **export},
                         "206": {"description": "the asked range, to resume", **export},
                         "4XX": {
-                            "description": "404: unknown link; 410: already downloaded in full or "
-                            "expired; 416: the range starts past the end",
+                            "description": "404: unknown link; 410: already downloaded in full, "
+                            "expired, or replaced by a new copy; 416: the range starts past the end",
                             "content": {PROBLEM: {"schema": _ref("Problem")}},
                         },
                     },

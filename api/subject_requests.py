@@ -35,7 +35,7 @@ from api.ranges import ByteRange, range_response, requested_range
 from audit.log import Actor, AuditEvent, DetailValue, record
 from common.errors import NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id, parse_time, valid
-from rights.links import LinkedExport, current_link, find_export, spend
+from rights.links import LinkedExport, current_link, export_state, find_export, reissue, spend
 from rights.requests import (
     OPEN,
     TransitionRefused,
@@ -57,6 +57,7 @@ DOWNLOAD_LINK: Final = Actor(None, "download-link")
 GONE: Final = {
     "downloaded": "this export has already been downloaded in full; the link worked once",
     "expired": "this download link has expired and the export is deleted",
+    "replaced": "a new copy of this export was issued; this link no longer works",
 }
 FIRST_DUE: Final = (datetime.fromisoformat("0001-01-01T00:00:00+00:00"), uuid.UUID(int=0))
 # The ranges this link's answers began to send (their audit entries), by where they start.
@@ -69,10 +70,14 @@ ORDER BY start
 """
 
 
+def _conflict(detail: str) -> Problem:
+    return Problem(detail, status=409, slug="conflict", title="Conflict")
+
+
 def _transition_problem(exc: TransitionRefused) -> Problem:
     if exc.status is None:
         return NotFound("no such subject request")
-    return Problem(str(exc), status=409, slug="conflict", title="Conflict")
+    return _conflict(str(exc))
 
 
 @requires(Permission.CREATE_SUBJECT_REQUESTS)
@@ -150,7 +155,9 @@ async def get_route(request: web.Request) -> web.Response:
             raise NotFound("no such subject request")
         await with_customer_names(conn, [document])
         document["download_url"] = None
+        document.update(downloaded_at=None, copy_kept_until=None)
         if document["kind"] == "access" and document["status"] == "completed":
+            document.update(await export_state(conn, request_id))
             link = await current_link(conn, request.app[VAULT].keyring, request_id)
             if link is not None:
                 document["download_url"] = link.path
@@ -207,6 +214,27 @@ async def extend_route(request: web.Request) -> web.Response:
     [reason] = text_fields(body, "reason")
     until = parse_time(body.get("until"), "until")
     return await _transition(request, "subject_request.extend", extend_request, until, reason)
+
+
+@requires(Permission.MANAGE_SUBJECT_REQUESTS)
+async def reissue_route(request: web.Request) -> web.Response:
+    """``POST /v1/subject-requests/{id}/reissue``: a new copy of a completed access export
+    while it is kept; answers the new link, and the old one is dead."""
+    request_id = parse_id(request.match_info["id"])
+    async with request.app[POOL].acquire() as conn:
+        document = await get_request(conn, request_id)
+        if document is None:
+            raise NotFound("no such subject request")
+        if document["kind"] != "access" or document["status"] != "completed":
+            raise _conflict("only a completed access request has a copy to issue again")
+        link = await reissue(conn, request.app[VAULT].keyring, request_id)
+    if link is None:
+        raise _conflict("the copy has expired and is deleted; register a new access request")
+    await audit(
+        request, "subject_request.reissue", object_type="subject_request", object_id=request_id
+    )
+    expires_at = link.expires_at.isoformat()
+    return web.json_response({"download_url": link.path, "download_expires_at": expires_at})
 
 
 @public("the token in the path is the credential: valid until one complete download; expires")
@@ -352,4 +380,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/subject-requests/{id}/fulfil", fulfil_route)
     app.router.add_post("/v1/subject-requests/{id}/deny", deny_route)
     app.router.add_post("/v1/subject-requests/{id}/extend", extend_route)
+    app.router.add_post("/v1/subject-requests/{id}/reissue", reissue_route)
     app.router.add_get("/v1/exports/{token}", download_route, allow_head=False)
