@@ -85,6 +85,8 @@ const TEXT = {
       subject_request: "rekisteröidyn pyyntö", "legal hold": "oikeudellinen pito", "retention:exports": "vientien säilytysaika päättyi",
       "an active lease needs the core data": "voimassa oleva vuokrasopimus tarvitsee perustiedot",
       "past leases refer to the customer": "päättyneet vuokrasopimukset viittaavat asiakkaaseen",
+      "calls an employee answered are the callers' data too; they go with their retention period, and the account is closed by the administrator":
+        "työntekijän vastaamat puhelut ovat myös soittajien tietoja: ne poistuvat säilytysajan mukaan, ja pääkäyttäjä sulkee tunnuksen",
     },
     // The server's values (vocabulary.js), one table per list.
     names: {
@@ -209,6 +211,8 @@ const TEXT = {
       subject_request: "the data subject's request", "legal hold": "legal hold", "retention:exports": "the retention period of exports ended",
       "an active lease needs the core data": "an active lease needs the core data",
       "past leases refer to the customer": "past leases refer to the customer",
+      "calls an employee answered are the callers' data too; they go with their retention period, and the account is closed by the administrator":
+        "calls an employee answered are the callers' data too; they go with their retention period, and the account is closed by the administrator",
     },
     // The server's values (vocabulary.js), one table per list.
     names: {
