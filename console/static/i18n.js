@@ -73,6 +73,21 @@ const TEXT = {
     memberName: "Asukkaan nimi", property: "Kiinteistö", apartment: "Huoneisto", startDate: "Alkaa", endDate: "Päättyy",
     noSuchCustomer: "asiakasnumerolla ei löydy asiakasta",
     aboutCall: "Puhelu, jota yhteydenotto koskee", noCall: "ei mikään puhelu", loggedContacts: "Kirjatut yhteydenotot",
+    downloadedAt: "Ladattu", copyKeptUntil: "Kopio säilytetään", error: "Virhe",
+    newCopy: "Anna uusi kopio", newCopyIssued: "Uusi latauslinkki on valmis; aiempi linkki ei enää toimi.",
+    newCopyConfirm: "Annetaanko rekisteröidylle uusi kopio samasta viennistä? Aiempi latauslinkki lakkaa toimimasta heti (se vastaa 410 Gone), ja uusi linkki toimii yhden kokonaisen latauksen ajan. Toimenpide kirjataan lokiin.",
+    objectsDeleted: "Poistetut tiedostot", objectsPending: "Poistoa odottavat tiedostot",
+    itemKind: "Tiedon laji", itemId: "Tunniste", reportTruncated: "Raportissa näkyvät vain ensimmäiset päätökset.",
+    exportFiles: "Tiedostoja", exportSize: "Koko", requestRecorded: "Pyyntö on kirjattu; oikaisu tai vastustus hoidetaan rekisterissä käsin.",
+    reportKinds: { recording: "tallenne", customer: "asiakas", contact: "yhteydenotto", export: "vienti", staff: "työntekijä" },
+    reportActions: { erased: "poistettu", kept: "säilytetty", anonymised: "anonymisoitu", kept_core: "perustiedot säilytetty" },
+    reportReasons: {
+      subject_request: "rekisteröidyn pyyntö", "legal hold": "oikeudellinen pito", "retention:exports": "vientien säilytysaika päättyi",
+      "an active lease needs the core data": "voimassa oleva vuokrasopimus tarvitsee perustiedot",
+      "past leases refer to the customer": "päättyneet vuokrasopimukset viittaavat asiakkaaseen",
+      "calls an employee answered are the callers' data too; they go with their retention period, and the account is closed by the administrator":
+        "työntekijän vastaamat puhelut ovat myös soittajien tietoja: ne poistuvat säilytysajan mukaan, ja pääkäyttäjä sulkee tunnuksen",
+    },
     // The server's values (vocabulary.js), one table per list.
     names: {
       roles: {
@@ -184,6 +199,21 @@ const TEXT = {
     memberName: "Member's name", property: "Property", apartment: "Apartment", startDate: "Starts", endDate: "Ends",
     noSuchCustomer: "no customer has this customer number",
     aboutCall: "The call this contact is about", noCall: "no call", loggedContacts: "Logged contacts",
+    downloadedAt: "Downloaded at", copyKeptUntil: "Copy kept until", error: "Error",
+    newCopy: "Issue a new copy", newCopyIssued: "A new download link is ready; the earlier link no longer works.",
+    newCopyConfirm: "Issue the data subject a new copy of the same export? The earlier download link stops working at once (it answers 410 Gone), and the new link works for one complete download. The action is audited.",
+    objectsDeleted: "Files deleted", objectsPending: "Files waiting for deletion",
+    itemKind: "Kind of data", itemId: "Id", reportTruncated: "The report lists only the first decisions.",
+    exportFiles: "Files", exportSize: "Size", requestRecorded: "The request is recorded; rectification or objection is handled in the register by hand.",
+    reportKinds: { recording: "recording", customer: "customer", contact: "contact", export: "export", staff: "staff member" },
+    reportActions: { erased: "erased", kept: "kept", anonymised: "anonymised", kept_core: "core data kept" },
+    reportReasons: {
+      subject_request: "the data subject's request", "legal hold": "legal hold", "retention:exports": "the retention period of exports ended",
+      "an active lease needs the core data": "an active lease needs the core data",
+      "past leases refer to the customer": "past leases refer to the customer",
+      "calls an employee answered are the callers' data too; they go with their retention period, and the account is closed by the administrator":
+        "calls an employee answered are the callers' data too; they go with their retention period, and the account is closed by the administrator",
+    },
     // The server's values (vocabulary.js), one table per list.
     names: {
       roles: {
@@ -248,8 +278,11 @@ export function toggleLanguage() {
   document.documentElement.lang = language;
 }
 
-/** A timestamp from the API in the reader's language. */
-export const when = (iso) => (iso ? new Date(iso).toLocaleString(language === "fi" ? "fi-FI" : "en-GB") : "");
+/** A timestamp from the API in the reader's language and the browser's time zone, the zone
+ * named (the API sends ISO 8601 with an offset; a reader should not have to guess which). */
+export const when = (iso) => (iso
+  ? new Date(iso).toLocaleString(language === "fi" ? "fi-FI" : "en-GB", { timeZoneName: "short" })
+  : "");
 
 /** A date from the API (YYYY-MM-DD) in the reader's language; null stays "". */
 export const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(language === "fi" ? "fi-FI" : "en-GB") : "");

@@ -3,7 +3,7 @@
 
 import { api, query } from "./api.js";
 import { attempt, dayStart, facts, field, form, h, link, pagedTable, render, showNotice } from "./dom.js";
-import { choices, named, t, when } from "./i18n.js";
+import { choices, named, t, term, when } from "./i18n.js";
 import vocabulary from "./vocabulary.js";
 
 const P = vocabulary.permissions;
@@ -88,7 +88,9 @@ export async function requestPage(main, id) {
       [t("verifiedBy"), r.verified_by],
       [t("denialReason"), r.denial_reason],
       [t("progress"), r.progress_total ? `${r.progress_done} / ${r.progress_total}` : null],
-      ["error", r.error],
+      [t("downloadedAt"), r.downloaded_at ? when(r.downloaded_at) : null],
+      [t("copyKeptUntil"), r.copy_kept_until ? when(r.copy_kept_until) : null],
+      [t("error"), r.error],
     ]));
   if (r.status === "identity_unverified") {
     main.append(form({ id: "verify" }, [field({ name: "method", label: t("method"), required: true, maxlength: 500 })],
@@ -116,19 +118,58 @@ export async function requestPage(main, id) {
     main.append(h("p", {}, h("a", { id: "download-export", href: r.download_url, download: "" }, t("downloadExport"))),
       h("p", { class: "hint" }, t("downloadNote"), r.download_expires_at ? ` (${when(r.download_expires_at)})` : ""));
   }
+  if (r.copy_kept_until) main.append(newCopyButton(main, r));
   if (r.report) main.append(report(r.report));
 }
 
+/** A new link to the kept copy (the subject lost the file, or the link went astray); the
+ * earlier link dies with it, so the officer confirms first. */
+function newCopyButton(main, r) {
+  const issue = async () => {
+    if (!window.confirm(`${t("newCopyConfirm")} ${t("copyKeptUntil")}: ${when(r.copy_kept_until)}.`)) return;
+    await api("POST", `/v1/subject-requests/${r.id}/reissue`);
+    await requestPage(main, r.id); // shows the new link
+    showNotice(t("newCopyIssued"));
+  };
+  return h("p", {}, h("button", { type: "button", id: "new-copy", onclick: () => attempt(issue) }, t("newCopy")));
+}
+
+/** A reason from the erasure run in words where it is one of the engine's own; text from
+ * elsewhere (a retention category, the staff note) stays as the API wrote it. */
+function reasonOf(reason) {
+  const hold = /^legal hold (\S+)$/.exec(reason ?? "");
+  if (hold) return `${term("reportReasons", "legal hold")} ${hold[1]}`;
+  return term("reportReasons", reason);
+}
+
+/** What the request produced, in words: an erasure run's counts and decisions, an access
+ * export's size, or the note for a request that is only recorded. */
 function report(document) {
   const section = h("section", { id: "report", "aria-label": t("report") }, h("h2", {}, t("report")));
   if (document.counts) {
-    section.append(facts(Object.entries(document.counts).map(([k, v]) => [k, String(v)])));
+    section.append(facts([
+      ...Object.entries(document.counts).map(([key, count]) => {
+        const [kind, action] = key.split(".");
+        return [`${term("reportKinds", kind)}: ${term("reportActions", action)}`, String(count)];
+      }),
+      [t("objectsDeleted"), String(document.objects_deleted ?? 0)],
+      [t("objectsPending"), String(document.objects_pending ?? 0)],
+    ]));
     if (document.decisions?.length) {
-      section.append(h("table", {}, h("thead", {}, h("tr", {}, ["kind", "id", "action", "reason"].map((c) => h("th", { scope: "col" }, c)))),
-        h("tbody", {}, document.decisions.map((d) => h("tr", {}, [d.kind, d.id, d.action, d.reason].map((v) => h("td", {}, v)))))));
+      const headers = [t("itemKind"), t("itemId"), t("outcome"), t("reason")];
+      section.append(h("table", { id: "report-decisions" }, h("thead", {}, h("tr", {}, headers.map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, document.decisions.map((d) => h("tr", {},
+          [term("reportKinds", d.kind), d.id, term("reportActions", d.action), reasonOf(d.reason)].map((v) => h("td", {}, v)))))));
     }
+    if (document.truncated) section.append(h("p", { class: "hint" }, t("reportTruncated")));
+  } else if (document.export_id) {
+    section.append(facts([
+      [t("exportFiles"), String(document.files)],
+      [t("recordings"), String(document.recordings)],
+      [t("exportSize"), `${Math.ceil(Number(document.size) / 1024)} kB`],
+    ]));
   } else {
-    section.append(facts(Object.entries(document).map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)])));
+    section.append(h("p", {}, t("requestRecorded")));
   }
   return section;
 }

@@ -76,9 +76,14 @@ class Console:
     def base_url(self) -> str:
         return str(self.client.make_url("")).rstrip("/")
 
-    async def login(self, username: str, *, language: str = "en") -> Page:
-        """A fresh browser context (its own cookie jar) logged in through the form."""
-        context = await self.browser.new_context(base_url=self.base_url, accept_downloads=True)
+    async def login(
+        self, username: str, *, language: str = "en", timezone: str | None = None
+    ) -> Page:
+        """A fresh browser context (its own cookie jar, and the given time zone, else the
+        machine's) logged in through the form."""
+        context = await self.browser.new_context(
+            base_url=self.base_url, accept_downloads=True, timezone_id=timezone
+        )
         await context.add_init_script(  # the first visit's language; a switch then sticks
             "if (!localStorage.getItem('callrec.language'))"
             f" localStorage.setItem('callrec.language', '{language}')"

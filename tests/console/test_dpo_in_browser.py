@@ -1,12 +1,13 @@
 """The data protection officer's work in the browser: an access request from arrival to the
-downloaded ZIP, legal holds, and the audit log."""
+downloaded ZIP and a new copy of it, an erasure report in words, legal holds, and the audit
+log."""
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
 
-from playwright.async_api import expect
+from playwright.async_api import Dialog, Page, expect
 
 from api.appkeys import POOL
 from tests.console.browser import Console, hash_of, screenshot
@@ -19,7 +20,7 @@ async def test_dpo_completes_an_access_request_and_downloads_the_zip(
     console: Console, audio_dir: Path, tmp_path: Path
 ) -> None:
     await console.recording(call_audio(audio_dir, 6.0), external_id="pbx-dsar")
-    page = await console.login("dpo")
+    page = await console.login("dpo", timezone="Europe/Helsinki")
     await page.locator("#nav a[data-page=requests]").click()
     await page.get_by_role("link", name="+ New subject request").click()
     await page.get_by_label("Kind of request").select_option("access")
@@ -46,6 +47,7 @@ async def test_dpo_completes_an_access_request_and_downloads_the_zip(
     )  # the page follows the work
     await screenshot(page, "subject-request-completed")
 
+    downloaded_link = str(await page.locator("#download-export").get_attribute("href"))
     async with page.expect_download() as waiting:
         await page.locator("#download-export").click()
     download = await waiting.value
@@ -56,12 +58,96 @@ async def test_dpo_completes_an_access_request_and_downloads_the_zip(
         assert {"recordings.json", "index.txt", "manifest.sha256"} <= set(names)
         [audio_name] = [n for n in names if n.startswith("recordings/")]
         assert archive.read(audio_name)[:4] == b"OggS"
+    await _dpo_sees_the_download_and_issues_a_new_copy(console, page, downloaded_link)
 
     await page.locator("#nav a[data-page=requests]").click()
     queue = page.locator("#request-queue tbody tr")
     await expect(queue).to_have_count(1)
     await expect(queue).to_contain_text("completed")
     await screenshot(page, "subject-request-queue")
+
+
+async def _status_of_link(console: Console, path: str) -> int:
+    response = await console.client.get(path)
+    await response.read()
+    return response.status
+
+
+async def _dpo_sees_the_download_and_issues_a_new_copy(
+    console: Console, page: Page, downloaded_link: str
+) -> None:
+    """After the download the page says when, in the browser's zone with the zone named; a
+    new copy (confirmed, since it kills the earlier link) gives a working link."""
+    await page.reload()
+    facts = page.locator("main > dl")
+    await expect(facts).to_contain_text("Downloaded at")
+    downloaded = facts.locator("dt:text-is('Downloaded at') + dd")
+    await expect(downloaded).to_contain_text("EET")  # Helsinki, named (UTC+2 in winter)
+    await expect(facts).to_contain_text("Copy kept until")
+    await expect(page.locator("#download-export")).to_have_count(0)  # spent
+
+    asked: list[str] = []
+
+    async def accept(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.once("dialog", accept)
+    await page.locator("#new-copy").click()
+    await expect(page.locator("#notice")).to_contain_text("A new download link is ready")
+    assert "410" in asked[0]  # the confirmation says the earlier link dies
+    assert "stops working" in asked[0]
+    first = str(await page.locator("#download-export").get_attribute("href"))
+    await screenshot(page, "subject-request-new-copy")
+
+    page.once("dialog", accept)  # a second copy before the first was used: it dies too
+    await page.locator("#new-copy").click()
+    link = page.locator("#download-export")
+    await expect(link).not_to_have_attribute("href", first)
+    assert await _status_of_link(console, first) == 410
+    assert await _status_of_link(console, downloaded_link) == 410
+    async with page.expect_download() as waiting:
+        await link.click()
+    assert (await (await waiting.value).path()).read_bytes()[:2] == b"PK"
+
+    page.once("dialog", lambda dialog: dialog.dismiss())  # a change of mind issues nothing
+    await page.reload()
+    await page.locator("#new-copy").click()
+    await page.wait_for_timeout(500)
+    await expect(page.locator("#download-export")).to_have_count(0)
+    copies = await console.client.app[POOL].fetchval(
+        "SELECT count(*) FROM exports WHERE request_id = $1", hash_of(page).rsplit("/", 1)[1]
+    )
+    assert copies == 3
+
+
+async def test_the_erasure_report_is_in_words(console: Console, audio_dir: Path) -> None:
+    await console.recording(call_audio(audio_dir, 3.0), external_id="pbx-erase")
+    created = await console.api(
+        "POST",
+        "/v1/subject-requests",
+        "dpo",
+        json={"kind": "erasure", "subject": {"phone_number": CALLER}, "channel": "phone"},
+    )
+    path = f"/v1/subject-requests/{created['id']}"
+    await console.api("POST", f"{path}/verify", "dpo", json={"method": "called back"})
+    await console.api("POST", f"{path}/fulfil", "dpo")
+    page = await console.login("dpo", language="fi")
+    await page.goto(f"/#/requests/{created['id']}")
+    await expect(page.locator("#request-status")).to_have_attribute(
+        "data-status", "completed", timeout=60_000
+    )
+    report = page.locator("#report")
+    await expect(report).to_contain_text("tallenne: poistettu")
+    await expect(report).to_contain_text("Poistetut tiedostot")
+    decisions = page.locator("#report-decisions")
+    await expect(decisions.locator("th")).to_have_text(
+        ["Tiedon laji", "Tunniste", "Tulos", "Perustelu"]
+    )
+    await expect(decisions.locator("tbody tr").first).to_contain_text("rekisteröidyn pyyntö")
+    await expect(report).not_to_contain_text("recording")
+    await expect(report).not_to_contain_text("subject_request")
+    await screenshot(page, "subject-request-erasure-report")
 
 
 async def test_dpo_places_and_releases_a_hold_and_searches_the_audit_log(
