@@ -26,7 +26,7 @@ class Sample(Body):
     reason: Annotated[str, Text(10), Field(description="why, in 1-10 characters")]
     limit: Annotated[int, Between(1, 200)] = 50
     at: EventTime | None = None
-    items: tuple[Item, ...] = ()
+    items: list[Item] = Field(default_factory=list)
 
 
 def errors_of(body: dict[str, object]) -> list[dict[str, str]]:
