@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     StringConstraints,
     ValidationError,
 )
@@ -97,8 +98,9 @@ class Text:
         )
 
 
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
-"""Text that is not empty (passwords keep their spaces)."""
+REQUIRED_TEXT: Final = "required, a non-empty string"
+NonEmpty = Annotated[str, StringConstraints(min_length=1), Field(description=REQUIRED_TEXT)]
+"""Text that is not empty, kept as sent (passwords keep their spaces)."""
 
 
 class Body(BaseModel):
