@@ -8,7 +8,7 @@ from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
-from common.errors import TooLarge, UnsupportedMediaType, ValidationProblem, field_error
+from common.errors import TooLarge, UnsupportedMediaType
 from common.inputs import load_json_object
 from common.models import Body, M, validate_body
 
@@ -50,15 +50,3 @@ async def json_body(request: web.Request, model: type[M]) -> M:
     """The request body checked against ``model``: media type, size, depth, NUL and lone
     surrogates first (:func:`json_object`), then the model; one 422 names every bad field."""
     return validate_body(await json_object(request), model)
-
-
-def text_fields(body: dict[str, Any], *names: str) -> list[str]:
-    """The named fields as non-empty strings, or one 422 naming each missing one."""
-    errors = [
-        field_error(n, "required, a non-empty string")
-        for n in names
-        if not isinstance(body.get(n), str) or not body[n]
-    ]
-    if errors:
-        raise ValidationProblem(errors)
-    return [str(body[n]) for n in names]

@@ -17,18 +17,20 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 from aiohttp import web
+from pydantic import Field
 
 from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import audit, refuse
-from api.bodies import json_object
+from api.bodies import json_body, json_object, takes
 from api.pagination import body_limit, decode_time_cursor, encode_time_cursor, page_limit
 from api.permissions import Forbidden, requires
-from common.errors import NotFound, ValidationProblem, field_error
+from common.errors import NotFound
 from common.inputs import FieldErrors, parse_id, parse_time
+from common.models import Body, Text
 from recorder.catalog import (
     Recording,
     RecordingFilter,
@@ -249,25 +251,26 @@ async def waveform_route(request: web.Request) -> web.Response:
     return web.json_response(waveform)
 
 
+class TrainingRelease(Body):
+    """Release a call for training, or withdraw it, and why."""
+
+    released: Annotated[bool, Field(description="true to release, false to withdraw")] = True
+    reason: Annotated[
+        str, Text(MAX_REASON), Field(description=f"why, in 1-{MAX_REASON} characters")
+    ]
+
+
 @requires(Permission.RELEASE_FOR_TRAINING)
+@takes(TrainingRelease)
 async def training_release_route(request: web.Request) -> web.Response:
     """``POST /v1/recordings/{id}/training-release`` {"released": bool, "reason": str}."""
     recording_id = parse_id(request.match_info["id"])
-    body = await json_object(request)
-    released, reason = body.get("released", True), body.get("reason")
-    errors = []
-    if not isinstance(released, bool):
-        errors.append(field_error("released", "true to release, false to withdraw"))
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        errors.append(field_error("reason", f"why, in 1-{MAX_REASON} characters"))
-    if errors:
-        raise ValidationProblem(errors)
-    assert isinstance(reason, str)
-    assert isinstance(released, bool)
+    body = await json_body(request, TrainingRelease)
+    released, reason = body.released, body.reason
     user = request[CURRENT_USER]
     async with request.app[POOL].acquire() as conn, conn.transaction():
         changed = await set_training_release(
-            conn, recording_id, released=released, by=user.id, reason=reason.strip()
+            conn, recording_id, released=released, by=user.id, reason=reason
         )
         if not changed:
             raise NotFound("no such recording ready to play")
@@ -276,7 +279,7 @@ async def training_release_route(request: web.Request) -> web.Response:
             "recording.training_release" if released else "recording.training_withdraw",
             object_type="recording",
             object_id=recording_id,
-            details={"reason": reason.strip()},
+            details={"reason": reason},
             conn=conn,
         )
     return web.json_response({"id": str(recording_id), "released_for_training": released})

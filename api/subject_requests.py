@@ -16,16 +16,17 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from datetime import datetime
 from functools import partial
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import asyncpg
 from aiohttp import web
+from pydantic import Field, StringConstraints
 
 from accounts.roles import Permission
 from accounts.users import account_exists
 from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
 from api.auditing import audit
-from api.bodies import json_object, text_fields
+from api.bodies import json_body, json_object, takes
 from api.delivery import acknowledged
 from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
@@ -33,7 +34,8 @@ from api.permissions import public, requires
 from api.ranges import ByteRange, range_response, requested_range
 from audit.log import Actor, AuditEvent, DetailValue, record
 from common.errors import NotFound, Problem, ValidationProblem, field_error
-from common.inputs import parse_id, parse_time, valid
+from common.inputs import parse_id, valid
+from common.models import Body, NonEmpty, Time
 from rights.links import LinkedExport, current_link, find_export, spend
 from rights.requests import (
     OPEN,
@@ -154,12 +156,34 @@ async def _transition(request: web.Request, action: str, step: Any, *args: Any) 
     return web.json_response(document)
 
 
+class Verification(Body):
+    """How the subject's identity was checked."""
+
+    method: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=500),
+        Field(description="required, a non-empty string of at most 500 characters"),
+    ]
+
+
+class Denial(Body):
+    """Why the request is refused (kept to 1000 characters)."""
+
+    reason: NonEmpty
+
+
+class Extension(Body):
+    """A later deadline and why (Art. 12(3))."""
+
+    until: Time
+    reason: NonEmpty
+
+
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
+@takes(Verification)
 async def verify_route(request: web.Request) -> web.Response:
     """``POST /v1/subject-requests/{id}/verify`` {method}: how identity was checked."""
-    [method] = text_fields(await json_object(request), "method")
-    if len(method) > 500:
-        raise ValidationProblem([field_error("method", "at most 500 characters")])
+    method = (await json_body(request, Verification)).method
     return await _transition(
         request, "subject_request.verify", verify_identity, method, request[CURRENT_USER].id
     )
@@ -174,20 +198,22 @@ async def fulfil_route(request: web.Request) -> web.Response:
 
 
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
+@takes(Denial)
 async def deny_route(request: web.Request) -> web.Response:
     """``POST /v1/subject-requests/{id}/deny`` {reason}."""
-    [reason] = text_fields(await json_object(request), "reason")
+    reason = (await json_body(request, Denial)).reason
     return await _transition(request, "subject_request.deny", deny_request, reason[:1000])
 
 
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
+@takes(Extension)
 async def extend_route(request: web.Request) -> web.Response:
     """``POST /v1/subject-requests/{id}/extend`` {until, reason}: at most two months past the
     legal deadline, and the subject must be told why (Art. 12(3))."""
-    body = await json_object(request)
-    [reason] = text_fields(body, "reason")
-    until = parse_time(body.get("until"), "until")
-    return await _transition(request, "subject_request.extend", extend_request, until, reason)
+    body = await json_body(request, Extension)
+    return await _transition(
+        request, "subject_request.extend", extend_request, body.until, body.reason
+    )
 
 
 @public("the token in the path is the credential: valid until one complete download; expires")

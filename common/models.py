@@ -146,4 +146,4 @@ def _message(kind: str, loc: tuple[int | str, ...], pydantic_says: str, model: t
     field = model.model_fields.get(str(loc[0])) if len(loc) == 1 else None
     if field is not None and field.description:
         return field.description
-    return pydantic_says
+    return "required" if kind == "missing" else pydantic_says
