@@ -399,8 +399,10 @@ def customer_log(
         await audit(request, f"customer.{name}_add", object_type="customer", object_id=customer_id)
         return web.json_response({"id": str(entry_id), "at": at.isoformat()}, status=201)
 
-    list_log.__doc__ = f"``GET /v1/customers/{{id}}/{name}?cursor=&limit=``, newest first."
-    add_to_log.__doc__ = f"``POST /v1/customers/{{id}}/{name}``: add an entry."
+    list_log.__doc__ = (
+        f"``GET /v1/customers/{{id}}/{name}?cursor=&limit=``: the {name}, newest first."
+    )
+    add_to_log.__doc__ = f"``POST /v1/customers/{{id}}/{name}``: add an entry to the {name}."
     return list_log, add_to_log
 
 

@@ -71,7 +71,7 @@ class HoldRelease(Body):
 @requires(Permission.MANAGE_LEGAL_HOLDS)
 @takes(NewHold)
 async def place_route(request: web.Request) -> web.Response:
-    """``POST /v1/legal-holds`` {recording_ids | customer_id, reason}."""
+    """``POST /v1/legal-holds``: hold recordings, or a customer, from erasure and retention."""
     hold = (await json_body(request, NewHold)).hold()
     async with request.app[POOL].acquire() as conn:
         try:
@@ -94,7 +94,7 @@ async def place_route(request: web.Request) -> web.Response:
 
 @requires(Permission.MANAGE_LEGAL_HOLDS)
 async def list_route(request: web.Request) -> web.Response:
-    """``GET /v1/legal-holds?include_released=&cursor=&limit=``, newest first."""
+    """``GET /v1/legal-holds?include_released=&cursor=&limit=``: legal holds, newest first."""
     raw = request.query.get("include_released", "false")
     if raw not in ("true", "false"):
         raise ValidationProblem([field_error("include_released", "true or false")])

@@ -92,7 +92,7 @@ async def guardianships_route(request: web.Request) -> web.Response:
 
 @requires(Permission.WRITE_REGISTER)
 async def add_guardianship_route(request: web.Request) -> web.Response:
-    """``POST /v1/customers/{id}/guardianships`` {guardian_id, kind, start_date?, end_date?}."""
+    """``POST /v1/customers/{id}/guardianships``: link a guardian to the customer."""
     customer_id = await visible_customer_id(request)
     link = valid(parse_guardianship(await json_object(request)))
     async with register_connection(request) as conn:

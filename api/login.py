@@ -45,7 +45,7 @@ async def _log_in(request: web.Request) -> tuple[str, datetime]:
 @public("the login itself")
 @takes(Credentials)
 async def login_route(request: web.Request) -> web.Response:
-    """``POST /v1/auth/login`` → a bearer token that expires."""
+    """``POST /v1/auth/login``: log in; a bearer token that expires."""
     token, expires_at = await _log_in(request)
     return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
 

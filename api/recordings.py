@@ -191,7 +191,10 @@ def _filter(source: Mapping[str, object], errors: FieldErrors) -> RecordingFilte
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
 async def list_route(request: web.Request) -> web.Response:
-    """``GET /v1/recordings?customer_id=&answered_by=&unlinked=&from=&to=&cursor=&limit=``."""
+    """List recordings (ids and dates), newest first; trainers get released calls only.
+
+    ``GET /v1/recordings?customer_id=&answered_by=&unlinked=&from=&to=&cursor=&limit=``.
+    """
     query = request.query
     if not sees_identity(request) and not {"customer_id", "answered_by", "unlinked"}.isdisjoint(
         query
@@ -208,8 +211,11 @@ async def list_route(request: web.Request) -> web.Response:
 
 @requires(Permission.LIST_RECORDINGS)
 async def search_route(request: web.Request) -> web.Response:
-    """``POST /v1/recordings/search`` {caller_number?, customer_id?, answered_by?, from?, to?,
-    cursor?, limit?}: the same list, with identifiers kept out of the URL."""
+    """Search recordings: the same list, with caller numbers kept out of the URL.
+
+    ``POST /v1/recordings/search`` {caller_number?, customer_id?, answered_by?, from?, to?,
+    cursor?, limit?}.
+    """
     body = await json_object(request)
     errors = FieldErrors()
     where = _filter(body, errors)
@@ -233,7 +239,7 @@ async def search_route(request: web.Request) -> web.Response:
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
 async def detail_route(request: web.Request) -> web.Response:
-    """``GET /v1/recordings/{id}``; a view with the caller identity is audited."""
+    """``GET /v1/recordings/{id}``: one recording; a view with the caller identity is audited."""
     recording = await visible_recording(request)
     identity = sees_identity(request)
     if identity:
@@ -263,7 +269,8 @@ class TrainingRelease(Body):
 @requires(Permission.RELEASE_FOR_TRAINING)
 @takes(TrainingRelease)
 async def training_release_route(request: web.Request) -> web.Response:
-    """``POST /v1/recordings/{id}/training-release`` {"released": bool, "reason": str}."""
+    """``POST /v1/recordings/{id}/training-release``: release a call for training, or withdraw
+    it, with a reason."""
     recording_id = parse_id(request.match_info["id"])
     body = await json_body(request, TrainingRelease)
     released, reason = body.released, body.reason

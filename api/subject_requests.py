@@ -78,8 +78,10 @@ def _transition_problem(exc: TransitionRefused) -> Problem:
 
 @requires(Permission.CREATE_SUBJECT_REQUESTS)
 async def create_route(request: web.Request) -> web.Response:
-    """``POST /v1/subject-requests`` {kind, subject: {customer_id|staff_username|
-    phone_number}, channel, received_at?}."""
+    """``POST /v1/subject-requests``: register a data-subject request (access or erasure).
+
+    {kind, subject: {customer_id|staff_username|phone_number}, channel, received_at?}.
+    """
     data = valid(parse_request(await json_object(request)))
     async with request.app[POOL].acquire() as conn:
         if data.staff_username is not None and not await account_exists(conn, data.staff_username):
@@ -200,7 +202,7 @@ async def fulfil_route(request: web.Request) -> web.Response:
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
 @takes(Denial)
 async def deny_route(request: web.Request) -> web.Response:
-    """``POST /v1/subject-requests/{id}/deny`` {reason}."""
+    """``POST /v1/subject-requests/{id}/deny``: deny the request, with a reason."""
     reason = (await json_body(request, Denial)).reason
     return await _transition(request, "subject_request.deny", deny_request, reason[:1000])
 

@@ -77,7 +77,7 @@ class AccessChange(Body):
 @requires(Permission.MANAGE_USERS)
 @takes(NewAccount)
 async def add_user(request: web.Request) -> web.Response:
-    """``POST /v1/users`` {username, password, roles, extension?, display_name?}."""
+    """``POST /v1/users``: create a staff account with its roles."""
     new = await json_body(request, NewAccount)
     username, roles = new.username, new.roles
     try:
