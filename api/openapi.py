@@ -22,14 +22,7 @@ from accounts.roles import ALL_PURPOSES, ROLE_PERMISSIONS, ROLES
 from api.bodies import model_of
 from api.permissions import AnyUser, Public, public, requirement_of
 from common.models import Body
-from register.consents import KINDS as MARKETING_KINDS
-from register.contact_log import CHANNELS, DIRECTIONS, TOPICS
-from register.disclosures import RECIPIENT_KINDS
-from register.guardianship import KINDS as GUARDIAN_KINDS
-from register.leases import PARTY_ROLES
 from register.validation import CUSTOMER_ROLES, LANGUAGES, PHONE_TYPES, STATUSES
-from rights.requests import KINDS as REQUEST_KINDS
-from rights.requests import REQUEST_CHANNELS
 
 JSON: Final = "application/json"
 PROBLEM: Final = "application/problem+json"
@@ -138,73 +131,7 @@ _METADATA: Final = _object(
     audio_url=STRING,
 )
 _REGISTER_READ_NOTE: Final = "housing_advisor: assigned customers only"
-_CONTACT: Final = _object(
-    ["channel", "direction", "topic", "note"],
-    channel={"enum": list(CHANNELS)},
-    direction={"enum": list(DIRECTIONS)},
-    topic={"enum": list(TOPICS)},
-    note={"type": "string", "minLength": 1, "maxLength": 4000},
-    recording_id=UUID,
-    at=TIME,
-)
-_DISCLOSURE: Final = _object(
-    ["recipient", "recipient_kind", "legal_basis", "data_disclosed"],
-    recipient=STRING,
-    recipient_kind={"enum": list(RECIPIENT_KINDS)},
-    legal_basis=STRING,
-    data_disclosed=STRING,
-    at=TIME,
-)
-_CONSENT: Final = _object(
-    ["kind", "allowed", "given_via"],
-    kind={"enum": list(MARKETING_KINDS)},
-    allowed={"type": "boolean"},
-    given_via={"enum": list(CHANNELS)},
-    at=TIME,
-)
-_LEASE: Final = _object(
-    ["lease_number", "property", "apartment", "start_date", "parties"],
-    lease_number=STRING,
-    property=STRING,
-    apartment=STRING,
-    start_date=DATE,
-    end_date=DATE,
-    terminated_on=DATE,
-    parties={
-        "type": "array",
-        "items": _object(
-            ["customer_id", "role"], customer_id=UUID, role={"enum": list(PARTY_ROLES)}
-        ),
-    },
-    household={
-        "type": "array",
-        "items": _object(["name"], name=STRING, birth_date=DATE),
-    },
-)
-_LEASE_CHANGE: Final[Schema] = {
-    "type": "object",
-    "minProperties": 1,
-    "additionalProperties": False,
-    "properties": {
-        "end_date": {"type": ["string", "null"], "format": "date"},
-        "terminated_on": {"type": ["string", "null"], "format": "date"},
-    },
-}
-_SUBJECT_REQUEST: Final[Schema] = {
-    "type": "object",
-    "required": ["kind", "subject", "channel"],
-    "properties": {
-        "kind": {"enum": list(REQUEST_KINDS)},
-        "subject": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "properties": {"customer_id": UUID, "staff_username": STRING, "phone_number": STRING},
-        },
-        "channel": {"enum": list(REQUEST_CHANNELS)},
-        "received_at": TIME,
-    },
-}
+_LOGS: Final = ("contacts", "disclosures", "marketing")
 _RECORDING_FILTERS: Final = [
     {"name": "customer_id", "in": "query", "schema": UUID},
     {"name": "answered_by", "in": "query", "schema": STRING},
@@ -291,21 +218,7 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
         "params": _RECORDING_FILTERS,
         "note": "trainer: released calls only, time filters only",
     },
-    ("POST", "/v1/recordings/search"): {
-        "ok": _page("RecordingSummary"),
-        "body": _json(
-            _object(
-                [],
-                caller_number=STRING,
-                customer_id=UUID,
-                answered_by=STRING,
-                unlinked={"type": "boolean"},
-                **{"from": TIME, "to": TIME},
-                cursor=STRING,
-                limit={"type": "integer", "minimum": 1, "maximum": 200},
-            )
-        ),
-    },
+    ("POST", "/v1/recordings/search"): {"ok": _page("RecordingSummary")},
     ("GET", "/v1/recordings/notice-missing"): {"params": PAGING},
     ("GET", "/v1/recordings/{id}"): {"note": "trainer: released calls only, masked"},
     ("GET", "/v1/recordings/{id}/waveform"): {"note": "trainer: released calls only"},
@@ -324,45 +237,19 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
         "note": "housing_advisor: their own customers only",
     },
     ("POST", "/v1/customers"): {"status": "201", "body": _json(_ref("CustomerInput"))},
-    ("POST", "/v1/customers/search"): {
-        "body": _json(
-            _object(
-                ["q"],
-                q={"type": "string", "minLength": 1, "maxLength": 200},
-                limit={"type": "integer", "minimum": 1, "maximum": 200},
-            )
-        ),
-        "note": "housing_advisor: not by henkilötunnus",
-    },
+    ("POST", "/v1/customers/search"): {"note": "housing_advisor: not by henkilötunnus"},
     ("GET", "/v1/customers/{id}"): {"note": _REGISTER_READ_NOTE},
     ("PATCH", "/v1/customers/{id}"): {"body": _json(_ref("CustomerInput"))},
     ("GET", "/v1/customers/{id}/history"): {"note": f"{_REGISTER_READ_NOTE}, no identity codes"},
     **{
         ("GET", f"/v1/customers/{{id}}/{log}"): {"params": PAGING, "note": _REGISTER_READ_NOTE}
-        for log in ("contacts", "disclosures", "marketing")
+        for log in _LOGS
     },
-    ("POST", "/v1/customers/{id}/contacts"): {"status": "201", "body": _json(_CONTACT)},
-    ("POST", "/v1/customers/{id}/disclosures"): {"status": "201", "body": _json(_DISCLOSURE)},
-    ("POST", "/v1/customers/{id}/marketing"): {"status": "201", "body": _json(_CONSENT)},
-    ("POST", "/v1/leases"): {"status": "201", "body": _json(_LEASE)},
-    ("PATCH", "/v1/leases/{id}"): {"body": _json(_LEASE_CHANGE)},
+    **{("POST", f"/v1/customers/{{id}}/{log}"): {"status": "201"} for log in _LOGS},
+    ("POST", "/v1/leases"): {"status": "201"},
     ("GET", "/v1/customers/{id}/leases"): {"note": _REGISTER_READ_NOTE},
     ("GET", "/v1/customers/{id}/guardianships"): {"note": _REGISTER_READ_NOTE},
-    ("POST", "/v1/customers/{id}/guardianships"): {
-        "status": "201",
-        "body": _json(
-            _object(
-                ["guardian_id", "kind"],
-                guardian_id=UUID,
-                kind={"enum": list(GUARDIAN_KINDS)},
-                start_date=DATE,
-                end_date=DATE,
-            )
-        ),
-    },
-    ("PATCH", "/v1/customers/{id}/guardianships/{link_id}"): {
-        "body": _json(_object(["end_date"], end_date=DATE)),
-    },
+    ("POST", "/v1/customers/{id}/guardianships"): {"status": "201"},
     ("POST", "/v1/legal-holds"): {"status": "201"},
     ("GET", "/v1/legal-holds"): {
         "params": [
@@ -370,7 +257,7 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
             *PAGING,
         ],
     },
-    ("POST", "/v1/subject-requests"): {"status": "201", "body": _json(_SUBJECT_REQUEST)},
+    ("POST", "/v1/subject-requests"): {"status": "201"},
     ("GET", "/v1/subject-requests"): {
         "params": [{"name": "status", "in": "query", "schema": STRING}, *PAGING],
     },

@@ -15,22 +15,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Final, TypeVar
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import audit, refuse
-from api.bodies import json_body, json_object, takes
-from api.pagination import body_limit, decode_time_cursor, encode_time_cursor, page_limit
+from api.bodies import json_body, takes
+from api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    TimeCursor,
+    decode_time_cursor,
+    encode_time_cursor,
+    page_limit,
+)
 from api.permissions import Forbidden, requires
 from common.errors import NotFound
 from common.inputs import FieldErrors, parse_id, parse_time
-from common.models import Body, Text
+from common.models import Between, Body, Id, Text, Time
+from common.models import refuse as refuse_field
 from recorder.catalog import (
     Recording,
     RecordingFilter,
@@ -209,32 +216,62 @@ async def list_route(request: web.Request) -> web.Response:
     return await _page(request, where, after, limit)
 
 
+def _phone(raw: str) -> str:
+    try:
+        return normalise_phone(raw)
+    except ValueError as exc:
+        raise refuse_field(f"{exc}; use E.164 like +358401234567") from None
+
+
+def _yes_no(raw: object) -> object:
+    """``"true"`` and ``"false"`` as in the list's query string."""
+    return raw == "true" if raw in ("true", "false") else raw
+
+
+class RecordingSearch(Body):
+    """The list's filters, with the caller's number, which never travels in a URL."""
+
+    caller_number: Annotated[
+        str | None,
+        AfterValidator(lambda raw: None if raw is None else _phone(raw)),
+        Field(description="a phone number, E.164 like +358401234567"),
+    ] = None
+    customer_id: Id | None = None
+    answered_by: Annotated[str | None, Field(description="a username or extension")] = None
+    started_from: Time | None = Field(default=None, alias="from")
+    started_before: Time | None = Field(default=None, alias="to")
+    unlinked: Annotated[
+        bool,
+        BeforeValidator(_yes_no),
+        Field(description="true for the calls not linked to any customer yet, or false"),
+    ] = False
+    cursor: TimeCursor = None
+    limit: Annotated[int, Between(1, MAX_LIMIT)] = DEFAULT_LIMIT
+
+    def where(self) -> RecordingFilter:
+        """The filter to list by."""
+        return RecordingFilter(
+            customer_id=self.customer_id,
+            answered_by=self.answered_by,
+            caller_number=self.caller_number,
+            started_from=self.started_from,
+            started_before=self.started_before,
+            unlinked=self.unlinked,
+        )
+
+
 @requires(Permission.LIST_RECORDINGS)
+@takes(RecordingSearch)
 async def search_route(request: web.Request) -> web.Response:
     """Search recordings: the same list, with caller numbers kept out of the URL.
 
     ``POST /v1/recordings/search`` {caller_number?, customer_id?, answered_by?, from?, to?,
     cursor?, limit?}.
     """
-    body = await json_object(request)
-    errors = FieldErrors()
-    where = _filter(body, errors)
-    raw_number = body.get("caller_number")
-    if raw_number is not None:
-        try:
-            where = replace(where, caller_number=normalise_phone(str(raw_number)))
-        except ValueError as exc:
-            errors.add("caller_number", f"{exc}; use E.164 like +358401234567")
-    limit = errors.take(lambda: body_limit(body))
-    after = _cursor(body, errors)
-    errors.raise_any()
-    assert limit is not None
-    await audit(
-        request,
-        "recording.search",
-        details={"filters": ",".join(sorted(k for k, v in body.items() if v is not None))},
-    )
-    return await _page(request, where, after, limit, caller=True)
+    search = await json_body(request, RecordingSearch)
+    sent = search.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
+    await audit(request, "recording.search", details={"filters": ",".join(sorted(sent))})
+    return await _page(request, search.where(), search.cursor, search.limit, caller=True)
 
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)

@@ -20,13 +20,13 @@ from typing import Annotated, Any, Final
 
 import asyncpg
 from aiohttp import web
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from accounts.roles import Permission
 from accounts.users import account_exists
 from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
 from api.auditing import audit
-from api.bodies import json_body, json_object, takes
+from api.bodies import json_body, takes
 from api.delivery import acknowledged
 from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
@@ -34,17 +34,22 @@ from api.permissions import public, requires
 from api.ranges import ByteRange, range_response, requested_range
 from audit.log import Actor, AuditEvent, DetailValue, record
 from common.errors import NotFound, Problem, ValidationProblem, field_error
-from common.inputs import parse_id, valid
-from common.models import Body, NonEmpty, Time
+from common.inputs import parse_id
+from common.models import Body, EventTime, Id, NonEmpty, OneOf, Time, refuse
+from register.phones import normalise_phone
 from rights.links import LinkedExport, current_link, find_export, spend
 from rights.requests import (
+    KINDS,
     OPEN,
+    REQUEST_CHANNELS,
+    SUBJECT_KEYS,
+    SUBJECT_TYPES,
+    RequestInput,
     TransitionRefused,
     create_request,
     deny_request,
     extend_request,
     get_request,
-    parse_request,
     queue,
     start_fulfilment,
     verify_identity,
@@ -76,13 +81,74 @@ def _transition_problem(exc: TransitionRefused) -> Problem:
     return Problem(str(exc), status=409, slug="conflict", title="Conflict")
 
 
+ONE_SUBJECT: Final = "an object with exactly one of: " + ", ".join(SUBJECT_KEYS)
+
+
+def _phone(raw: str | None) -> str | None:
+    try:
+        return None if raw is None else normalise_phone(raw)
+    except ValueError:
+        raise refuse("a phone number, like +358401234567") from None
+
+
+class Subject(Body):
+    """Whose data: exactly one of a customer, a member of staff or a phone number."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"minProperties": 1, "maxProperties": 1, "additionalProperties": False}
+    )
+
+    customer_id: Annotated[Id | None, Field(description="a customer id (UUID)")] = None
+    staff_username: Annotated[
+        str | None,
+        StringConstraints(min_length=1, max_length=100),
+        Field(description="the employee's username"),
+    ] = None
+    phone_number: Annotated[str | None, AfterValidator(_phone)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def exactly_one(cls, raw: object) -> object:
+        """One known key, with a value; checked first, so that a subject of two keys is one
+        error, not one per key."""
+        keys = [k for k in SUBJECT_KEYS if isinstance(raw, dict) and raw.get(k) is not None]
+        if not isinstance(raw, dict) or len(keys) != 1 or len(raw) != 1:
+            raise refuse(ONE_SUBJECT, "subject")
+        return raw
+
+
+class NewSubjectRequest(Body):
+    """A data-subject request as it arrived (GDPR Art. 15-21)."""
+
+    kind: Annotated[str, OneOf(KINDS)]
+    subject: Annotated[Subject, Field(description=ONE_SUBJECT)]
+    channel: Annotated[
+        str, OneOf(REQUEST_CHANNELS, f"how it arrived, one of: {', '.join(REQUEST_CHANNELS)}")
+    ]
+    received_at: EventTime | None = None
+
+    def request(self) -> RequestInput:
+        """The request to register."""
+        [key] = self.subject.model_fields_set
+        return RequestInput(
+            kind=self.kind,
+            subject_type=SUBJECT_TYPES[key],
+            customer_id=self.subject.customer_id,
+            staff_username=self.subject.staff_username,
+            phone_number=self.subject.phone_number,
+            channel=self.channel,
+            received_at=self.received_at,
+        )
+
+
 @requires(Permission.CREATE_SUBJECT_REQUESTS)
+@takes(NewSubjectRequest)
 async def create_route(request: web.Request) -> web.Response:
     """``POST /v1/subject-requests``: register a data-subject request (access or erasure).
 
     {kind, subject: {customer_id|staff_username|phone_number}, channel, received_at?}.
     """
-    data = valid(parse_request(await json_object(request)))
+    data = (await json_body(request, NewSubjectRequest)).request()
     async with request.app[POOL].acquire() as conn:
         if data.staff_username is not None and not await account_exists(conn, data.staff_username):
             raise ValidationProblem([field_error("subject.staff_username", "no such account")])

@@ -12,8 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Final, TypeVar
+from datetime import UTC, date, datetime
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Final, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -23,16 +24,26 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from common.errors import ValidationProblem, field_error
-from common.inputs import check_text, parse_event_time, parse_id, parse_int, parse_time
+from common.inputs import (
+    check_text,
+    parse_date,
+    parse_event_time,
+    parse_id,
+    parse_int,
+    parse_time,
+)
 
 M = TypeVar("M", bound="Body")
 T = TypeVar("T")
 
-# The type of the errors our own parsers and checks raise: their message is already ours.
+# The type of the errors our own checks raise: their message is said as is.
 OWN: Final = "callrec"
+# The type of the errors of the shared parsers: a field's description may say it better.
+PARSED: Final = "callrec_parsed"
 
 
 def refuse(message: str, field: str | None = None) -> PydanticCustomError:
@@ -41,27 +52,31 @@ def refuse(message: str, field: str | None = None) -> PydanticCustomError:
     return PydanticCustomError(OWN, "{message}", {"message": message, "field": field or ""})
 
 
-def _reusing(parse: Callable[[object], T]) -> Callable[[object], T]:
+def reusing(parse: Callable[[object], T]) -> Callable[[object], T]:
     """A pydantic validator that runs one of :mod:`common.inputs`' parsers."""
 
     def validate(raw: object) -> T:
         try:
             return parse(raw)
         except ValidationProblem as problem:
-            raise refuse(problem.errors[0]["message"]) from None
+            message = problem.errors[0]["message"]
+            raise PydanticCustomError(PARSED, "{message}", {"message": message}) from None
 
     return validate
 
 
-Id = Annotated[uuid.UUID, BeforeValidator(_reusing(parse_id))]
+Id = Annotated[uuid.UUID, BeforeValidator(reusing(parse_id))]
 """An id (UUID), parsed as in the routes' paths."""
 
-Time = Annotated[datetime, BeforeValidator(_reusing(lambda raw: parse_time(raw, "")))]
+Day = Annotated[date, BeforeValidator(reusing(lambda raw: parse_date(raw, "")))]
+"""A calendar date, ``2026-11-23``."""
+
+Time = Annotated[datetime, BeforeValidator(reusing(lambda raw: parse_time(raw, "")))]
 """An ISO 8601 time with a zone that PostgreSQL and Python can both hold."""
 
 EventTime = Annotated[
     datetime,
-    BeforeValidator(_reusing(lambda raw: parse_event_time(raw, "", datetime.now(UTC)))),
+    BeforeValidator(reusing(lambda raw: parse_event_time(raw, "", datetime.now(UTC)))),
 ]
 """A time something happened: from 2000 to a day ahead of now."""
 
@@ -75,7 +90,7 @@ class Between:
     highest: int
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> CoreSchema:
-        parse = _reusing(lambda raw: parse_int(raw, "", self.lowest, self.highest))
+        parse = reusing(lambda raw: parse_int(raw, "", self.lowest, self.highest))
         return core_schema.no_info_before_validator_function(
             parse, core_schema.int_schema(ge=self.lowest, le=self.highest)
         )
@@ -89,13 +104,40 @@ class Text:
     longest: int
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> CoreSchema:
-        check = _reusing(lambda raw: check_text(raw, "") if isinstance(raw, str) else raw)
+        check = reusing(lambda raw: check_text(raw, "") if isinstance(raw, str) else raw)
         return core_schema.no_info_before_validator_function(
             check,
             core_schema.str_schema(
                 strict=True, strip_whitespace=True, min_length=1, max_length=self.longest
             ),
         )
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """``Annotated[str, OneOf(CHANNELS)]``: one of the given words (an enum in the schema);
+    ``message`` says what to send, by default the list itself."""
+
+    choices: tuple[str, ...]
+    message: str = ""
+
+    @property
+    def says(self) -> str:
+        """What to send, also when the field is missing."""
+        return self.message or f"one of: {', '.join(self.choices)}"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> CoreSchema:
+        def check(raw: object) -> object:
+            if raw not in self.choices:
+                raise refuse(self.says)
+            return raw
+
+        return core_schema.no_info_before_validator_function(
+            check, core_schema.str_schema(strict=True)
+        )
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: Any) -> dict[str, Any]:
+        return {**handler(schema), "enum": list(self.choices)}
 
 
 REQUIRED_TEXT: Final = "required, a non-empty string"
@@ -143,7 +185,44 @@ def _message(kind: str, loc: tuple[int | str, ...], pydantic_says: str, model: t
         return pydantic_says
     if kind == "extra_forbidden":
         return model.unknown_field
-    field = model.model_fields.get(str(loc[0])) if len(loc) == 1 else None
+    field = _field_at(model, loc)
     if field is not None and field.description:
         return field.description
-    return "required" if kind == "missing" else pydantic_says
+    if kind == PARSED:
+        return pydantic_says
+    for rule in field.metadata if field is not None else ():
+        if isinstance(rule, OneOf):
+            return rule.says
+    return _PLAIN.get(kind, pydantic_says)
+
+
+# Pydantic's words where they name Python rather than JSON.
+_PLAIN: Final = {"missing": "required", "model_type": "a JSON object", "dict_type": "a JSON object"}
+
+
+def _field_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> FieldInfo | None:
+    """The field an error's location ends at, through nested models and their lists."""
+    field = None
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            current = _inner(current, list)
+            field = None
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _inner(field.annotation, None)
+    return field
+
+
+def _inner(annotation: Any, container: type | None) -> Any:
+    """``X`` of ``X | None`` (and of ``container[X]``)."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if container is not None and get_origin(annotation) is container:
+        return args[0] if args else None
+    if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
+        return _inner(args[0], container)
+    return annotation

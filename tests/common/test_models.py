@@ -61,7 +61,7 @@ def test_every_bad_field_is_named_once_with_what_to_send() -> None:
             "check the year and the sender's clock",
         },
         {"field": "items[0].customer_id", "message": "must be an id (UUID)"},
-        {"field": "items[0].role", "message": "Input should be a valid string"},
+        {"field": "items[0].role", "message": "tenant or co-tenant"},
         {"field": "colour", "message": "not a field of a sample"},
     ]
 
@@ -85,6 +85,17 @@ def test_no_error_echoes_the_value_sent(body: dict[str, object]) -> None:
 
 
 def test_text_refuses_nul_from_any_source() -> None:
-    assert errors_of({"reason": "a\x00b"}) == [
-        {"field": "reason", "message": "must not contain NUL characters or lone surrogates"}
+    class Note(Body):
+        text: Annotated[str, Text(10)]
+
+    with pytest.raises(ValidationProblem) as caught:
+        validate_body({"text": "a\x00b"}, Note)
+    assert caught.value.errors == [
+        {"field": "text", "message": "must not contain NUL characters or lone surrogates"}
     ]
+
+
+def test_a_description_says_what_to_send_in_nested_fields_too() -> None:
+    with pytest.raises(ValidationProblem) as caught:
+        validate_body({"reason": "ok", "items": [{"customer_id": "x", "role": 3}]}, Sample)
+    assert caught.value.errors[1] == {"field": "items[0].role", "message": "tenant or co-tenant"}
