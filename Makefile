@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run send-call test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.run-installed  ## start callrec on its embedded defaults (./var)
 	$(BIN)/callrec serve
+
+# The CLI is $(BIN)/callrec; run it from this folder so it finds ./var like `make run`.
+send-call: $(VENV)/.run-installed  ## post FILE to the running service: make send-call FILE=call.wav
+	$(BIN)/callrec send-call "$(FILE)"
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -66,8 +66,24 @@ from register.protection import (
 )
 from register.search import classify_query, search_customers
 from register.validation import CustomerInput, parse_customer
-from storage.db import Connection
+from storage.db import Connection, Pool
 from storage.fieldcrypt import FieldCipher
+
+SELECT_NAMES: Final = """
+SELECT id, NULLIF(concat_ws(', ', NULLIF(last_name, ''), NULLIF(first_name, '')), '') AS name
+FROM customers WHERE id = ANY($1::uuid[])"""
+
+
+async def with_customer_names(db: Pool | Connection, items: list[dict[str, Any]]) -> None:
+    """Put ``customer_name`` beside each ``customer_id`` of ``items``: staff who may see the
+    customer (the callers' roles read the register in full) find a person by name, not by
+    a UUID. A customer since erased has no name (null)."""
+    ids = {uuid.UUID(str(item["customer_id"])) for item in items if item.get("customer_id")}
+    rows = await db.fetch(SELECT_NAMES, list(ids)) if ids else []
+    names = {str(row["id"]): row["name"] for row in rows}
+    for item in items:
+        if "customer_id" in item:
+            item["customer_name"] = names.get(str(item["customer_id"]))
 
 
 def _cipher(request: web.Request) -> FieldCipher:

@@ -11,9 +11,10 @@ from typing import Final
 import asyncpg
 from aiohttp import web
 
-from api.appkeys import METRICS, POOL, STORE_PROBE
+from api.appkeys import METRICS, POOL, SETTINGS, STORE_PROBE
 from api.permissions import public
 from common.errors import Problem
+from common.settings import Settings
 from rights.deadlines import refresh_gauges
 from storage.objects import ObjectStoreError
 
@@ -28,6 +29,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def ingest_state(settings: Settings) -> dict[str, str]:
+    """Which ingest routes take calls, and what switches on those that do not: a service
+    that is up but refuses every call should say so where operators look."""
+    return {
+        "webhook": "on" if settings.webhook_secret else "off: set CALLREC_WEBHOOK_SECRET",
+        "twilio": "on" if settings.twilio_auth_token else "off: set CALLREC_TWILIO_AUTH_TOKEN",
+    }
+
+
 READ_ONLY: Final = "SELECT current_setting('transaction_read_only')::bool"
 
 
@@ -35,7 +45,9 @@ READ_ONLY: Final = "SELECT current_setting('transaction_read_only')::bool"
 async def readyz(request: web.Request) -> web.Response:
     """Ready when the database answers and takes writes (not a standby, nor switched to
     read-only) and the object store takes a write (probed at most every few seconds, so
-    orchestrators may poll as often as they like)."""
+    orchestrators may poll as often as they like). ``ingest`` says which ingest routes are
+    switched off; that does not make the service unready (a Twilio-only site has no
+    webhook secret)."""
     checks: dict[str, str] = {}
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
@@ -53,7 +65,8 @@ async def readyz(request: web.Request) -> web.Response:
         raise Problem(
             failing, status=503, slug="not-ready", title="Not ready", headers={"Retry-After": "5"}
         )
-    return web.json_response({"status": "ready", "checks": checks})
+    ingest = ingest_state(request.app[SETTINGS])
+    return web.json_response({"status": "ready", "checks": checks, "ingest": ingest})
 
 
 @public("Prometheus scrape; counts only, no personal data")

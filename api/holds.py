@@ -12,6 +12,7 @@ from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import audit
 from api.bodies import json_body, takes
+from api.customers import with_customer_names
 from api.pagination import next_time_cursor, page_limit, time_cursor_or_start
 from api.permissions import requires
 from common.errors import NotFound, ValidationProblem, field_error
@@ -107,6 +108,7 @@ async def list_route(request: web.Request) -> web.Response:
             before=time_cursor_or_start(request.query.get("cursor")),
             limit=limit,
         )
+        await with_customer_names(conn, items)
     await audit(request, "legal_hold.list")
     cursor = next_time_cursor(items, limit, "placed_at")
     return web.json_response({"items": items, "next": cursor})

@@ -262,13 +262,19 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
         "params": [{"name": "status", "in": "query", "schema": STRING}, *PAGING],
     },
     ("POST", "/v1/subject-requests/{id}/fulfil"): {"status": "202"},
+    ("POST", "/v1/subject-requests/{id}/reissue"): {
+        "ok": _object(
+            ["download_url", "download_expires_at"], download_url=STRING, download_expires_at=TIME
+        ),
+        "note": "the old link answers 410 from now on",
+    },
     ("GET", "/v1/exports/{token}"): {
         "params": [RANGE],
         "responses": _ranged(
             "export",
             "application/zip",
-            "404: unknown link; 410: already downloaded in full or expired; "
-            "416: the range starts past the end",
+            "404: unknown link; 410: already downloaded in full, expired, or replaced by a "
+            "new copy; 416: the range starts past the end",
         ),
     },
     ("GET", "/v1/audit"): {

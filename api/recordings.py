@@ -25,6 +25,7 @@ from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import audit, refuse
 from api.bodies import json_body, takes
+from api.customers import with_customer_names
 from api.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -47,6 +48,7 @@ from recorder.catalog import (
     set_training_release,
 )
 from register.phones import normalise_phone
+from storage.db import Pool
 
 MAX_REASON: Final = 2000
 T = TypeVar("T")
@@ -78,6 +80,22 @@ async def visible_recording(request: web.Request, *, purpose: str | None = None)
             purpose=purpose,
         )
     return recording
+
+
+SELECT_AGENTS: Final = """
+SELECT id, COALESCE(NULLIF(display_name, ''), username) AS name FROM users WHERE id = ANY($1)"""
+
+
+async def _with_agent_names(
+    pool: Pool, recordings: list[Recording], items: list[dict[str, Any]]
+) -> None:
+    """Put ``agent_name`` (the matched account's name, null when no account matched) beside
+    ``answered_by``, which is what the telephony sent: often just an extension like 201."""
+    ids = list({r.answered_by_user_id for r in recordings if r.answered_by_user_id})
+    rows = await pool.fetch(SELECT_AGENTS, ids) if ids else []
+    names = {row["id"]: row["name"] for row in rows}
+    for recording, item in zip(recordings, items, strict=True):
+        item["agent_name"] = names.get(recording.answered_by_user_id)
 
 
 def summary(recording: Recording, *, identity: bool, caller: bool = False) -> dict[str, Any]:
@@ -162,12 +180,11 @@ async def _page(
     next_cursor = (
         encode_time_cursor(rows[-1].started_at, rows[-1].id) if len(rows) == limit else None
     )
-    return web.json_response(
-        {
-            "items": [summary(r, identity=identity, caller=caller) for r in rows],
-            "next": next_cursor,
-        }
-    )
+    items = [summary(r, identity=identity, caller=caller) for r in rows]
+    if identity and caller:  # the search's answer names people; the GET list stays ids
+        await with_customer_names(request.app[POOL], items)
+        await _with_agent_names(request.app[POOL], rows, items)
+    return web.json_response({"items": items, "next": next_cursor})
 
 
 def _filter(source: Mapping[str, object], errors: FieldErrors) -> RecordingFilter:
@@ -281,7 +298,11 @@ async def detail_route(request: web.Request) -> web.Response:
     identity = sees_identity(request)
     if identity:
         await audit(request, "recording.view", object_type="recording", object_id=recording.id)
-    return web.json_response(detail(recording, identity=identity))
+    document = detail(recording, identity=identity)
+    if identity:
+        await with_customer_names(request.app[POOL], [document])
+        await _with_agent_names(request.app[POOL], [recording], [document])
+    return web.json_response(document)
 
 
 @requires(Permission.PLAY_RECORDINGS)

@@ -27,6 +27,7 @@ from accounts.users import account_exists
 from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
 from api.auditing import audit
 from api.bodies import json_body, takes
+from api.customers import with_customer_names
 from api.delivery import acknowledged
 from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
@@ -37,7 +38,7 @@ from common.errors import NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id
 from common.models import Body, EventTime, Id, NonEmpty, OneOf, Time, refuse
 from register.phones import normalise_phone
-from rights.links import LinkedExport, current_link, find_export, spend
+from rights.links import LinkedExport, current_link, export_state, find_export, reissue, spend
 from rights.requests import (
     KINDS,
     OPEN,
@@ -54,7 +55,7 @@ from rights.requests import (
     start_fulfilment,
     verify_identity,
 )
-from storage.db import Pool
+from storage.db import Connection, Pool
 from storage.vault import SealedObject, load_sealed
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ DOWNLOAD_LINK: Final = Actor(None, "download-link")
 GONE: Final = {
     "downloaded": "this export has already been downloaded in full; the link worked once",
     "expired": "this download link has expired and the export is deleted",
+    "replaced": "a new copy of this export was issued; this link no longer works",
 }
 FIRST_DUE: Final = (datetime.fromisoformat("0001-01-01T00:00:00+00:00"), uuid.UUID(int=0))
 # The ranges this link's answers began to send (their audit entries), by where they start.
@@ -75,10 +77,14 @@ ORDER BY start
 """
 
 
+def _conflict(detail: str) -> Problem:
+    return Problem(detail, status=409, slug="conflict", title="Conflict")
+
+
 def _transition_problem(exc: TransitionRefused) -> Problem:
     if exc.status is None:
         return NotFound("no such subject request")
-    return Problem(str(exc), status=409, slug="conflict", title="Conflict")
+    return _conflict(str(exc))
 
 
 ONE_SUBJECT: Final = "an object with exactly one of: " + ", ".join(SUBJECT_KEYS)
@@ -176,6 +182,22 @@ async def create_route(request: web.Request) -> web.Response:
     )
 
 
+SELECT_SUBJECT_CUSTOMERS: Final = """
+SELECT id, customer_id FROM subject_requests WHERE id = ANY($1::uuid[]) AND customer_id IS NOT NULL"""
+
+
+async def _with_subject_customers(conn: Connection, items: list[dict[str, Any]]) -> None:
+    """Queue items with the customer (id and name) a request is about, so the officer sees
+    whom each is for without opening it."""
+    ids = [uuid.UUID(str(item["id"])) for item in items if item["subject_type"] == "customer"]
+    rows = await conn.fetch(SELECT_SUBJECT_CUSTOMERS, ids) if ids else []
+    customers = {str(row["id"]): str(row["customer_id"]) for row in rows}
+    for item in items:
+        if str(item["id"]) in customers:
+            item["customer_id"] = customers[str(item["id"])]
+    await with_customer_names(conn, items)
+
+
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
 async def queue_route(request: web.Request) -> web.Response:
     """``GET /v1/subject-requests?status=&cursor=&limit=``: by the deadline in force
@@ -187,6 +209,7 @@ async def queue_route(request: web.Request) -> web.Response:
     after = decode_time_cursor(request.query.get("cursor")) or FIRST_DUE
     async with request.app[POOL].acquire() as conn:
         items = await queue(conn, status, after, limit)
+        await _with_subject_customers(conn, items)
     await audit(request, "subject_request.list")
     return web.json_response({"items": items, "next": next_time_cursor(items, limit, "due_by")})
 
@@ -200,8 +223,11 @@ async def get_route(request: web.Request) -> web.Response:
         document = await get_request(conn, request_id)
         if document is None:
             raise NotFound("no such subject request")
+        await with_customer_names(conn, [document])
         document["download_url"] = None
+        document.update(downloaded_at=None, copy_kept_until=None)
         if document["kind"] == "access" and document["status"] == "completed":
+            document.update(await export_state(conn, request_id))
             link = await current_link(conn, request.app[VAULT].keyring, request_id)
             if link is not None:
                 document["download_url"] = link.path
@@ -282,6 +308,27 @@ async def extend_route(request: web.Request) -> web.Response:
     return await _transition(
         request, "subject_request.extend", extend_request, body.until, body.reason
     )
+
+
+@requires(Permission.MANAGE_SUBJECT_REQUESTS)
+async def reissue_route(request: web.Request) -> web.Response:
+    """``POST /v1/subject-requests/{id}/reissue``: a new copy of a completed access export
+    while it is kept; answers the new link, and the old one is dead."""
+    request_id = parse_id(request.match_info["id"])
+    async with request.app[POOL].acquire() as conn:
+        document = await get_request(conn, request_id)
+        if document is None:
+            raise NotFound("no such subject request")
+        if document["kind"] != "access" or document["status"] != "completed":
+            raise _conflict("only a completed access request has a copy to issue again")
+        link = await reissue(conn, request.app[VAULT].keyring, request_id)
+    if link is None:
+        raise _conflict("the copy has expired and is deleted; register a new access request")
+    await audit(
+        request, "subject_request.reissue", object_type="subject_request", object_id=request_id
+    )
+    expires_at = link.expires_at.isoformat()
+    return web.json_response({"download_url": link.path, "download_expires_at": expires_at})
 
 
 @public("the token in the path is the credential: valid until one complete download; expires")
@@ -427,4 +474,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/subject-requests/{id}/fulfil", fulfil_route)
     app.router.add_post("/v1/subject-requests/{id}/deny", deny_route)
     app.router.add_post("/v1/subject-requests/{id}/extend", extend_route)
+    app.router.add_post("/v1/subject-requests/{id}/reissue", reissue_route)
     app.router.add_get("/v1/exports/{token}", download_route, allow_head=False)

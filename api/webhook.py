@@ -112,6 +112,7 @@ async def receive_recording(request: web.Request) -> web.Response:
                 mac = await signer.verify(signatures)
             except SignatureError as exc:
                 raise Unauthorized(str(exc)) from None
+            request.app[UPLOAD_SLOTS].prove(peer)
             meta = _validate(request, meta_raw, sealed)
             recording_id, status, created = await _persist(request, meta, sealed, mac)
             persisted = created

@@ -8,9 +8,13 @@ reverse order when it stops. Tests build the very same app.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from aiohttp import web
 
@@ -31,7 +35,7 @@ from api.session import authorize
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
 from callrec.jobs import standard_jobs
 from common.metrics import Metrics
-from common.settings import Settings
+from common.settings import Secret, Settings
 from console import routes as console
 from recorder.limits import UploadSlots
 from recorder.worker import IngestWorker
@@ -179,6 +183,38 @@ def load_or_create_keyring(settings: Settings) -> Keyring:
         path,
     )
     return Keyring.create(path)
+
+
+WEBHOOK_SECRET_FILE = "webhook-secret.txt"  # noqa: S105 - a file name, not a secret
+
+
+def webhook_secret_path(settings: Settings) -> Path:
+    """Where the embedded mode keeps its generated webhook secret (beside the keyring)."""
+    return settings.data_dir / WEBHOOK_SECRET_FILE
+
+
+def with_webhook_secret(settings: Settings) -> Settings:
+    """The settings ``callrec serve`` runs with: in the embedded default without
+    ``CALLREC_WEBHOOK_SECRET``, a secret kept in the data directory (made on first start),
+    so the first webhook of a quick start works. The log names the file, never the secret."""
+    if settings.webhook_secret is not None or not settings.embedded_database:
+        return settings
+    path = webhook_secret_path(settings)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+        log.warning(
+            "NO WEBHOOK SECRET SET: created one in %s (mode 0600). Give the telephony system "
+            "the contents of that file, or set CALLREC_WEBHOOK_SECRET.",
+            path,
+        )
+    value = path.read_text(encoding="utf-8").strip()
+    if len(value) < 16:
+        raise KeyringError(f"{path} must hold a webhook secret of at least 16 characters")
+    log.info("webhook secret read from %s", path)
+    return dataclasses.replace(settings, webhook_secret=Secret(value))
 
 
 async def keyring_context(app: web.Application) -> AsyncIterator[None]:

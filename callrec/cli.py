@@ -12,11 +12,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 from accounts.passwords import PasswordPolicyError
 from accounts.roles import ROLES
 from accounts.users import UserError, create_user
+from api.health import ingest_state
 from audit.log import Actor, AuditEvent, record, verify_chain
 from callrec.app import (
     build_store,
@@ -24,8 +26,10 @@ from callrec.app import (
     create_worker_app,
     load_or_create_keyring,
     open_database,
+    with_webhook_secret,
 )
 from callrec.jobs import retention_sweep
+from callrec.sendcall import DEFAULT_URL, CallToSend, SendCallError, send_call, webhook_secret
 from common.logs import setup_logging
 from common.settings import Settings, SettingsError
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
@@ -87,6 +91,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--dry-run", action="store_true", help="list what would go and why; change nothing"
     )
+    send = commands.add_parser(
+        "send-call", help="post a recording to a running service, signed like a telephony system"
+    )
+    send.add_argument("file", type=Path, help="an audio file (WAV, MP3, Ogg, ...)")
+    send.add_argument("--url", default=DEFAULT_URL, help=f"the service (default {DEFAULT_URL})")
+    send.add_argument("--caller", help="the caller's number (default: withheld)")
+    send.add_argument("--agent", default="send-call", help="answered_by: username or extension")
+    send.add_argument("--started-at", help="ISO 8601 with offset (default: now)")
+    send.add_argument("--external-id", help="the call's id (default: a new one each time)")
+    send.add_argument("--duration", type=float, help="seconds (default: measured by ffmpeg)")
     audit = commands.add_parser("audit", help="check the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_commands.add_parser(
@@ -124,12 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_retention(settings, dry_run=args.dry_run))
         if args.command == "audit":
             return asyncio.run(_verify_audit(settings))
+        if args.command == "send-call":
+            return asyncio.run(_send_call(settings, args))
     except (
         KeyringError,
         MigrationError,
         UserError,
         PasswordPolicyError,
         ImportFileError,
+        SendCallError,
         OSError,
     ) as exc:
         print(f"callrec: {exc}", file=sys.stderr)
@@ -138,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
+    settings = with_webhook_secret(settings)
+    for route, state in ingest_state(settings).items():
+        if state != "on":
+            log.warning("%s ingest is %s", route, state)
     print(f"callrec listening on http://{settings.host}:{settings.port}", file=sys.stderr)
     web.run_app(
         create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
@@ -158,6 +179,23 @@ async def _worker(settings: Settings) -> int:
     finally:
         await runner.cleanup()
     return 0
+
+
+async def _send_call(settings: Settings, args: argparse.Namespace) -> int:
+    call = CallToSend(
+        args.file,
+        caller=args.caller,
+        agent=args.agent,
+        started_at=args.started_at,
+        external_id=args.external_id,
+        duration_seconds=args.duration,
+    )
+    try:
+        status, answer = await send_call(args.url, webhook_secret(settings), call)
+    except aiohttp.ClientError as exc:
+        raise SendCallError(f"cannot reach {args.url}: {type(exc).__name__}") from None
+    print(f"{status} {answer}")
+    return 0 if status < 400 else 1
 
 
 async def _add_user(

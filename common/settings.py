@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Final, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 T = TypeVar("T")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 ENV_PREFIX: Final = "CALLREC_"
+LOCAL_ZONE: Final = ZoneInfo("Europe/Helsinki")  # the first customers' time
 
 
 class SettingsError(ValueError):
@@ -105,6 +107,7 @@ class Settings:
     subject_request_due_days: int = 14
     deadline_webhook_url: str | None = None
     scheduler: bool = True
+    timezone: ZoneInfo = LOCAL_ZONE
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -168,6 +171,7 @@ class Settings:
             subject_request_due_days=reader.get("SUBJECT_REQUEST_DUE_DAYS", _int_range(1, 30), 14),
             deadline_webhook_url=reader.get("DEADLINE_WEBHOOK_URL", _http_url, None),
             scheduler=reader.get("SCHEDULER", _boolean, True),
+            timezone=reader.get("TIMEZONE", _zone, LOCAL_ZONE),
             extra={k: v for k, v in source.items() if k.startswith(ENV_PREFIX)},
         )
         if settings.uses_s3 and (settings.s3_access_key is None or settings.s3_secret_key is None):
@@ -313,6 +317,16 @@ def _bucket(raw: str) -> str:
     if not ok or not raw[0].isalnum():
         raise ValueError(f"must be an S3 bucket name (3-63 of a-z 0-9 . -), got {raw!r}")
     return raw
+
+
+def _zone(raw: str) -> ZoneInfo:
+    """An IANA zone name: the local time of everything written for people."""
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"must be an IANA time zone such as Europe/Helsinki, got {raw!r}"
+        ) from None
 
 
 def _secret_min16(raw: str) -> Secret:

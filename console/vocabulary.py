@@ -18,7 +18,11 @@ from recorder.metadata import DIRECTIONS
 from recorder.metadata import STATUSES as RECORDING_STATUSES
 from register.consents import KINDS as MARKETING_KINDS
 from register.contact_log import CHANNELS, TOPICS
+from register.disclosures import RECIPIENT_KINDS
+from register.guardianship import KINDS as GUARDIANSHIP_KINDS
+from register.leases import PARTY_ROLES as LEASE_ROLES
 from register.validation import CUSTOMER_ROLES, PHONE_TYPES
+from register.validation import LANGUAGES as CUSTOMER_LANGUAGES
 from register.validation import STATUSES as CUSTOMER_STATUSES
 from rights.requests import KINDS as REQUEST_KINDS
 from rights.requests import OPEN, REQUEST_CHANNELS, SUBJECT_KEYS, SUBJECT_TYPES
@@ -41,6 +45,10 @@ VOCABULARY: Final[dict[str, object]] = {
     "audit_outcomes": OUTCOMES,
     "customer_roles": CUSTOMER_ROLES,
     "customer_statuses": CUSTOMER_STATUSES,
+    "customer_languages": CUSTOMER_LANGUAGES,
+    "lease_roles": LEASE_ROLES,
+    "disclosure_recipients": RECIPIENT_KINDS,
+    "guardianship_kinds": GUARDIANSHIP_KINDS,
     "phone_types": PHONE_TYPES,
     "marketing_kinds": MARKETING_KINDS,
 }

@@ -5,15 +5,19 @@ at its last byte; until then every upload is a stranger holding one of a few slo
 limits bound what a stranger can hold: what the headers alone can refuse (a malformed
 signature, a stale timestamp) is refused before a slot is taken; a body must keep arriving
 at a minimum average rate after a short grace period, which also puts a deadline on the
-whole body; and one peer may hold only a share of the slots.
+whole body; and one peer may hold only a share of the slots. Those still let a stranger with
+bandwidth and a few addresses hold every slot at the minimum rate, so a quarter of the slots
+is kept for peers that delivered a correctly signed upload in the last day: the telephony
+system proves itself with its first call, and strangers can never fill the house.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Final
@@ -28,6 +32,8 @@ FORWARDED_FOR: Final = "X-Forwarded-For"
 RETRY_AFTER: Final = {"Retry-After": "5"}
 IPV6_PREFIX: Final = 64
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+PROVEN_FOR_SECONDS: Final = 24 * 3600.0
+MAX_PROVEN_PEERS: Final = 10_000
 
 
 def _timeout(detail: str) -> Problem:
@@ -102,26 +108,55 @@ class Pace:
 
 
 class UploadSlots:
-    """At most ``total`` uploads at once, and at most ``per_peer`` of them from one peer.
+    """At most ``total`` uploads at once, at most ``per_peer`` of them from one peer, and
+    ``reserved`` of them only for peers proven (by a valid signature) in the last day.
 
     A full house is refused at once (a waiting upload would hold its connection and its
     buffers just the same); the sender retries after ``Retry-After``.
     """
 
-    def __init__(self, total: int, per_peer: int) -> None:
+    def __init__(
+        self,
+        total: int,
+        per_peer: int,
+        *,
+        reserved: int | None = None,
+        proven_for: float = PROVEN_FOR_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total = total
         self.per_peer = per_peer
+        self.reserved = total // 4 if reserved is None else reserved
+        self._proven_for = proven_for
+        self._clock = clock
+        self._proven: dict[str, float] = {}  # peer -> when its last valid signature came
         self._by_peer: Counter[str] = Counter()
         self._in_use = 0
+        self._strangers = 0
 
     @property
     def in_use(self) -> int:
         """Uploads holding a slot now."""
         return self._in_use
 
+    def prove(self, peer: str) -> None:
+        """``peer`` just delivered a correctly signed body: it may use the reserved slots."""
+        now = self._clock()
+        if len(self._proven) >= MAX_PROVEN_PEERS:  # only holders of the secret get here
+            self._proven = {p: at for p, at in self._proven.items() if self._fresh(at, now)}
+        self._proven[peer] = now
+
+    def _fresh(self, at: float, now: float) -> bool:
+        return now - at < self._proven_for
+
+    def _is_proven(self, peer: str) -> bool:
+        at = self._proven.get(peer)
+        return at is not None and self._fresh(at, self._clock())
+
     @asynccontextmanager
     async def take(self, peer: str) -> AsyncIterator[None]:
-        """Hold one slot for ``peer``: 429 when it has its share, 503 when all are taken."""
+        """Hold one slot for ``peer``: 429 when it has its share, 503 when all it may use are
+        taken (a peer not proven lately may not use the reserved ones)."""
         if self._by_peer[peer] >= self.per_peer:
             raise Problem(
                 f"this client already has {self.per_peer} uploads in progress "
@@ -131,7 +166,10 @@ class UploadSlots:
                 title="Too many uploads from one client",
                 headers=RETRY_AFTER,
             )
-        if self._in_use >= self.total:
+        stranger = not self._is_proven(peer)
+        if self._in_use >= self.total or (
+            stranger and self._strangers >= self.total - self.reserved
+        ):
             raise Problem(
                 "too many uploads in progress; retry shortly",
                 status=503,
@@ -141,10 +179,12 @@ class UploadSlots:
             )
         self._by_peer[peer] += 1
         self._in_use += 1
+        self._strangers += stranger
         try:
             yield
         finally:
             self._in_use -= 1
+            self._strangers -= stranger
             self._by_peer[peer] -= 1
             if not self._by_peer[peer]:
                 del self._by_peer[peer]

@@ -91,7 +91,11 @@ class DeadlineMonitor:
     def __init__(self, pool: Pool, settings: Settings, metrics: Metrics) -> None:
         self.pool = pool
         self.webhook_url = settings.deadline_webhook_url
+        self.zone = settings.timezone  # the log is read by people; the webhook body is UTC
         self.metrics = metrics
+
+    def _local(self, at: datetime) -> str:
+        return at.astimezone(self.zone).isoformat(timespec="minutes")
 
     async def run(self, now: datetime | None = None) -> str:
         """Alert what needs alerting; return a one-line summary for the scheduler."""
@@ -107,15 +111,15 @@ class DeadlineMonitor:
                     "subject request %s (%s) is overdue: it was due %s, the legal deadline is %s",
                     alert.request_id,
                     alert.kind,
-                    alert.due_at.isoformat(),
-                    alert.legal_due_at.isoformat(),
+                    self._local(alert.due_at),
+                    self._local(alert.legal_due_at),
                 )
             else:
                 log.warning(
                     "subject request %s (%s) is due %s",
                     alert.request_id,
                     alert.kind,
-                    alert.due_at.isoformat(),
+                    self._local(alert.due_at),
                 )
             if not await self._deliver(alert):
                 continue

@@ -25,7 +25,7 @@ import uuid
 import zipfile
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Final
 
 from accounts.users import account_id, roles_by_id
@@ -95,11 +95,11 @@ class _Sink(io.RawIOBase):
 class ZipStream:
     """Add members one at a time; each ``add`` yields the archive bytes it produced."""
 
-    def __init__(self, result: ExportResult) -> None:
+    def __init__(self, result: ExportResult, zone: tzinfo = UTC) -> None:
         self.sink = _Sink()
         self.zip = zipfile.ZipFile(self.sink, "w")
         self.result = result
-        self.now = datetime.now(UTC).timetuple()[:6]
+        self.now = datetime.now(zone).timetuple()[:6]  # ZIP times have no zone: local
 
     async def add(
         self,
@@ -147,8 +147,25 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str).encode()
+def in_zone(value: Any, zone: tzinfo) -> Any:
+    """``value`` with every aware datetime inside it moved to ``zone``: the subject reads
+    their call at 21:55+02:00, as it happened, not at 19:55+00:00 (the instant is the same)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(zone)
+    if isinstance(value, dict):
+        return {key: in_zone(item, zone) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [in_zone(item, zone) for item in value]
+    return value
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _json(value: Any, zone: tzinfo) -> bytes:
+    """Readable JSON for the subject; times ISO 8601 in ``zone`` with their offset."""
+    return json.dumps(in_zone(value, zone), ensure_ascii=False, indent=2, default=_text).encode()
 
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
@@ -178,10 +195,11 @@ class AccessExport:
         self.subject = subject
         self.on_progress = on_progress
         self.result = ExportResult()
+        self.zone = settings.timezone
 
     async def stream(self) -> AsyncIterator[bytes]:
         """The ZIP, member by member; if a source fails, the half-written archive is dropped."""
-        archive = ZipStream(self.result)
+        archive = ZipStream(self.result, self.zone)
         try:
             async for out in self._members(archive):
                 yield out
@@ -191,7 +209,7 @@ class AccessExport:
 
     async def _members(self, archive: ZipStream) -> AsyncIterator[bytes]:
         recordings = [
-            jsonable(asdict(found))
+            jsonable(in_zone(asdict(found), self.zone))
             for found in await recordings_of_subject(self.conn, self.subject.kind, self.subject.key)
         ]
         sealed_ids = [uuid.UUID(r.pop("audio_object_id")) for r in recordings]
@@ -217,7 +235,7 @@ class AccessExport:
                 if self.on_progress is not None:
                     await self.on_progress(self.result.recordings, len(audio))
         for name, data in [
-            ("recordings.json", _json(recordings)),
+            ("recordings.json", _json(recordings, self.zone)),
             ("recordings.csv", _csv(recordings, RECORDING_COLUMNS)),
             *[item async for item in self._register_files()],
             *[item async for item in self._audit_files(recordings)],
@@ -241,17 +259,20 @@ class AccessExport:
         if customer is not None:
             record = asdict(customer)
             record.pop("assigned_advisor_id", None)
-            yield "register/customer.json", _json(mask_contacts(record, protection, reader))
+            yield (
+                "register/customer.json",
+                _json(mask_contacts(record, protection, reader), self.zone),
+            )
         leases = await leases_of(self.conn, customer_id)
         for lease in leases:  # other parties are other people: only the subject's own role
             lease["parties"] = [p for p in lease["parties"] if p["customer_id"] == self.subject.key]
-        yield "register/leases.json", _json(mask_leases(leases, protection, reader))
+        yield "register/leases.json", _json(mask_leases(leases, protection, reader), self.zone)
         for name, read in (
             ("contact_log.json", all_entries),
             ("disclosures.json", all_disclosures),
             ("marketing.json", all_preferences),
         ):
-            yield f"register/{name}", _json(await read(self.conn, customer_id))
+            yield f"register/{name}", _json(await read(self.conn, customer_id), self.zone)
 
     async def _audit_files(
         self, recordings: list[dict[str, Any]]
@@ -264,7 +285,7 @@ class AccessExport:
             jsonable(
                 {
                     "seq": e.seq,
-                    "at": e.at,
+                    "at": e.at.astimezone(self.zone),
                     "action": e.action,
                     "purpose": e.purpose,
                     "outcome": e.outcome,
@@ -273,11 +294,11 @@ class AccessExport:
             )
             for e in sorted(about, key=lambda e: e.seq)
         ]
-        yield "access_log/about_you.json", _json(rows)
+        yield "access_log/about_you.json", _json(rows, self.zone)
         if self.subject.kind == "staff":
             actor = await account_id(self.conn, self.subject.key)
             by = [] if actor is None else await entries_by(self.conn, actor)
-            yield "access_log/your_actions.json", _json([jsonable(asdict(e)) for e in by])
+            yield "access_log/your_actions.json", _json([asdict(e) for e in by], self.zone)
 
     def _index(self) -> str:
         periods = {
@@ -285,7 +306,8 @@ class AccessExport:
         }
         retention = "\n".join(f"  - {name}: {days} days / päivää" for name, days in periods.items())
         return INDEX.format(
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            created=datetime.now(self.zone).isoformat(timespec="seconds"),
+            zone=self.zone,
             recordings=self.result.recordings,
             retention=retention,
         )
@@ -294,6 +316,7 @@ class AccessExport:
 INDEX: Final = """\
 callrec - kopio henkilötiedoistasi / a copy of your personal data
 Luotu / created: {created}
+Ajat ovat aikavyöhykkeellä / times are in the time zone {zone}, with their offset from UTC.
 
 SUOMEKSI
 Tämä paketti sisältää kaikki meillä olevat tietosi (EU:n tietosuoja-asetus 15 artikla):

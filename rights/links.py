@@ -14,6 +14,12 @@ spends nothing and resumes with ``Range``; reading the end first (a ZIP reader's
 a download manager's last part) spends nothing either. Until then the link serves any range;
 every answer is audited. Either way it expires with the export: the retention sweep's
 ``exports`` category (:func:`expiry_category`) shreds it.
+
+While the export is kept, the officer may issue a new copy (:func:`reissue`: the subject lost
+the link, or needs the file again): the same sealed archive moves to a new export row, so
+the new link is a new token and the old one answers 410 "replaced"; the retention period
+still runs from the first copy. The request shows when a copy was last downloaded
+(:func:`export_state`).
 """
 
 from __future__ import annotations
@@ -51,8 +57,26 @@ ORDER BY created_at DESC LIMIT 1
 ADOPT_DIGEST: Final = "UPDATE exports SET token_sha256 = $2 WHERE id = $1"
 SELECT_BY_DIGEST: Final = """
 SELECT id, request_id, sealed_object_id, downloaded_at IS NOT NULL AS spent,
-       expires_at <= now() AS expired, created_at
-FROM exports WHERE token_sha256 = $1
+       expires_at <= now() AS expired, created_at,
+       EXISTS (SELECT 1 FROM exports later
+               WHERE later.request_id = e.request_id AND later.created_at > e.created_at)
+       AS replaced
+FROM exports e WHERE token_sha256 = $1
+"""
+# The request's kept export gives its archive to a new row (new id, so a new link).
+MOVE_TO_NEW_COPY: Final = """
+UPDATE exports e SET sealed_object_id = NULL FROM exports old
+WHERE e.id = old.id AND e.id = (
+    SELECT id FROM exports WHERE request_id = $1 AND sealed_object_id IS NOT NULL
+      AND expires_at > now()
+    ORDER BY created_at DESC LIMIT 1 FOR UPDATE)
+RETURNING old.sealed_object_id, old.size, old.files, old.expires_at
+"""
+EXPORT_STATE: Final = """
+SELECT max(downloaded_at) AS downloaded_at,
+       max(expires_at) FILTER (WHERE sealed_object_id IS NOT NULL AND expires_at > now())
+           AS copy_kept_until
+FROM exports WHERE request_id = $1
 """
 SPEND: Final = """
 UPDATE exports SET downloaded_at = now() WHERE id = $1 AND downloaded_at IS NULL RETURNING id
@@ -94,10 +118,13 @@ class LinkedExport:
     spent: bool
     expired: bool
     created_at: datetime
+    replaced: bool = False
 
     @property
     def refusal(self) -> str | None:
-        """Why the link no longer works (``downloaded``, ``expired``), or None."""
+        """Why the link no longer works (``replaced``, ``downloaded``, ``expired``), or None."""
+        if self.replaced:
+            return "replaced"
         if self.spent:
             return "downloaded"
         if self.expired or self.sealed_object_id is None:
@@ -166,6 +193,34 @@ async def find_export(conn: Connection | Pool, token: str) -> LinkedExport | Non
 async def spend(conn: Connection | Pool, export_id: uuid.UUID) -> bool:
     """Mark the link used after a complete download; False if it already was."""
     return await conn.fetchval(SPEND, export_id) is not None
+
+
+async def reissue(conn: Connection, keyring: Keyring, request_id: uuid.UUID) -> ExportLink | None:
+    """A new link to the request's kept export, the old link dead from now on; None when no
+    copy is kept (never made, or expired and shredded)."""
+    async with conn.transaction():
+        row = await conn.fetchrow(MOVE_TO_NEW_COPY, request_id)
+        if row is None:
+            return None
+        key = await link_key(conn, keyring)
+        export_id = await insert_export(
+            conn,
+            key,
+            request_id,
+            row["sealed_object_id"],
+            row["size"],
+            row["files"],
+            row["expires_at"],
+        )
+    return ExportLink(link_token(key, export_id), row["expires_at"])
+
+
+async def export_state(conn: Connection, request_id: uuid.UUID) -> dict[str, str | None]:
+    """When a copy was last downloaded in full, and until when a copy is kept (so may be
+    issued again); ISO 8601, or None."""
+    row = await conn.fetchrow(EXPORT_STATE, request_id)
+    assert row is not None  # an aggregate always answers one row
+    return {key: None if at is None else at.isoformat() for key, at in dict(row).items()}
 
 
 def expiry_category(pool: Pool, engine: ErasureEngine) -> Category:

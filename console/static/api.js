@@ -48,3 +48,11 @@ export function query(values) {
   const entries = Object.entries(present(values));
   return entries.length ? `?${new URLSearchParams(entries)}` : "";
 }
+
+/** The customer whose customer number is exactly `number` (through the search, so the number
+ * travels in a body), or undefined. */
+export async function customerByNumber(number) {
+  if (!number) return undefined;
+  const { items } = await api("POST", "/v1/customers/search", { q: number });
+  return items.find((c) => c.customer_number === number);
+}

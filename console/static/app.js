@@ -5,6 +5,7 @@
 
 import { api, onSessionEnd, setCsrf } from "./api.js";
 import { customerPage, customersPage } from "./customers.js";
+import { editCustomerPage, newCustomerPage } from "./customerform.js";
 import { $, field, form, h, showError, showNotice } from "./dom.js";
 import { auditPage, holdsPage } from "./oversight.js";
 import { recordingPage, recordingsPage, trainingPage } from "./recordings.js";
@@ -20,6 +21,9 @@ const PAGES = [
   { path: "training", needs: P.LIST_TRAINING_RECORDINGS, list: trainingPage,
     detail: (main, id, me) => recordingPage(main, id, me, { training: true }) },
   { path: "customers", needs: P.READ_REGISTER, list: customersPage, detail: customerPage },
+  // Reached from the customers page and the card, so they stay out of the navigation.
+  { path: "new-customer", label: "newCustomer", needs: P.WRITE_REGISTER, list: newCustomerPage, offNavWith: P.WRITE_REGISTER },
+  { path: "edit-customer", label: "editCustomer", needs: P.WRITE_REGISTER, detail: editCustomerPage, offNavWith: P.WRITE_REGISTER },
   // The officer reaches this one from the queue, so it stays out of their navigation.
   { path: "new-request", label: "newRequest", needs: P.CREATE_SUBJECT_REQUESTS, list: newRequestPage,
     detail: newRequestPage, offNavWith: P.MANAGE_SUBJECT_REQUESTS },

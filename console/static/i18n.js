@@ -47,6 +47,32 @@ const TEXT = {
     noticeMissing: "Tallennetut puhelut ilman tallennustiedotetta",
     noticeMissingHint: "Soittajalle ei kerrottu tallentamisesta ennen tallennuksen alkua: selvitä syy puhelinjärjestelmästä.", unmatchedAgents: "Tunnistamattomat vastaajat", created: "Luotu.",
     requestCreated: "Pyyntö luotu.",
+    newCustomer: "Uusi asiakas", editCustomer: "Muuta asiakkaan tietoja", edit: "Muuta tietoja",
+    firstName: "Etunimi", lastName: "Sukunimi", travelDocument: "Matkustusasiakirjan numero",
+    customerLanguage: "Asiointikieli", relationshipStart: "Asiakkuus alkoi",
+    turvakieltoInForce: "Turvakielto voimassa", turvakieltoStart: "Turvakielto alkoi", turvakieltoEnd: "Turvakielto päättyy",
+    assignedAdvisor: "Asumisneuvoja (käyttäjätunnus)", fixFields: "Korjaa merkityt kentät.", required: "pakollinen",
+    chooseRole: "valitse vähintään yksi rooli", hetuFormat: "muoto on PPKKVVSNNNT, esimerkiksi 131052-308T",
+    hetuDate: "päivämäärä tai yksilönumero ei ole mahdollinen", hetuChecksum: "tarkistusmerkki ei täsmää: tarkista kirjoitusvirhe",
+    savedHetu: "Tallennettu:", remove: "Poista", add_phones: "Lisää puhelinnumero", add_emails: "Lisää sähköposti",
+    add_addresses: "Lisää osoite", phoneNumber: "Numero", phoneType: "Numeron laji", email: "Sähköposti",
+    street: "Katuosoite", postalCode: "Postinumero", city: "Postitoimipaikka", country: "Maakoodi",
+    birthDate: "Syntymäaika",
+    guardianships: "Edunvalvonta ja huoltajuus", addGuardian: "Lisää edunvalvoja tai huoltaja",
+    guardianNumber: "Edunvalvojan tai huoltajan asiakasnumero", guardianshipKind: "Laji", guardian: "Edunvalvoja tai huoltaja",
+    ward: "Päämies tai alaikäinen", endToday: "Päätä tänään",
+    history: "Muutoshistoria", showHistory: "Näytä muutoshistoria", field: "Tieto", oldValue: "Aiempi arvo",
+    newValue: "Uusi arvo", changedBy: "Muuttaja", undo: "Peru muutos", undone: "Muutos peruttu.",
+    marketingLog: "Suoramarkkinointiluvat ja -kiellot", add_marketingLog: "Kirjaa lupa tai kielto",
+    marketingKind: "Markkinoinnin laji", choice: "Valinta", consent: "lupa", ban: "kielto", givenVia: "Annettu",
+    inForce: "Voimassa", disclosureLog: "Tietojen luovutukset", add_disclosureLog: "Kirjaa luovutus",
+    recipient: "Vastaanottaja", recipientKind: "Vastaanottajan laji", legalBasis: "Peruste", dataDisclosed: "Luovutetut tiedot",
+    leaseHistory: "Vuokrasopimukset", addLease: "Lisää vuokrasopimus", leaseNumber: "Sopimusnumero",
+    home: "Asunto", period: "Voimassa", terminatedOn: "irtisanottu", parties: "Osapuolet", household: "Asuinkunta",
+    terminate: "Irtisano", terminatedOnDate: "Irtisanomispäivä", add_parties: "Lisää osapuoli", add_household: "Lisää asukas", partyRole: "Osapuolen rooli",
+    memberName: "Asukkaan nimi", property: "Kiinteistö", apartment: "Huoneisto", startDate: "Alkaa", endDate: "Päättyy",
+    noSuchCustomer: "asiakasnumerolla ei löydy asiakasta",
+    aboutCall: "Puhelu, jota yhteydenotto koskee", noCall: "ei mikään puhelu", loggedContacts: "Kirjatut yhteydenotot",
     // The server's values (vocabulary.js), one table per list.
     names: {
       roles: {
@@ -82,6 +108,10 @@ const TEXT = {
       customer_statuses: { active: "nykyinen asiakas", former: "entinen asiakas" },
       phone_types: { mobile: "matkapuhelin", landline: "lankapuhelin", work: "työ", other: "muu" },
       marketing_kinds: { direct_marketing: "suoramarkkinointi", surveys: "kyselyt" },
+      customer_languages: { fi: "suomi", sv: "ruotsi", en: "englanti" },
+      guardianship_kinds: { edunvalvonta: "edunvalvonta", minor: "alaikäisen huoltajuus" },
+      disclosure_recipients: { debt_collection: "perintätoimisto", maintenance: "huoltoyhtiö", authority: "viranomainen", contractor: "urakoitsija", other: "muu" },
+      lease_roles: { tenant: "vuokralainen", co_tenant: "toinen vuokralainen", joint_payer: "yhteisvastuullinen maksaja", occupant: "asukas" },
     },
   },
   en: {
@@ -128,6 +158,32 @@ const TEXT = {
     noticeMissing: "Calls recorded without the recording notice",
     noticeMissingHint: "The caller was not told before recording started: find out why in the telephony system.", unmatchedAgents: "Unmatched agents", created: "Created.",
     requestCreated: "Request created.",
+    newCustomer: "New customer", editCustomer: "Change the customer's data", edit: "Change data",
+    firstName: "First name", lastName: "Last name", travelDocument: "Travel document number",
+    customerLanguage: "Language of service", relationshipStart: "Customer since",
+    turvakieltoInForce: "Turvakielto in force", turvakieltoStart: "Turvakielto from", turvakieltoEnd: "Turvakielto until",
+    assignedAdvisor: "Housing advisor (username)", fixFields: "Please correct the marked fields.", required: "required",
+    chooseRole: "choose at least one role", hetuFormat: "use the form DDMMYYCZZZQ, for example 131052-308T",
+    hetuDate: "the date or the individual number is not possible", hetuChecksum: "the check character does not match; check for a typo",
+    savedHetu: "Saved:", remove: "Remove", add_phones: "Add a phone number", add_emails: "Add an e-mail address",
+    add_addresses: "Add an address", phoneNumber: "Number", phoneType: "Kind of number", email: "E-mail",
+    street: "Street address", postalCode: "Postal code", city: "City", country: "Country code",
+    birthDate: "Date of birth",
+    guardianships: "Guardianships", addGuardian: "Add a guardian",
+    guardianNumber: "The guardian's customer number", guardianshipKind: "Kind", guardian: "Guardian",
+    ward: "Ward", endToday: "End today",
+    history: "Change history", showHistory: "Show the change history", field: "Field", oldValue: "Earlier value",
+    newValue: "New value", changedBy: "Changed by", undo: "Undo", undone: "Change undone.",
+    marketingLog: "Direct marketing consents and bans", add_marketingLog: "Record a consent or ban",
+    marketingKind: "Kind of marketing", choice: "Choice", consent: "consent", ban: "ban", givenVia: "Given via",
+    inForce: "In force", disclosureLog: "Disclosures", add_disclosureLog: "Record a disclosure",
+    recipient: "Recipient", recipientKind: "Kind of recipient", legalBasis: "Legal basis", dataDisclosed: "Data disclosed",
+    leaseHistory: "Leases", addLease: "Add a lease", leaseNumber: "Lease number",
+    home: "Home", period: "In force", terminatedOn: "terminated", parties: "Parties", household: "Household",
+    terminate: "Terminate", terminatedOnDate: "Notice given on", add_parties: "Add a party", add_household: "Add a household member", partyRole: "Party's role",
+    memberName: "Member's name", property: "Property", apartment: "Apartment", startDate: "Starts", endDate: "Ends",
+    noSuchCustomer: "no customer has this customer number",
+    aboutCall: "The call this contact is about", noCall: "no call", loggedContacts: "Logged contacts",
     // The server's values (vocabulary.js), one table per list.
     names: {
       roles: {
@@ -163,6 +219,10 @@ const TEXT = {
       customer_statuses: { active: "current customer", former: "former customer" },
       phone_types: { mobile: "mobile", landline: "landline", work: "work", other: "other" },
       marketing_kinds: { direct_marketing: "direct marketing", surveys: "surveys" },
+      customer_languages: { fi: "Finnish", sv: "Swedish", en: "English" },
+      guardianship_kinds: { edunvalvonta: "edunvalvonta (guardianship of an adult)", minor: "guardian of a minor" },
+      disclosure_recipients: { debt_collection: "debt collection", maintenance: "maintenance company", authority: "authority", contractor: "contractor", other: "other" },
+      lease_roles: { tenant: "tenant", co_tenant: "co-tenant", joint_payer: "joint payer", occupant: "occupant" },
     },
   },
 };
@@ -190,3 +250,6 @@ export function toggleLanguage() {
 
 /** A timestamp from the API in the reader's language. */
 export const when = (iso) => (iso ? new Date(iso).toLocaleString(language === "fi" ? "fi-FI" : "en-GB") : "");
+
+/** A date from the API (YYYY-MM-DD) in the reader's language; null stays "". */
+export const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(language === "fi" ? "fi-FI" : "en-GB") : "");

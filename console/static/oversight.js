@@ -11,7 +11,7 @@ export function holdsPage(main) {
   const columns = [
     [t("placedAt"), (hold) => when(hold.placed_at)],
     [t("placedBy"), (hold) => hold.placed_by],
-    [t("target"), (hold) => (hold.customer_id ? link(`#/customers/${hold.customer_id}`, t("customer"))
+    [t("target"), (hold) => (hold.customer_id ? link(`#/customers/${hold.customer_id}`, hold.customer_name ?? t("customer"))
       : hold.recording_ids.map((id) => link(`#/recordings/${id}`, id.slice(0, 8))))],
     [t("reason"), (hold) => hold.reason],
     [t("status"), (hold) => (hold.released_at ? `${t("release")}: ${when(hold.released_at)}`

@@ -10,18 +10,26 @@ import WaveSurfer from "./wavesurfer.esm.js";
 
 const P = vocabulary.permissions;
 
+/** The agent as the account the call matched, with what the telephony sent (often an
+ * extension) beside it; just the latter when no account matched. */
+const agentText = (r) => (r.agent_name && r.agent_name !== r.answered_by ? `${r.agent_name} (${r.answered_by})` : r.answered_by);
+
+/** The linked customer by name (an erased one as "customer"), or "not linked". */
+export const customerLink = (r) => (r.customer_id
+  ? link(`#/customers/${r.customer_id}`, r.customer_name ?? t("customer")) : t("unlinked"));
+
 /** The list's columns; with `identity` (staff) also the agent and caller beside the date, as
  * staff look for a call by them (the search's answer carries them; the GET list does not). */
 export function listColumns(base, identity, { customer = true } = {}) {
   const columns = [
     [t("started"), (r) => link(`#/${base}/${r.id}`, when(r.started_at))],
-    ...(identity ? [[t("agent"), (r) => r.answered_by], [t("caller"), (r) => r.caller_number ?? "–"]] : []),
+    ...(identity ? [[t("agent"), agentText], [t("caller"), (r) => r.caller_number ?? "–"]] : []),
     [t("duration"), (r) => seconds(r.duration_seconds)],
     [t("status"), (r) => named("recording_statuses", r.status)],
   ];
   if (identity) {
     columns.push(
-      ...(customer ? [[t("customer"), (r) => (r.customer_id ? link(`#/customers/${r.customer_id}`, t("open")) : t("unlinked"))]] : []),
+      ...(customer ? [[t("customer"), customerLink]] : []),
       [t("released"), (r) => yesNo(r.released_for_training)],
     );
   }
@@ -74,9 +82,9 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
     [t("direction"), named("directions", recording.direction)],
     ...(identity ? [
       [t("caller"), recording.caller_number ?? "–"],
-      [t("agent"), recording.answered_by],
+      [t("agent"), agentText(recording)],
       [t("serviceLine"), recording.service_line],
-      [t("customer"), recording.customer_id ? link(`#/customers/${recording.customer_id}`, t("open")) : t("unlinked")],
+      [t("customer"), customerLink(recording)],
       [t("noticePlayed"), yesNo(recording.notice_played)],
       [t("durationMismatch"), recording.duration_mismatch ? t("yes") : null],
       [t("released"), yesNo(recording.released_for_training)],

@@ -13,6 +13,12 @@ const statusOf = (r, attributes = {}) => h("span", { ...attributes, "data-status
 /** The deadline in force (the API's `due_by`), marked when the request is late. */
 const dueCell = (r) => h("span", { class: r.overdue ? "overdue" : null }, when(r.due_by), r.overdue ? ` (${t("overdue")})` : "");
 
+/** Who the request is about: a customer by name (linked to the card), a staff member by
+ * username, a caller by number; "customer" for a customer since erased. */
+const subjectOf = (r) => (r.customer_id
+  ? link(`#/customers/${r.customer_id}`, r.customer_name ?? named("subject_types", r.subject_type))
+  : r.staff_username ?? r.phone_number ?? named("subject_types", r.subject_type));
+
 /** `#/new-request` (or `#/new-request/{customer id}` from the customer page): register a
  * request the moment it arrives, since the deadline runs from then. */
 export function newRequestPage(main, customerId, me) {
@@ -39,7 +45,7 @@ export function requestsPage(main, _id, me) {
   const columns = [
     [t("due"), dueCell],
     [t("kind"), (r) => link(`#/requests/${r.id}`, named("request_kinds", r.kind))],
-    [t("subjectType"), (r) => named("subject_types", r.subject_type)],
+    [t("subject"), subjectOf],
     [t("status"), (r) => statusOf(r)],
     [t("received"), (r) => when(r.received_at)],
   ];
@@ -73,7 +79,7 @@ export async function requestPage(main, id) {
     facts([
       [t("status"), h("strong", {}, statusOf(r, { id: "request-status" }))],
       [t("subjectType"), named("subject_types", r.subject_type)],
-      [t("subject"), r.customer_id ? link(`#/customers/${r.customer_id}`, r.customer_id) : r.staff_username ?? r.phone_number],
+      [t("subject"), subjectOf(r)],
       [t("channel"), named("request_channels", r.channel)],
       [t("received"), when(r.received_at)],
       [t("due"), dueCell(r)],

@@ -120,3 +120,12 @@ async def test_metrics_read_the_overdue_subject_requests_fresh(client: Client, p
     text = await (await client.get("/metrics")).text()
     assert "callrec_subject_requests_overdue 1.0" in text
     assert "callrec_subject_requests_due_soon 0.0" in text
+
+
+async def test_readyz_says_when_ingest_is_off(client: Client) -> None:
+    """Without a webhook secret (non-embedded mode) calls are refused; /readyz says so."""
+    body = await (await client.get("/readyz")).json()
+    assert body["ingest"] == {
+        "webhook": "off: set CALLREC_WEBHOOK_SECRET",
+        "twilio": "off: set CALLREC_TWILIO_AUTH_TOKEN",
+    }

@@ -199,3 +199,94 @@ async def test_worker_command_processes_what_the_api_accepted(
             worker.send_signal(signal.SIGTERM)
             _out, err = await asyncio.wait_for(worker.communicate(), 30)
         assert worker.returncode == 0, err.decode()
+
+
+# The README's signed-upload example, run as written (only the address and files differ).
+README_UPLOAD = r"""
+SECRET=$(cat var/webhook-secret.txt)   # or the value of CALLREC_WEBHOOK_SECRET
+TS=$(date +%s)
+B=callrec-example-boundary
+{
+  printf -- '--%s\r\nContent-Disposition: form-data; name="metadata"\r\n' "$B"
+  printf 'Content-Type: application/json\r\n\r\n'
+  printf '{"external_id":"example-%s","started_at":"%s","duration_seconds":2.0,' "$TS" "$(date -Iseconds)"
+  printf '"answered_by":"201","caller_number":"+358401234567","notice_played":true}\r\n'
+  printf -- '--%s\r\nContent-Disposition: form-data; name="audio"; filename="call.wav"\r\n' "$B"
+  printf 'Content-Type: audio/wav\r\n\r\n'
+  cat call.wav
+  printf -- '\r\n--%s--\r\n' "$B"
+} > body
+SIG=$( { printf '%s.' "$TS"; cat body; } | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
+curl -sS -w ' %{http_code}\n' http://127.0.0.1:8080/v1/recordings \
+  -H "X-Callrec-Timestamp: $TS" -H "X-Callrec-Signature: v1=$SIG" \
+  -H "Content-Type: multipart/form-data; boundary=$B" --data-binary @body
+"""
+
+
+def test_quick_start_generates_a_webhook_secret_and_send_call_and_curl_deliver(
+    tmp_path: Path,
+) -> None:
+    """The README's Run section as a new user follows it: no secret set, yet the first
+    webhook works, and both documented clients deliver a call."""
+    port = 19000 + os.getpid() % 1000
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CALLREC_")}
+    env = {**clean, "CALLREC_PORT": str(port), "CALLREC_DATA_DIR": str(tmp_path / "var")}
+    (tmp_path / "call.wav").write_bytes(make_audio(tmp_path, "wav-mulaw", 2.0))
+    process = subprocess.Popen(
+        [*CALLREC, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert _wait_ready(f"http://127.0.0.1:{port}/readyz", time.monotonic() + 60) == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz") as answer:
+            assert json.loads(answer.read())["ingest"]["webhook"] == "on"
+        secret_file = tmp_path / "var" / "webhook-secret.txt"
+        assert secret_file.stat().st_mode & 0o777 == 0o600
+        sent = subprocess.run(
+            [
+                *CALLREC,
+                "send-call",
+                str(tmp_path / "call.wav"),
+                "--url",
+                f"http://127.0.0.1:{port}",
+                "--caller",
+                "+358401234567",
+                "--agent",
+                "201",
+                "--external-id",
+                "quick-1",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert sent.stdout.startswith("202 "), sent.stdout
+        script = README_UPLOAD.replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+        curl = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert curl.returncode == 0, curl.stderr
+        assert curl.stdout.rstrip().endswith(" 202"), curl.stdout
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    secret = secret_file.read_text().strip()
+    assert str(secret_file) in err
+    assert secret not in err
+
+
+def test_send_call_without_a_secret_says_where_to_find_one(tmp_path: Path) -> None:
+    (tmp_path / "call.wav").write_bytes(make_audio(tmp_path, "wav-mulaw", 1.0))
+    result = run(
+        ["send-call", str(tmp_path / "call.wav")], {"CALLREC_DATA_DIR": str(tmp_path / "none")}
+    )
+    assert result.returncode == 1
+    assert "CALLREC_WEBHOOK_SECRET" in result.stderr

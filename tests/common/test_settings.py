@@ -132,3 +132,17 @@ def test_bad_upload_limits_are_all_reported() -> None:
         "CALLREC_TRUSTED_PROXIES",
     ):
         assert name in message
+
+
+def test_timezone_defaults_to_helsinki_and_bad_zones_are_reported_with_the_rest() -> None:
+    assert Settings.from_env({}).timezone.key == "Europe/Helsinki"
+    assert Settings.from_env({"CALLREC_TIMEZONE": "Europe/Stockholm"}).timezone.key == (
+        "Europe/Stockholm"
+    )
+    for bad in ("Europe/Helsingfors", "../etc/passwd", "Finland time"):
+        with pytest.raises(SettingsError) as caught:
+            Settings.from_env({"CALLREC_TIMEZONE": bad, "CALLREC_PORT": "eighty"})
+        message = str(caught.value)
+        assert "CALLREC_TIMEZONE" in message
+        assert "Europe/Helsinki" in message
+        assert "CALLREC_PORT" in message

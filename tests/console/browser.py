@@ -4,7 +4,8 @@ The app runs with its ingest worker and subject-request processor, on a real Pos
 and object store, so what the browser shows is what production would show. Playwright's
 own browser download cannot work on a machine without internet access, so the tests launch
 the system Chromium (``make test`` installs it) with the flags a closed network needs.
-Screenshots of the main pages land in ``test-artifacts/console/``.
+Screenshots of the main pages land in ``test-artifacts/console/``; every page screenshot is
+also checked with axe-core (vendored in ``vendor/``) for WCAG 2.1 AA violations.
 """
 
 from __future__ import annotations
@@ -41,6 +42,26 @@ FLAGS: Final = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 WAIT_MS: Final = 15_000
+AXE: Final = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_21_AA: Final = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# axe adds <style> elements of its own while it works; the page's CSP admits them only with
+# the page's style nonce, so while axe loads and runs, new style elements get that nonce (in
+# any document: axe also parses stylesheets of shadow roots in documents of its own).
+AXE_NONCE_ON: Final = """() => {
+  const nonce = document.querySelector('meta[name=style-nonce]').content;
+
+  const create = Document.prototype.createElement;
+  window.__createElement = create;
+  Document.prototype.createElement = function (tag, options) {
+    const node = create.call(this, tag, options);
+    if (String(tag).toLowerCase() === 'style') node.nonce = nonce;
+    return node;
+  };
+}"""
+AXE_RUN: Final = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})
+  .then(result => result.violations.map(v =>
+    `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`))
+  .finally(() => { Document.prototype.createElement = window.__createElement; })"""
 
 
 @dataclass
@@ -114,9 +135,28 @@ class Console:
 
 
 async def screenshot(page: Page, name: str) -> None:
-    """Keep a picture of the page for people reviewing the change (not compared)."""
+    """Keep a picture of the page for people reviewing the change (not compared), and check
+    the page as it is shown for accessibility."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    await assert_accessible(page)
+
+
+async def accessibility_violations(page: Page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 level A and AA on the page as it is now. axe is
+    evaluated through the DevTools protocol, which the page's CSP does not govern, so the
+    console's policy stays as strict as in production."""
+    await page.evaluate(AXE_NONCE_ON)
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.evaluate(AXE.read_text())
+    violations: list[str] = await page.evaluate(AXE_RUN, WCAG_21_AA)
+    return violations
+
+
+async def assert_accessible(page: Page) -> None:
+    """Fail with axe-core's findings, each naming the rule and the elements."""
+    violations = await accessibility_violations(page)
+    assert violations == [], hash_of(page) + "\n" + "\n".join(violations)
 
 
 async def nav_pages(page: Page) -> list[str]:

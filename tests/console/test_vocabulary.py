@@ -27,6 +27,8 @@ CHECKED: Final = {
     ("customers", "status"): "customer_statuses",
     ("customer_phones", "kind"): "phone_types",
     ("marketing_preferences", "kind"): "marketing_kinds",
+    ("disclosures", "recipient_kind"): "disclosure_recipients",
+    ("lease_parties", "role"): "lease_roles",
 }
 
 

@@ -95,3 +95,26 @@ async def test_slots_are_given_back_whatever_happens() -> None:
         await upload_that_fails()
     assert slots.in_use == 0
     assert await _refusal(slots, "a") == 0
+
+
+async def test_strangers_never_fill_the_slots_kept_for_proven_senders() -> None:
+    """Enough addresses at the minimum rate could hold every slot; a quarter stays for peers
+    that delivered a valid signature lately, so the telephony system always gets in."""
+    now = [0.0]
+    slots = UploadSlots(total=4, per_peer=4, proven_for=100.0, clock=lambda: now[0])
+    assert slots.reserved == 1
+    slots.prove("pbx")
+    async with slots.take("s1"), slots.take("s2"), slots.take("s3"):
+        assert await _refusal(slots, "s4") == 503  # the last slot is kept
+        assert await _refusal(slots, "pbx") == 0  # the proven sender takes it
+        now[0] = 100.0
+        assert await _refusal(slots, "pbx") == 503  # proof lasts proven_for only
+    assert slots.in_use == 0
+    assert await _refusal(slots, "s4") == 0
+
+
+async def test_a_proven_sender_still_counts_against_the_whole_house() -> None:
+    slots = UploadSlots(total=2, per_peer=2, reserved=1)
+    slots.prove("pbx")
+    async with slots.take("pbx"), slots.take("pbx"):
+        assert await _refusal(slots, "stranger") == 503

@@ -351,3 +351,21 @@ async def test_an_aborted_slow_upload_leaves_nothing_behind(
     assert await pool.fetchval("SELECT count(*) FROM recordings") == 0
     assert await pool.fetchval("SELECT count(*) FROM sealed_objects") == 0
     assert [o async for o in server.app[STORE].list()] == []
+
+
+async def test_a_sender_that_signed_lately_gets_a_slot_strangers_cannot_take(
+    limited: Settings, serve: Serve, opened: list[Upload]
+) -> None:
+    """Strangers at the minimum rate from several addresses could hold every slot for hours;
+    the quarter kept for proven senders lets the telephony system in at once."""
+    server = await serve(dataclasses.replace(limited, max_concurrent_uploads=4))
+    first = multipart(metadata(external_id="pbx-1"), AUDIO)
+    assert (await exchange(server, opened, first, source=NEIGHBOUR)).status == 202
+    body = multipart(metadata(external_id="pbx-2"), AUDIO)
+    await hold_slots(server, opened, 2, len(body))  # two from STRANGER, its share
+    third = await Upload.start(server, forged_headers(), len(body), source="127.0.0.3")
+    opened.append(third)
+    third.drip(b"-" * len(body))
+    await asyncio.sleep(0.3)
+    assert (await exchange(server, opened, body, source="127.0.0.4")).status == 503
+    assert (await exchange(server, opened, body, source=NEIGHBOUR)).status == 202

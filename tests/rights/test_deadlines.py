@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
@@ -136,3 +137,22 @@ async def test_an_unreachable_webhook_is_retried_and_extension_rearms_the_warnin
     async with pool.acquire() as conn:
         await extend_request(conn, request_id, datetime.now(UTC) + timedelta(days=2), "complex")
     assert (await monitor.run()).startswith("alerts sent 1 of 1")
+
+
+async def test_the_log_tells_deadlines_in_local_time_and_the_webhook_in_utc(
+    pool: Pool,
+    settings: Settings,
+    receiver: tuple[Receiver, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    endpoint, url = receiver
+    local = dataclasses.replace(
+        settings, deadline_webhook_url=url, timezone=ZoneInfo("Asia/Kolkata")
+    )
+    late = await add_request(pool, timedelta(days=-1))
+    await DeadlineMonitor(pool, local, Metrics()).run()
+    [line] = [r.getMessage() for r in caplog.records if str(late) in r.getMessage()]
+    assert line.count("+05:30") == 2
+    [body] = endpoint.received
+    assert body["due_at"].endswith("+00:00")

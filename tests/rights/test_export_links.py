@@ -11,7 +11,9 @@ import socket
 import statistics
 import struct
 import time
+import uuid
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +270,76 @@ async def test_reading_the_end_first_spends_nothing(staff_api: Client, audio_dir
     assert rest.status == 206  # the file is now whole on the subject's side: the link is spent
     assert zipfile.ZipFile(io.BytesIO(start + await rest.read())).testzip() is None
     await gone(api, url)
+
+
+async def reissued(api: Client, request_id: str, role: str = "dpo") -> Any:
+    """The officer asks for a new copy; the raw answer."""
+    return await api.post(
+        f"/v1/subject-requests/{request_id}/reissue", headers=await headers_for(api, role)
+    )
+
+
+async def test_the_request_says_when_the_copy_was_downloaded(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    request_id, url = await ready_export(api, audio_dir)
+    before = await view(api, request_id)
+    assert before["downloaded_at"] is None
+    assert before["copy_kept_until"] == before["download_expires_at"]
+    whole = await api.get(url)
+    await whole.read()
+    after = await view(api, request_id)
+    assert after["download_url"] is None
+    assert datetime.fromisoformat(after["downloaded_at"]) <= datetime.now(UTC)
+    assert after["copy_kept_until"] == before["copy_kept_until"]  # a new copy may be issued
+
+
+async def test_the_dpo_issues_a_new_copy_and_the_old_link_dies(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api, pool = staff_api, staff_api.app[POOL]
+    request_id, first_url = await ready_export(api, audio_dir)
+    first = await (await api.get(first_url)).read()
+    assert (await reissued(api, request_id, "customer-service")).status == 403
+
+    answer = await reissued(api, request_id)
+    assert answer.status == 200, await answer.text()
+    new = await answer.json()
+    assert new["download_url"] != first_url
+    document = await view(api, request_id)
+    assert document["download_url"] == new["download_url"]
+    assert document["download_expires_at"] == new["download_expires_at"]  # retention runs on
+    assert document["downloaded_at"] is not None  # the first copy's download stays in view
+    again = await api.get(new["download_url"])
+    assert again.status == 200
+    assert await again.read() == first  # the same copy
+    await gone(api, new["download_url"])  # the new link is spent by its own download
+
+    second = await (await reissued(api, request_id)).json()  # before any download, too
+    third = await (await reissued(api, request_id)).json()
+    await gone(api, second["download_url"])
+    refused = await api.get(second["download_url"])
+    assert "new copy" in (await refused.json())["detail"]
+    assert (await api.get(third["download_url"])).status == 200
+    actions = await pool.fetch(
+        "SELECT outcome FROM audit_log WHERE action = 'subject_request.reissue' AND object_id = $1",
+        request_id,
+    )
+    assert [r["outcome"] for r in actions] == ["ok", "ok", "ok"]
+
+
+async def test_no_new_copy_once_the_export_is_gone_or_for_another_request(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api, pool = staff_api, staff_api.app[POOL]
+    request_id, _ = await ready_export(api, audio_dir)
+    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+    expired = await reissued(api, request_id)
+    assert expired.status == 409
+    assert "register a new access request" in (await expired.json())["detail"]
+    assert (await view(api, request_id))["copy_kept_until"] is None
+    assert (await reissued(api, str(uuid.uuid4()))).status == 404
+    erasure = await registered(api, "erasure", {"phone_number": "+358409999999"})
+    assert (await reissued(api, erasure)).status == 409
+    assert await pool.fetchval("SELECT count(*) FROM exports") == 1  # nothing was added

@@ -351,3 +351,31 @@ async def test_the_queue_follows_the_deadline_in_force_and_pages_by_it(staff_api
     assert [item["id"] for item in seen] == [ids[1], ids[2], ids[0]]  # extended one last
     assert datetime.fromisoformat(seen[-1]["due_by"]) == datetime.fromisoformat(later)
     assert not any(item["overdue"] for item in seen)
+
+
+async def test_the_access_copy_tells_times_in_local_time_with_the_offset(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    """A 21:55 Finnish-time call reads 21:55+02:00 in the copy, its file name and its CSV."""
+    api = staff_api
+    await ingest(
+        api, call_audio(audio_dir, 4.0), caller_number=CALLER, started_at="2026-11-23T19:55:00Z"
+    )
+    request_id = await registered(api, "access", {"phone_number": CALLER})
+    download = await api.get((await processed(api, request_id))["download_url"])
+    archive = zipfile.ZipFile(io.BytesIO(await download.read()))
+    [audio_name] = [n for n in archive.namelist() if n.startswith("recordings/")]
+    assert audio_name.startswith("recordings/2026-11-23T215500-")
+    csv_text = archive.read("recordings.csv").decode("utf-8-sig")
+    json_text = archive.read("recordings.json").decode()
+    for text in (csv_text, json_text):
+        assert "2026-11-23T21:55:00+02:00" in text
+        assert "19:55" not in text
+    index = archive.read("index.txt").decode()
+    assert "Europe/Helsinki" in index
+    assert "+00:00" not in index
+    for entry in json.loads(archive.read("access_log/about_you.json")):
+        assert datetime.fromisoformat(entry["at"]).utcoffset() in (
+            timedelta(hours=2),
+            timedelta(hours=3),
+        )
