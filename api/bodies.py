@@ -1,15 +1,19 @@
-"""Reading a JSON request body: media type and size first, then the shared JSON reader."""
+"""Reading a JSON request body: media type and size first, then the shared JSON reader, then
+the route's declared model (:mod:`common.models`)."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
-from common.errors import TooLarge, UnsupportedMediaType, ValidationProblem, field_error
+from common.errors import TooLarge, UnsupportedMediaType
 from common.inputs import load_json_object
+from common.models import Body, M, validate_body
 
 MAX_JSON_BYTES: Final = 64 * 1024
+H = TypeVar("H", bound=Callable[..., object])
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
@@ -24,13 +28,25 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     return load_json_object(raw)
 
 
-def text_fields(body: dict[str, Any], *names: str) -> list[str]:
-    """The named fields as non-empty strings, or one 422 naming each missing one."""
-    errors = [
-        field_error(n, "required, a non-empty string")
-        for n in names
-        if not isinstance(body.get(n), str) or not body[n]
-    ]
-    if errors:
-        raise ValidationProblem(errors)
-    return [str(body[n]) for n in names]
+_MODELS: dict[Callable[..., object], type[Body]] = {}
+
+
+def takes(model: type[Body]) -> Callable[[H], H]:
+    """Declare the body a handler reads; the OpenAPI document describes it from the model."""
+
+    def mark(handler: H) -> H:
+        _MODELS[handler] = model
+        return handler
+
+    return mark
+
+
+def model_of(handler: Callable[..., object]) -> type[Body] | None:
+    """The body model a handler declared with :func:`takes`, if any."""
+    return _MODELS.get(handler)
+
+
+async def json_body(request: web.Request, model: type[M]) -> M:
+    """The request body checked against ``model``: media type, size, depth, NUL and lone
+    surrogates first (:func:`json_object`), then the model; one 422 names every bad field."""
+    return validate_body(await json_object(request), model)

@@ -24,9 +24,8 @@ from accounts.roles import Permission
 from accounts.users import User
 from api.appkeys import CURRENT_USER, FIELD_CIPHER, POOL
 from api.auditing import audit, refuse
-from api.bodies import json_object
+from api.bodies import json_body, json_object, takes
 from api.pagination import (
-    body_limit,
     decode_cursor,
     encode_cursor,
     next_time_cursor,
@@ -34,15 +33,15 @@ from api.pagination import (
     time_cursor_or_start,
 )
 from api.permissions import Forbidden, requires
+from api.register_bodies import CustomerSearch, LogBody, NewContact, NewDisclosure, NewPreference
 from common.errors import NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id, valid
 from register.consents import (
     add_preference,
     current_preferences,
     list_preferences,
-    parse_preference,
 )
-from register.contact_log import add_entry, list_entries, parse_entry
+from register.contact_log import add_entry, list_entries
 from register.customers import (
     Customer,
     RegisterConflict,
@@ -53,7 +52,7 @@ from register.customers import (
     list_customers,
     update_customer,
 )
-from register.disclosures import add_disclosure, list_disclosures, parse_disclosure
+from register.disclosures import add_disclosure, list_disclosures
 from register.history import change_of, history
 from register.leases import current_leases
 from register.protection import (
@@ -352,16 +351,12 @@ async def list_route(request: web.Request) -> web.Response:
 
 
 @requires(Permission.READ_REGISTER)
+@takes(CustomerSearch)
 async def search_route(request: web.Request) -> web.Response:
     """``POST /v1/customers/search {"q"}``: name prefix, phone, customer number or
     henkilötunnus (exact, through the blind index)."""
-    body = await json_object(request)
-    q = body.get("q")
-    if not isinstance(q, str) or not q.strip() or len(q) > 200:
-        raise ValidationProblem(
-            [field_error("q", "a name, phone number, customer number or henkilötunnus")]
-        )
-    limit = body_limit(body, default=20)
+    search = await json_body(request, CustomerSearch)
+    q, limit = search.q, search.limit
     user = request[CURRENT_USER]
     query = classify_query(q)
     if query.kind == "henkilotunnus" and not full_view(user):
@@ -383,12 +378,11 @@ async def search_route(request: web.Request) -> web.Response:
 Lister = Callable[
     [Connection, uuid.UUID, tuple[datetime, uuid.UUID], int], Awaitable[list[dict[str, Any]]]
 ]
-Parser = Callable[[dict[str, Any]], tuple[Any, list[dict[str, str]]]]
 Adder = Callable[[Connection, uuid.UUID, Any, uuid.UUID], Awaitable[tuple[uuid.UUID, datetime]]]
 
 
 def customer_log(
-    name: str, lister: Lister, parser: Parser, adder: Adder
+    name: str, lister: Lister, model: type[LogBody], adder: Adder
 ) -> tuple[Handler, Handler]:
     """GET (paged, newest first) and POST handlers for a per-customer log such as the
     contact log or the disclosure log; reads and additions are audited."""
@@ -404,9 +398,10 @@ def customer_log(
         return web.json_response({"items": items, "next": next_time_cursor(items, limit)})
 
     @requires(Permission.WRITE_REGISTER)
+    @takes(model)
     async def add_to_log(request: web.Request) -> web.Response:
         customer_id = await visible_customer_id(request)
-        entry = valid(parser(await json_object(request)))
+        entry = (await json_body(request, model)).entry()
         async with request.app[POOL].acquire() as conn:
             try:
                 entry_id, at = await adder(conn, customer_id, entry, request[CURRENT_USER].id)
@@ -415,17 +410,19 @@ def customer_log(
         await audit(request, f"customer.{name}_add", object_type="customer", object_id=customer_id)
         return web.json_response({"id": str(entry_id), "at": at.isoformat()}, status=201)
 
-    list_log.__doc__ = f"``GET /v1/customers/{{id}}/{name}?cursor=&limit=``, newest first."
-    add_to_log.__doc__ = f"``POST /v1/customers/{{id}}/{name}``: add an entry."
+    list_log.__doc__ = (
+        f"``GET /v1/customers/{{id}}/{name}?cursor=&limit=``: the {name}, newest first."
+    )
+    add_to_log.__doc__ = f"``POST /v1/customers/{{id}}/{name}``: add an entry to the {name}."
     return list_log, add_to_log
 
 
-contacts_route, add_contact_route = customer_log("contacts", list_entries, parse_entry, add_entry)
+contacts_route, add_contact_route = customer_log("contacts", list_entries, NewContact, add_entry)
 disclosures_route, add_disclosure_route = customer_log(
-    "disclosures", list_disclosures, parse_disclosure, add_disclosure
+    "disclosures", list_disclosures, NewDisclosure, add_disclosure
 )
 marketing_route, add_marketing_route = customer_log(
-    "marketing", list_preferences, parse_preference, add_preference
+    "marketing", list_preferences, NewPreference, add_preference
 )
 
 

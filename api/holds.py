@@ -3,31 +3,77 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiohttp import web
+from pydantic import Field, model_validator
 
 from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import audit
-from api.bodies import json_object
+from api.bodies import json_body, takes
 from api.customers import with_customer_names
 from api.pagination import next_time_cursor, page_limit, time_cursor_or_start
 from api.permissions import requires
 from common.errors import NotFound, ValidationProblem, field_error
-from common.inputs import parse_id, valid
+from common.inputs import parse_id
+from common.models import Body, Id, Text, refuse
 from retention.holds import (
     MAX_REASON,
+    MAX_RECORDINGS,
+    HoldInput,
     UnknownItem,
     list_holds,
-    parse_hold,
     place_hold,
     release_hold,
 )
 
+Reason = Annotated[str, Text(MAX_REASON), Field(description=f"why, in 1-{MAX_REASON} characters")]
+
+
+class NewHold(Body):
+    """Listed recordings, or all of a customer's, and why they are held."""
+
+    reason: Reason
+    recording_ids: (
+        Annotated[
+            list[Id],
+            Field(
+                min_length=1,
+                max_length=MAX_RECORDINGS,
+                description=f"a list of 1-{MAX_RECORDINGS} ids",
+            ),
+        ]
+        | None
+    ) = None
+    customer_id: Annotated[Id | None, Field(description="a customer id (UUID)")] = None
+
+    @model_validator(mode="after")
+    def one_kind(self) -> NewHold:
+        """Recordings or a customer: never both, never neither."""
+        if (self.recording_ids is None) == (self.customer_id is None):
+            raise refuse("send recording_ids or customer_id (one)", "recording_ids")
+        return self
+
+    def hold(self) -> HoldInput:
+        """The hold to place, each recording once."""
+        ids = tuple(dict.fromkeys(self.recording_ids or ()))
+        return HoldInput(self.reason, ids, self.customer_id)
+
+
+class HoldRelease(Body):
+    """Why a hold ends (optional)."""
+
+    reason: Annotated[str, Text(MAX_REASON), Field(description=f"1-{MAX_REASON} characters")] = (
+        "released"
+    )
+
 
 @requires(Permission.MANAGE_LEGAL_HOLDS)
+@takes(NewHold)
 async def place_route(request: web.Request) -> web.Response:
-    """``POST /v1/legal-holds`` {recording_ids | customer_id, reason}."""
-    hold = valid(parse_hold(await json_object(request)))
+    """``POST /v1/legal-holds``: hold recordings, or a customer, from erasure and retention."""
+    hold = (await json_body(request, NewHold)).hold()
     async with request.app[POOL].acquire() as conn:
         try:
             hold_id, placed_at = await place_hold(conn, hold, request[CURRENT_USER].id)
@@ -49,7 +95,7 @@ async def place_route(request: web.Request) -> web.Response:
 
 @requires(Permission.MANAGE_LEGAL_HOLDS)
 async def list_route(request: web.Request) -> web.Response:
-    """``GET /v1/legal-holds?include_released=&cursor=&limit=``, newest first."""
+    """``GET /v1/legal-holds?include_released=&cursor=&limit=``: legal holds, newest first."""
     raw = request.query.get("include_released", "false")
     if raw not in ("true", "false"):
         raise ValidationProblem([field_error("include_released", "true or false")])
@@ -69,16 +115,14 @@ async def list_route(request: web.Request) -> web.Response:
 
 
 @requires(Permission.MANAGE_LEGAL_HOLDS)
+@takes(HoldRelease)
 async def release_route(request: web.Request) -> web.Response:
     """``DELETE /v1/legal-holds/{id}`` with an optional JSON {reason}: release the hold (it
     stays in the list as released)."""
     hold_id = parse_id(request.match_info["id"])
     reason = "released"
     if request.can_read_body:
-        raw = (await json_object(request)).get("reason", reason)
-        if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_REASON:
-            raise ValidationProblem([field_error("reason", f"1-{MAX_REASON} characters")])
-        reason = raw.strip()
+        reason = (await json_body(request, HoldRelease)).reason
     async with request.app[POOL].acquire() as conn:
         released = await release_hold(conn, hold_id, request[CURRENT_USER].id, reason)
     if not released:

@@ -15,33 +15,31 @@ from aiohttp import web
 from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import audit
-from api.bodies import json_object
+from api.bodies import json_body, takes
 from api.customers import reader_of, register_connection, today, visible_customer_id
 from api.permissions import requires
+from api.register_bodies import GuardianshipEnd, LeaseEnd, NewGuardianship, NewLease
 from common.errors import NotFound
-from common.inputs import parse_id, valid
+from common.inputs import parse_id
 from register.guardianship import (
     add_guardianship,
     end_guardianship,
     guardianships_of,
-    parse_end,
-    parse_guardianship,
 )
 from register.leases import (
     LeaseNotFound,
     change_lease,
     create_lease,
     leases_of,
-    parse_lease,
-    parse_lease_change,
 )
 from register.protection import mask_leases, protection_of
 
 
 @requires(Permission.WRITE_REGISTER)
+@takes(NewLease)
 async def create_route(request: web.Request) -> web.Response:
     """``POST /v1/leases``: lease, parties and household in one go."""
-    lease = valid(parse_lease(await json_object(request)))
+    lease = (await json_body(request, NewLease)).lease()
     async with register_connection(request) as conn:
         lease_id = await create_lease(conn, lease)
     await audit(request, "lease.create", object_type="lease", object_id=lease_id)
@@ -49,10 +47,11 @@ async def create_route(request: web.Request) -> web.Response:
 
 
 @requires(Permission.WRITE_REGISTER)
+@takes(LeaseEnd)
 async def change_route(request: web.Request) -> web.Response:
     """``PATCH /v1/leases/{id}`` {end_date?, terminated_on?}: end or terminate a lease."""
     lease_id = parse_id(request.match_info["id"])
-    change = valid(parse_lease_change(await json_object(request)))
+    change = (await json_body(request, LeaseEnd)).change()
     async with register_connection(request) as conn:
         try:
             await change_lease(conn, lease_id, change)
@@ -91,10 +90,11 @@ async def guardianships_route(request: web.Request) -> web.Response:
 
 
 @requires(Permission.WRITE_REGISTER)
+@takes(NewGuardianship)
 async def add_guardianship_route(request: web.Request) -> web.Response:
-    """``POST /v1/customers/{id}/guardianships`` {guardian_id, kind, start_date?, end_date?}."""
+    """``POST /v1/customers/{id}/guardianships``: link a guardian to the customer."""
     customer_id = await visible_customer_id(request)
-    link = valid(parse_guardianship(await json_object(request)))
+    link = (await json_body(request, NewGuardianship)).link()
     async with register_connection(request) as conn:
         link_id = await add_guardianship(conn, customer_id, link)
     await audit(request, "customer.guardianship_add", object_type="customer", object_id=customer_id)
@@ -102,11 +102,12 @@ async def add_guardianship_route(request: web.Request) -> web.Response:
 
 
 @requires(Permission.WRITE_REGISTER)
+@takes(GuardianshipEnd)
 async def end_guardianship_route(request: web.Request) -> web.Response:
     """``PATCH /v1/customers/{id}/guardianships/{link_id}`` {end_date}: end a link."""
     customer_id = await visible_customer_id(request)
     link_id = parse_id(request.match_info["link_id"], "link_id")
-    end = valid(parse_end(await json_object(request)))
+    end = (await json_body(request, GuardianshipEnd)).end_date
     async with register_connection(request) as conn:
         found = await end_guardianship(conn, link_id, customer_id, end)
     if not found:

@@ -9,16 +9,25 @@ from aiohttp import web
 from accounts.roles import purposes_of
 from accounts.users import login, revoke
 from api.appkeys import CURRENT_USER, POOL
-from api.bodies import json_object, text_fields
+from api.bodies import json_body, takes
 from api.permissions import NotAuthenticated, any_user, public
 from api.session import SESSION_COOKIE, csrf_token, session_token
 from audit.log import Actor, AuditEvent, record
+from common.models import Body, NonEmpty
+
+
+class Credentials(Body):
+    """A username and its password."""
+
+    username: NonEmpty
+    password: NonEmpty
 
 
 async def _log_in(request: web.Request) -> tuple[str, datetime]:
     """Check the posted username and password, audit the attempt; the new session's token."""
-    username, password = text_fields(await json_object(request), "username", "password")
-    attempt = await login(request.app[POOL], username, password)
+    sent = await json_body(request, Credentials)
+    username = sent.username
+    attempt = await login(request.app[POOL], username, sent.password)
     # A mistyped password often lands in the username field: name only real accounts.
     actor = Actor(attempt.user_id, username if attempt.user_id else None)
     ok = attempt.outcome == "ok"
@@ -34,13 +43,15 @@ async def _log_in(request: web.Request) -> tuple[str, datetime]:
 
 
 @public("the login itself")
+@takes(Credentials)
 async def login_route(request: web.Request) -> web.Response:
-    """``POST /v1/auth/login`` → a bearer token that expires."""
+    """``POST /v1/auth/login``: log in; a bearer token that expires."""
     token, expires_at = await _log_in(request)
     return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
 
 
 @public("the console's login itself")
+@takes(Credentials)
 async def open_session(request: web.Request) -> web.Response:
     """``POST /v1/auth/session``: the console's login. The token goes into an HttpOnly,
     SameSite=Strict cookie that scripts cannot read; the body gives the CSRF token."""

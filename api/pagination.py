@@ -12,11 +12,15 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Annotated, Any, Final
+
+from pydantic import BeforeValidator, WithJsonSchema
 
 from common.errors import ValidationProblem, field_error
 from common.inputs import load_json, parse_id, parse_int, parse_time
+from common.models import refuse, reusing
 
+NOT_A_CURSOR: Final = "use the 'next' value of the last page"
 DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200
 # The position after every item of a newest-first list: where its first page starts.
@@ -75,6 +79,20 @@ def encode_time_cursor(at: datetime, item_id: uuid.UUID) -> str:
     return encode_cursor(at.isoformat(), str(item_id))
 
 
+def _body_cursor(raw: object) -> tuple[datetime, uuid.UUID] | None:
+    if raw is not None and not isinstance(raw, str):
+        raise refuse(NOT_A_CURSOR)
+    return decode_time_cursor(raw)
+
+
+TimeCursor = Annotated[
+    tuple[datetime, uuid.UUID] | None,
+    BeforeValidator(reusing(_body_cursor)),
+    WithJsonSchema({"type": "string", "description": "`next` of the last page"}),
+]
+"""A body's ``cursor``: the ``next`` of the last page, as :func:`decode_time_cursor` reads it."""
+
+
 def decode_time_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
     """The ``(time, id)`` key inside a cursor from :func:`encode_time_cursor`."""
     key = decode_cursor(raw, 2)
@@ -83,9 +101,7 @@ def decode_time_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
     try:
         return parse_time(key[0], "cursor"), parse_id(key[1], "cursor")
     except ValidationProblem:
-        raise ValidationProblem(
-            [field_error("cursor", "use the 'next' value of the last page")]
-        ) from None
+        raise ValidationProblem([field_error("cursor", NOT_A_CURSOR)]) from None
 
 
 def time_cursor_or_start(raw: str | None) -> tuple[datetime, uuid.UUID]:

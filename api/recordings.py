@@ -15,21 +15,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 from aiohttp import web
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import audit, refuse
-from api.bodies import json_object
+from api.bodies import json_body, takes
 from api.customers import with_customer_names
-from api.pagination import body_limit, decode_time_cursor, encode_time_cursor, page_limit
+from api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    TimeCursor,
+    decode_time_cursor,
+    encode_time_cursor,
+    page_limit,
+)
 from api.permissions import Forbidden, requires
-from common.errors import NotFound, ValidationProblem, field_error
+from common.errors import NotFound
 from common.inputs import FieldErrors, parse_id, parse_time
+from common.models import Between, Body, Id, Text, Time
+from common.models import refuse as refuse_field
 from recorder.catalog import (
     Recording,
     RecordingFilter,
@@ -206,7 +215,10 @@ def _filter(source: Mapping[str, object], errors: FieldErrors) -> RecordingFilte
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
 async def list_route(request: web.Request) -> web.Response:
-    """``GET /v1/recordings?customer_id=&answered_by=&unlinked=&from=&to=&cursor=&limit=``."""
+    """List recordings (ids and dates), newest first; trainers get released calls only.
+
+    ``GET /v1/recordings?customer_id=&answered_by=&unlinked=&from=&to=&cursor=&limit=``.
+    """
     query = request.query
     if not sees_identity(request) and not {"customer_id", "answered_by", "unlinked"}.isdisjoint(
         query
@@ -221,34 +233,67 @@ async def list_route(request: web.Request) -> web.Response:
     return await _page(request, where, after, limit)
 
 
+def _phone(raw: str) -> str:
+    try:
+        return normalise_phone(raw)
+    except ValueError as exc:
+        raise refuse_field(f"{exc}; use E.164 like +358401234567") from None
+
+
+def _yes_no(raw: object) -> object:
+    """``"true"`` and ``"false"`` as in the list's query string."""
+    return raw == "true" if raw in ("true", "false") else raw
+
+
+class RecordingSearch(Body):
+    """The list's filters, with the caller's number, which never travels in a URL."""
+
+    caller_number: Annotated[
+        str | None,
+        AfterValidator(lambda raw: None if raw is None else _phone(raw)),
+        Field(description="a phone number, E.164 like +358401234567"),
+    ] = None
+    customer_id: Id | None = None
+    answered_by: Annotated[str | None, Field(description="a username or extension")] = None
+    started_from: Time | None = Field(default=None, alias="from")
+    started_before: Time | None = Field(default=None, alias="to")
+    unlinked: Annotated[
+        bool,
+        BeforeValidator(_yes_no),
+        Field(description="true for the calls not linked to any customer yet, or false"),
+    ] = False
+    cursor: TimeCursor = None
+    limit: Annotated[int, Between(1, MAX_LIMIT)] = DEFAULT_LIMIT
+
+    def where(self) -> RecordingFilter:
+        """The filter to list by."""
+        return RecordingFilter(
+            customer_id=self.customer_id,
+            answered_by=self.answered_by,
+            caller_number=self.caller_number,
+            started_from=self.started_from,
+            started_before=self.started_before,
+            unlinked=self.unlinked,
+        )
+
+
 @requires(Permission.LIST_RECORDINGS)
+@takes(RecordingSearch)
 async def search_route(request: web.Request) -> web.Response:
-    """``POST /v1/recordings/search`` {caller_number?, customer_id?, answered_by?, from?, to?,
-    cursor?, limit?}: the same list, with identifiers kept out of the URL."""
-    body = await json_object(request)
-    errors = FieldErrors()
-    where = _filter(body, errors)
-    raw_number = body.get("caller_number")
-    if raw_number is not None:
-        try:
-            where = replace(where, caller_number=normalise_phone(str(raw_number)))
-        except ValueError as exc:
-            errors.add("caller_number", f"{exc}; use E.164 like +358401234567")
-    limit = errors.take(lambda: body_limit(body))
-    after = _cursor(body, errors)
-    errors.raise_any()
-    assert limit is not None
-    await audit(
-        request,
-        "recording.search",
-        details={"filters": ",".join(sorted(k for k, v in body.items() if v is not None))},
-    )
-    return await _page(request, where, after, limit, caller=True)
+    """Search recordings: the same list, with caller numbers kept out of the URL.
+
+    ``POST /v1/recordings/search`` {caller_number?, customer_id?, answered_by?, from?, to?,
+    cursor?, limit?}.
+    """
+    search = await json_body(request, RecordingSearch)
+    sent = search.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
+    await audit(request, "recording.search", details={"filters": ",".join(sorted(sent))})
+    return await _page(request, search.where(), search.cursor, search.limit, caller=True)
 
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
 async def detail_route(request: web.Request) -> web.Response:
-    """``GET /v1/recordings/{id}``; a view with the caller identity is audited."""
+    """``GET /v1/recordings/{id}``: one recording; a view with the caller identity is audited."""
     recording = await visible_recording(request)
     identity = sees_identity(request)
     if identity:
@@ -270,25 +315,27 @@ async def waveform_route(request: web.Request) -> web.Response:
     return web.json_response(waveform)
 
 
+class TrainingRelease(Body):
+    """Release a call for training, or withdraw it, and why."""
+
+    released: Annotated[bool, Field(description="true to release, false to withdraw")] = True
+    reason: Annotated[
+        str, Text(MAX_REASON), Field(description=f"why, in 1-{MAX_REASON} characters")
+    ]
+
+
 @requires(Permission.RELEASE_FOR_TRAINING)
+@takes(TrainingRelease)
 async def training_release_route(request: web.Request) -> web.Response:
-    """``POST /v1/recordings/{id}/training-release`` {"released": bool, "reason": str}."""
+    """``POST /v1/recordings/{id}/training-release``: release a call for training, or withdraw
+    it, with a reason."""
     recording_id = parse_id(request.match_info["id"])
-    body = await json_object(request)
-    released, reason = body.get("released", True), body.get("reason")
-    errors = []
-    if not isinstance(released, bool):
-        errors.append(field_error("released", "true to release, false to withdraw"))
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        errors.append(field_error("reason", f"why, in 1-{MAX_REASON} characters"))
-    if errors:
-        raise ValidationProblem(errors)
-    assert isinstance(reason, str)
-    assert isinstance(released, bool)
+    body = await json_body(request, TrainingRelease)
+    released, reason = body.released, body.reason
     user = request[CURRENT_USER]
     async with request.app[POOL].acquire() as conn, conn.transaction():
         changed = await set_training_release(
-            conn, recording_id, released=released, by=user.id, reason=reason.strip()
+            conn, recording_id, released=released, by=user.id, reason=reason
         )
         if not changed:
             raise NotFound("no such recording ready to play")
@@ -297,7 +344,7 @@ async def training_release_route(request: web.Request) -> web.Response:
             "recording.training_release" if released else "recording.training_withdraw",
             object_type="recording",
             object_id=recording_id,
-            details={"reason": reason.strip()},
+            details={"reason": reason},
             conn=conn,
         )
     return web.json_response({"id": str(recording_id), "released_for_training": released})

@@ -14,19 +14,27 @@ from aiohttp import web
 from accounts.roles import Permission
 from api.appkeys import POOL
 from api.auditing import audit
-from api.bodies import json_object
+from api.bodies import json_body, takes
 from api.pagination import encode_time_cursor, page_limit, time_cursor_or_start
 from api.permissions import requires
 from common.errors import NotFound, ValidationProblem, field_error
 from common.inputs import parse_id
+from common.models import Body, Id
 from recorder import catalog
 
 
+class CustomerLink(Body):
+    """The customer a call belongs to."""
+
+    customer_id: Id
+
+
 @requires(Permission.LINK_RECORDINGS)
+@takes(CustomerLink)
 async def link_customer(request: web.Request) -> web.Response:
     """Link the call to the customer named in the body."""
     recording_id = parse_id(request.match_info["id"])
-    customer_id = parse_id((await json_object(request)).get("customer_id"), "customer_id")
+    customer_id = (await json_body(request, CustomerLink)).customer_id
     async with request.app[POOL].acquire() as conn, conn.transaction():
         outcome = await catalog.link_customer(conn, recording_id, customer_id)
         if outcome == "no_recording":

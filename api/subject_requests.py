@@ -16,16 +16,17 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from datetime import datetime
 from functools import partial
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import asyncpg
 from aiohttp import web
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from accounts.roles import Permission
 from accounts.users import account_exists
 from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
 from api.auditing import audit
-from api.bodies import json_object, text_fields
+from api.bodies import json_body, takes
 from api.customers import with_customer_names
 from api.delivery import acknowledged
 from api.integrity import OnFailure, authenticated_first, send_all
@@ -34,16 +35,22 @@ from api.permissions import public, requires
 from api.ranges import ByteRange, range_response, requested_range
 from audit.log import Actor, AuditEvent, DetailValue, record
 from common.errors import NotFound, Problem, ValidationProblem, field_error
-from common.inputs import parse_id, parse_time, valid
+from common.inputs import parse_id
+from common.models import Body, EventTime, Id, NonEmpty, OneOf, Time, refuse
+from register.phones import normalise_phone
 from rights.links import LinkedExport, current_link, export_state, find_export, reissue, spend
 from rights.requests import (
+    KINDS,
     OPEN,
+    REQUEST_CHANNELS,
+    SUBJECT_KEYS,
+    SUBJECT_TYPES,
+    RequestInput,
     TransitionRefused,
     create_request,
     deny_request,
     extend_request,
     get_request,
-    parse_request,
     queue,
     start_fulfilment,
     verify_identity,
@@ -80,11 +87,74 @@ def _transition_problem(exc: TransitionRefused) -> Problem:
     return _conflict(str(exc))
 
 
+ONE_SUBJECT: Final = "an object with exactly one of: " + ", ".join(SUBJECT_KEYS)
+
+
+def _phone(raw: str | None) -> str | None:
+    try:
+        return None if raw is None else normalise_phone(raw)
+    except ValueError:
+        raise refuse("a phone number, like +358401234567") from None
+
+
+class Subject(Body):
+    """Whose data: exactly one of a customer, a member of staff or a phone number."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"minProperties": 1, "maxProperties": 1, "additionalProperties": False}
+    )
+
+    customer_id: Annotated[Id | None, Field(description="a customer id (UUID)")] = None
+    staff_username: Annotated[
+        str | None,
+        StringConstraints(min_length=1, max_length=100),
+        Field(description="the employee's username"),
+    ] = None
+    phone_number: Annotated[str | None, AfterValidator(_phone)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def exactly_one(cls, raw: object) -> object:
+        """One known key, with a value; checked first, so that a subject of two keys is one
+        error, not one per key."""
+        keys = [k for k in SUBJECT_KEYS if isinstance(raw, dict) and raw.get(k) is not None]
+        if not isinstance(raw, dict) or len(keys) != 1 or len(raw) != 1:
+            raise refuse(ONE_SUBJECT, "subject")
+        return raw
+
+
+class NewSubjectRequest(Body):
+    """A data-subject request as it arrived (GDPR Art. 15-21)."""
+
+    kind: Annotated[str, OneOf(KINDS)]
+    subject: Annotated[Subject, Field(description=ONE_SUBJECT)]
+    channel: Annotated[
+        str, OneOf(REQUEST_CHANNELS, f"how it arrived, one of: {', '.join(REQUEST_CHANNELS)}")
+    ]
+    received_at: EventTime | None = None
+
+    def request(self) -> RequestInput:
+        """The request to register."""
+        [key] = self.subject.model_fields_set
+        return RequestInput(
+            kind=self.kind,
+            subject_type=SUBJECT_TYPES[key],
+            customer_id=self.subject.customer_id,
+            staff_username=self.subject.staff_username,
+            phone_number=self.subject.phone_number,
+            channel=self.channel,
+            received_at=self.received_at,
+        )
+
+
 @requires(Permission.CREATE_SUBJECT_REQUESTS)
+@takes(NewSubjectRequest)
 async def create_route(request: web.Request) -> web.Response:
-    """``POST /v1/subject-requests`` {kind, subject: {customer_id|staff_username|
-    phone_number}, channel, received_at?}."""
-    data = valid(parse_request(await json_object(request)))
+    """``POST /v1/subject-requests``: register a data-subject request (access or erasure).
+
+    {kind, subject: {customer_id|staff_username|phone_number}, channel, received_at?}.
+    """
+    data = (await json_body(request, NewSubjectRequest)).request()
     async with request.app[POOL].acquire() as conn:
         if data.staff_username is not None and not await account_exists(conn, data.staff_username):
             raise ValidationProblem([field_error("subject.staff_username", "no such account")])
@@ -180,12 +250,34 @@ async def _transition(request: web.Request, action: str, step: Any, *args: Any) 
     return web.json_response(document)
 
 
+class Verification(Body):
+    """How the subject's identity was checked."""
+
+    method: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=500),
+        Field(description="required, a non-empty string of at most 500 characters"),
+    ]
+
+
+class Denial(Body):
+    """Why the request is refused (kept to 1000 characters)."""
+
+    reason: NonEmpty
+
+
+class Extension(Body):
+    """A later deadline and why (Art. 12(3))."""
+
+    until: Time
+    reason: NonEmpty
+
+
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
+@takes(Verification)
 async def verify_route(request: web.Request) -> web.Response:
     """``POST /v1/subject-requests/{id}/verify`` {method}: how identity was checked."""
-    [method] = text_fields(await json_object(request), "method")
-    if len(method) > 500:
-        raise ValidationProblem([field_error("method", "at most 500 characters")])
+    method = (await json_body(request, Verification)).method
     return await _transition(
         request, "subject_request.verify", verify_identity, method, request[CURRENT_USER].id
     )
@@ -200,20 +292,22 @@ async def fulfil_route(request: web.Request) -> web.Response:
 
 
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
+@takes(Denial)
 async def deny_route(request: web.Request) -> web.Response:
-    """``POST /v1/subject-requests/{id}/deny`` {reason}."""
-    [reason] = text_fields(await json_object(request), "reason")
+    """``POST /v1/subject-requests/{id}/deny``: deny the request, with a reason."""
+    reason = (await json_body(request, Denial)).reason
     return await _transition(request, "subject_request.deny", deny_request, reason[:1000])
 
 
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
+@takes(Extension)
 async def extend_route(request: web.Request) -> web.Response:
     """``POST /v1/subject-requests/{id}/extend`` {until, reason}: at most two months past the
     legal deadline, and the subject must be told why (Art. 12(3))."""
-    body = await json_object(request)
-    [reason] = text_fields(body, "reason")
-    until = parse_time(body.get("until"), "until")
-    return await _transition(request, "subject_request.extend", extend_request, until, reason)
+    body = await json_body(request, Extension)
+    return await _transition(
+        request, "subject_request.extend", extend_request, body.until, body.reason
+    )
 
 
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, ClassVar
 
 from aiohttp import web
+from pydantic import ConfigDict, Field, model_validator
 
 from accounts.passwords import PasswordPolicyError
 from accounts.roles import Permission
 from accounts.users import UserError, create_user, list_accounts, update_user
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import audit
-from api.bodies import json_object, text_fields
+from api.bodies import json_body, takes
 from api.pagination import page_limit
 from api.permissions import requires
 from audit.log import DetailValue
 from common.errors import NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id
+from common.models import Body, NonEmpty, refuse
 
 
 @requires(Permission.MANAGE_USERS)
@@ -41,22 +44,50 @@ async def list_users(request: web.Request) -> web.Response:
     return web.json_response({"items": items, "next": next_after})
 
 
+RoleNames = Annotated[list[str], Field(description="a list of role names")]
+
+
+class NewAccount(Body):
+    """A new staff account; its roles are checked against the role table."""
+
+    username: NonEmpty
+    password: NonEmpty
+    roles: RoleNames
+    display_name: str | None = None
+    extension: str | None = None
+
+
+class AccessChange(Body):
+    """New roles for an account, or switching it off or on."""
+
+    model_config = ConfigDict(extra="forbid")
+    unknown_field: ClassVar[str] = "not a field of an account's access"
+
+    roles: RoleNames | None = None
+    disabled: Annotated[bool | None, Field(description="true or false")] = None
+
+    @model_validator(mode="after")
+    def something_changes(self) -> AccessChange:
+        """An empty change is a mistake: say what may be sent."""
+        if self.roles is None and self.disabled is None:
+            raise refuse("send roles, disabled or both", "roles")
+        return self
+
+
 @requires(Permission.MANAGE_USERS)
+@takes(NewAccount)
 async def add_user(request: web.Request) -> web.Response:
-    """``POST /v1/users`` {username, password, roles, extension?, display_name?}."""
-    body = await json_object(request)
-    username, password = text_fields(body, "username", "password")
-    roles = body.get("roles")
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise ValidationProblem([field_error("roles", "a list of role names")])
+    """``POST /v1/users``: create a staff account with its roles."""
+    new = await json_body(request, NewAccount)
+    username, roles = new.username, new.roles
     try:
         user_id: uuid.UUID = await create_user(
             request.app[POOL],
             username,
-            password,
+            new.password,
             roles,
-            display_name=body.get("display_name"),
-            extension=body.get("extension"),
+            display_name=new.display_name,
+            extension=new.extension,
         )
     except PasswordPolicyError as exc:
         raise ValidationProblem([field_error("password", str(exc))]) from None
@@ -73,6 +104,7 @@ async def add_user(request: web.Request) -> web.Response:
 
 
 @requires(Permission.MANAGE_USERS)
+@takes(AccessChange)
 async def change_user(request: web.Request) -> web.Response:
     """``PATCH /v1/users/{id}`` {roles?, disabled?}: change roles or switch an account off.
 
@@ -80,22 +112,8 @@ async def change_user(request: web.Request) -> web.Response:
     administrator out by mistake; another administrator (or the CLI) does it.
     """
     user_id = parse_id(request.match_info["id"])
-    body = await json_object(request)
-    errors = [
-        field_error(name, "not a field of an account's access")
-        for name in body.keys() - {"roles", "disabled"}
-    ]
-    roles, disabled = body.get("roles"), body.get("disabled")
-    if roles is None and disabled is None:
-        errors.append(field_error("roles", "send roles, disabled or both"))
-    if roles is not None and (
-        not isinstance(roles, list) or not all(isinstance(r, str) for r in roles)
-    ):
-        errors.append(field_error("roles", "a list of role names"))
-    if disabled is not None and not isinstance(disabled, bool):
-        errors.append(field_error("disabled", "true or false"))
-    if errors:
-        raise ValidationProblem(errors)
+    change = await json_body(request, AccessChange)
+    roles, disabled = change.roles, change.disabled
     if user_id == request[CURRENT_USER].id:
         raise Problem(
             "you cannot change your own roles or switch yourself off; ask another administrator",

@@ -18,22 +18,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from api import (
-    audit_routes,
-    customers,
-    health,
-    holds,
-    leases,
-    login,
-    openapi,
-    playback,
-    recordings,
-    review,
-    subject_requests,
-    twilio,
-    users,
-    webhook,
-)
 from api.appkeys import (
     FIELD_CIPHER,
     KEYRING,
@@ -46,6 +30,7 @@ from api.appkeys import (
     VAULT,
 )
 from api.middleware import install_protocol_problems, problems, request_context
+from api.routes import add_api_routes
 from api.session import authorize
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
 from callrec.jobs import standard_jobs
@@ -83,20 +68,7 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     app[UPLOAD_SLOTS] = UploadSlots(settings.max_concurrent_uploads, settings.max_uploads_per_peer)
     if settings.embedded_database if run_worker is None else run_worker:
         app.cleanup_ctx.append(worker_context)
-    health.add_routes(app)
-    login.add_routes(app)
-    users.add_routes(app)
-    webhook.add_routes(app)
-    twilio.add_routes(app)
-    review.add_routes(app)
-    recordings.add_routes(app)
-    playback.add_routes(app)
-    audit_routes.add_routes(app)
-    customers.add_routes(app)
-    leases.add_routes(app)
-    holds.add_routes(app)
-    subject_requests.add_routes(app)
-    openapi.add_routes(app)
+    add_api_routes(app)
     console.add_routes(app)
     return app
 

@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, NoReturn, TypeVar
 
 from common.errors import ValidationProblem, field_error
@@ -75,6 +75,16 @@ def parse_time(
             [field_error(field, f"a time from {earliest.isoformat()} to {latest.isoformat()}")]
         )
     return value
+
+
+def parse_date(raw: object, field: str) -> date:
+    """An ISO 8601 calendar date (``2026-11-23``), or a 422 naming ``field``."""
+    if isinstance(raw, str) and raw.isascii() and len(raw) <= _MAX_TIME_CHARS:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise ValidationProblem([field_error(field, "a date like 2026-11-23")])
 
 
 def parse_event_time(raw: object, field: str, now: datetime) -> datetime:

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from register.contact_log import CHANNELS
-from register.validation import optional_time
 from storage.db import Connection, fetch_newest_first, jsonable
 
 KINDS: Final = ("direct_marketing", "surveys")
@@ -47,21 +45,6 @@ class Preference:
     allowed: bool
     given_via: str
     at: datetime | None
-
-
-def parse_preference(body: dict[str, Any]) -> tuple[Preference | None, list[dict[str, str]]]:
-    """The preference in ``body`` and every field error."""
-    errors: list[dict[str, str]] = []
-    if body.get("kind") not in KINDS:
-        errors.append({"field": "kind", "message": f"one of: {', '.join(KINDS)}"})
-    if not isinstance(body.get("allowed"), bool):
-        errors.append({"field": "allowed", "message": "true for a consent, false for a ban"})
-    if body.get("given_via") not in CHANNELS:
-        errors.append({"field": "given_via", "message": f"one of: {', '.join(CHANNELS)}"})
-    at = optional_time(body, "at", errors)
-    if errors:
-        return None, errors
-    return Preference(str(body["kind"]), bool(body["allowed"]), str(body["given_via"]), at), []
 
 
 async def add_preference(

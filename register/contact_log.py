@@ -10,7 +10,6 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import UnknownReference
-from register.validation import optional_time
 from storage.db import Connection, fetch_newest_first, jsonable
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
@@ -53,32 +52,6 @@ class ContactEntry:
     note: str
     recording_id: uuid.UUID | None
     at: datetime | None
-
-
-def parse_entry(body: dict[str, Any]) -> tuple[ContactEntry | None, list[dict[str, str]]]:
-    """The entry in ``body`` and every field error."""
-    errors: list[dict[str, str]] = []
-    for name, allowed in (("channel", CHANNELS), ("direction", DIRECTIONS), ("topic", TOPICS)):
-        if body.get(name) not in allowed:
-            errors.append({"field": name, "message": f"one of: {', '.join(allowed)}"})
-    note = body.get("note")
-    if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE:
-        errors.append({"field": "note", "message": f"what was agreed, 1-{MAX_NOTE} characters"})
-    recording_id = None
-    if body.get("recording_id") is not None:
-        try:
-            recording_id = uuid.UUID(str(body["recording_id"]))
-        except ValueError:
-            errors.append({"field": "recording_id", "message": "a recording id (UUID)"})
-    at = optional_time(body, "at", errors)
-    if errors:
-        return None, errors
-    assert isinstance(note, str)
-    entry = ContactEntry(
-        str(body["channel"]), str(body["direction"]), str(body["topic"]), note.strip(),
-        recording_id, at,
-    )  # fmt: skip
-    return entry, []
 
 
 async def add_entry(

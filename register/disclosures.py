@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from register.validation import optional_time
 from storage.db import Connection, fetch_newest_first, jsonable
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
@@ -44,34 +43,6 @@ class Disclosure:
     legal_basis: str
     data_disclosed: str
     at: datetime | None
-
-
-def parse_disclosure(body: dict[str, Any]) -> tuple[Disclosure | None, list[dict[str, str]]]:
-    """The disclosure in ``body`` and every field error."""
-    errors: list[dict[str, str]] = []
-    texts: dict[str, str] = {}
-    for name, hint in (
-        ("recipient", "who received the data, e.g. the debt collection agency's name"),
-        ("legal_basis", "why it was allowed, e.g. 'lease agreement, rent arrears'"),
-        ("data_disclosed", "what was disclosed, e.g. 'name, address, unpaid rent'"),
-    ):
-        value = body.get(name)
-        if isinstance(value, str) and value.strip() and len(value) <= MAX_TEXT:
-            texts[name] = value.strip()
-        else:
-            errors.append({"field": name, "message": f"{hint}; 1-{MAX_TEXT} characters"})
-    kind = body.get("recipient_kind")
-    if kind not in RECIPIENT_KINDS:
-        errors.append(
-            {"field": "recipient_kind", "message": f"one of: {', '.join(RECIPIENT_KINDS)}"}
-        )
-    at = optional_time(body, "at", errors)
-    if errors:
-        return None, errors
-    disclosure = Disclosure(
-        texts["recipient"], str(kind), texts["legal_basis"], texts["data_disclosed"], at
-    )
-    return disclosure, []
 
 
 async def add_disclosure(

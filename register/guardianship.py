@@ -11,7 +11,6 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import RegisterConflict
-from register.validation import iso_date
 from storage.db import Connection, jsonable
 
 KINDS: Final = ("edunvalvonta", "minor")
@@ -50,29 +49,6 @@ class Guardianship:
     end_date: date | None
 
 
-def parse_guardianship(body: dict[str, Any]) -> tuple[Guardianship | None, list[dict[str, str]]]:
-    """The link in ``body`` and every field error."""
-    errors: list[dict[str, str]] = []
-    guardian_id = None
-    try:
-        guardian_id = uuid.UUID(str(body.get("guardian_id")))
-    except ValueError:
-        errors.append({"field": "guardian_id", "message": "the guardian's customer id (UUID)"})
-    if body.get("kind") not in KINDS:
-        errors.append({"field": "kind", "message": f"one of: {', '.join(KINDS)}"})
-    dates: dict[str, date | None] = {}
-    for name in ("start_date", "end_date"):
-        dates[name] = iso_date(body.get(name))
-        if body.get(name) is not None and dates[name] is None:
-            errors.append({"field": name, "message": "a date like 2026-11-23"})
-    start, end = dates.get("start_date"), dates.get("end_date")
-    if start and end and end < start:
-        errors.append({"field": "end_date", "message": "must not be before start_date"})
-    if errors or guardian_id is None:
-        return None, errors
-    return Guardianship(guardian_id, str(body["kind"]), start, end), []
-
-
 async def add_guardianship(conn: Connection, ward_id: uuid.UUID, link: Guardianship) -> uuid.UUID:
     """Store the link; raises :class:`RegisterConflict` for an unknown or self guardian."""
     if link.guardian_id == ward_id:
@@ -101,12 +77,6 @@ async def guardianships_of(conn: Connection, customer_id: uuid.UUID) -> list[dic
         }
         for r in rows
     ]
-
-
-def parse_end(body: dict[str, Any]) -> tuple[date | None, list[dict[str, str]]]:
-    """The ``end_date`` that ends a link, and the field error if there is none."""
-    end = iso_date(body.get("end_date"))
-    return end, [] if end else [{"field": "end_date", "message": "a date like 2026-11-23"}]
 
 
 async def end_guardianship(

@@ -12,7 +12,6 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import RegisterConflict
-from register.validation import iso_date
 from storage.db import Connection, jsonable
 
 PARTY_ROLES: Final = ("tenant", "co_tenant", "joint_payer", "occupant")
@@ -82,78 +81,6 @@ class LeaseNotFound(LookupError):
     """No lease with that id."""
 
 
-def parse_lease(body: dict[str, Any]) -> tuple[LeaseInput | None, list[dict[str, str]]]:
-    """The lease in ``body`` and every field error."""
-    errors: list[dict[str, str]] = []
-
-    def fail(name: str, message: str) -> None:
-        errors.append({"field": name, "message": message})
-
-    number = body.get("lease_number")
-    if not isinstance(number, str) or not _LEASE_NUMBER.match(number):
-        fail("lease_number", "1-32 letters, digits, dashes or slashes, like V-2024/118")
-    texts = {}
-    for name in ("property", "apartment"):
-        value = body.get(name)
-        if isinstance(value, str) and value.strip() and len(value) <= 200:
-            texts[name] = value.strip()
-        else:
-            fail(name, "required text, at most 200 characters")
-    dates: dict[str, date | None] = {}
-    for name in ("start_date", "end_date", "terminated_on"):
-        dates[name] = iso_date(body.get(name))
-        if (body.get(name) is not None or name == "start_date") and dates[name] is None:
-            fail(name, "a date like 2026-11-23")
-    start, end = dates["start_date"], dates["end_date"]
-    if start and end and end < start:
-        fail("end_date", "must not be before start_date")
-    parties: list[tuple[uuid.UUID, str]] = []
-    raw_parties = body.get("parties")
-    if not isinstance(raw_parties, list) or not 1 <= len(raw_parties) <= MAX_PEOPLE:
-        fail("parties", f"1-{MAX_PEOPLE} {{customer_id, role}} objects")
-    else:
-        for index, party in enumerate(raw_parties):
-            try:
-                customer_id = uuid.UUID(str(party.get("customer_id")))
-            except (ValueError, AttributeError):
-                fail(f"parties[{index}].customer_id", "a customer id (UUID)")
-                continue
-            if party.get("role") not in PARTY_ROLES:
-                fail(f"parties[{index}].role", f"one of: {', '.join(PARTY_ROLES)}")
-                continue
-            parties.append((customer_id, str(party["role"])))
-        if len({p[0] for p in parties}) != len(parties):
-            fail("parties", "each customer at most once")
-    household: list[tuple[str, date | None]] = []
-    raw_household = body.get("household", [])
-    if not isinstance(raw_household, list) or len(raw_household) > MAX_PEOPLE:
-        fail("household", f"at most {MAX_PEOPLE} {{name, birth_date}} objects")
-    else:
-        for index, member in enumerate(raw_household):
-            member_name = member.get("name") if isinstance(member, dict) else None
-            if (
-                not isinstance(member_name, str)
-                or not member_name.strip()
-                or len(member_name) > 200
-            ):
-                fail(f"household[{index}].name", "the member's name")
-                continue
-            birth = iso_date(member.get("birth_date"))
-            if member.get("birth_date") is not None and birth is None:
-                fail(f"household[{index}].birth_date", "a date like 2015-04-01")
-                continue
-            household.append((member_name.strip(), birth))
-    if errors:
-        return None, errors
-    assert isinstance(number, str)
-    assert start is not None
-    lease = LeaseInput(
-        number, texts["property"], texts["apartment"], start, end, dates["terminated_on"],
-        parties, household,
-    )  # fmt: skip
-    return lease, []
-
-
 async def create_lease(conn: Connection, lease: LeaseInput) -> uuid.UUID:
     """Insert the lease, its parties and household in one transaction."""
     lease_id = uuid.uuid4()
@@ -202,25 +129,6 @@ async def leases_of(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, 
         }
         for row in leases
     ]
-
-
-def parse_lease_change(body: dict[str, Any]) -> tuple[LeaseChange | None, list[dict[str, str]]]:
-    """``end_date`` and/or ``terminated_on`` from ``body`` (null clears one), and every field
-    error. The rest of a lease is its identity: a different apartment is a new lease."""
-    errors: list[dict[str, str]] = []
-    fields: dict[str, date | None] = {}
-    for name in body:
-        if name not in CHANGEABLE:
-            errors.append({"field": name, "message": "only end_date and terminated_on change"})
-    for name in CHANGEABLE:
-        if name not in body:
-            continue
-        fields[name] = iso_date(body[name])
-        if body[name] is not None and fields[name] is None:
-            errors.append({"field": name, "message": "a date like 2026-11-23, or null"})
-    if not body:
-        errors.append({"field": "end_date", "message": "send end_date and/or terminated_on"})
-    return (None, errors) if errors else (LeaseChange(fields), [])
 
 
 async def change_lease(conn: Connection, lease_id: uuid.UUID, change: LeaseChange) -> None:

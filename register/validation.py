@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Final
 
-from common.errors import ValidationProblem
-from common.inputs import parse_event_time
 from register.identity import Henkilotunnus, parse_henkilotunnus
 from register.phones import normalise_phone
 
@@ -70,18 +68,6 @@ def _text(value: object, limit: int = MAX_NAME) -> str | None:
     if isinstance(value, str) and value.strip() and len(value) <= limit:
         return value.strip()
     return None
-
-
-def optional_time(body: dict[str, Any], name: str, errors: list[dict[str, str]]) -> datetime | None:
-    """``body[name]`` as the time something happened (from 2000 to a day ahead), None when
-    absent; notes an error if bad."""
-    if body.get(name) is None:
-        return None
-    try:
-        return parse_event_time(body[name], name, datetime.now(UTC))
-    except ValidationProblem as problem:
-        errors.extend(problem.errors)
-        return None
 
 
 def iso_date(value: object) -> date | None:

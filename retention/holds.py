@@ -57,41 +57,6 @@ class UnknownItem(LookupError):
         super().__init__(f"{field}: no such item (or it has already been erased)")
 
 
-def parse_hold(body: dict[str, Any]) -> tuple[HoldInput | None, list[dict[str, str]]]:
-    """The hold in ``body`` and every field error."""
-    errors: list[dict[str, str]] = []
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        errors.append({"field": "reason", "message": f"why, in 1-{MAX_REASON} characters"})
-    raw_ids, raw_customer = body.get("recording_ids"), body.get("customer_id")
-    recording_ids: list[uuid.UUID] = []
-    customer_id = None
-    if (raw_ids is None) == (raw_customer is None):
-        errors.append(
-            {"field": "recording_ids", "message": "send recording_ids or customer_id (one)"}
-        )
-    elif raw_ids is not None:
-        if not isinstance(raw_ids, list) or not 1 <= len(raw_ids) <= MAX_RECORDINGS:
-            errors.append(
-                {"field": "recording_ids", "message": f"a list of 1-{MAX_RECORDINGS} ids"}
-            )
-        else:
-            for index, raw in enumerate(raw_ids):
-                try:
-                    recording_ids.append(uuid.UUID(str(raw)))
-                except ValueError:
-                    errors.append({"field": f"recording_ids[{index}]", "message": "an id (UUID)"})
-    else:
-        try:
-            customer_id = uuid.UUID(str(raw_customer))
-        except ValueError:
-            errors.append({"field": "customer_id", "message": "a customer id (UUID)"})
-    if errors:
-        return None, errors
-    assert isinstance(reason, str)
-    return HoldInput(reason.strip(), tuple(dict.fromkeys(recording_ids)), customer_id), []
-
-
 async def place_hold(
     conn: Connection, hold: HoldInput, by: uuid.UUID
 ) -> tuple[uuid.UUID, datetime]:

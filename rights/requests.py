@@ -17,8 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from register.contact_log import CHANNELS
-from register.phones import normalise_phone
-from register.validation import optional_time
 from storage.db import Connection, jsonable
 
 KINDS: Final = ("access", "erasure", "rectification", "objection")
@@ -108,53 +106,6 @@ def add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
-
-
-def parse_request(body: dict[str, Any]) -> tuple[RequestInput | None, list[dict[str, str]]]:
-    """The request in ``body`` and every field error."""
-    errors: list[dict[str, str]] = []
-
-    def fail(name: str, message: str) -> None:
-        errors.append({"field": name, "message": message})
-
-    if body.get("kind") not in KINDS:
-        fail("kind", f"one of: {', '.join(KINDS)}")
-    if body.get("channel") not in REQUEST_CHANNELS:
-        fail("channel", f"how it arrived, one of: {', '.join(REQUEST_CHANNELS)}")
-    received_at = optional_time(body, "received_at", errors)
-    subject = body.get("subject")
-    keys = [k for k in SUBJECT_KEYS if isinstance(subject, dict) and subject.get(k) is not None]
-    values: dict[str, Any] = {}
-    if not isinstance(subject, dict) or len(keys) != 1 or len(subject) != 1:
-        fail("subject", "an object with exactly one of: " + ", ".join(SUBJECT_KEYS))
-    else:
-        key, raw = keys[0], subject[keys[0]]
-        if key == "customer_id":
-            try:
-                values[key] = uuid.UUID(str(raw))
-            except ValueError:
-                fail("subject.customer_id", "a customer id (UUID)")
-        elif key == "staff_username":
-            if isinstance(raw, str) and 0 < len(raw) <= 100:
-                values[key] = raw
-            else:
-                fail("subject.staff_username", "the employee's username")
-        else:
-            try:
-                values[key] = normalise_phone(raw if isinstance(raw, str) else "")
-            except ValueError:
-                fail("subject.phone_number", "a phone number, like +358401234567")
-    if errors:
-        return None, errors
-    return RequestInput(
-        kind=str(body["kind"]),
-        subject_type=SUBJECT_TYPES[keys[0]],
-        customer_id=values.get("customer_id"),
-        staff_username=values.get("staff_username"),
-        phone_number=values.get("phone_number"),
-        channel=str(body["channel"]),
-        received_at=received_at,
-    ), []
 
 
 async def create_request(

@@ -1,0 +1,41 @@
+"""Every API route, registered in one place: the app serves them and the OpenAPI document is
+generated from the same router, so the two cannot list different routes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import (
+    audit_routes,
+    customers,
+    health,
+    holds,
+    leases,
+    login,
+    openapi,
+    playback,
+    recordings,
+    review,
+    subject_requests,
+    twilio,
+    users,
+    webhook,
+)
+
+
+def add_api_routes(app: web.Application) -> None:
+    """Register the API's routes (fixed ``/v1/recordings/…`` paths before ``{id}``)."""
+    health.add_routes(app)
+    login.add_routes(app)
+    users.add_routes(app)
+    webhook.add_routes(app)
+    twilio.add_routes(app)
+    review.add_routes(app)
+    recordings.add_routes(app)
+    playback.add_routes(app)
+    audit_routes.add_routes(app)
+    customers.add_routes(app)
+    leases.add_routes(app)
+    holds.add_routes(app)
+    subject_requests.add_routes(app)
+    openapi.add_routes(app)
