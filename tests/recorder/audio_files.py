@@ -19,106 +19,62 @@ CODECS = {
 }
 
 
+def _made(path: Path, arguments: list[str], timeout: int = 120) -> bytes:
+    """The bytes of ``path``, made once by ffmpeg with ``arguments`` (inputs and codecs)."""
+    if not path.exists():
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", *arguments, "-y", str(path)],
+            check=True,
+            timeout=timeout,
+        )
+    return path.read_bytes()
+
+
+def _lavfi(source: str) -> list[str]:
+    return ["-f", "lavfi", "-i", source]
+
+
 def make_audio(
     folder: Path, kind: str, seconds: float, *, channels: int = 1, rate: int = 8000
 ) -> bytes:
     """A call-like test signal: a tone per channel, at telephony rate by default."""
     extension, codec = CODECS[kind]
-    path = folder / f"{kind}-{seconds}-{channels}-{rate}.{extension}"
-    if not path.exists():
-        sources = []
-        for index in range(channels):
-            sources += [
-                "-f",
-                "lavfi",
-                "-i",
-                f"sine=frequency={300 + 200 * index}:duration={seconds}:sample_rate={rate}",
-            ]
-        merge = ["-filter_complex", "amerge=inputs=2"] if channels == 2 else []
-        subprocess.run(
-            [ffmpeg_exe(), "-v", "error", *sources, *merge, *codec, "-y", str(path)],
-            check=True,
-            timeout=120,
+    sources: list[str] = []
+    for index in range(channels):
+        sources += _lavfi(
+            f"sine=frequency={300 + 200 * index}:duration={seconds}:sample_rate={rate}"
         )
-    return path.read_bytes()
+    merge = ["-filter_complex", "amerge=inputs=2"] if channels == 2 else []
+    path = folder / f"{kind}-{seconds}-{channels}-{rate}.{extension}"
+    return _made(path, [*sources, *merge, *codec])
 
 
 def make_video(folder: Path, seconds: float) -> bytes:
     """An MP4 with a video track and a call-like audio track (moov first, so it streams)."""
-    path = folder / f"video-{seconds}.mp4"
-    if not path.exists():
-        subprocess.run(
-            [
-                ffmpeg_exe(),
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                f"testsrc=size=64x48:rate=5:duration={seconds}",
-                "-f",
-                "lavfi",
-                "-i",
-                f"sine=frequency=300:duration={seconds}:sample_rate=8000",
-                "-c:v",
-                "libx264",
-                "-c:a",
-                "aac",
-                "-movflags",
-                "+faststart",
-                "-y",
-                str(path),
-            ],
-            check=True,
-            timeout=120,
-        )
-    return path.read_bytes()
+    return _made(
+        folder / f"video-{seconds}.mp4",
+        [
+            *_lavfi(f"testsrc=size=64x48:rate=5:duration={seconds}"),
+            *_lavfi(f"sine=frequency=300:duration={seconds}:sample_rate=8000"),
+            *["-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart"],
+        ],
+    )
 
 
 def make_silence(folder: Path, seconds: int) -> bytes:
     """A FLAC of silence: hours of call in a few megabytes (costly to decode, cheap to send)."""
-    path = folder / f"silence-{seconds}.flac"
-    if not path.exists():
-        source = f"anullsrc=sample_rate=8000:channel_layout=mono:duration={seconds}"
-        subprocess.run(
-            [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", source, "-c:a", "flac", str(path)],
-            check=True,
-            timeout=300,
-        )
-    return path.read_bytes()
+    source = f"anullsrc=sample_rate=8000:channel_layout=mono:duration={seconds}"
+    return _made(folder / f"silence-{seconds}.flac", [*_lavfi(source), "-c:a", "flac"], timeout=300)
 
 
 def make_mp3_with_cover(folder: Path, seconds: float) -> bytes:
     """An MP3 with a cover picture: a still image in an audio file, not a video track."""
-    path = folder / f"cover-{seconds}.mp3"
-    if not path.exists():
-        subprocess.run(
-            [
-                ffmpeg_exe(),
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                f"sine=frequency=300:duration={seconds}:sample_rate=8000",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc=size=64x48:rate=1:duration=1",
-                "-map",
-                "0",
-                "-map",
-                "1",
-                "-c:v",
-                "mjpeg",
-                "-disposition:v",
-                "attached_pic",
-                "-c:a",
-                "libmp3lame",
-                "-y",
-                str(path),
-            ],
-            check=True,
-            timeout=120,
-        )
-    return path.read_bytes()
+    return _made(
+        folder / f"cover-{seconds}.mp3",
+        [
+            *_lavfi(f"sine=frequency=300:duration={seconds}:sample_rate=8000"),
+            *_lavfi("testsrc=size=64x48:rate=1:duration=1"),
+            *["-map", "0", "-map", "1", "-c:v", "mjpeg", "-disposition:v", "attached_pic"],
+            *["-c:a", "libmp3lame"],
+        ],
+    )
