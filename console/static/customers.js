@@ -6,6 +6,7 @@ import { api, present, query } from "./api.js";
 import { attempt, facts, field, form, h, link, pagedTable, render, showNotice, yesNo } from "./dom.js";
 import { choices, day, named, t, when } from "./i18n.js";
 import { guardianshipSection } from "./guardianship.js";
+import { maskedHenkilotunnus } from "./henkilotunnus.js";
 import { historySection } from "./history.js";
 import { leasesSection } from "./leases.js";
 import { listColumns, searchRecordings } from "./recordings.js";
@@ -24,6 +25,19 @@ const masked = (value, show, separator = ", ") => (Array.isArray(value)
   : t("hidden"));
 const period = (start, end) => (start || end ? `(${day(start)}–${day(end)})` : "");
 const leaseText = (l) => `${l.lease_number}: ${l.property === MASKED ? t("hidden") : `${l.property} ${l.apartment}`} (${named("customer_roles", l.role)})`;
+
+/** The henkilötunnus masked on the card, shown in full only on a deliberate click: a screen
+ * seen over a shoulder or in a screenshot should not carry it. */
+function identityCode(value) {
+  if (!value) return null;
+  const shown = h("span", {}, maskedHenkilotunnus(value));
+  const button = h("button", { type: "button" }, t("showIdentityCode"));
+  button.addEventListener("click", () => {
+    shown.textContent = value;
+    button.remove();
+  });
+  return h("span", {}, shown, " ", button);
+}
 
 /** `#/customers`: search, or every customer page by page. */
 export function customersPage(main, _id, me) {
@@ -61,7 +75,7 @@ export async function customerPage(main, id, me) {
       [t("customerNumber"), c.customer_number],
       [t("roles"), roleNames(c.roles)],
       [t("status"), named("customer_statuses", c.status)],
-      [t("henkilotunnus"), c.henkilotunnus],
+      [t("henkilotunnus"), identityCode(c.henkilotunnus)],
       [t("travelDocument"), c.travel_document],
       [t("birthDate"), day(c.birth_date) || null],
       [t("customerLanguage"), named("customer_languages", c.language)],

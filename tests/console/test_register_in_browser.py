@@ -27,6 +27,9 @@ async def test_customer_service_logs_a_contact_and_links_a_call(
     await page.locator("#customer-search button[type=submit]").click()
     await page.get_by_role("link", name="Mäkinotkelma, Maija").click()
     await expect(page.locator("main h1")).to_have_text("Mäkinotkelma, Maija")
+    await expect(page.locator("main dl")).to_contain_text("131052-****")
+    await expect(page.locator("main dl")).not_to_contain_text("131052-308T")  # masked at first
+    await page.get_by_role("button", name="Show the identity code").click()
     await expect(page.locator("main dl")).to_contain_text("131052-308T")
 
     contact = page.locator("#contact-form")
