@@ -92,45 +92,25 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         _check_url_text(request)
         return await handler(request)
     except Problem as problem:
-        return problem_response(
-            problem.status,
-            problem.slug,
-            problem.title,
-            problem.detail,
-            request_id=request_id,
-            errors=problem.errors,
-            headers=problem.headers,
-        )
+        return _answer(problem, request_id)
     except ObjectStoreUnavailable as exc:
         log.warning("object store unavailable: %s", exc)
-        return problem_response(
-            503,
-            "storage-unavailable",
-            "Storage unavailable",
-            "the object store cannot be reached; nothing was kept, retry shortly",
-            request_id=request_id,
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        return _answer(
+            Problem(
+                "the object store cannot be reached; nothing was kept, retry shortly",
+                status=503,
+                slug="storage-unavailable",
+                title="Storage unavailable",
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            ),
+            request_id,
         )
     except asyncpg.PostgresError as exc:
         if database_unavailable(exc):  # shutting down, starting up, out of connections
             return _database_unavailable(request_id, exc)
         refused = database_refusal(exc)
         log_failure(log, "database refused", exc, level=logging.INFO if refused else logging.ERROR)
-        if refused is None:
-            refused = Problem(
-                f"something went wrong on our side; quote request id {request_id} to support",
-                status=500,
-                slug="internal",
-                title="Internal server error",
-            )
-        return problem_response(
-            refused.status,
-            refused.slug,
-            refused.title,
-            refused.detail,
-            request_id=request_id,
-            errors=refused.errors,
-        )
+        return _answer(refused or _internal(request_id), request_id)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -149,13 +129,30 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         if isinstance(exc, ConnectionResetError) and client_left(request):
             raise  # nobody to answer; aiohttp drops the connection
         log.exception("unhandled error")
-        return problem_response(
-            500,
-            "internal",
-            "Internal server error",
-            f"something went wrong on our side; quote request id {request_id} to support",
-            request_id=request_id,
-        )
+        return _answer(_internal(request_id), request_id)
+
+
+def _answer(problem: Problem, request_id: str | None) -> web.Response:
+    """The problem+json answer for ``problem``."""
+    return problem_response(
+        problem.status,
+        problem.slug,
+        problem.title,
+        problem.detail,
+        request_id=request_id,
+        errors=problem.errors,
+        headers=problem.headers,
+    )
+
+
+def _internal(request_id: str | None) -> Problem:
+    """A bug of ours: the client gets the request id to quote, never the exception."""
+    return Problem(
+        f"something went wrong on our side; quote request id {request_id} to support",
+        status=500,
+        slug="internal",
+        title="Internal server error",
+    )
 
 
 def client_left(request: web.Request) -> bool:
@@ -168,13 +165,15 @@ def _database_unavailable(request_id: str | None, exc: BaseException) -> web.Res
     """503 with Retry-After: the server is restarting, unreachable or read-only, which is no
     bug."""
     log.warning("database unavailable: %s", type(exc).__name__)
-    return problem_response(
-        503,
-        "database-unavailable",
-        "Database unavailable",
-        "the database cannot be reached or takes no writes now; retry shortly",
-        request_id=request_id,
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    return _answer(
+        Problem(
+            "the database cannot be reached or takes no writes now; retry shortly",
+            status=503,
+            slug="database-unavailable",
+            title="Database unavailable",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        ),
+        request_id,
     )
 
 
