@@ -154,8 +154,12 @@ async def test_the_openapi_document_names_the_roles_of_the_table(staff_api: Clie
     wrong = []
     for (method, template), expected in ROUTE_ROLES.items():
         operation = document["paths"].get(template, {}).get(method.lower())
+        if operation is None:  # the console's pages are not part of the API
+            if template.startswith("/v1/"):
+                wrong.append((method, template, "missing from the document"))
+            continue
         allowed = {role for role, outcome in zip(ROLES, expected[1:], strict=True) if outcome == Y}
-        if operation is None or allowed in (set(), set(ROLES)) or expected[0] == Y:
+        if allowed in (set(), set(ROLES)) or expected[0] == Y:
             continue  # open routes and routes of every user name no role
         if _roles_named(operation) != allowed:
             wrong.append((method, template, sorted(_roles_named(operation)), sorted(allowed)))

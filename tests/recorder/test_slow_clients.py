@@ -361,6 +361,9 @@ async def test_a_sender_that_signed_lately_gets_a_slot_strangers_cannot_take(
     server = await serve(dataclasses.replace(limited, max_concurrent_uploads=4))
     first = multipart(metadata(external_id="pbx-1"), AUDIO)
     assert (await exchange(server, opened, first, source=NEIGHBOUR)).status == 202
+    forged = {**signed_headers(first), "X-Callrec-Signature": "v1=" + "0" * 64}
+    refused = await exchange(server, opened, first, source="127.0.0.4", headers=forged)
+    assert refused.status == 401  # a wrong signature proves nothing: .4 stays a stranger
     body = multipart(metadata(external_id="pbx-2"), AUDIO)
     await hold_slots(server, opened, 2, len(body))  # two from STRANGER, its share
     third = await Upload.start(server, forged_headers(), len(body), source="127.0.0.3")
