@@ -38,8 +38,7 @@ NOTIFY_WORKERS: Final = "SELECT pg_notify('callrec_ingest', '')"
 SELECT_STATUS: Final = "SELECT status, error FROM recordings WHERE id = $1"
 CLAIM_JOB: Final = """
 UPDATE ingest_jobs j SET attempts = j.attempts + 1, leased_until = now() + $1::interval
-FROM recordings r
-WHERE r.id = j.recording_id AND j.recording_id = (
+WHERE j.recording_id = (
     SELECT q.recording_id FROM ingest_jobs q JOIN recordings c ON c.id = q.recording_id
     WHERE q.run_after <= now() AND (q.leased_until IS NULL OR q.leased_until < now())
         AND ($2 OR NOT (q.long_call OR c.declared_duration_seconds > $3))
@@ -87,12 +86,8 @@ REQUEUE_JOB: Final = """
 UPDATE ingest_jobs SET leased_until = NULL, long_call = long_call OR $2 WHERE recording_id = $1
 """
 # status changes while a job is held; never out of 'ready' or 'failed' (belt and braces)
-QUEUE_RECORDING: Final = """
-UPDATE recordings SET status = 'received', error = $2, updated_at = now()
-WHERE id = $1 AND status IN ('received', 'processing')
-"""
-FAIL_RECORDING: Final = """
-UPDATE recordings SET status = 'failed', error = $2, updated_at = now()
+SET_PENDING_STATUS: Final = """
+UPDATE recordings SET status = $3, error = $2, updated_at = now()
 WHERE id = $1 AND status IN ('received', 'processing')
 """
 
@@ -273,12 +268,12 @@ async def requeue_job(conn: Connection, recording_id: uuid.UUID, *, long_call: b
 
 async def queue_recording(conn: Connection, recording_id: uuid.UUID, error: str | None) -> None:
     """The recording waits again (``received``), with the reason it will be tried again."""
-    await conn.execute(QUEUE_RECORDING, recording_id, error)
+    await conn.execute(SET_PENDING_STATUS, recording_id, error, "received")
 
 
 async def fail_recording(conn: Connection, recording_id: uuid.UUID, reason: str) -> None:
     """The recording failed for good, with a reason a person can act on."""
-    await conn.execute(FAIL_RECORDING, recording_id, reason)
+    await conn.execute(SET_PENDING_STATUS, recording_id, reason, "failed")
 
 
 async def purge_signatures(pool: Pool) -> None:

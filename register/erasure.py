@@ -33,7 +33,7 @@ ACTIVE_LEASE: Final = """
 SELECT l.lease_number FROM leases l JOIN lease_parties p ON p.lease_id = l.id
 WHERE p.customer_id = $1 AND (l.end_date IS NULL OR l.end_date >= $2) LIMIT 1
 """
-PAST_LEASES: Final = "SELECT count(*) FROM lease_parties WHERE customer_id = $1"
+PAST_LEASES: Final = "SELECT EXISTS (SELECT 1 FROM lease_parties WHERE customer_id = $1)"
 CONTACT_LOG_OF: Final = "SELECT id FROM contact_log WHERE customer_id = $1"
 DELETE_CONTACT_LOG: Final = "DELETE FROM contact_log WHERE customer_id = $1 RETURNING id"
 DELETE_CONTACTS: Final = "DELETE FROM contact_log WHERE id = ANY($1)"
@@ -65,7 +65,8 @@ async def active_lease(conn: Connection, customer_id: uuid.UUID, on: date) -> st
 
 async def in_past_leases(conn: Connection, customer_id: uuid.UUID) -> bool:
     """Whether any lease (ended or not) names the customer as a party."""
-    return bool(await conn.fetchval(PAST_LEASES, customer_id))
+    found: bool = await conn.fetchval(PAST_LEASES, customer_id)
+    return found
 
 
 async def contact_log_of(conn: Connection, customer_id: uuid.UUID) -> list[uuid.UUID]:

@@ -39,8 +39,6 @@ def _history_value(value: object) -> str:
 def _current_value(customer: Customer, name: str) -> object:
     if name in ("phones", "addresses"):
         return [asdict(item) for item in getattr(customer, name)]
-    if name == "assigned_advisor":
-        return customer.assigned_advisor
     return getattr(customer, name)
 
 
