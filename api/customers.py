@@ -34,7 +34,7 @@ from api.pagination import (
 )
 from api.permissions import Forbidden, requires
 from api.register_bodies import CustomerSearch, LogBody, NewContact, NewDisclosure, NewPreference
-from common.errors import NotFound, Problem, ValidationProblem, field_error
+from common.errors import Conflict, NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id, valid
 from register.consents import (
     add_preference,
@@ -223,13 +223,7 @@ async def register_connection(request: web.Request) -> AsyncIterator[Connection]
 
 def conflict_problem(exc: RegisterConflict) -> Problem:
     """409 naming the field whose value is taken (or, for a missing party, 409 too)."""
-    return Problem(
-        str(exc),
-        status=409,
-        slug="conflict",
-        title="Conflict",
-        errors=[field_error(exc.field, str(exc))],
-    )
+    return Conflict(str(exc), errors=[field_error(exc.field, str(exc))])
 
 
 @requires(Permission.WRITE_REGISTER)

@@ -24,7 +24,7 @@ from aiohttp.web_request import BaseRequest
 
 from api.appkeys import METRICS
 from api.problems import problem_response
-from common.errors import Problem, ValidationProblem, field_error
+from common.errors import Conflict, Problem, ValidationProblem, field_error
 from common.inputs import NOT_TEXT_MESSAGE, is_text
 from common.logs import log_failure, request_id_var
 from storage.db import database_unavailable
@@ -194,10 +194,10 @@ def database_refusal(exc: asyncpg.PostgresError) -> Problem | None:
     columns = _columns(exc)
     if isinstance(exc, asyncpg.ForeignKeyViolationError):
         if "still referenced" in (exc.detail or ""):
-            return _conflict(f"{columns} is still in use by other records")
+            return Conflict(f"{columns} is still in use by other records")
         return ValidationProblem([field_error(columns, "no such item; check the id")])
     if isinstance(exc, asyncpg.UniqueViolationError):
-        return _conflict(f"an item with this {columns} already exists")
+        return Conflict(f"an item with this {columns} already exists")
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError):  # check, not null, …
         return ValidationProblem([field_error(columns, "not an allowed value here")])
     if isinstance(exc, asyncpg.DataError):  # out of range, bad encoding, bad text form
@@ -214,10 +214,6 @@ def _columns(exc: asyncpg.PostgresError) -> str:
     if match:
         return match.group(1)
     return str(getattr(exc, "constraint_name", None) or "body")
-
-
-def _conflict(detail: str) -> Problem:
-    return Problem(detail, status=409, slug="conflict", title="Conflict")
 
 
 def install_protocol_problems() -> None:

@@ -11,6 +11,7 @@ likewise.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -491,12 +492,21 @@ _RESPONSE_SCHEMAS: Final[Schema] = {
 }
 
 
+_DOCUMENT: Final = web.AppKey("openapi_document", str)
+
+
 @public("the API description holds no data")
 async def openapi_route(request: web.Request) -> web.Response:
     """This document: every route, who may call it and what it takes, generated from the code."""
-    return web.json_response(document(request.app.router))
+    return web.Response(text=request.app[_DOCUMENT], content_type="application/json")
 
 
 def add_routes(app: web.Application) -> None:
-    """Register the description route."""
+    """Register the description route; the document is built once, at start-up, when the
+    router holds every route and can change no more."""
     app.router.add_get("/v1/openapi.json", openapi_route)
+
+    async def build(app: web.Application) -> None:
+        app[_DOCUMENT] = json.dumps(document(app.router))
+
+    app.on_startup.append(build)

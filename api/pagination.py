@@ -36,11 +36,6 @@ def page_limit(query: Mapping[str, str]) -> int:
     return parse_int(query.get("limit", DEFAULT_LIMIT), "limit", 1, MAX_LIMIT)
 
 
-def body_limit(body: dict[str, Any], default: int = DEFAULT_LIMIT) -> int:
-    """``limit`` from a JSON body: a whole number from 1 to :data:`MAX_LIMIT`."""
-    return parse_int(body.get("limit", default), "limit", 1, MAX_LIMIT)
-
-
 def encode_cursor(*key: str | int) -> str:
     """The cursor that continues after an item whose sort key is ``key``."""
     raw = json.dumps(list(key), separators=(",", ":")).encode()

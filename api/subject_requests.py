@@ -34,7 +34,7 @@ from api.pagination import decode_time_cursor, next_time_cursor, page_limit
 from api.permissions import public, requires
 from api.ranges import ByteRange, range_response, requested_range
 from audit.log import Actor, AuditEvent, DetailValue, record
-from common.errors import NotFound, Problem, ValidationProblem, field_error
+from common.errors import Conflict, NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id
 from common.models import Body, EventTime, Id, NonEmpty, OneOf, Time, refuse
 from register.phones import normalise_phone
@@ -77,14 +77,10 @@ ORDER BY start
 """
 
 
-def _conflict(detail: str) -> Problem:
-    return Problem(detail, status=409, slug="conflict", title="Conflict")
-
-
 def _transition_problem(exc: TransitionRefused) -> Problem:
     if exc.status is None:
         return NotFound("no such subject request")
-    return _conflict(str(exc))
+    return Conflict(str(exc))
 
 
 ONE_SUBJECT: Final = "an object with exactly one of: " + ", ".join(SUBJECT_KEYS)
@@ -320,10 +316,10 @@ async def reissue_route(request: web.Request) -> web.Response:
         if document is None:
             raise NotFound("no such subject request")
         if document["kind"] != "access" or document["status"] != "completed":
-            raise _conflict("only a completed access request has a copy to issue again")
+            raise Conflict("only a completed access request has a copy to issue again")
         link = await reissue(conn, request.app[VAULT].keyring, request_id)
     if link is None:
-        raise _conflict("the copy has expired and is deleted; register a new access request")
+        raise Conflict("the copy has expired and is deleted; register a new access request")
     await audit(
         request, "subject_request.reissue", object_type="subject_request", object_id=request_id
     )

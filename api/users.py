@@ -17,7 +17,7 @@ from api.bodies import json_body, takes
 from api.pagination import page_limit
 from api.permissions import requires
 from audit.log import DetailValue
-from common.errors import NotFound, Problem, ValidationProblem, field_error
+from common.errors import Conflict, NotFound, ValidationProblem, field_error
 from common.inputs import parse_id
 from common.models import Body, NonEmpty, refuse
 
@@ -115,11 +115,8 @@ async def change_user(request: web.Request) -> web.Response:
     change = await json_body(request, AccessChange)
     roles, disabled = change.roles, change.disabled
     if user_id == request[CURRENT_USER].id:
-        raise Problem(
-            "you cannot change your own roles or switch yourself off; ask another administrator",
-            status=409,
-            slug="conflict",
-            title="Conflict",
+        raise Conflict(
+            "you cannot change your own roles or switch yourself off; ask another administrator"
         )
     try:
         found = await update_user(request.app[POOL], user_id, roles=roles, disabled=disabled)

@@ -69,6 +69,14 @@ class NotFound(Problem):
     title = "Not found"
 
 
+class Conflict(Problem):
+    """409: the request clashes with the state of what it names (taken, in use, wrong state)."""
+
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
 def field_error(field: str, message: str) -> dict[str, str]:
     """One entry of a validation problem's ``errors`` list."""
     return {"field": field, "message": message}

@@ -151,7 +151,7 @@ def _roles_named(operation: dict[str, Any]) -> set[str]:
 async def test_the_openapi_document_names_the_roles_of_the_table(staff_api: Client) -> None:
     """The API description tells integrators who may call each route; it must not differ."""
     document = await (await staff_api.get("/v1/openapi.json")).json()
-    wrong = []
+    wrong: list[tuple[object, ...]] = []
     for (method, template), expected in ROUTE_ROLES.items():
         operation = document["paths"].get(template, {}).get(method.lower())
         if operation is None:  # the console's pages are not part of the API
