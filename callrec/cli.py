@@ -19,7 +19,7 @@ from accounts.passwords import PasswordPolicyError
 from accounts.roles import ROLES
 from accounts.users import UserError, create_user
 from api.health import ingest_state
-from audit.log import Actor, AuditEvent, record, verify_chain
+from audit.log import Actor, AuditEvent, record, record_verification, verify_chain
 from callrec.app import (
     build_store,
     create_app,
@@ -28,7 +28,7 @@ from callrec.app import (
     open_database,
     with_webhook_secret,
 )
-from callrec.jobs import retention_sweep
+from rights.links import retention_sweep
 from callrec.sendcall import DEFAULT_URL, CallToSend, SendCallError, send_call, webhook_secret
 from common.logs import setup_logging
 from common.settings import Settings, SettingsError
@@ -301,6 +301,7 @@ async def _verify_audit(settings: Settings) -> int:
         report = await verify_chain(
             conn, on_progress=lambda n: print(f"  checked {n} entries", file=sys.stderr)
         )
+        await record_verification(conn, report)
     for problem in report.problems:
         print(f"BROKEN: {problem}")
     verdict = "intact" if report.intact else "BROKEN"

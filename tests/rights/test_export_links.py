@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
-from callrec.jobs import retention_sweep
+from rights.links import retention_sweep
 from retention.erasure import ErasureEngine
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
