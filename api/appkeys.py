@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+
 from aiohttp import web
 
 from accounts.users import User
@@ -23,4 +26,6 @@ VAULT = web.AppKey("vault", Vault)
 METRICS = web.AppKey("metrics", Metrics)
 UPLOAD_SLOTS = web.AppKey("upload_slots", UploadSlots)
 FIELD_CIPHER = web.AppKey("field_cipher", FieldCipher)
+# The scheduled jobs and their intervals (callrec.jobs.SCHEDULE), for the compliance evidence.
+SCHEDULE: web.AppKey[Mapping[str, timedelta]] = web.AppKey("schedule")
 CURRENT_USER = web.RequestKey("current_user", User)  # set by api.session.authorize

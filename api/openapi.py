@@ -146,6 +146,10 @@ _RECORDING_FILTERS: Final = [
 # JSON schema), ``params`` (query and header parameters), ``body`` (a request body that has
 # no model: the webhook's, Twilio's, and the parsers not yet converted), ``responses``
 # (replacing the standard ones), ``note`` (said after the roles; may name only those roles).
+_EVIDENCE: Final = (
+    "generated_at", "subject_requests", "retention", "audit_chain", "keys", "calls",
+    "scheduled_jobs",
+)  # fmt: skip
 EXTRAS: Final[dict[tuple[str, str], Schema]] = {
     ("GET", "/v1/openapi.json"): {"ok": {"type": "object"}},
     ("POST", "/v1/recordings"): {
@@ -289,6 +293,15 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
             {"name": "to", "in": "query", "schema": TIME},
             *PAGING,
         ],
+    },
+    ("GET", "/v1/compliance/evidence"): {
+        "ok": _object(
+            [*_EVIDENCE],
+            generated_at=TIME,
+            **{part: {"type": "object"} for part in _EVIDENCE[1:-1]},
+            scheduled_jobs={"type": "array", "items": {"type": "object"}},
+        ),
+        "note": "counts and dates only; any query parameter is a 422",
     },
 }
 

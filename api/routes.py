@@ -8,6 +8,7 @@ from aiohttp import web
 from api import (
     audit_routes,
     customers,
+    evidence,
     health,
     holds,
     leases,
@@ -38,4 +39,5 @@ def add_api_routes(app: web.Application) -> None:
     leases.add_routes(app)
     holds.add_routes(app)
     subject_requests.add_routes(app)
+    evidence.add_routes(app)
     openapi.add_routes(app)

@@ -23,6 +23,7 @@ from api.appkeys import (
     KEYRING,
     METRICS,
     POOL,
+    SCHEDULE,
     SETTINGS,
     STORE,
     STORE_PROBE,
@@ -33,6 +34,7 @@ from api.middleware import install_protocol_problems, problems, request_context
 from api.routes import add_api_routes
 from api.session import authorize
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
+from callrec.jobs import SCHEDULE as JOB_SCHEDULE
 from callrec.jobs import standard_jobs
 from common.metrics import Metrics
 from common.settings import Secret, Settings
@@ -84,6 +86,7 @@ def create_worker_app(settings: Settings) -> web.Application:
 def _add_resources(app: web.Application, settings: Settings) -> None:
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[SCHEDULE] = JOB_SCHEDULE
     app.cleanup_ctx.append(database_context)
     app.cleanup_ctx.append(object_store_context)
     app.cleanup_ctx.append(keyring_context)

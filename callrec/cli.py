@@ -1,10 +1,11 @@
-"""The ``callrec`` command line: serve, worker, migrate, users, keys and audit."""
+"""The ``callrec`` command line: serve, worker, migrate, users, keys, audit and compliance."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import csv
+import json
 import logging
 import signal
 import sys
@@ -28,12 +29,14 @@ from callrec.app import (
     open_database,
     with_webhook_secret,
 )
-from rights.links import retention_sweep
+from callrec.jobs import SCHEDULE
 from callrec.sendcall import DEFAULT_URL, CallToSend, SendCallError, send_call, webhook_secret
 from common.logs import setup_logging
 from common.settings import Settings, SettingsError
+from compliance.evidence import Sources, gather_evidence
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
 from retention.erasure import ErasureEngine
+from rights.links import retention_sweep
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import MigrationError
@@ -106,6 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     audit_commands.add_parser(
         "verify", help="walk the hash chain; exit 1 naming every altered, removed or moved row"
     )
+    compliance = commands.add_parser(
+        "compliance", help="compliance documents and evidence, generated from the live system"
+    )
+    compliance_commands = compliance.add_subparsers(
+        dest="compliance_command", required=True, metavar="ACTION"
+    )
+    compliance_commands.add_parser(
+        "evidence",
+        help="print the figures of GET /v1/compliance/evidence as JSON (counts and dates only)",
+    )
     return parser
 
 
@@ -138,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_retention(settings, dry_run=args.dry_run))
         if args.command == "audit":
             return asyncio.run(_verify_audit(settings))
+        if args.command == "compliance":
+            return asyncio.run(_compliance(settings, args.compliance_command))
         if args.command == "send-call":
             return asyncio.run(_send_call(settings, args))
     except (
@@ -315,6 +330,20 @@ async def _verify_audit(settings: Settings) -> int:
             "means rows were cut from the end"
         )
     return 0 if report.intact else 1
+
+
+async def _compliance(settings: Settings, action: str) -> int:
+    """``compliance evidence``: the same figures as the API, from the same assembly."""
+    assert action == "evidence"  # argparse offers no other action
+    store = build_store(settings)
+    keyring = Keyring.load(settings.keyring_path)
+    try:
+        async with open_database(settings) as pool:
+            figures = await gather_evidence(Sources(pool, store, settings, keyring, SCHEDULE))
+    finally:
+        await store.close()
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    return 0
 
 
 def _keys(settings: Settings, action: str) -> int:

@@ -66,6 +66,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("POST", "/v1/recordings/{id}/training-release"): DPO,
     ("GET", "/v1/recordings/notice-missing"): DPO,
     ("GET", "/v1/audit"): DPO,
+    ("GET", "/v1/compliance/evidence"): DPO,
     ("GET", "/v1/customers"): REGISTER_READ,
     ("POST", "/v1/customers/search"): REGISTER_READ,
     ("GET", "/v1/customers/{id}"): REGISTER_READ,
