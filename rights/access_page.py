@@ -35,6 +35,7 @@ CODED: Final = frozenset(
         "object_type", "language", "given_via",
     }
 )  # fmt: skip
+SKIP: Final = ("file", "audio_format")  # the file is the player; its ingest format misleads
 ISO_TIME: Final = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 STYLE: Final = """
 body { font-family: system-ui, sans-serif; color: #1b1b1b; line-height: 1.45; margin: 0; }
@@ -160,7 +161,7 @@ def _recordings(page: _Page, recordings: list[dict[str, Any]]) -> str:
         else:
             sound = f"<p>{escape(page.text['no_audio'])}</p>"
         parts.append(
-            f"<article><h3>{heading}</h3>{sound}{page.facts(recording, skip=('file',))}</article>"
+            f"<article><h3>{heading}</h3>{sound}{page.facts(recording, skip=SKIP)}</article>"
         )
     return "".join(parts) or f"<p>{escape(page.text['none'])}</p>"
 

@@ -82,6 +82,7 @@ export async function evidencePage(main) {
   const figures = await api("GET", "/v1/compliance/evidence");
   main.replaceChildren(h("h1", {}, t("evidence")),
     h("p", { class: "hint" }, `${t("evGenerated")} ${when(figures.generated_at)}`),
-    requests(figures.subject_requests), retention(figures.retention), chain(figures.audit_chain),
-    keys(figures.keys), calls(figures.calls), jobs(figures.scheduled_jobs));
+    ...requests(figures.subject_requests), ...retention(figures.retention),
+    ...chain(figures.audit_chain), ...keys(figures.keys), ...calls(figures.calls),
+    ...jobs(figures.scheduled_jobs));
 }
