@@ -7,6 +7,7 @@ from aiohttp import web
 
 from api import (
     audit_routes,
+    compliance,
     customers,
     health,
     holds,
@@ -38,4 +39,5 @@ def add_api_routes(app: web.Application) -> None:
     leases.add_routes(app)
     holds.add_routes(app)
     subject_requests.add_routes(app)
+    compliance.add_routes(app)
     openapi.add_routes(app)
