@@ -92,6 +92,8 @@ async function route() {
 async function start() {
   $("language").textContent = t("language");
   $("logout").textContent = t("logout");
+  $("privacy").textContent = t("privacyNotice");
+  $("privacy").href = `/privacy?lang=${language}`;
   document.documentElement.lang = language;
   try {
     me = await api("GET", "/v1/auth/me");
