@@ -18,7 +18,7 @@ def sources_of(app: web.Application) -> Sources:
     return Sources(app[POOL], app[STORE], app[SETTINGS], app[KEYRING], app[SCHEDULE])
 
 
-@requires(Permission.READ_AUDIT)
+@requires(Permission.READ_COMPLIANCE)
 async def evidence(request: web.Request) -> web.Response:
     """Subject requests answered on time, items past retention without a hold (a dry run of
     the sweep), the audit chain's last verification, key versions and headers on old keys,

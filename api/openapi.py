@@ -23,6 +23,7 @@ from accounts.roles import ALL_PURPOSES, ROLE_PERMISSIONS, ROLES
 from api.bodies import model_of
 from api.permissions import AnyUser, Public, public, requirement_of
 from common.models import Body
+from compliance.organisation import REGISTERS
 from register.validation import CUSTOMER_ROLES, LANGUAGES, PHONE_TYPES, STATUSES
 
 JSON: Final = "application/json"
@@ -281,6 +282,65 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
             "404: unknown link; 410: already downloaded in full, expired, or replaced by a "
             "new copy; 416: the range starts past the end",
         ),
+    },
+    ("GET", "/v1/compliance/privacy-notice"): {
+        "params": [
+            {
+                "name": "register",
+                "in": "query",
+                "required": True,
+                "schema": {"enum": list(REGISTERS)},
+            },
+            {
+                "name": "lang",
+                "in": "query",
+                "schema": {"enum": list(LANGUAGES)},
+                "description": "default: from Accept-Language, Finnish first",
+            },
+            {
+                "name": "format",
+                "in": "query",
+                "schema": {"enum": ["html", "md", "json"]},
+                "description": "default json",
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "the notice; facts the organisation profile lacks are marked "
+                "and listed in to_be_completed",
+                "content": {
+                    JSON: {"schema": {"type": "object"}},
+                    "text/html": {"schema": STRING},
+                    "text/markdown": {"schema": STRING},
+                },
+            },
+            "4XX": PROBLEMS,
+            "503": UNAVAILABLE,
+        },
+    },
+    ("GET", "/v1/compliance/record-of-processing"): {
+        "params": [
+            {
+                "name": "format",
+                "in": "query",
+                "schema": {"enum": ["json", "csv"]},
+                "description": "default json",
+            },
+            {
+                "name": "lang",
+                "in": "query",
+                "schema": {"enum": list(LANGUAGES)},
+                "description": "default en",
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "the GDPR Art. 30(1) record of both registers",
+                "content": {JSON: {"schema": {"type": "object"}}, "text/csv": {"schema": STRING}},
+            },
+            "4XX": PROBLEMS,
+            "503": UNAVAILABLE,
+        },
     },
     ("GET", "/v1/audit"): {
         "ok": _page("AuditEntry"),

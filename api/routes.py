@@ -7,6 +7,7 @@ from aiohttp import web
 
 from api import (
     audit_routes,
+    compliance,
     customers,
     evidence,
     health,
@@ -40,4 +41,5 @@ def add_api_routes(app: web.Application) -> None:
     holds.add_routes(app)
     subject_requests.add_routes(app)
     evidence.add_routes(app)
+    compliance.add_routes(app)
     openapi.add_routes(app)

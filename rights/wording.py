@@ -60,7 +60,9 @@ RETENTION: Final[dict[Language, dict[str, Retention]]] = {
     "fi": {
         "recordings": Retention("Puhelutallenteet", "puhelun päivästä"),
         "training": Retention("Koulutukseen valitut puhelut", "puhelun päivästä"),
-        "failed_ingest": Retention("Puhelut, joiden tallennus epäonnistui", "viime yrityksestä"),
+        "failed_ingest": Retention(
+            "Puhelut, joiden tallennus epäonnistui", "viimeisestä yrityksestä"
+        ),
         "contact_log": Retention("Yhteydenpito (puhelut, viestit, käynnit)", "merkinnän päivästä"),
         "applicants": Retention(
             "Asunnon hakijan tiedot, jos et saanut asuntoa", "viimeisestä muutoksesta"
@@ -108,9 +110,9 @@ RETENTION: Final[dict[Language, dict[str, Retention]]] = {
 }
 
 _KEPT: Final[dict[Language, str]] = {
-    "fi": "{what}: säilytämme {period} {counted_from}.",
-    "sv": "{what}: vi sparar dem {period} {counted_from}.",
-    "en": "{what}: we keep them {period} {counted_from}.",
+    "fi": "{what}: säilytysaika {period} {counted_from}.",
+    "sv": "{what}: lagringstid {period} {counted_from}.",
+    "en": "{what}: kept for {period} {counted_from}.",
 }
 _HOLD: Final[dict[Language, str]] = {
     "fi": "Jos tietoa tarvitaan riidan tai oikeusasian selvittämiseen, säilytämme sen pidempään. "
@@ -128,7 +130,7 @@ def retention_days(settings: Settings) -> dict[str, int]:
 
 
 def retention_sentence(category: str, days: int, language: Language) -> str:
-    """One category's period as a sentence ("Puhelutallenteet: säilytämme 90 päivää …")."""
+    """One category's period as a sentence ("Puhelutallenteet: säilytysaika 90 päivää …")."""
     words = RETENTION[language][category]
     return _KEPT[language].format(
         what=words.what, period=period(days, language), counted_from=words.counted_from

@@ -5,6 +5,7 @@
 const TEXT = {
   fi: {
     language: "In English", logout: "Kirjaudu ulos", login: "Kirjaudu sisään",
+    privacyNotice: "Tietosuojaseloste",
     username: "Käyttäjätunnus", password: "Salasana", loggedInAs: "Kirjautunut:",
     recordings: "Tallenteet", training: "Koulutustallenteet", customers: "Asiakkaat",
     newRequest: "Uusi rekisteripyyntö", requests: "Rekisteripyynnöt", holds: "Oikeudelliset pidot",
@@ -157,6 +158,7 @@ const TEXT = {
   },
   en: {
     language: "Suomeksi", logout: "Log out", login: "Log in",
+    privacyNotice: "Privacy notice",
     username: "Username", password: "Password", loggedInAs: "Logged in as",
     recordings: "Recordings", training: "Training calls", customers: "Customers",
     newRequest: "New subject request", requests: "Subject requests", holds: "Legal holds",

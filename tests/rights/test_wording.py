@@ -43,8 +43,8 @@ def test_period_in_words(days: int, language: str, words: str) -> None:
 def test_sentences_follow_the_settings() -> None:
     settings = dataclasses.replace(Settings(), retention_recordings_days=45)
     fi = retention_sentences(settings, "fi", ("recordings",))
-    assert fi == ["Puhelutallenteet: säilytämme 45 päivää puhelun päivästä."]
-    assert "45 days" in retention_sentences(settings, "en")[0]
+    assert fi == ["Puhelutallenteet: säilytysaika 45 päivää puhelun päivästä."]
+    assert "kept for 45 days" in retention_sentences(settings, "en")[0]
 
 
 def test_the_access_target_comes_from_the_setting() -> None:
