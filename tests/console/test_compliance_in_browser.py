@@ -11,7 +11,8 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from api.appkeys import POOL
+from api.appkeys import POOL, SETTINGS
+from rights.wording import retention_sentences, rights
 from tests.console.browser import Console, screenshot, wait_until
 from tests.staff import call_audio
 
@@ -93,7 +94,11 @@ async def test_the_access_copy_reads_and_plays_from_disk_in_the_subjects_languag
     await expect(page.locator("#contact_log")).to_contain_text("2026-11-20 10:00 +02:00")
     await expect(page.locator("#contact_log")).to_contain_text("felanmälan")
     await expect(page.locator("#marketing th").first).to_have_text("Typ")
-    await expect(page.locator("#retention")).to_contain_text("Samtalsinspelningar: vi sparar")
+    settings = console.client.app[SETTINGS]  # the privacy notice's own words, live figures
+    kept = await page.locator("#retention li").all_inner_texts()
+    assert kept == retention_sentences(settings, "sv")
+    said = await page.locator("#rights h3").all_inner_texts()
+    assert said == [r.heading for r in rights("sv", settings.subject_request_due_days)]
 
     audio = page.locator("#recordings audio")
     await expect(audio).to_have_count(1)
