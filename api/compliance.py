@@ -41,8 +41,8 @@ def choice(query: Mapping[str, str], name: str, choices: tuple[T, ...], default:
 
 def preferred_language(header: str | None) -> Language:
     """The language ``Accept-Language`` prefers most among ours; Finnish on ties or none."""
-    best: Language = "fi"
-    best_q = 0.0
+    best: tuple[float, int] = (0.0, 0)
+    chosen: Language = "fi"
     for part in (header or "").split(","):
         tag, *params = part.strip().split(";")
         q = 1.0
@@ -54,10 +54,10 @@ def preferred_language(header: str | None) -> Language:
                 except ValueError:
                     q = 0.0
         primary = tag.strip().lower().split("-")[0]
-        for language in LANGUAGES:
-            if primary == language and q > best_q and q <= 1.0:
-                best, best_q = language, q
-    return best
+        for rank, language in enumerate(LANGUAGES):  # fi, sv, en: the earlier wins a tie
+            if primary == language and 0.0 < q <= 1.0 and (q, -rank) > best:
+                best, chosen = (q, -rank), language
+    return chosen
 
 
 def requested_language(request: web.Request) -> Language:
