@@ -28,12 +28,11 @@ from callrec.app import (
     open_database,
     with_webhook_secret,
 )
-from callrec.jobs import retention_sweep
+from callrec.jobs import erasure_engine, retention_sweep
 from callrec.sendcall import DEFAULT_URL, CallToSend, SendCallError, send_call, webhook_secret
 from common.logs import setup_logging
 from common.settings import Settings, SettingsError
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
-from retention.erasure import ErasureEngine
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import MigrationError
@@ -272,7 +271,7 @@ async def _retention(settings: Settings, *, dry_run: bool) -> int:
         print(f"\r  {category:<16} {decided} items decided", end="", file=sys.stderr, flush=True)
 
     async with open_database(settings) as pool:
-        engine = ErasureEngine(pool, store, dry_run=dry_run)
+        engine = erasure_engine(pool, store, dry_run=dry_run)
         sweep = retention_sweep(pool, engine, settings)
         report = await sweep.run(on_progress=progress)
     await store.close()

@@ -22,13 +22,15 @@ from datetime import UTC, datetime, timedelta
 from audit.log import verify_chain
 from common.metrics import Metrics
 from common.settings import Settings
+from recorder.erasure import RECORDINGS, recording_categories
 from retention.erasure import ErasureEngine
 from retention.reaper import OrphanReaper
 from retention.scheduler import ScheduledJob
-from retention.sweep import RetentionSweep
+from retention.sweep import RetentionSweep, register_categories
 from rights.deadlines import DeadlineMonitor
 from rights.links import expiry_category
 from storage.db import Pool
+from storage.objects import ObjectStore
 from storage.vault import Vault, rewrap
 
 log = logging.getLogger(__name__)
@@ -38,11 +40,23 @@ class AuditChainBroken(Exception):
     """The audit chain has a break: the run is an error, so the metric and row say so."""
 
 
-def retention_sweep(pool: Pool, engine: ErasureEngine, settings: Settings) -> RetentionSweep:
-    """The sweep with every category, expired export links (rights' table) included."""
-    return RetentionSweep(
-        pool, engine, settings, now=datetime.now(UTC), extra=[expiry_category(pool, engine)]
-    )
+def erasure_engine(pool: Pool, store: ObjectStore, *, dry_run: bool = False) -> ErasureEngine:
+    """The erasure engine, given the recordings table of recorder (a room above retention)."""
+    return ErasureEngine(pool, store, RECORDINGS, dry_run=dry_run)
+
+
+def retention_sweep(
+    pool: Pool, engine: ErasureEngine, settings: Settings, *, now: datetime | None = None
+) -> RetentionSweep:
+    """The sweep with every category, each built by its table's owner: recordings
+    (recorder), the register's, and expired export links (rights)."""
+    now = now or datetime.now(UTC)
+    categories = [
+        *recording_categories(pool, engine, settings),
+        *register_categories(pool, engine, settings, now.date()),
+        expiry_category(pool, engine),
+    ]
+    return RetentionSweep(pool, engine, settings, now=now, categories=categories)
 
 
 def standard_jobs(
@@ -51,7 +65,7 @@ def standard_jobs(
     """The jobs every worker schedules (the locks make each tick run on one of them)."""
 
     async def sweep(only: tuple[str, ...] | None = None) -> str:
-        engine = ErasureEngine(pool, vault.store)
+        engine = erasure_engine(pool, vault.store)
         report = await retention_sweep(pool, engine, settings).run(only=only)
         return report.summary()
 

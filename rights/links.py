@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from retention.erasure import Decision, ErasureEngine, ErasureReport
+from retention.erasure import Decision, ErasureEngine, ErasureReport, delete_payloads
 from retention.sweep import Category
-from storage.db import Connection, Pool
+from storage.db import Connection, Pool, due_page
 from storage.fieldcrypt import derive_key, load_data_key
 from storage.keyring import Keyring
 from storage.vault import shred_headers
@@ -227,9 +227,6 @@ def expiry_category(pool: Pool, engine: ErasureEngine) -> Category:
     """The retention sweep's ``exports`` category: an export whose link has expired is
     shredded (``expires_at`` carries the period; the request keeps its report)."""
 
-    async def due(now: datetime, after: uuid.UUID, limit: int) -> list[uuid.UUID]:
-        return [row["id"] for row in await pool.fetch(EXPIRED, now, after, limit)]
-
     async def expire(ids: list[uuid.UUID]) -> ErasureReport:
         report = ErasureReport()
         keys: list[str] = []
@@ -242,7 +239,7 @@ def expiry_category(pool: Pool, engine: ErasureEngine) -> Category:
                 if object_id is not None:
                     keys += await shred_headers(conn, [object_id])
                 await conn.execute(TOMBSTONE, export_id)
-        await engine.delete_payloads(keys, report)
+        await delete_payloads(pool, engine.store, keys, report)
         return report
 
-    return Category("exports", 0, due, expire)
+    return Category("exports", 0, due_page(pool, EXPIRED), expire)

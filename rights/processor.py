@@ -20,6 +20,7 @@ from common.backoff import backoff
 from common.logs import log_failure
 from common.settings import Settings
 from recorder.catalog import recordings_by_caller
+from recorder.erasure import RECORDINGS
 from retention.erasure import Decision, ErasureEngine, ErasureReport, Why
 from rights.export import AccessExport, Subject
 from rights.links import insert_export, link_key
@@ -165,7 +166,7 @@ class RightsProcessor:
         }
 
     async def _erase(self, row: asyncpg.Record) -> dict[str, Any]:
-        engine = ErasureEngine(self.pool, self.vault.store)
+        engine = ErasureEngine(self.pool, self.vault.store, RECORDINGS)
         why = Why("subject_request", row["id"])
         if row["subject_type"] == "customer" and row["customer_id"] is not None:
             report = await engine.erase_customer(row["customer_id"], why, datetime.now(UTC).date())

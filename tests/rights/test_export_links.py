@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
-from callrec.jobs import retention_sweep
-from retention.erasure import ErasureEngine
+from callrec.jobs import erasure_engine, retention_sweep
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
 from tests.rights.test_subject_requests import processed, registered
@@ -185,7 +184,7 @@ async def test_the_sweep_shreds_an_expired_export_and_leaves_a_tombstone(
     api, pool = staff_api, staff_api.app[POOL]
     _, url = await ready_export(api, audio_dir)
     sealed_id = await pool.fetchval("SELECT sealed_object_id FROM exports")
-    engine = ErasureEngine(pool, api.app[VAULT].store)
+    engine = erasure_engine(pool, api.app[VAULT].store)
     sweep = retention_sweep(pool, engine, api.app[SETTINGS])
     assert (await sweep.run(only=("exports",))).counts() == {"exports": {}}  # not expired yet
     await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
