@@ -58,6 +58,7 @@ SELECT id FROM changed
 """
 ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)"
 ACCOUNT_ID: Final = "SELECT id FROM users WHERE username = $1"
+EXTENSION_OF: Final = "SELECT extension FROM users WHERE username = $1"
 ROLES_BY_ID: Final = "SELECT id, roles FROM users WHERE id = ANY($1)"
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
@@ -239,9 +240,26 @@ async def account_id(db: Connection | Pool, username: str) -> uuid.UUID | None:
     return found
 
 
+async def extension_of(db: Connection | Pool, username: str) -> str | None:
+    """The telephone extension of the account with this username, if it has one."""
+    extension: str | None = await db.fetchval(EXTENSION_OF, username)
+    return extension
+
+
 async def roles_by_id(
     db: Connection | Pool, ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str, ...]]:
     """The roles of each of these accounts that still exists."""
     rows = await db.fetch(ROLES_BY_ID, list(ids))
     return {row["id"]: tuple(row["roles"]) for row in rows}
+
+
+USERNAMES: Final = "SELECT id, username FROM users WHERE id = ANY($1)"
+
+
+async def names_of(db: Connection | Pool, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The username of each of these accounts that still exists, for the rooms that show who
+    did something (the account id is what they keep)."""
+    if not ids:
+        return {}
+    return {row["id"]: row["username"] for row in await db.fetch(USERNAMES, list(ids))}
