@@ -32,7 +32,7 @@ from api.delivery import acknowledged
 from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
 from api.permissions import public, requires
-from api.ranges import ByteRange, range_response, requested_range
+from api.ranges import ByteRange, ranged
 from audit.log import Actor, AuditEvent, DetailValue, record
 from common.errors import Conflict, NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id
@@ -333,27 +333,21 @@ async def download_route(request: web.Request) -> web.StreamResponse:
     response that delivers the last byte in full spends the link."""
     pool = request.app[POOL]
     export, sealed = await _open_link(pool, request.match_info["token"])
-    length = sealed.plaintext_size
-    etag = f'"{sealed.plaintext_sha256.hex()}"'
     try:
-        wanted = requested_range(request, length, etag)
+        asked = ranged(request, sealed.plaintext_size, sealed.plaintext_sha256)
     except Problem:
         await _audit_download(pool, export.request_id, "refused", reason="range")
         raise
-    served = wanted or ByteRange(0, length, length)
+    served = asked.served
     failed = partial(_download_failed, pool, export.request_id, served)
     pieces = request.app[VAULT].open_range(sealed, served.start, served.end)
     async with aclosing(pieces):
         first = await authenticated_first(pieces, failed)
         await _audit_download(
-            pool, export.request_id, "ok", start=served.start, end=served.end, length=length
+            pool, export.request_id, "ok", start=served.start, end=served.end, length=served.length
         )
-        response = range_response(
-            wanted,
-            length,
-            etag,
-            content_type="application/zip",
-            disposition='attachment; filename="callrec-export.zip"',
+        response = asked.response(
+            content_type="application/zip", disposition='attachment; filename="callrec-export.zip"'
         )
         delivered = False
         try:
@@ -365,7 +359,7 @@ async def download_route(request: web.Request) -> web.StreamResponse:
                     extra={"subject_request_id": str(export.request_id)},
                 )
     if (
-        served.end == length
+        served.end == served.length
         and delivered
         and await _has_the_start(pool, export, served.start)
         and await spend(pool, export.id)
@@ -417,10 +411,8 @@ async def _deliver(
 ) -> bool:
     """Send the bytes; True only if the client's end acknowledged every one of them."""
     try:
-        await response.prepare(request)
         if not await send_all(request, response, first, pieces, on_failure):
             return False
-        await response.write_eof()
     except ConnectionError:  # the client went away mid-way
         return False
     return await acknowledged(request)
