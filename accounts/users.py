@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 import uuid
 from collections.abc import Collection
@@ -16,6 +15,7 @@ import asyncpg
 from accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from accounts.roles import ROLES, Permission, permissions_of
 from storage.db import Connection, Pool
+from storage.fieldcrypt import token_digest
 
 SESSION_LIFETIME: Final = timedelta(hours=8)
 MAX_FAILED_LOGINS: Final = 5
@@ -101,11 +101,6 @@ class User:
     def permissions(self) -> frozenset[Permission]:
         """Everything this user's roles allow."""
         return permissions_of(list(self.roles))
-
-
-def token_digest(token: str) -> bytes:
-    """Sessions are looked up by the SHA-256 of the bearer token, never the token itself."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 async def create_user(

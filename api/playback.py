@@ -24,7 +24,7 @@ from aiohttp import web
 
 from accounts.roles import ALL_PURPOSES, Permission, purposes_of
 from api.appkeys import CURRENT_USER, POOL, VAULT
-from api.auditing import audit, refuse
+from api.auditing import record_access, refuse
 from api.integrity import authenticated_first, send_all
 from api.permissions import Forbidden, requires
 from api.ranges import ranged
@@ -111,7 +111,7 @@ async def _audit_play(
     bytes went out."""
     if failure is not None:
         details = {**details, "sent": sent, "error": type(failure).__name__}
-    await audit(
+    await record_access(
         request,
         action,
         outcome="ok" if failure is None else "failed",

@@ -25,7 +25,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 from accounts.roles import Permission
 from accounts.users import account_exists
 from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
-from api.auditing import audit
+from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
 from api.delivery import acknowledged
@@ -166,7 +166,7 @@ async def create_route(request: web.Request) -> web.Response:
                 [field_error("subject.customer_id", "no such customer")]
             ) from None
         document = await get_request(conn, request_id)
-    await audit(
+    await record_access(
         request,
         "subject_request.create",
         object_type="subject_request",
@@ -206,7 +206,7 @@ async def queue_route(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         items = await queue(conn, status, after, limit)
         await _with_subject_customers(conn, items)
-    await audit(request, "subject_request.list")
+    await record_access(request, "subject_request.list")
     return web.json_response({"items": items, "next": next_time_cursor(items, limit, "due_by")})
 
 
@@ -228,7 +228,7 @@ async def get_route(request: web.Request) -> web.Response:
             if link is not None:
                 document["download_url"] = link.path
                 document["download_expires_at"] = link.expires_at.isoformat()
-    await audit(
+    await record_access(
         request, "subject_request.view", object_type="subject_request", object_id=request_id
     )
     return web.json_response(document)
@@ -242,7 +242,7 @@ async def _transition(request: web.Request, action: str, step: Any, *args: Any) 
         except TransitionRefused as exc:
             raise _transition_problem(exc) from None
         document = await get_request(conn, request_id)
-    await audit(request, action, object_type="subject_request", object_id=request_id)
+    await record_access(request, action, object_type="subject_request", object_id=request_id)
     return web.json_response(document)
 
 
@@ -320,7 +320,7 @@ async def reissue_route(request: web.Request) -> web.Response:
         link = await reissue(conn, request.app[VAULT].keyring, request_id)
     if link is None:
         raise Conflict("the copy has expired and is deleted; register a new access request")
-    await audit(
+    await record_access(
         request, "subject_request.reissue", object_type="subject_request", object_id=request_id
     )
     expires_at = link.expires_at.isoformat()

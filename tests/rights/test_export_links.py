@@ -21,6 +21,9 @@ import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
 from callrec.jobs import erasure_engine, retention_sweep
+from rights.links import link_key
+from storage.db import Pool
+from storage.keyring import Keyring
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
 from tests.rights.test_subject_requests import processed, registered
@@ -342,3 +345,11 @@ async def test_no_new_copy_once_the_export_is_gone_or_for_another_request(
     erasure = await registered(api, "erasure", {"phone_number": "+358409999999"})
     assert (await reissued(api, erasure)).status == 409
     assert await pool.fetchval("SELECT count(*) FROM exports") == 1  # nothing was added
+
+
+async def test_the_link_key_is_unwrapped_once_per_keyring(pool: Pool, keyring: Keyring) -> None:
+    async with pool.acquire() as conn:
+        first = await link_key(conn, keyring)
+        await conn.execute("DELETE FROM data_keys")  # a second unwrap would make a new key
+        assert await link_key(conn, keyring) == first
+        assert await conn.fetchval("SELECT count(*) FROM data_keys") == 0
