@@ -7,7 +7,7 @@ from aiohttp import web
 
 from accounts.roles import Permission
 from api.appkeys import KEYRING, POOL, SCHEDULE, SETTINGS, STORE
-from api.auditing import audit
+from api.auditing import record_access
 from api.permissions import requires
 from common.errors import ValidationProblem, field_error
 from compliance.evidence import Sources, gather_evidence
@@ -29,7 +29,7 @@ async def evidence(request: web.Request) -> web.Response:
             [field_error(name, "this route takes no query parameters") for name in request.query]
         )
     figures = await gather_evidence(sources_of(request.app))
-    await audit(request, "compliance.evidence")
+    await record_access(request, "compliance.evidence")
     return web.json_response(figures)
 
 

@@ -42,8 +42,7 @@ from compliance.organisation import REGISTERS, OrganisationError, load_organisat
 from compliance.record import record_csv, record_of_processing
 from compliance.render import as_json, html_page, markdown
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
-from retention.erasure import ErasureEngine
-from rights.links import retention_sweep
+from rights.sweeps import erasure_engine, retention_sweep
 from rights.wording import LANGUAGES
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
@@ -359,7 +358,7 @@ async def _retention(settings: Settings, *, dry_run: bool) -> int:
         print(f"\r  {category:<16} {decided} items decided", end="", file=sys.stderr, flush=True)
 
     async with open_database(settings) as pool:
-        engine = ErasureEngine(pool, store, dry_run=dry_run)
+        engine = erasure_engine(pool, store, dry_run=dry_run)
         sweep = retention_sweep(pool, engine, settings)
         report = await sweep.run(on_progress=progress)
     await store.close()

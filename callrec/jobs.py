@@ -23,11 +23,10 @@ from typing import Final
 from audit.log import record_verification, verify_chain
 from common.metrics import Metrics
 from common.settings import Settings
-from retention.erasure import ErasureEngine
 from retention.reaper import OrphanReaper
 from retention.scheduler import ScheduledJob
 from rights.deadlines import DeadlineMonitor
-from rights.links import retention_sweep
+from rights.sweeps import erasure_engine, retention_sweep
 from storage.db import Pool
 from storage.vault import Vault, rewrap
 
@@ -55,7 +54,7 @@ def standard_jobs(
     """The jobs every worker schedules (the locks make each tick run on one of them)."""
 
     async def sweep(only: tuple[str, ...] | None = None) -> str:
-        engine = ErasureEngine(pool, vault.store)
+        engine = erasure_engine(pool, vault.store)
         report = await retention_sweep(pool, engine, settings).run(only=only)
         return report.summary()
 

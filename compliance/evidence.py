@@ -18,11 +18,10 @@ from typing import Any
 from audit.log import last_verification
 from common.settings import Settings
 from recorder.catalog import call_figures
-from retention.erasure import ErasureEngine
 from retention.scheduler import last_runs
 from retention.sweep import past_retention
-from rights.links import retention_sweep
 from rights.requests import request_figures
+from rights.sweeps import erasure_engine, retention_sweep
 from storage.db import Pool
 from storage.keyring import Keyring
 from storage.objects import ObjectStore
@@ -48,7 +47,7 @@ def _time(value: datetime | None) -> str | None:
 
 
 async def _retention(sources: Sources) -> dict[str, Any]:
-    engine = ErasureEngine(sources.pool, sources.store, dry_run=True)
+    engine = erasure_engine(sources.pool, sources.store, dry_run=True)
     found = await past_retention(retention_sweep(sources.pool, engine, sources.settings))
     return {
         "past_retention_without_hold": sum(p.due for p in found.values()),

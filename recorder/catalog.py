@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
+from accounts.users import extension_of
 from storage.db import Connection, Pool
 
 COLUMNS: Final = """
@@ -63,7 +64,7 @@ FROM recordings r WHERE r.status = 'ready' AND {where} ORDER BY r.started_at, r.
 SUBJECT_IS: Final = {
     "customer": "r.customer_id = $1::uuid",
     "phone": "r.caller_number = $1",
-    "staff": "(r.answered_by = $1 OR r.answered_by = (SELECT extension FROM users WHERE username = $1))",
+    "staff": "r.answered_by = ANY($1::text[])",  # the username or the account's extension
 }
 BY_CALLER: Final = "SELECT id FROM recordings WHERE caller_number = $1"
 LinkOutcome = Literal["linked", "no_recording", "no_customer"]
@@ -278,7 +279,11 @@ async def recordings_of_subject(
 ) -> list[SubjectRecording]:
     """The ready recordings of a data subject named by ``subject_kind`` (customer, phone or
     staff) and ``key`` (customer id, E.164 number or username), oldest first."""
-    rows = await db.fetch(SUBJECT_RECORDINGS.format(where=SUBJECT_IS[subject_kind]), key)
+    named: str | list[str] = key
+    if subject_kind == "staff":
+        extension = await extension_of(db, key)
+        named = [key] if extension is None else [key, extension]
+    rows = await db.fetch(SUBJECT_RECORDINGS.format(where=SUBJECT_IS[subject_kind]), named)
     return [SubjectRecording(**dict(row)) for row in rows]
 
 

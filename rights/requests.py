@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from accounts.users import names_of
 from register.contact_log import CHANNELS
 from storage.db import Connection, Pool, jsonable
 
@@ -44,11 +45,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 SELECT_ONE: Final = f"""
 SELECT r.id, r.kind, r.subject_type, r.customer_id, r.staff_username, r.phone_number, r.channel,
        r.received_at, r.due_at, r.legal_due_at, r.extended_due_at, r.extension_reason, r.status,
-       r.verification_method, vu.username AS verified_by, r.verified_at, r.denial_reason,
+       r.verification_method, r.verified_by, r.verified_at, r.denial_reason,
        r.progress_done, r.progress_total, r.report, r.error, r.created_at, r.completed_at,
        {DUE_BY} AS due_by, {OVERDUE} AS overdue
-FROM subject_requests r LEFT JOIN users vu ON vu.id = r.verified_by
-WHERE r.id = $1
+FROM subject_requests r WHERE r.id = $1
 """
 SELECT_QUEUE: Final = f"""
 SELECT r.id, r.kind, r.subject_type, r.status, r.received_at, r.due_at, r.legal_due_at,
@@ -150,9 +150,13 @@ async def create_request(
 
 
 async def get_request(conn: Connection, request_id: uuid.UUID) -> dict[str, Any] | None:
-    """The request as JSON, or None."""
+    """The request as JSON (who verified it by username), or None."""
     row = await conn.fetchrow(SELECT_ONE, request_id)
-    return None if row is None else jsonable(row)
+    if row is None:
+        return None
+    by = row["verified_by"]
+    verifier = None if by is None else (await names_of(conn, [by])).get(by)
+    return jsonable(row) | {"verified_by": verifier}
 
 
 async def queue(
