@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from accounts.roles import purposes_of
+from accounts.sso import refuse_password
 from accounts.users import login, revoke
-from api.appkeys import CURRENT_USER, POOL
+from api.appkeys import CURRENT_USER, POOL, SETTINGS
 from api.bodies import json_body, takes
 from api.permissions import NotAuthenticated, any_user, public
 from api.session import SESSION_COOKIE, csrf_token, session_token
@@ -27,14 +28,17 @@ async def _log_in(request: web.Request) -> tuple[str, datetime]:
     """Check the posted username and password, audit the attempt; the new session's token."""
     sent = await json_body(request, Credentials)
     username = sent.username
-    attempt = await login(request.app[POOL], username, sent.password)
+    pool = request.app[POOL]
+    attempt = await refuse_password(
+        pool, request.app[SETTINGS], username, sent.password
+    ) or await login(pool, username, sent.password)
     # A mistyped password often lands in the username field: name only real accounts.
     actor = Actor(attempt.user_id, username if attempt.user_id else None)
     ok = attempt.outcome == "ok"
     event = AuditEvent(
         "auth.login", "ok" if ok else "refused", actor, details={"reason": attempt.outcome}
     )
-    await record(request.app[POOL], event)
+    await record(pool, event)
     if attempt.token is None or attempt.expires_at is None:
         raise NotAuthenticated(
             "wrong username or password, or the account is locked for 15 minutes"
@@ -59,6 +63,14 @@ async def open_session(request: web.Request) -> web.Response:
     response = web.json_response(
         {"expires_at": expires_at.isoformat(), "csrf_token": csrf_token(token)}
     )
+    set_session_cookie(request, response, token, expires_at)
+    return response
+
+
+def set_session_cookie(
+    request: web.Request, response: web.StreamResponse, token: str, expires_at: datetime
+) -> None:
+    """Put a new session's token into the console's HttpOnly, SameSite=Strict cookie."""
     secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
     response.set_cookie(
         SESSION_COOKIE,
@@ -69,7 +81,6 @@ async def open_session(request: web.Request) -> web.Response:
         secure=secure,
         max_age=max(0, int((expires_at - datetime.now(UTC)).total_seconds())),
     )
-    return response
 
 
 @any_user

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from accounts.passwords import PasswordPolicyError
 from accounts.roles import ROLES
+from accounts.sso import check_role_map
 from accounts.users import UserError, create_user
 from api.health import ingest_state
 from audit.log import Actor, AuditEvent, record, verify_chain
@@ -114,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        check_role_map(settings)
     except SettingsError as exc:
         print(f"callrec: {exc}", file=sys.stderr)
         return 2
