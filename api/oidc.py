@@ -131,7 +131,17 @@ async def sso_login(request: web.Request) -> web.Response:
 @public("the identity provider's redirect back; the state, code and ID token authenticate")
 async def sso_callback(request: web.Request) -> web.Response:
     """``GET /v1/auth/oidc/callback``: check the answer, create or update the account, open
-    the cookie session, redirect to the console."""
+    the cookie session, redirect to the console. A browser that fails is sent to the
+    console's login page, which says why; other clients get the problem+json."""
+    try:
+        return await _callback(request)
+    except Problem as problem:
+        if "text/html" not in request.headers.get("Accept", ""):
+            raise
+        return _redirect(f"/#/sso/{problem.slug}")
+
+
+async def _callback(request: web.Request) -> web.Response:
     provider = _provider(request)
     nobody = Actor(None, None)
     pending = await take(request.app[POOL], request.cookies.get(PENDING_COOKIE, ""))

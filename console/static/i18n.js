@@ -5,6 +5,13 @@
 const TEXT = {
   fi: {
     language: "In English", logout: "Kirjaudu ulos", login: "Kirjaudu sisään",
+    signInWith: "Kirjaudu palvelulla",
+    "sso-failed": "Kertakirjautuminen epäonnistui. Yritä uudelleen.",
+    "sso-expired": "Kirjautuminen vanhentui tai aloitettiin toisessa selaimessa. Aloita alusta.",
+    "sso-state-mismatch": "Vastaus ei kuulunut tässä selaimessa aloitettuun kirjautumiseen. Aloita alusta.",
+    "sso-provider-error": "Tunnistuspalvelu ei kirjannut sinua sisään.",
+    "sso-no-mapped-group": "Mikään ryhmäsi tunnistuspalvelussa ei anna roolia tähän palveluun. Ota yhteys ylläpitäjään.",
+    "sso-disabled": "Käyttäjätilisi on poistettu käytöstä. Ota yhteys ylläpitäjään.",
     username: "Käyttäjätunnus", password: "Salasana", loggedInAs: "Kirjautunut:",
     recordings: "Tallenteet", training: "Koulutustallenteet", customers: "Asiakkaat",
     newRequest: "Uusi rekisteripyyntö", requests: "Rekisteripyynnöt", holds: "Oikeudelliset pidot",
@@ -132,6 +139,13 @@ const TEXT = {
   },
   en: {
     language: "Suomeksi", logout: "Log out", login: "Log in",
+    signInWith: "Sign in with",
+    "sso-failed": "Single sign-on failed. Try again.",
+    "sso-expired": "The sign-in expired or began in another browser. Start again.",
+    "sso-state-mismatch": "The answer did not belong to the sign-in this browser began. Start again.",
+    "sso-provider-error": "The identity provider did not sign you in.",
+    "sso-no-mapped-group": "None of your groups at the identity provider gives a role here. Ask an administrator.",
+    "sso-disabled": "Your account is switched off. Ask an administrator.",
     username: "Username", password: "Password", loggedInAs: "Logged in as",
     recordings: "Recordings", training: "Training calls", customers: "Customers",
     newRequest: "New subject request", requests: "Subject requests", holds: "Legal holds",
