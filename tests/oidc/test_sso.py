@@ -4,21 +4,26 @@ provider's groups, refusals are clear and audited, and nothing of a code or toke
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
+from accounts.oidc import OidcError, OpenIdProvider
 from accounts.passwords import hash_password
 from accounts.sso import check_role_map
 from accounts.users import create_user
 from api.appkeys import POOL
 from callrec.app import create_app
 from callrec.cli import main
-from common.settings import Settings, SettingsError
-from tests.oidc.idp import Client, Idp, browser, sign_in
+from common.settings import Secret, Settings, SettingsError
+from tests.oidc.idp import PASSWORD, Client, Idp, browser, sign_in
 
 MAIJA = "maija.meikalainen"
+REDIRECT = "http://127.0.0.1:9/v1/auth/oidc/callback"  # never followed: the code is read off it
 
 
 def base(client: Client) -> str:
@@ -221,3 +226,53 @@ def test_a_bad_role_map_stops_start_up_with_a_clear_message(
         monkeypatch.setenv(name, value)
     assert main(["migrate"]) == 2
     assert "superuser" in capsys.readouterr().err
+
+
+async def code_from(idp: Idp, provider: OpenIdProvider, nonce: str, verifier: str) -> str:
+    """A real authorization code for ``provider``'s client, taken off the redirect back."""
+    url = await provider.authorization_url(REDIRECT, "a-state", nonce, verifier, "groups")
+    async with browser() as session:
+        page = await session.get(url)
+        action = re.search(r'action="([^"]+)"', await page.text())
+        assert action is not None
+        answer = await session.post(
+            f"{idp.issuer}{action.group(1)}",
+            data={"login": MAIJA, "password": PASSWORD},
+            allow_redirects=False,
+        )
+        while not answer.headers["Location"].startswith(REDIRECT):
+            answer = await session.get(
+                answer.url.join(URL(answer.headers["Location"])), allow_redirects=False
+            )
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+
+async def test_the_id_token_is_checked_for_nonce_audience_and_signature(idp: Idp) -> None:
+    idp.set_user(MAIJA, ["staff-cs"])
+    provider = OpenIdProvider(idp.issuer, "callrec", Secret(idp.client_secret))
+    try:
+        first = await code_from(idp, provider, "the-nonce", "v" * 64)
+        tokens = await provider.exchange(first, REDIRECT, "v" * 64)
+        claims = await provider.id_token_claims(tokens, "the-nonce")
+        assert claims["sub"] == MAIJA
+        assert claims["groups"] == ["staff-cs"]
+        header, payload, signature = tokens["id_token"].split(".")
+        forged = {**tokens, "id_token": f"{header}.{payload}.{signature[:-4]}AAAA"}
+        for wrong, nonce in ((tokens, "another-nonce"), (forged, "the-nonce")):
+            with pytest.raises(OidcError) as refused:
+                await provider.id_token_claims(wrong, nonce)
+            assert refused.value.reason == "invalid_id_token"
+        code = await code_from(idp, provider, "n", "w" * 64)
+        with pytest.raises(OidcError, match="invalid_grant"):  # PKCE: not without the verifier
+            await provider.exchange(code, REDIRECT, "x" * 64)
+        with pytest.raises(OidcError, match="invalid_grant"):  # and a code is good once
+            await provider.exchange(first, REDIRECT, "v" * 64)
+    finally:
+        await provider.close()
+    other = OpenIdProvider(idp.issuer, "someone-else", Secret(idp.client_secret))
+    try:
+        with pytest.raises(OidcError) as audience:
+            await other.id_token_claims(tokens, "the-nonce")
+        assert audience.value.reason == "invalid_id_token"
+    finally:
+        await other.close()
