@@ -58,11 +58,14 @@ class OpenIdProvider:
         if self._session is not None:
             await self._session.close()
 
-    async def _get_json(self, url: str) -> dict[str, Any]:
+    def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
+    async def _get_json(self, url: str) -> dict[str, Any]:
         try:
-            async with self._session.get(url) as response:
+            async with self._http().get(url) as response:
                 response.raise_for_status()
                 body = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError):
@@ -123,10 +126,8 @@ class OpenIdProvider:
         else:  # client_secret_basic, each part form-encoded first (RFC 6749 section 2.3.1)
             pair = f"{quote(self.client_id, safe='')}:{quote(self._secret.reveal(), safe='')}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
         try:
-            async with self._session.post(endpoint, data=form, headers=headers) as response:
+            async with self._http().post(endpoint, data=form, headers=headers) as response:
                 body = await response.json(content_type=None)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, ValueError):

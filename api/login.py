@@ -67,18 +67,22 @@ async def open_session(request: web.Request) -> web.Response:
     return response
 
 
+def over_tls(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS (directly or through the proxy)."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+
+
 def set_session_cookie(
     request: web.Request, response: web.StreamResponse, token: str, expires_at: datetime
 ) -> None:
     """Put a new session's token into the console's HttpOnly, SameSite=Strict cookie."""
-    secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
     response.set_cookie(
         SESSION_COOKIE,
         token,
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=secure,
+        secure=over_tls(request),
         max_age=max(0, int((expires_at - datetime.now(UTC)).total_seconds())),
     )
 

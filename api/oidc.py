@@ -11,6 +11,7 @@ template only, so no code or state reaches a log line.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from typing import Final
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from aiohttp import web
 from accounts.oidc import OidcError, OpenIdProvider, provider_error
 from accounts.sso import begin, check_role_map, mapped_roles, sign_in, take
 from api.appkeys import POOL, SETTINGS
-from api.login import set_session_cookie
+from api.login import over_tls, set_session_cookie
 from api.permissions import public
 from audit.log import Actor, AuditEvent, record
 from common.errors import Problem
@@ -44,16 +45,12 @@ def display_name(settings: Settings) -> str:
     return settings.oidc_name or urlsplit(settings.oidc_issuer or "").hostname or "SSO"
 
 
-def _secure(request: web.Request) -> bool:
-    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
-
-
 def _redirect_uri(request: web.Request) -> str:
     """Where the provider sends the browser back: the setting, else this request's origin."""
     configured = request.app[SETTINGS].oidc_redirect_uri
     if configured is not None:
         return configured
-    return f"{'https' if _secure(request) else 'http'}://{request.host}{CALLBACK}"
+    return f"{'https' if over_tls(request) else 'http'}://{request.host}{CALLBACK}"
 
 
 def _provider(request: web.Request) -> OpenIdProvider:
@@ -122,7 +119,7 @@ async def sso_login(request: web.Request) -> web.Response:
         path="/v1/auth/oidc",
         httponly=True,
         samesite="Lax",  # sent on the provider's top-level redirect back, unlike Strict
-        secure=_secure(request),
+        secure=over_tls(request),
         max_age=600,
     )
     return response
@@ -154,7 +151,7 @@ async def _callback(request: web.Request) -> web.Response:
             nobody,
         )
     query = request.query
-    if query.get("state") != pending.state:
+    if not hmac.compare_digest(query.get("state", "").encode(), pending.state.encode()):
         raise await _refuse(
             request,
             "state_mismatch",
