@@ -150,7 +150,16 @@ async def test_a_callback_without_a_sign_in_begun_or_used_twice_is_refused(
 async def test_the_provider_refusing_is_said_plainly(idp: Idp, sso_client: Client) -> None:
     async with browser() as session:
         start = await session.get(f"{base(sso_client)}/v1/auth/oidc/login", allow_redirects=False)
-        state = start.headers["Location"].split("state=")[1].split("&")[0]
+        cookie = start.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie  # comes back on the provider's redirect
+        assert "Path=/v1/auth/oidc" in cookie
+        asked = parse_qs(urlsplit(start.headers["Location"]).query)
+        assert asked["code_challenge_method"] == ["S256"]
+        assert asked["scope"] == ["openid profile groups"]
+        assert {"nonce", "state", "code_challenge"} <= asked.keys()
+        assert "code_verifier" not in asked
+        state = asked["state"][0]
         answer = await session.get(
             f"{base(sso_client)}/v1/auth/oidc/callback?error=access_denied&state={state}"
         )
