@@ -4,6 +4,7 @@ provider's groups, refusals are clear and audited, and nothing of a code or toke
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -231,6 +232,8 @@ def test_a_bad_role_map_stops_start_up_with_a_clear_message(
         Settings.from_env({k: v for k, v in env.items() if "ROLE_MAP" not in k})
     with pytest.raises(SettingsError, match="without CALLREC_OIDC_ISSUER"):
         Settings.from_env({"CALLREC_OIDC_CLIENT_ID": "callrec"})
+    for name in [n for n in os.environ if n.startswith("CALLREC_")]:  # e.g. the test run's own
+        monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert main(["migrate"]) == 2
