@@ -189,11 +189,17 @@ async def login(pool: Pool, username: str, password: str) -> LoginAttempt:
         await pool.execute(RECORD_FAILURE, row["id"], MAX_FAILED_LOGINS, LOCKOUT)
         return LoginAttempt(row["id"], "wrong_password")
     await pool.execute(RECORD_SUCCESS, row["id"])
-    token = secrets.token_urlsafe(32)
-    expires_at = await pool.fetchval(
-        INSERT_SESSION, token_digest(token), row["id"], SESSION_LIFETIME
-    )
+    token, expires_at = await open_session(pool, row["id"])
     return LoginAttempt(row["id"], "ok", token, expires_at)
+
+
+async def open_session(db: Connection | Pool, user_id: uuid.UUID) -> tuple[str, datetime]:
+    """A new session of an account whose identity was proven (password, single sign-on)."""
+    token = secrets.token_urlsafe(32)
+    expires_at: datetime = await db.fetchval(
+        INSERT_SESSION, token_digest(token), user_id, SESSION_LIFETIME
+    )
+    return token, expires_at
 
 
 async def user_for_token(pool: Pool, token: str) -> User | None:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from accounts.roles import purposes_of
+from accounts.sso import refuse_password
 from accounts.users import login, revoke
-from api.appkeys import CURRENT_USER, POOL
+from api.appkeys import CURRENT_USER, POOL, SETTINGS
 from api.bodies import json_body, takes
 from api.permissions import NotAuthenticated, any_user, public
 from api.session import SESSION_COOKIE, csrf_token, session_token
@@ -27,14 +28,17 @@ async def _log_in(request: web.Request) -> tuple[str, datetime]:
     """Check the posted username and password, audit the attempt; the new session's token."""
     sent = await json_body(request, Credentials)
     username = sent.username
-    attempt = await login(request.app[POOL], username, sent.password)
+    pool = request.app[POOL]
+    attempt = await refuse_password(
+        pool, request.app[SETTINGS], username, sent.password
+    ) or await login(pool, username, sent.password)
     # A mistyped password often lands in the username field: name only real accounts.
     actor = Actor(attempt.user_id, username if attempt.user_id else None)
     ok = attempt.outcome == "ok"
     event = AuditEvent(
         "auth.login", "ok" if ok else "refused", actor, details={"reason": attempt.outcome}
     )
-    await record(request.app[POOL], event)
+    await record(pool, event)
     if attempt.token is None or attempt.expires_at is None:
         raise NotAuthenticated(
             "wrong username or password, or the account is locked for 15 minutes"
@@ -59,17 +63,28 @@ async def open_session(request: web.Request) -> web.Response:
     response = web.json_response(
         {"expires_at": expires_at.isoformat(), "csrf_token": csrf_token(token)}
     )
-    secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    set_session_cookie(request, response, token, expires_at)
+    return response
+
+
+def over_tls(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS (directly or through the proxy)."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+
+
+def set_session_cookie(
+    request: web.Request, response: web.StreamResponse, token: str, expires_at: datetime
+) -> None:
+    """Put a new session's token into the console's HttpOnly, SameSite=Strict cookie."""
     response.set_cookie(
         SESSION_COOKIE,
         token,
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=secure,
+        secure=over_tls(request),
         max_age=max(0, int((expires_at - datetime.now(UTC)).total_seconds())),
     )
-    return response
 
 
 @any_user

@@ -205,6 +205,29 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
         "ok": _object(["expires_at", "csrf_token"], expires_at=TIME, csrf_token=STRING),
         "note": "send the returned csrf_token as X-CSRF-Token with every state-changing request",
     },
+    ("GET", "/v1/auth/oidc"): {
+        "ok": _object(
+            ["enabled"],
+            enabled={"type": "boolean"},
+            name=STRING,
+            login_url=STRING,
+            local_passwords={"type": "boolean"},
+        ),
+    },
+    ("GET", "/v1/auth/oidc/login"): {
+        "status": "302",
+        "note": "a browser navigation: Location is the identity provider; 404 when single "
+        "sign-on is not configured",
+    },
+    ("GET", "/v1/auth/oidc/callback"): {
+        "status": "302",
+        "params": [
+            {"name": name, "in": "query", "schema": STRING}
+            for name in ("code", "state", "iss", "error")
+        ],
+        "note": "the provider's redirect back: sets the session cookie and redirects to /; a "
+        "browser (Accept: text/html) that fails goes to /#/sso/<problem type>",
+    },
     ("GET", "/v1/auth/me"): {
         "ok": _object(
             ["id", "username", "roles", "permissions", "csrf_token"],

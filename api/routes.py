@@ -14,6 +14,7 @@ from api import (
     holds,
     leases,
     login,
+    oidc,
     openapi,
     playback,
     recordings,
@@ -29,6 +30,7 @@ def add_api_routes(app: web.Application) -> None:
     """Register the API's routes (fixed ``/v1/recordings/…`` paths before ``{id}``)."""
     health.add_routes(app)
     login.add_routes(app)
+    oidc.add_routes(app)
     users.add_routes(app)
     webhook.add_routes(app)
     twilio.add_routes(app)

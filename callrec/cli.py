@@ -19,6 +19,7 @@ from aiohttp import web
 
 from accounts.passwords import PasswordPolicyError
 from accounts.roles import ROLES
+from accounts.sso import check_role_map
 from accounts.users import UserError, create_user
 from api.compliance import NOTICE_FORMATS, RECORD_FORMATS
 from api.health import ingest_state
@@ -146,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        check_role_map(settings)
     except SettingsError as exc:
         print(f"callrec: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ import { auditPage, holdsPage } from "./oversight.js";
 import { recordingPage, recordingsPage, trainingPage } from "./recordings.js";
 import { newRequestPage, requestPage, requestsPage } from "./requests.js";
 import { language, t, toggleLanguage } from "./i18n.js";
+import { ssoFailure, ssoLink } from "./sso.js";
 import { usersPage } from "./admin.js";
 import vocabulary from "./vocabulary.js";
 
@@ -52,10 +53,12 @@ function renderLogin() {
   ], t("login"), async (values) => {
     const answer = await api("POST", "/v1/auth/session", values);
     setCsrf(answer.csrf_token);
+    if (location.hash.startsWith("#/sso/")) history.replaceState(null, "", "/"); // said already
     await start();
   });
-  $("main").replaceChildren(login);
+  $("main").replaceChildren(...[ssoFailure(), login].filter(Boolean));
   login.querySelector("input").focus();
+  ssoLink().then((link) => link && login.after(link));
 }
 
 function renderNav() {

@@ -52,6 +52,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("POST", "/v1/webhooks/twilio/recording-status"): SIGNED,
     ("POST", "/v1/auth/login"): EVERYONE,
     ("POST", "/v1/auth/session"): EVERYONE,
+    ("GET", "/v1/auth/oidc"): EVERYONE,  # whether the console offers single sign-on
+    ("GET", "/v1/auth/oidc/login"): EVERYONE,  # the identity provider authenticates
+    ("GET", "/v1/auth/oidc/callback"): EVERYONE,  # state, code and ID token authenticate
     ("GET", "/v1/auth/me"): ANY_USER,
     ("POST", "/v1/auth/logout"): ANY_USER,
     ("DELETE", "/v1/auth/session"): ANY_USER,
