@@ -221,6 +221,8 @@ _TEST_ONLY: Final = frozenset(
         "CALLREC_TEST_S3_ENDPOINT",
         "CALLREC_TEST_S3_ACCESS_KEY",
         "CALLREC_TEST_S3_SECRET_KEY",
+        "CALLREC_TEST_ARTIFACTS",
+        "CALLREC_CHROMIUM",
     }
 )
 
