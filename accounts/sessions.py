@@ -24,7 +24,7 @@ BROWSERS: Final = (
     ("Chrome/", "Chrome"),
     ("Safari/", "Safari"),
     ("curl/", "curl"),
-    ("python", "Python client"),
+    ("Python/", "Python client"),
 )
 SYSTEMS: Final = (
     ("Android", "Android"),
