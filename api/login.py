@@ -49,7 +49,9 @@ async def _log_in(request: web.Request) -> tuple[str, datetime, bool]:
 @public("the login itself")
 @takes(Credentials)
 async def login_route(request: web.Request) -> web.Response:
-    """``POST /v1/auth/login``: log in; a bearer token that expires."""
+    """``POST /v1/auth/login``: log in; a bearer token that expires. After an administrator's
+    reset the answer adds ``"password_change_required": true``: until ``POST /v1/auth/password``
+    every other route answers 403 ``password-change-required``."""
     token, expires_at, must_change = await _log_in(request)
     answer = {"token": token, "expires_at": expires_at.isoformat()}
     return web.json_response({**answer, **_change_flag(must_change)})
