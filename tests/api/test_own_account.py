@@ -87,10 +87,7 @@ async def test_a_change_is_refused_saying_what_to_fix(staff_api: Client) -> None
     await token_for(staff_api, "trainer")  # nothing changed
     [refused] = await _audit(staff_api, "auth.password_change")
     assert refused["outcome"] == "refused"
-
-
-async def test_wrong_current_passwords_count_toward_the_lockout(staff_api: Client) -> None:
-    token = await token_for(staff_api, "trainer")
+    # Wrong current passwords count toward the lockout (the login above reset the count).
     for _ in range(5):
         wrong = {"current": "guessing again", "new": NEW}
         await staff_api.post("/v1/auth/password", json=wrong, headers=bearer(token))
@@ -181,7 +178,7 @@ async def test_reset_gives_a_one_time_password_that_must_be_changed(staff_api: C
     assert one_time not in json.dumps([str(r) for r in await pool.fetch("SELECT * FROM audit_log")])
 
 
-async def test_reset_and_end_sessions_refusals(staff_api: Client) -> None:
+async def test_reset_refusals_and_ending_all_sessions(staff_api: Client) -> None:
     pool = staff_api.app[POOL]
     admin_id = str(await pool.fetchval("SELECT id FROM users WHERE username = 'admin'"))
     dpo_id = str(await pool.fetchval("SELECT id FROM users WHERE username = 'dpo'"))
@@ -200,13 +197,10 @@ async def test_reset_and_end_sessions_refusals(staff_api: Client) -> None:
         assert (await staff_api.request(method, path.format(dpo_id), headers=dpo)).status == 403
     await token_for(staff_api, "dpo")  # the refusals changed nothing
 
-
-async def test_an_administrator_ends_every_session_of_an_account(staff_api: Client) -> None:
-    pool = staff_api.app[POOL]
+    # Ending every session of an account: a lost laptop, a leaver.
     cs_id = str(await pool.fetchval("SELECT id FROM users WHERE username = 'customer-service'"))
     laptop = await token_for(staff_api, "customer-service")
     phone = await token_for(staff_api, "customer-service")
-    admin = bearer(await token_for(staff_api, "admin"))
     ended = await staff_api.delete(f"/v1/users/{cs_id}/sessions", headers=admin)
     assert ended.status == 200
     assert await ended.json() == {"id": cs_id, "sessions_ended": 2}
