@@ -143,6 +143,7 @@ $("logout").addEventListener("click", async () => {
 onSessionEnd(renderLogin);
 window.addEventListener("hashchange", () => {
   showNotice(null);
-  route();
+  if (location.hash.startsWith("#/setup?")) start(); // a setup link pasted into an open tab
+  else route();
 });
 start();
