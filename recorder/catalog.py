@@ -46,6 +46,13 @@ SELECT id, started_at, created_at FROM recordings
 WHERE NOT notice_played AND (created_at, id) < ($1, $2)
 ORDER BY created_at DESC, id DESC LIMIT $3
 """
+CALL_FIGURES: Final = """
+SELECT count(*) AS recordings,
+       count(*) FILTER (WHERE NOT notice_played) AS without_notice,
+       count(*) FILTER (WHERE answered_by_user_id IS NULL) AS unmatched_agent_calls,
+       count(DISTINCT answered_by) FILTER (WHERE answered_by_user_id IS NULL) AS unmatched_agents
+FROM recordings
+"""
 # A data subject's recordings, by how the request names them (ready ones, oldest first).
 SUBJECT_RECORDINGS: Final = """
 SELECT r.id, r.started_at, r.declared_duration_seconds, r.measured_duration_seconds,
@@ -96,6 +103,21 @@ class UnnoticedCall:
     id: uuid.UUID
     started_at: datetime
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class CallFigures:
+    """Counts over every recording held, for the compliance evidence.
+
+    ``without_notice``: the telephony system's ``notice_played`` was false, so the caller
+    was not told before recording began. An unmatched agent is an ``answered_by`` value
+    that matched no staff account at ingest (nor later, by the administrator).
+    """
+
+    recordings: int
+    without_notice: int
+    unmatched_agent_calls: int
+    unmatched_agents: int
 
 
 @dataclass(frozen=True)
@@ -234,6 +256,13 @@ async def link_customer(
 async def unmatched_agents(db: Connection | Pool) -> list[UnmatchedAgent]:
     """Agent names from the telephony system that match no account (at most 500)."""
     return [UnmatchedAgent(**dict(row)) for row in await db.fetch(UNMATCHED_AGENTS)]
+
+
+async def call_figures(db: Connection | Pool) -> CallFigures:
+    """How many calls lack the recording notice or a known agent."""
+    row = await db.fetchrow(CALL_FIGURES)
+    assert row is not None
+    return CallFigures(**dict(row))
 
 
 async def notice_missing(

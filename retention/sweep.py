@@ -57,6 +57,15 @@ class Category:
     erase: Eraser
 
 
+@dataclass(frozen=True)
+class PastRetention:
+    """One category's items whose period has passed, by what the sweep decides for them."""
+
+    due: int  # would be erased (or anonymised) now: nothing holds them
+    held: int  # kept by a legal hold
+    kept_by_duty: int  # core data an active lease still needs
+
+
 @dataclass
 class SweepReport:
     """Per category, the decisions the sweep made."""
@@ -72,6 +81,16 @@ class SweepReport:
     def decided(self) -> int:
         """How many items the sweep decided about, in all categories."""
         return sum(len(report.decisions) for report in self.categories.values())
+
+    def past_retention(self) -> dict[str, PastRetention]:
+        """Per category, the decided items split into due, held and kept by a duty."""
+        out = {}
+        for name, report in self.categories.items():
+            actions = [d.action for d in report.decisions]
+            held = sum(1 for d in report.decisions if d.reason.startswith("legal hold"))
+            kept = actions.count("kept_core")
+            out[name] = PastRetention(len(actions) - held - kept, held, kept)
+        return out
 
     def summary(self) -> str:
         """One line of counts (no ids) for the scheduler's outcome."""
@@ -215,3 +234,11 @@ class RetentionSweep:
             return [row["id"] for row in await self.pool.fetch(query, cutoff, after, limit)]
 
         return due
+
+
+async def past_retention(sweep: RetentionSweep) -> dict[str, PastRetention]:
+    """What the sweep would decide now, per category, found by running it as a dry run:
+    the very selection and hold checks of a real run, with nothing changed."""
+    if not sweep.engine.dry_run:
+        raise ValueError("past_retention needs a sweep whose engine is a dry run")
+    return (await sweep.run()).past_retention()

@@ -30,11 +30,12 @@ import hmac
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
+from common.settings import Settings
 from retention.erasure import Decision, ErasureEngine, ErasureReport
-from retention.sweep import Category
+from retention.sweep import Category, RetentionSweep
 from storage.db import Connection, Pool
 from storage.fieldcrypt import derive_key, load_data_key
 from storage.keyring import Keyring
@@ -246,3 +247,12 @@ def expiry_category(pool: Pool, engine: ErasureEngine) -> Category:
         return report
 
     return Category("exports", 0, due, expire)
+
+
+def retention_sweep(pool: Pool, engine: ErasureEngine, settings: Settings) -> RetentionSweep:
+    """The sweep with every category, expired export links (this room's table) included:
+    the scheduled job, ``callrec retention run`` and the compliance evidence's dry run all
+    build it here, so they select the same items."""
+    return RetentionSweep(
+        pool, engine, settings, now=datetime.now(UTC), extra=[expiry_category(pool, engine)]
+    )

@@ -7,6 +7,7 @@ import { accountPage, passwordChangePage, setupPage } from "./account.js";
 import { api, onSessionEnd, setCsrf } from "./api.js";
 import { customerPage, customersPage } from "./customers.js";
 import { editCustomerPage, newCustomerPage } from "./customerform.js";
+import { evidencePage } from "./evidence.js";
 import { $, field, form, h, showError, showNotice } from "./dom.js";
 import { auditPage, holdsPage } from "./oversight.js";
 import { recordingPage, recordingsPage, trainingPage } from "./recordings.js";
@@ -31,6 +32,7 @@ const PAGES = [
   { path: "requests", needs: P.MANAGE_SUBJECT_REQUESTS, list: requestsPage, detail: requestPage },
   { path: "holds", needs: P.MANAGE_LEGAL_HOLDS, list: holdsPage },
   { path: "audit", needs: P.READ_AUDIT, list: auditPage },
+  { path: "evidence", needs: P.READ_COMPLIANCE, list: evidencePage },
   { path: "users", needs: P.MANAGE_USERS, list: usersPage },
   { path: "account", any: true, list: accountPage }, // one's own password and sessions
 ];
@@ -102,6 +104,8 @@ async function route() {
 async function start() {
   $("language").textContent = t("language");
   $("logout").textContent = t("logout");
+  $("privacy").textContent = t("privacyNotice");
+  $("privacy").href = `/privacy?lang=${language}`;
   document.documentElement.lang = language;
   const setupToken = new URLSearchParams(location.hash.split("?")[1] ?? "").get("token");
   if (location.hash.startsWith("#/setup?") && setupToken) {

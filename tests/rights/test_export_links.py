@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
-from callrec.jobs import retention_sweep
 from retention.erasure import ErasureEngine
+from rights.links import retention_sweep
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
 from tests.rights.test_subject_requests import processed, registered

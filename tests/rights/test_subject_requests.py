@@ -87,6 +87,9 @@ async def test_a_callers_access_request_ends_with_a_zip_of_their_recordings(
     assert audio[:4] == b"OggS"
     assert {"recordings.json", "recordings.csv", "index.txt", "manifest.sha256"} <= set(names)
     assert "puhelutallenteesi (1 kpl)" in archive.read("index.txt").decode()
+    page = archive.read("index.html").decode()  # a caller known by number only: Finnish
+    assert '<html lang="fi">' in page
+    assert f'<audio controls preload="metadata" src="{audio_name}">' in page
     manifest = archive.read("manifest.sha256").decode()
     assert f"{hashlib.sha256(audio).hexdigest()}  {audio_name}" in manifest
     assert "+358409999999" not in archive.read("recordings.json").decode()
