@@ -134,10 +134,23 @@ def _two_factor_roles(settings: Settings) -> list[str]:
     return [role for role in ROLES if role in {str(n).strip() for n in named}]
 
 
+def keys_apart(settings: Settings) -> bool:
+    """True when the keyring and the recordings cannot sit in one place: the objects are in
+    S3, or the keyring was set outside the data directory (the embedded default keeps both
+    in the data directory, and the notice must not claim otherwise)."""
+    if settings.uses_s3:
+        return True
+    keyring = settings.keyring
+    return keyring is not None and not keyring.resolve().is_relative_to(settings.data_dir.resolve())
+
+
 def security_lines(register: str, facts: Facts, language: Language) -> list[str]:
     """The protection measures in force (Art. 32), as sentences."""
     settings = facts.settings
-    lines = [say(language, f"encryption.{register}"), say(language, "audit")]
+    lines = [say(language, f"encryption.{register}")]
+    if register == "call_recordings" and keys_apart(settings):
+        lines.append(say(language, "keys_apart"))
+    lines.append(say(language, "audit"))
     lines.append(say(language, "lockout"))
     two_factor = _two_factor_roles(settings)
     if two_factor:

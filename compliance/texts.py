@@ -81,8 +81,8 @@ TEXT: Final[dict[Language, Table]] = {
         "limit.housing_advisor": "vain omat asiakkaansa, ilman henkilötunnusta",
         "turvakielto": "Jos sinulla on turvakielto, osoitteesi ja yhteystietosi näkyvät vain "
         "niille, jotka tarvitsevat niitä työssään.",
-        "encryption.call_recordings": "Äänitallenteet on salattu. Salausavaimet pidetään "
-        "erillään tallenteista.",
+        "encryption.call_recordings": "Äänitallenteet on salattu.",
+        "keys_apart": "Salausavaimet pidetään erillään tallenteista.",
         "encryption.customers": "Henkilötunnukset on salattu tietokannassa.",
         "audit": "Jokainen kuuntelu, lataus ja tietojen muutos kirjataan lokiin. Lokia ei voi "
         "muuttaa jälkikäteen.",
@@ -188,8 +188,8 @@ TEXT: Final[dict[Language, Table]] = {
         "limit.housing_advisor": "bara sina egna kunder, utan personbeteckning",
         "turvakielto": "Om du har spärrmarkering syns din adress och dina kontaktuppgifter "
         "bara för dem som behöver dem i sitt arbete.",
-        "encryption.call_recordings": "Ljudinspelningarna är krypterade. Krypteringsnycklarna "
-        "hålls åtskilda från inspelningarna.",
+        "encryption.call_recordings": "Ljudinspelningarna är krypterade.",
+        "keys_apart": "Krypteringsnycklarna hålls åtskilda från inspelningarna.",
         "encryption.customers": "Personbeteckningarna är krypterade i databasen.",
         "audit": "Varje avlyssning, nedladdning och ändring antecknas i en logg. Loggen kan inte "
         "ändras i efterhand.",
@@ -296,8 +296,8 @@ TEXT: Final[dict[Language, Table]] = {
         "limit.housing_advisor": "only their own customers, without the personal identity code",
         "turvakielto": "If you have a non-disclosure order (turvakielto), your address and "
         "contact details are shown only to those who need them for their work.",
-        "encryption.call_recordings": "The recordings are encrypted. The keys are kept apart "
-        "from the recordings.",
+        "encryption.call_recordings": "The recordings are encrypted.",
+        "keys_apart": "The keys are kept apart from the recordings.",
         "encryption.customers": "Personal identity codes are encrypted in the database.",
         "audit": "Every listening, download and change of data is written to a log. The log "
         "cannot be changed afterwards.",

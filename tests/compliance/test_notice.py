@@ -110,6 +110,15 @@ def test_keep_original_and_transcription_follow_the_settings() -> None:
     assert "Speech is turned into text by machine." in on
 
 
+def test_keys_are_said_to_be_apart_only_when_they_are(tmp_path: Path) -> None:
+    apart = "The keys are kept apart from the recordings."
+    embedded = facts(data_dir=tmp_path / "data")
+    assert apart not in text_of("call_recordings", "en", embedded)
+    own = facts(data_dir=tmp_path / "data", keyring=tmp_path / "secrets" / "ring.txt")
+    assert apart in text_of("call_recordings", "en", own)
+    assert apart in text_of("call_recordings", "en", facts(s3_endpoint="s3.example.fi"))
+
+
 def test_who_may_listen_and_why_comes_from_the_role_table() -> None:
     text = text_of("call_recordings", "fi", facts())
     assert "- Asiakaspalvelu: kuuntelee puhelun, kun pitää tarkistaa, mitä sovittiin." in text
