@@ -11,7 +11,7 @@ from tests.console.browser import Console, hash_of, nav_pages, screenshot
 PAGES_OF_ROLE = {
     "customer-service": ["recordings", "customers", "new-request", "account"],
     "trainer": ["training", "account"],
-    "dpo": ["recordings", "customers", "requests", "holds", "audit", "account"],
+    "dpo": ["recordings", "customers", "requests", "holds", "audit", "evidence", "account"],
     "housing-advisor": ["customers", "account"],
     "admin": ["users", "account"],
 }
