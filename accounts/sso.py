@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from accounts.passwords import DUMMY_HASH, verify_password
 from accounts.roles import ROLES
+from accounts.sessions import end_sessions
 from accounts.users import LoginAttempt, account_exists, create_user, open_session, update_user
 from common.settings import Settings, SettingsError
 from storage.db import Connection, Pool
@@ -45,9 +46,6 @@ INSERT_LINK: Final = "INSERT INTO sso_links (user_id, issuer, subject) VALUES ($
 TOUCH_LINK: Final = """
 WITH named AS (UPDATE users SET display_name = coalesce($2, display_name) WHERE id = $1)
 UPDATE sso_links SET last_login_at = now() WHERE user_id = $1
-"""
-END_SESSIONS: Final = """
-UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
 """
 SSO_ACCOUNT: Final = """
 SELECT u.id FROM users u JOIN sso_links l ON l.user_id = u.id WHERE u.username = $1
@@ -141,7 +139,7 @@ async def sign_in(pool: Pool, issuer: str, claims: Mapping[str, Any], roles: lis
         linked = await conn.fetchrow(LINKED, issuer, subject)
         if not roles:
             if linked is not None:
-                await conn.execute(END_SESSIONS, linked["user_id"])
+                await end_sessions(conn, linked["user_id"])
             user_id = None if linked is None else linked["user_id"]
             username = None if linked is None else linked["username"]
             return SignIn(user_id, username, "no_mapped_group", ())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import (
+    account_admin,
     audit_routes,
     compliance,
     customers,
@@ -16,9 +17,11 @@ from api import (
     login,
     oidc,
     openapi,
+    own_account,
     playback,
     recordings,
     review,
+    setup,
     subject_requests,
     twilio,
     users,
@@ -31,7 +34,10 @@ def add_api_routes(app: web.Application) -> None:
     health.add_routes(app)
     login.add_routes(app)
     oidc.add_routes(app)
+    own_account.add_routes(app)
+    setup.add_routes(app)
     users.add_routes(app)
+    account_admin.add_routes(app)
     webhook.add_routes(app)
     twilio.add_routes(app)
     review.add_routes(app)

@@ -32,6 +32,7 @@ from callrec.app import (
     open_database,
     with_webhook_secret,
 )
+from callrec.firstrun import announce_setup
 from callrec.jobs import SCHEDULE
 from callrec.sendcall import DEFAULT_URL, CallToSend, SendCallError, send_call, webhook_secret
 from common.logs import setup_logging
@@ -248,9 +249,9 @@ def _serve(settings: Settings) -> int:
         if state != "on":
             log.warning("%s ingest is %s", route, state)
     print(f"callrec listening on http://{settings.host}:{settings.port}", file=sys.stderr)
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
-    )
+    app = create_app(settings)
+    app.on_startup.append(announce_setup)  # after the database is up (cleanup contexts first)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
 

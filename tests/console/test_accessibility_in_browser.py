@@ -65,6 +65,10 @@ async def test_no_page_has_a_wcag_21_aa_violation(
     await login.goto("/")
     await expect(login.locator("#login")).to_be_visible()
     await assert_accessible(login)
+    await login.goto("/#/setup?token=not-a-real-one")  # the first-run page
+    await login.reload()
+    await expect(login.locator("#setup")).to_be_visible()
+    await assert_accessible(login)
 
     for username in ROLE_USERS:
         page = await console.login(username, language=language)
@@ -92,6 +96,11 @@ async def test_no_page_has_a_wcag_21_aa_violation(
             await _open(page, f"#/customers/{customer_id}")
         if username == "trainer":
             await _open(page, f"#/training/{recording_id}")
+        if username == "admin":  # the account editor, with reset and end-all
+            await _open(page, "#/users")
+            await page.locator("#users button.as-link").first.click()
+            await expect(page.locator("#change-user")).to_be_visible()
+            await assert_accessible(page)
         await page.context.close()
 
 
