@@ -117,6 +117,18 @@ class Console:
         )
         return str(document["id"])
 
+    async def lease(self, customer_id: str, **overrides: Any) -> str:
+        """A lease of the customer's (tenant, from 2026-02-01), added by customer service."""
+        body = {
+            "lease_number": "V-2026/7",
+            "property": "Toinen linja 14",
+            "apartment": "A 3",
+            "start_date": "2026-02-01",
+            "parties": [{"customer_id": customer_id, "role": "tenant"}],
+        }
+        document = await self.api("POST", "/v1/leases", "customer-service", json=body | overrides)
+        return str(document["id"])
+
     async def recording(self, audio: bytes, *, released: bool = False, **fields: Any) -> str:
         """A call delivered through the signed webhook and processed by the app's worker."""
         recording_id = await deliver(self.client, audio, **fields)

@@ -26,6 +26,19 @@ async def _customer(console: Console, customer_id: str) -> Any:
     return await console.api("GET", f"/v1/customers/{customer_id}", "customer-service")
 
 
+async def _pekka(console: Console) -> str:
+    """A second customer, A-1002, with no identity code or contacts: a party or a guardian."""
+    return await console.customer(
+        customer_number="A-1002",
+        first_name="Pekka",
+        last_name="Laine",
+        henkilotunnus=None,
+        phones=[],
+        emails=[],
+        addresses=[],
+    )
+
+
 async def _fill_new_customer(page: Page) -> None:
     form = page.locator("#customer-form")
     await form.get_by_label("Customer number").fill("A-2001")
@@ -197,15 +210,7 @@ async def test_a_contact_log_entry_points_at_one_of_the_customers_calls(
 
 async def test_customer_service_adds_a_lease_with_parties_and_household(console: Console) -> None:
     customer_id = await console.customer()
-    await console.customer(
-        customer_number="A-1002",
-        first_name="Pekka",
-        last_name="Laine",
-        henkilotunnus=None,
-        phones=[],
-        emails=[],
-        addresses=[],
-    )
+    await _pekka(console)
     page = await console.login("customer-service")
     await page.goto(f"/#/customers/{customer_id}")
     form = page.locator("#lease-form")
@@ -243,6 +248,61 @@ async def test_customer_service_adds_a_lease_with_parties_and_household(console:
     assert saved["terminated_on"] == "2026-03-31"
     assert sorted(p["role"] for p in saved["parties"]) == ["co_tenant", "tenant"]
     assert saved["household"] == [{"name": "Aino Mäkinotkelma", "birth_date": "2015-04-01"}]
+
+
+async def _end_date_of(console: Console, customer_id: str) -> Any:
+    leases = await console.api("GET", f"/v1/customers/{customer_id}/leases", "customer-service")
+    return leases["items"][0]["end_date"]
+
+
+async def test_customer_service_sets_changes_and_clears_a_leases_end_date(
+    console: Console,
+) -> None:
+    customer_id = await console.customer()
+    await console.lease(customer_id)  # from 2026-02-01, no end
+    page = await console.login("customer-service")
+    await page.goto(f"/#/customers/{customer_id}")
+    lease = page.locator("#leases tbody tr")
+    end = lease.get_by_label("Ends (V-2026/7)")
+    save = lease.get_by_role("button", name="Save the end date")
+    await expect(end).to_have_value("")
+    await expect(end).to_have_accessible_description("empty: in force until further notice")
+
+    await end.fill("2026-01-15")  # before the start: the API's 409 names end_date
+    await save.click()
+    await expect(end).to_have_attribute("aria-invalid", "true")
+    await expect(end).to_be_focused()
+    await expect(lease.locator(".field-error")).to_have_text(
+        "the lease cannot end before it starts"
+    )
+    await expect(page.locator("#error")).to_contain_text("Please correct the marked fields.")
+    await end.fill("12345-01-01")  # the browser takes a six-digit year; the API's 422 does not
+    await save.click()
+    await expect(lease.locator(".field-error")).to_have_text("a date like 2026-11-23, or null")
+    await screenshot(page, "customer-lease-end-422")
+    assert await _end_date_of(console, customer_id) is None  # nothing half saved
+
+    await end.fill("2027-01-31")
+    await save.click()
+    await expect(page.locator("#notice")).to_have_text("Saved.")
+    await expect(page.locator("#leases tbody tr")).to_contain_text("01/02/2026–31/01/2027")
+    assert await _end_date_of(console, customer_id) == "2027-01-31"
+    end = page.locator("#leases tbody tr").get_by_label("Ends (V-2026/7)")
+    await expect(end).to_have_value("2027-01-31")  # the form shows the date in force
+    await expect(end).not_to_have_attribute("aria-invalid", "true")  # a fresh form
+    await end.fill("2027-06-30")  # changed
+    await end.press("Enter")  # the keyboard saves too
+    await expect(page.locator("#leases tbody tr")).to_contain_text("01/02/2026–30/06/2027")
+    assert await _end_date_of(console, customer_id) == "2027-06-30"
+    end = page.locator("#leases tbody tr").get_by_label("Ends (V-2026/7)")
+    await end.fill("")  # cleared: in force until further notice
+    await page.locator("#leases tbody tr").get_by_role("button", name="Save the end date").click()
+    await expect(page.locator("#leases tbody tr")).not_to_contain_text("30/06/2027")
+    assert await _end_date_of(console, customer_id) is None
+    updates = await console.client.app[POOL].fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'lease.update'"
+    )
+    assert updates == 3  # the refused tries changed nothing
 
 
 async def test_the_dpo_and_the_housing_advisor_read_the_card_and_cannot_edit(
@@ -321,15 +381,7 @@ async def test_customer_service_undoes_a_change_from_the_history(console: Consol
 
 async def test_customer_service_adds_a_guardian_then_ends_the_link(console: Console) -> None:
     customer_id = await console.customer()
-    await console.customer(
-        customer_number="A-1002",
-        first_name="Pekka",
-        last_name="Laine",
-        henkilotunnus=None,
-        phones=[],
-        emails=[],
-        addresses=[],
-    )
+    await _pekka(console)
     page = await console.login("customer-service")
     await page.goto(f"/#/customers/{customer_id}")
     form = page.locator("#guardianship-form")
