@@ -4,6 +4,7 @@ expiry, ends them; an unknown link tells a guesser nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import secrets
@@ -21,11 +22,14 @@ import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
 from callrec.jobs import retention_sweep
+from common.settings import Settings
 from retention.erasure import ErasureEngine
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
+from tests.faults import Endpoint
 from tests.rights.test_subject_requests import processed, registered
-from tests.staff import call_audio, ingest
+from tests.s3 import on_s3
+from tests.staff import call_audio, ingest, staff_client
 
 CALLER = "+358401234567"
 NOT_RECEIVED = "export download not received in full"
@@ -343,3 +347,54 @@ async def test_no_new_copy_once_the_export_is_gone_or_for_another_request(
     erasure = await registered(api, "erasure", {"phone_number": "+358409999999"})
     assert (await reissued(api, erasure)).status == 409
     assert await pool.fetchval("SELECT count(*) FROM exports") == 1  # nothing was added
+
+
+async def test_no_new_copy_while_the_export_is_still_being_built(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api, pool = staff_api, staff_api.app[POOL]
+    await ingest(api, call_audio(audio_dir, 4.0), caller_number=CALLER)
+    request_id = await registered(api, "access", {"phone_number": CALLER})  # fulfil: queued
+    assert (await view(api, request_id))["status"] == "processing"
+    early = await reissued(api, request_id)
+    assert early.status == 409
+    assert "only a completed access request" in (await early.json())["detail"]
+    assert await pool.fetchval("SELECT count(*) FROM exports") == 0  # nothing half made
+    document = await processed(api, request_id)  # the build is not disturbed by the refusal
+    assert document["status"] == "completed"
+    assert (await reissued(api, request_id)).status == 200
+    outcomes = await pool.fetch(
+        "SELECT outcome FROM audit_log WHERE action = 'subject_request.reissue'"
+    )
+    assert [r["outcome"] for r in outcomes] == ["ok"]
+
+
+async def test_a_new_copy_while_the_store_is_down_works_once_it_is_back(
+    staff_settings: Settings, s3_endpoint: tuple[str, str, str], audio_dir: Path
+) -> None:
+    """The new link is a database row only, so it is issued; its download answers 503 (retry)
+    while the store is down and spends nothing, then delivers the copy."""
+    host, port = s3_endpoint[0].rsplit(":", 1)
+    endpoint = Endpoint((host, int(port)))
+    await endpoint.up()
+    settings = on_s3(staff_settings, (f"127.0.0.1:{endpoint.port}", *s3_endpoint[1:]))
+    try:
+        async for api in staff_client(settings):
+            request_id, first_url = await ready_export(api, audio_dir)
+            await endpoint.down()
+            answer = await reissued(api, request_id)
+            assert answer.status == 200, await answer.text()
+            new_url = (await answer.json())["download_url"]
+            await gone(api, first_url)
+            refused = await api.get(new_url)
+            assert refused.status == 503, await refused.text()
+            assert (await refused.json())["type"].endswith("/storage-unavailable")
+            assert refused.headers["Retry-After"]
+            await endpoint.up()
+            whole = await api.get(new_url)
+            assert whole.status == 200
+            assert zipfile.ZipFile(io.BytesIO(await whole.read())).testzip() is None
+            await gone(api, new_url)  # spent by the download that delivered it
+    finally:
+        with contextlib.suppress(AssertionError):
+            await endpoint.down()
