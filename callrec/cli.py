@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import getpass
 import logging
 import signal
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from accounts.passwords import PasswordPolicyError
+from accounts.passwords import MIN_LENGTH, PasswordPolicyError
 from accounts.roles import ROLES
 from accounts.users import UserError, create_user
 from api.health import ingest_state
@@ -61,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin",
         action="store_true",
         required=True,
-        help="read the password from standard input (never from the command line)",
+        help="read the password from standard input (never from the command line); on a "
+        "terminal it is asked for and not shown",
     )
     keys = commands.add_parser("keys", help="manage the encryption keyring")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -127,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "users":
-            password = sys.stdin.readline().rstrip("\n")
+            password = _password()
             return asyncio.run(
                 _add_user(settings, args.username, password, args.roles, args.extension)
             )
@@ -155,14 +157,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 
+def _password() -> str:
+    """The new account's password from standard input; typed at a terminal it is asked for
+    and not echoed (a quick start types it by hand, and a screen is often shared)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"password for the new account ({MIN_LENGTH}+ characters): ")
+    return sys.stdin.readline().rstrip("\n")
+
+
 def _serve(settings: Settings) -> int:
     settings = with_webhook_secret(settings)
     for route, state in ingest_state(settings).items():
         if state != "on":
             log.warning("%s ingest is %s", route, state)
-    print(f"callrec listening on http://{settings.host}:{settings.port}", file=sys.stderr)
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
+    listening = f"callrec listening on http://{settings.host}:{settings.port}"
+    web.run_app(  # says so once it takes requests (a first start makes its database first)
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=lambda _started: print(listening, file=sys.stderr),
+        access_log=None,
     )
     return 0
 

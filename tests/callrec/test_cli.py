@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -93,6 +95,35 @@ def test_users_add_reads_the_password_from_stdin(empty_database_url: str) -> Non
     assert "at least 12" in short.stderr
     bad_role = run(["users", "add", "x.y", "--role", "root", "--password-stdin"], env, stdin="x\n")
     assert bad_role.returncode == 2
+
+
+def test_users_add_asks_a_terminal_for_the_password_and_does_not_show_it(
+    empty_database_url: str,
+) -> None:
+    """Typed by hand (the README's quick start), the password is asked for and never echoed."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CALLREC_")}
+    terminal, child = pty.openpty()
+    process = subprocess.Popen(
+        [*CALLREC, "users", "add", "maija", "--role", "customer_service", "--password-stdin"],
+        env={**clean, "CALLREC_DATABASE_URL": empty_database_url},
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        start_new_session=True,  # no controlling terminal but the one given
+    )
+    os.close(child)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while b"characters): " not in shown:
+            shown += os.read(terminal, 1024)
+        os.write(terminal, b"a long enough password\n")
+        while chunk := os.read(terminal, 1024):
+            shown += chunk
+    os.close(terminal)
+    assert process.wait(timeout=60) == 0, shown
+    assert b"password for the new account (12+ characters): " in shown
+    assert b"created user maija" in shown
+    assert b"a long enough password" not in shown
 
 
 def test_keys_command_without_keyring_explains(tmp_path: Path) -> None:
@@ -279,6 +310,7 @@ def test_quick_start_generates_a_webhook_secret_and_send_call_and_curl_deliver(
         _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     secret = secret_file.read_text().strip()
+    assert err.index("NO KEYRING FOUND") < err.index("callrec listening")  # said when it is
     assert str(secret_file) in err
     assert secret not in err
 
