@@ -322,3 +322,27 @@ def test_send_call_without_a_secret_says_where_to_find_one(tmp_path: Path) -> No
     )
     assert result.returncode == 1
     assert "CALLREC_WEBHOOK_SECRET" in result.stderr
+
+
+def test_make_send_call_passes_the_caller_and_agent_and_needs_a_file() -> None:
+    """The README's ``make send-call`` can post a call with a caller to create a customer for."""
+    root = Path(__file__).parents[2]
+    make = ["make", "-s", "-n", "-C", str(root), "send-call"]
+    planned = subprocess.run(
+        [*make, "FILE=call.wav", "CALLER=+358401234567", "AGENT=maija"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert 'send-call "call.wav" --caller "+358401234567" --agent "maija"' in planned
+    assert (
+        "--caller"
+        not in subprocess.run(
+            [*make, "FILE=a.wav"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    without = subprocess.run(
+        ["make", "-s", "-C", str(root), "send-call"], capture_output=True, text=True
+    )
+    assert without.returncode == 2
+    assert "FILE=call.wav" in without.stderr  # before anything is installed
