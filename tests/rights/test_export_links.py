@@ -24,6 +24,7 @@ from api.appkeys import POOL, SETTINGS, VAULT
 from callrec.jobs import retention_sweep
 from common.settings import Settings
 from retention.erasure import ErasureEngine
+from storage.db import Pool
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
 from tests.faults import Endpoint
@@ -77,6 +78,21 @@ async def logged(caplog: pytest.LogCaptureFixture, message: str, seconds: float 
     return False
 
 
+async def expire_exports(pool: Pool) -> None:
+    """Every export's link and copy past its retention, as if the days had gone by."""
+    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+
+
+async def whole(api: Client, url: str) -> bytes:
+    """The ZIP behind ``url``, downloaded in one go (which spends the link), checked whole."""
+    response = await api.get(url)
+    assert response.status == 200, await response.text()
+    assert response.headers["Content-Type"] == "application/zip"
+    data = await response.read()
+    assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+    return data
+
+
 async def gone(api: Client, url: str) -> None:
     """The link answers 410 with a problem that says why, for whole and partial asks alike."""
     for headers in ({}, {"Range": "bytes=0-"}):
@@ -102,9 +118,7 @@ async def test_reading_the_request_again_shows_the_same_link_and_it_works(
     keyring.rotate(api.app[SETTINGS].keyring_path)
     assert await rewrap(pool, keyring) > 0
     assert (await view(api, request_id))["download_url"] == url  # key rotation keeps links
-    download = await api.get(url)
-    assert download.status == 200
-    assert zipfile.ZipFile(io.BytesIO(await download.read())).testzip() is None
+    await whole(api, url)
 
     token = url.rsplit("/", 1)[1]
     for table in ("exports", "audit_log", "data_keys", "subject_requests"):
@@ -164,10 +178,7 @@ async def test_a_complete_download_spends_the_link(staff_api: Client, audio_dir:
     partial = await api.get(url, headers={"Range": "bytes=0-99"})
     assert partial.status == 206
     assert len(await partial.read()) == 100  # a part that misses the end spends nothing
-    whole = await api.get(url)
-    assert whole.status == 200
-    assert whole.headers["Content-Type"] == "application/zip"
-    assert zipfile.ZipFile(io.BytesIO(await whole.read())).testzip() is None
+    await whole(api, url)
     await gone(api, url)
     assert (await view(api, request_id))["download_url"] is None
     assert (await api.head(url)).status == 405  # a HEAD neither spends nor serves
@@ -176,7 +187,7 @@ async def test_a_complete_download_spends_the_link(staff_api: Client, audio_dir:
 async def test_an_expired_link_is_gone(staff_api: Client, audio_dir: Path) -> None:
     api, pool = staff_api, staff_api.app[POOL]
     request_id, url = await ready_export(api, audio_dir)
-    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+    await expire_exports(pool)
     await gone(api, url)
     assert (await view(api, request_id))["download_url"] is None
     await pool.execute("UPDATE exports SET sealed_object_id = NULL")  # as the sweep leaves it
@@ -192,7 +203,7 @@ async def test_the_sweep_shreds_an_expired_export_and_leaves_a_tombstone(
     engine = ErasureEngine(pool, api.app[VAULT].store)
     sweep = retention_sweep(pool, engine, api.app[SETTINGS])
     assert (await sweep.run(only=("exports",))).counts() == {"exports": {}}  # not expired yet
-    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+    await expire_exports(pool)
 
     report = await retention_sweep(pool, engine, api.app[SETTINGS]).run(only=("exports",))
 
@@ -304,7 +315,7 @@ async def test_the_dpo_issues_a_new_copy_and_the_old_link_dies(
 ) -> None:
     api, pool = staff_api, staff_api.app[POOL]
     request_id, first_url = await ready_export(api, audio_dir)
-    first = await (await api.get(first_url)).read()
+    first = await whole(api, first_url)
     assert (await reissued(api, request_id, "customer-service")).status == 403
 
     answer = await reissued(api, request_id)
@@ -315,9 +326,7 @@ async def test_the_dpo_issues_a_new_copy_and_the_old_link_dies(
     assert document["download_url"] == new["download_url"]
     assert document["download_expires_at"] == new["download_expires_at"]  # retention runs on
     assert document["downloaded_at"] is not None  # the first copy's download stays in view
-    again = await api.get(new["download_url"])
-    assert again.status == 200
-    assert await again.read() == first  # the same copy
+    assert await whole(api, new["download_url"]) == first  # the same copy
     await gone(api, new["download_url"])  # the new link is spent by its own download
 
     second = await (await reissued(api, request_id)).json()  # before any download, too
@@ -338,7 +347,7 @@ async def test_no_new_copy_once_the_export_is_gone_or_for_another_request(
 ) -> None:
     api, pool = staff_api, staff_api.app[POOL]
     request_id, _ = await ready_export(api, audio_dir)
-    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+    await expire_exports(pool)
     expired = await reissued(api, request_id)
     assert expired.status == 409
     assert "register a new access request" in (await expired.json())["detail"]
@@ -391,9 +400,7 @@ async def test_a_new_copy_while_the_store_is_down_works_once_it_is_back(
             assert (await refused.json())["type"].endswith("/storage-unavailable")
             assert refused.headers["Retry-After"]
             await endpoint.up()
-            whole = await api.get(new_url)
-            assert whole.status == 200
-            assert zipfile.ZipFile(io.BytesIO(await whole.read())).testzip() is None
+            await whole(api, new_url)
             await gone(api, new_url)  # spent by the download that delivered it
     finally:
         with contextlib.suppress(AssertionError):
