@@ -177,16 +177,12 @@ async def test_a_contact_log_entry_points_at_one_of_the_customers_calls(
 ) -> None:
     customer_id = await console.customer()
     recording_id = await console.recording(
-        call_audio(audio_dir, 4.0), external_id="pbx-logged", caller_number="+358401234567"
+        call_audio(audio_dir, 4.0),
+        external_id="pbx-logged",
+        caller_number="+358401234567",
+        linked_to=customer_id,
     )
-    await console.api(
-        "POST",
-        f"/v1/recordings/{recording_id}/customer",
-        "customer-service",
-        json={"customer_id": customer_id},
-    )
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id)
     contact = page.locator("#contact-form")
     call = contact.get_by_label("The call this contact is about")
     await expect(call.locator("option")).to_have_count(2)  # none, or the customer's one call
@@ -211,8 +207,7 @@ async def test_a_contact_log_entry_points_at_one_of_the_customers_calls(
 async def test_customer_service_adds_a_lease_with_parties_and_household(console: Console) -> None:
     customer_id = await console.customer()
     await _pekka(console)
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id)
     form = page.locator("#lease-form")
     await form.get_by_label("Lease number").fill("V-2026/7")
     await form.get_by_label("Property").fill("Toinen linja 14")
@@ -260,8 +255,7 @@ async def test_customer_service_sets_changes_and_clears_a_leases_end_date(
 ) -> None:
     customer_id = await console.customer()
     await console.lease(customer_id)  # from 2026-02-01, no end
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id)
     lease = page.locator("#leases tbody tr")
     end = lease.get_by_label("Ends (V-2026/7)")
     save = lease.get_by_role("button", name="Save the end date")
@@ -310,8 +304,7 @@ async def test_the_dpo_and_the_housing_advisor_read_the_card_and_cannot_edit(
 ) -> None:
     customer_id = await console.customer(assigned_advisor="housing-advisor")
     for username in ("dpo", "housing-advisor"):
-        page = await console.login(username)
-        await page.goto(f"/#/customers/{customer_id}")
+        page = await console.card(customer_id, username)
         await expect(page.locator("main h1")).to_have_text("Mäkinotkelma, Maija")
         await expect(page.get_by_role("link", name="Change data")).to_have_count(0)
         await expect(page.locator("#lease-form, #contact-form, #customer-form")).to_have_count(0)
@@ -326,8 +319,7 @@ async def test_the_dpo_and_the_housing_advisor_read_the_card_and_cannot_edit(
 
 async def test_customer_service_records_a_marketing_ban_and_a_disclosure(console: Console) -> None:
     customer_id = await console.customer()
-    page = await console.login("customer-service", language="fi")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id, language="fi")
     ban = page.locator("#marketingLog-form")
     await ban.get_by_label("Markkinoinnin laji").select_option("direct_marketing")
     await ban.get_by_label("Valinta").select_option("false")
@@ -361,8 +353,7 @@ async def test_customer_service_undoes_a_change_from_the_history(console: Consol
         "customer-service",
         json={"last_name": "Virtanen", "henkilotunnus": "010594Y9032"},
     )
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id)
     await page.get_by_role("button", name="Show the change history").click()
     changes = page.locator("#history tbody tr")
     await expect(changes).to_have_count(2)
@@ -382,8 +373,7 @@ async def test_customer_service_undoes_a_change_from_the_history(console: Consol
 async def test_customer_service_adds_a_guardian_then_ends_the_link(console: Console) -> None:
     customer_id = await console.customer()
     await _pekka(console)
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id)
     form = page.locator("#guardianship-form")
     number = form.get_by_label("The guardian's customer number")
     await number.fill("A-9999")
