@@ -289,6 +289,13 @@ async def test_customer_service_sets_changes_and_clears_a_leases_end_date(
     await expect(page.locator("#leases tbody tr")).to_contain_text("01/02/2026–30/06/2027")
     assert await _end_date_of(console, customer_id) == "2027-06-30"
     end = page.locator("#leases tbody tr").get_by_label("Ends (V-2026/7)")
+    await end.focus()
+    await end.press("Backspace")  # one part of the date wiped: the browser cannot read it
+    await page.locator("#leases tbody tr").get_by_role("button", name="Save the end date").click()
+    await expect(page.locator("#leases .field-error")).to_have_text(
+        "type the whole date (day, month and year)"
+    )  # not sent, so not taken for "no end"
+    assert await _end_date_of(console, customer_id) == "2027-06-30"
     await end.fill("")  # cleared: in force until further notice
     await page.locator("#leases tbody tr").get_by_role("button", name="Save the end date").click()
     await expect(page.locator("#leases tbody tr")).not_to_contain_text("30/06/2027")
