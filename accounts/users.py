@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 import uuid
 from collections.abc import Collection
@@ -16,6 +15,7 @@ import asyncpg
 from accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from accounts.roles import ROLES, Permission, permissions_of
 from storage.db import Connection, Pool
+from storage.fieldcrypt import token_digest
 
 SESSION_LIFETIME: Final = timedelta(hours=8)
 MAX_FAILED_LOGINS: Final = 5
@@ -58,6 +58,7 @@ SELECT id FROM changed
 """
 ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)"
 ACCOUNT_ID: Final = "SELECT id FROM users WHERE username = $1"
+EXTENSION_OF: Final = "SELECT extension FROM users WHERE username = $1"
 ROLES_BY_ID: Final = "SELECT id, roles FROM users WHERE id = ANY($1)"
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
@@ -100,11 +101,6 @@ class User:
     def permissions(self) -> frozenset[Permission]:
         """Everything this user's roles allow."""
         return permissions_of(list(self.roles))
-
-
-def token_digest(token: str) -> bytes:
-    """Sessions are looked up by the SHA-256 of the bearer token, never the token itself."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 async def create_user(
@@ -239,9 +235,26 @@ async def account_id(db: Connection | Pool, username: str) -> uuid.UUID | None:
     return found
 
 
+async def extension_of(db: Connection | Pool, username: str) -> str | None:
+    """The telephone extension of the account with this username, if it has one."""
+    extension: str | None = await db.fetchval(EXTENSION_OF, username)
+    return extension
+
+
 async def roles_by_id(
     db: Connection | Pool, ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str, ...]]:
     """The roles of each of these accounts that still exists."""
     rows = await db.fetch(ROLES_BY_ID, list(ids))
     return {row["id"]: tuple(row["roles"]) for row in rows}
+
+
+USERNAMES: Final = "SELECT id, username FROM users WHERE id = ANY($1)"
+
+
+async def names_of(db: Connection | Pool, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The username of each of these accounts that still exists, for the rooms that show who
+    did something (the account id is what they keep)."""
+    if not ids:
+        return {}
+    return {row["id"]: row["username"] for row in await db.fetch(USERNAMES, list(ids))}

@@ -7,7 +7,9 @@ from aiohttp import web
 
 from api import (
     audit_routes,
+    compliance,
     customers,
+    evidence,
     health,
     holds,
     leases,
@@ -38,4 +40,6 @@ def add_api_routes(app: web.Application) -> None:
     leases.add_routes(app)
     holds.add_routes(app)
     subject_requests.add_routes(app)
+    evidence.add_routes(app)
+    compliance.add_routes(app)
     openapi.add_routes(app)

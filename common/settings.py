@@ -105,6 +105,8 @@ class Settings:
     retention_audit_log_days: int = RETENTION_DEFAULTS["audit_log"]
     retention_failed_ingest_days: int = RETENTION_DEFAULTS["failed_ingest"]
     subject_request_due_days: int = 14
+    organisation_file: Path | None = None
+    transcribe: bool = False
     deadline_webhook_url: str | None = None
     scheduler: bool = True
     timezone: ZoneInfo = LOCAL_ZONE
@@ -169,6 +171,8 @@ class Settings:
                 for name, default in RETENTION_DEFAULTS.items()
             },
             subject_request_due_days=reader.get("SUBJECT_REQUEST_DUE_DAYS", _int_range(1, 30), 14),
+            organisation_file=reader.get("ORGANISATION_FILE", Path, None),
+            transcribe=reader.get("TRANSCRIBE", _on_off, False),
             deadline_webhook_url=reader.get("DEADLINE_WEBHOOK_URL", _http_url, None),
             scheduler=reader.get("SCHEDULER", _boolean, True),
             timezone=reader.get("TIMEZONE", _zone, LOCAL_ZONE),
@@ -228,6 +232,12 @@ def _boolean(raw: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"must be true or false, got {raw!r}")
+
+
+def _on_off(raw: str) -> bool:
+    if raw.lower() not in {"on", "off"}:
+        raise ValueError(f"must be on or off, got {raw!r}")
+    return raw.lower() == "on"
 
 
 def _int_range(low: int, high: int) -> Callable[[str], int]:

@@ -6,6 +6,7 @@
 import { api, onSessionEnd, setCsrf } from "./api.js";
 import { customerPage, customersPage } from "./customers.js";
 import { editCustomerPage, newCustomerPage } from "./customerform.js";
+import { evidencePage } from "./evidence.js";
 import { $, field, form, h, showError, showNotice } from "./dom.js";
 import { auditPage, holdsPage } from "./oversight.js";
 import { recordingPage, recordingsPage, trainingPage } from "./recordings.js";
@@ -30,6 +31,7 @@ const PAGES = [
   { path: "requests", needs: P.MANAGE_SUBJECT_REQUESTS, list: requestsPage, detail: requestPage },
   { path: "holds", needs: P.MANAGE_LEGAL_HOLDS, list: holdsPage },
   { path: "audit", needs: P.READ_AUDIT, list: auditPage },
+  { path: "evidence", needs: P.READ_COMPLIANCE, list: evidencePage },
   { path: "users", needs: P.MANAGE_USERS, list: usersPage },
 ];
 
@@ -92,6 +94,8 @@ async function route() {
 async function start() {
   $("language").textContent = t("language");
   $("logout").textContent = t("logout");
+  $("privacy").textContent = t("privacyNotice");
+  $("privacy").href = `/privacy?lang=${language}`;
   document.documentElement.lang = language;
   try {
     me = await api("GET", "/v1/auth/me");

@@ -43,6 +43,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("GET", "/v1/openapi.json"): EVERYONE,
     ("GET", "/"): EVERYONE,
     ("GET", "/console/{name}"): EVERYONE,
+    ("GET", "/privacy"): EVERYONE,  # the privacy notices are published for everyone
+    ("GET", "/v1/compliance/privacy-notice"): EVERYONE,
+    ("GET", "/v1/compliance/record-of-processing"): DPO,
     ("GET", "/v1/exports/{token}"): EVERYONE,  # the token is the credential
     ("POST", "/v1/recordings"): SIGNED,
     ("GET", "/v1/recordings/{id}/status"): SIGNED,
@@ -66,6 +69,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("POST", "/v1/recordings/{id}/training-release"): DPO,
     ("GET", "/v1/recordings/notice-missing"): DPO,
     ("GET", "/v1/audit"): DPO,
+    ("GET", "/v1/compliance/evidence"): DPO,
     ("GET", "/v1/customers"): REGISTER_READ,
     ("POST", "/v1/customers/search"): REGISTER_READ,
     ("GET", "/v1/customers/{id}"): REGISTER_READ,
