@@ -21,8 +21,14 @@ run: $(VENV)/.run-installed  ## start callrec on its embedded defaults (./var)
 	$(BIN)/callrec serve
 
 # The CLI is $(BIN)/callrec; run it from this folder so it finds ./var like `make run`.
+# CALLER and AGENT are optional: make send-call FILE=call.wav CALLER=+358401234567 AGENT=maija
+ifneq ($(filter send-call,$(MAKECMDGOALS)),)
+ifeq ($(FILE),)
+$(error give the file: make send-call FILE=call.wav [CALLER=+358...] [AGENT=username])
+endif
+endif
 send-call: $(VENV)/.run-installed  ## post FILE to the running service: make send-call FILE=call.wav
-	$(BIN)/callrec send-call "$(FILE)"
+	$(BIN)/callrec send-call "$(FILE)" $(if $(CALLER),--caller "$(CALLER)") $(if $(AGENT),--agent "$(AGENT)")
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

@@ -15,12 +15,14 @@ from api.appkeys import METRICS, POOL, SETTINGS, STORE_PROBE
 from api.permissions import public
 from common.errors import Problem
 from common.settings import Settings
+from recorder.metadata import host_allowed
 from rights.deadlines import refresh_gauges
 from storage.objects import ObjectStoreError
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 5.0
+TWILIO_MEDIA_HOST: Final = "api.twilio.com"  # where Twilio's RecordingUrl points
 
 
 @public("liveness probe")
@@ -34,8 +36,23 @@ def ingest_state(settings: Settings) -> dict[str, str]:
     that is up but refuses every call should say so where operators look."""
     return {
         "webhook": "on" if settings.webhook_secret else "off: set CALLREC_WEBHOOK_SECRET",
-        "twilio": "on" if settings.twilio_auth_token else "off: set CALLREC_TWILIO_AUTH_TOKEN",
+        "twilio": _twilio_state(settings),
     }
+
+
+def _twilio_state(settings: Settings) -> str:
+    """The adapter needs its token and a host to fetch the audio from: with the token alone
+    every callback is refused (its ``RecordingUrl`` points at a host not allowed)."""
+    if settings.twilio_auth_token is None:
+        return "off: set CALLREC_TWILIO_AUTH_TOKEN"
+    if not settings.fetch_allowed_hosts:
+        return f"off: list {TWILIO_MEDIA_HOST} in CALLREC_FETCH_ALLOWED_HOSTS"
+    if not host_allowed(TWILIO_MEDIA_HOST, 443, settings.fetch_allowed_hosts):
+        return (
+            f"on, but {TWILIO_MEDIA_HOST} is not in CALLREC_FETCH_ALLOWED_HOSTS: only "
+            "recordings on the hosts listed there are fetched"
+        )
+    return "on"
 
 
 READ_ONLY: Final = "SELECT current_setting('transaction_read_only')::bool"

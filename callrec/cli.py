@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import getpass
 import json
 import logging
 import signal
@@ -14,10 +15,9 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
-from accounts.passwords import PasswordPolicyError
+from accounts.password_policy import MIN_LENGTH, PasswordPolicyError
 from accounts.roles import ROLES
 from accounts.sso import check_role_map
 from accounts.users import UserError, create_user
@@ -34,7 +34,7 @@ from callrec.app import (
 )
 from callrec.firstrun import announce_setup
 from callrec.jobs import SCHEDULE
-from callrec.sendcall import DEFAULT_URL, CallToSend, SendCallError, send_call, webhook_secret
+from callrec.sendcall import CallToSend, SendCallError, default_url, send_call, webhook_secret
 from common.logs import setup_logging
 from common.settings import Settings, SettingsError
 from compliance.content import Facts, gather
@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin",
         action="store_true",
         required=True,
-        help="read the password from standard input (never from the command line)",
+        help="read the password from standard input (never from the command line); on a "
+        "terminal it is asked for and not shown",
     )
     keys = commands.add_parser("keys", help="manage the encryption keyring")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -107,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
         "send-call", help="post a recording to a running service, signed like a telephony system"
     )
     send.add_argument("file", type=Path, help="an audio file (WAV, MP3, Ogg, ...)")
-    send.add_argument("--url", default=DEFAULT_URL, help=f"the service (default {DEFAULT_URL})")
+    send.add_argument(
+        "--url", help="the service (default: CALLREC_HOST and CALLREC_PORT, http://127.0.0.1:8080)"
+    )
     send.add_argument("--caller", help="the caller's number (default: withheld)")
     send.add_argument("--agent", default="send-call", help="answered_by: username or extension")
     send.add_argument("--started-at", help="ISO 8601 with offset (default: now)")
@@ -161,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "users":
-            password = sys.stdin.readline().rstrip("\n")
+            password = _password()
             return asyncio.run(
                 _add_user(settings, args.username, password, args.roles, args.extension)
             )
@@ -193,6 +196,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"callrec: {exc}", file=sys.stderr)
         return 1
     return 2  # pragma: no cover - argparse rejects unknown commands first
+
+
+def _password() -> str:
+    """The new account's password from standard input; typed at a terminal it is asked for
+    and not echoed (a quick start types it by hand, and a screen is often shared)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"password for the new account ({MIN_LENGTH}+ characters): ")
+    return sys.stdin.readline().rstrip("\n")
 
 
 async def _facts(settings: Settings) -> Facts:
@@ -248,10 +259,16 @@ def _serve(settings: Settings) -> int:
     for route, state in ingest_state(settings).items():
         if state != "on":
             log.warning("%s ingest is %s", route, state)
-    print(f"callrec listening on http://{settings.host}:{settings.port}", file=sys.stderr)
+    listening = f"callrec listening on http://{settings.host}:{settings.port}"
     app = create_app(settings)
     app.on_startup.append(announce_setup)  # after the database is up (cleanup contexts first)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    web.run_app(  # says so once it takes requests (a first start makes its database first)
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=lambda _started: print(listening, file=sys.stderr),
+        access_log=None,
+    )
     return 0
 
 
@@ -279,12 +296,9 @@ async def _send_call(settings: Settings, args: argparse.Namespace) -> int:
         external_id=args.external_id,
         duration_seconds=args.duration,
     )
-    try:
-        status, answer = await send_call(args.url, webhook_secret(settings), call)
-    except aiohttp.ClientError as exc:
-        raise SendCallError(f"cannot reach {args.url}: {type(exc).__name__}") from None
-    print(f"{status} {answer}")
-    return 0 if status < 400 else 1
+    secret = webhook_secret(settings)
+    print(await send_call(args.url or default_url(settings), secret, call))
+    return 0
 
 
 async def _add_user(

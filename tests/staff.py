@@ -40,7 +40,8 @@ def staff_settings(settings: Settings) -> Settings:
     )
 
 
-async def _staff_client(settings: Settings) -> AsyncIterator[Client]:
+async def staff_client(settings: Settings) -> AsyncIterator[Client]:
+    """The app on ``settings`` (no worker: tests run it), with one account per role."""
     async with TestClient(TestServer(create_app(settings, run_worker=False))) as client:
         await add_role_users(client)
         yield client
@@ -49,7 +50,7 @@ async def _staff_client(settings: Settings) -> AsyncIterator[Client]:
 @pytest.fixture
 async def staff_api(staff_settings: Settings) -> AsyncIterator[Client]:
     """The app on the filesystem store, with the accounts customer-service, dpo, trainer …"""
-    async for client in _staff_client(staff_settings):
+    async for client in staff_client(staff_settings):
         yield client
 
 
@@ -59,7 +60,7 @@ async def staff_api_each_store(
 ) -> AsyncIterator[Client]:
     """The same app on each object store in turn."""
     settings = on_s3(staff_settings, s3_endpoint) if request.param == "s3" else staff_settings
-    async for client in _staff_client(settings):
+    async for client in staff_client(settings):
         yield client
 
 

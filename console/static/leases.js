@@ -1,6 +1,7 @@
 // A customer's leases on the card: every lease with its parties and household (masked by the
 // server as addresses are, under turvakielto), and for customer service the form that adds a
-// lease with its parties, found by customer number, and its household.
+// lease with its parties, found by customer number, and its household, and on each lease the
+// forms that set or change its end date and record its termination.
 
 import { api, ApiError, customerByNumber } from "./api.js";
 import { field, form, h, link, showNotice } from "./dom.js";
@@ -28,6 +29,26 @@ export function leasesSection(customer, writable, changed) {
   return { node: section, ready };
 }
 
+/** A lease's end date, set or changed (empty: in force until further notice); the API's
+ * answer (a malformed date, an end before the start) shows beside the field. A date the
+ * browser cannot read (half typed) is refused here rather than sent as "no end". */
+function endDate(lease, done) {
+  const input = field({ name: "end_date", label: `${t("endDate")} (${lease.lease_number})`, type: "date", value: lease.end_date ?? "" });
+  const hint = h("span", { class: "hint", id: `end-hint-${lease.id}` }, t("emptyNoEnd"));
+  input.querySelector("input").setAttribute("aria-describedby", hint.id);
+  input.append(hint);
+  const node = h("form", { class: "inline end-date", "aria-label": `${t("changeEndDate")}: ${lease.lease_number}`, novalidate: true },
+    apiField("end_date", input), h("p", {}, h("button", { type: "submit" }, t("changeEndDate"))));
+  const control = node.elements.end_date;
+  submitWithFieldErrors(node, () => ({ end_date: control.value || null }),
+    () => (control.validity.badInput ? [{ field: "end_date", message: t("wholeDate") }] : []),
+    async (body) => {
+      await api("PATCH", `/v1/leases/${lease.id}`, body);
+      await done();
+    });
+  return node;
+}
+
 /** A lease's termination: the day it was given notice, which the API keeps beside the end. */
 function terminate(lease, done) {
   const node = form({ class: "inline terminate", "aria-label": `${t("terminate")}: ${lease.lease_number}` }, [
@@ -50,7 +71,7 @@ function leaseTable(items, writable, changed) {
   const household = (members) => shown(members, (list) => list
     .map((m) => (m.birth_date ? `${m.name} (${day(m.birth_date)})` : m.name)).join(", "));
   return h("table", { id: "leases" },
-    h("thead", {}, h("tr", {}, [t("leaseNumber"), t("home"), t("period"), t("parties"), t("household"), ...(writable ? [t("terminate")] : [])]
+    h("thead", {}, h("tr", {}, [t("leaseNumber"), t("home"), t("period"), t("parties"), t("household"), ...(writable ? [t("changeLease")] : [])]
       .map((header) => h("th", { scope: "col" }, header)))),
     h("tbody", {}, items.map((l) => h("tr", {},
       h("td", {}, l.lease_number),
@@ -58,7 +79,7 @@ function leaseTable(items, writable, changed) {
       h("td", {}, period(l)),
       h("td", {}, l.parties.flatMap((p, index) => [index ? ", " : "", party(p)])),
       h("td", {}, household(l.household)),
-      writable ? h("td", {}, l.terminated_on ? "" : terminate(l, changed)) : null))));
+      writable ? h("td", {}, endDate(l, changed), l.terminated_on ? "" : terminate(l, changed)) : null))));
 }
 
 function leaseForm(customer, saved) {

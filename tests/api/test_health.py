@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 
@@ -12,10 +13,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from api.appkeys import STORE, STORE_PROBE
 from api.permissions import public
 from callrec.app import create_app
-from common.settings import Settings
+from common.settings import Secret, Settings
 from storage.db import Pool
 from storage.s3 import S3Store
 from tests.faults import file_size_limit
+from tests.recorder.test_twilio import ACCOUNT, TOKEN, callback_form, post_callback
 from tests.s3 import on_s3
 
 Client = TestClient[web.Request, web.Application]
@@ -129,3 +131,22 @@ async def test_readyz_says_when_ingest_is_off(client: Client) -> None:
         "webhook": "off: set CALLREC_WEBHOOK_SECRET",
         "twilio": "off: set CALLREC_TWILIO_AUTH_TOKEN",
     }
+
+
+async def test_readyz_says_twilio_ingest_is_on_only_when_callbacks_are_taken(
+    settings: Settings,
+) -> None:
+    """With the token but no host to fetch from, every callback is refused: that is off."""
+    token = dataclasses.replace(settings, twilio_auth_token=Secret(TOKEN))
+    for hosts, state, answer in [
+        ((), "off: list api.twilio.com in CALLREC_FETCH_ALLOWED_HOSTS", 422),
+        (("127.0.0.1",), "on, but api.twilio.com is not in CALLREC_FETCH_ALLOWED_HOSTS", 422),
+        (("api.twilio.com",), "on", 202),
+    ]:
+        configured = dataclasses.replace(token, fetch_allowed_hosts=hosts)
+        async with TestClient(TestServer(create_app(configured, run_worker=False))) as client:
+            ingest = (await (await client.get("/readyz")).json())["ingest"]
+            assert ingest["twilio"].startswith(state), hosts
+            form = callback_form(f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/x")
+            status, problem = await post_callback(client, form)
+            assert status == answer, problem

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -93,6 +95,35 @@ def test_users_add_reads_the_password_from_stdin(empty_database_url: str) -> Non
     assert "at least 12" in short.stderr
     bad_role = run(["users", "add", "x.y", "--role", "root", "--password-stdin"], env, stdin="x\n")
     assert bad_role.returncode == 2
+
+
+def test_users_add_asks_a_terminal_for_the_password_and_does_not_show_it(
+    empty_database_url: str,
+) -> None:
+    """Typed by hand (the README's quick start), the password is asked for and never echoed."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CALLREC_")}
+    terminal, child = pty.openpty()
+    process = subprocess.Popen(
+        [*CALLREC, "users", "add", "maija", "--role", "customer_service", "--password-stdin"],
+        env={**clean, "CALLREC_DATABASE_URL": empty_database_url},
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        start_new_session=True,  # no controlling terminal but the one given
+    )
+    os.close(child)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while b"characters): " not in shown:
+            shown += os.read(terminal, 1024)
+        os.write(terminal, b"a long enough password\n")
+        while chunk := os.read(terminal, 1024):
+            shown += chunk
+    os.close(terminal)
+    assert process.wait(timeout=60) == 0, shown
+    assert b"password for the new account (12+ characters): " in shown
+    assert b"created user maija" in shown
+    assert b"a long enough password" not in shown
 
 
 def test_keys_command_without_keyring_explains(tmp_path: Path) -> None:
@@ -281,6 +312,7 @@ def test_quick_start_generates_a_webhook_secret_and_send_call_and_curl_deliver(
         _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     secret = secret_file.read_text().strip()
+    assert err.index("NO KEYRING FOUND") < err.index("callrec listening")  # said when it is
     assert str(secret_file) in err
     assert secret not in err
 
@@ -292,3 +324,27 @@ def test_send_call_without_a_secret_says_where_to_find_one(tmp_path: Path) -> No
     )
     assert result.returncode == 1
     assert "CALLREC_WEBHOOK_SECRET" in result.stderr
+
+
+def test_make_send_call_passes_the_caller_and_agent_and_needs_a_file() -> None:
+    """The README's ``make send-call`` can post a call with a caller to create a customer for."""
+    root = Path(__file__).parents[2]
+    make = ["make", "-s", "-n", "-C", str(root), "send-call"]
+    planned = subprocess.run(
+        [*make, "FILE=call.wav", "CALLER=+358401234567", "AGENT=maija"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert 'send-call "call.wav" --caller "+358401234567" --agent "maija"' in planned
+    assert (
+        "--caller"
+        not in subprocess.run(
+            [*make, "FILE=a.wav"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    without = subprocess.run(
+        ["make", "-s", "-C", str(root), "send-call"], capture_output=True, text=True
+    )
+    assert without.returncode == 2
+    assert "FILE=call.wav" in without.stderr  # before anything is installed

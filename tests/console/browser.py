@@ -99,6 +99,14 @@ class Console:
         await expect(page.locator("#logout")).to_be_visible()
         return page
 
+    async def card(
+        self, customer_id: str, username: str = "customer-service", **login: Any
+    ) -> Page:
+        """``username`` logged in (``login``: language, time zone), on the customer's card."""
+        page = await self.login(username, **login)
+        await page.goto(f"/#/customers/{customer_id}")
+        return page
+
     def _keep_error(self, message: ConsoleMessage) -> None:
         if message.type == "error" and "Failed to load resource" not in message.text:
             self.console_errors.append(message.text)  # a CSP violation shows up here
@@ -117,8 +125,23 @@ class Console:
         )
         return str(document["id"])
 
-    async def recording(self, audio: bytes, *, released: bool = False, **fields: Any) -> str:
-        """A call delivered through the signed webhook and processed by the app's worker."""
+    async def lease(self, customer_id: str, **overrides: Any) -> str:
+        """A lease of the customer's (tenant, from 2026-02-01), added by customer service."""
+        body = {
+            "lease_number": "V-2026/7",
+            "property": "Toinen linja 14",
+            "apartment": "A 3",
+            "start_date": "2026-02-01",
+            "parties": [{"customer_id": customer_id, "role": "tenant"}],
+        }
+        document = await self.api("POST", "/v1/leases", "customer-service", json=body | overrides)
+        return str(document["id"])
+
+    async def recording(
+        self, audio: bytes, *, released: bool = False, linked_to: str | None = None, **fields: Any
+    ) -> str:
+        """A call delivered through the signed webhook and processed by the app's worker;
+        ``released`` for training by the DPO, ``linked_to`` a customer by customer service."""
         recording_id = await deliver(self.client, audio, **fields)
         async with asyncio.timeout(60):
             while True:
@@ -129,6 +152,13 @@ class Console:
                     break
                 assert status not in ("failed", "rejected"), status
                 await asyncio.sleep(0.1)
+        if linked_to is not None:
+            await self.api(
+                "POST",
+                f"/v1/recordings/{recording_id}/customer",
+                "customer-service",
+                json={"customer_id": linked_to},
+            )
         if released:
             await self.api(
                 "POST",

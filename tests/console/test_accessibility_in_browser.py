@@ -52,6 +52,7 @@ async def test_no_page_has_a_wcag_21_aa_violation(
     await console.api(
         "PATCH", f"/v1/customers/{customer_id}", "customer-service", json={"last_name": "Laine"}
     )
+    await console.lease(customer_id)  # the card shows the lease forms
     recording_id = await console.recording(
         call_audio(audio_dir, 4.0), released=True, external_id="pbx-a11y"
     )
@@ -80,6 +81,11 @@ async def test_no_page_has_a_wcag_21_aa_violation(
         )
         if username == "customer-service":
             await _open(page, f"#/customers/{customer_id}")
+            end = page.locator("#leases form.end-date")
+            await end.locator("input").fill("2020-01-01")  # before the start: the API's error
+            await end.locator("button[type=submit]").click()
+            await expect(end.locator(".field-error")).to_be_visible()
+            await assert_accessible(page)
             await page.locator("#show-history").click()
             await expect(page.locator("#history")).to_be_visible()
             await assert_accessible(page)

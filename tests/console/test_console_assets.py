@@ -28,6 +28,8 @@ async def test_the_page_and_its_assets_come_from_callrec_with_strict_headers(
     scripts = re.findall(r"<script[^>]*>", html)
     assert scripts
     assert all('src="/console/' in tag for tag in scripts)  # no inline script at all
+    assert '<link rel="icon" href="data:,">' in html  # no request for /favicon.ico, no 404
+    assert "img-src 'self' data:" in policy  # which the policy admits
 
     for name, content_type in [("app.js", "text/javascript"), ("app.css", "text/css")]:
         asset = await client.get(f"/console/{name}")

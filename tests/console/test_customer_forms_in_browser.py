@@ -26,6 +26,19 @@ async def _customer(console: Console, customer_id: str) -> Any:
     return await console.api("GET", f"/v1/customers/{customer_id}", "customer-service")
 
 
+async def _pekka(console: Console) -> str:
+    """A second customer, A-1002, with no identity code or contacts: a party or a guardian."""
+    return await console.customer(
+        customer_number="A-1002",
+        first_name="Pekka",
+        last_name="Laine",
+        henkilotunnus=None,
+        phones=[],
+        emails=[],
+        addresses=[],
+    )
+
+
 async def _fill_new_customer(page: Page) -> None:
     form = page.locator("#customer-form")
     await form.get_by_label("Customer number").fill("A-2001")
@@ -164,16 +177,12 @@ async def test_a_contact_log_entry_points_at_one_of_the_customers_calls(
 ) -> None:
     customer_id = await console.customer()
     recording_id = await console.recording(
-        call_audio(audio_dir, 4.0), external_id="pbx-logged", caller_number="+358401234567"
+        call_audio(audio_dir, 4.0),
+        external_id="pbx-logged",
+        caller_number="+358401234567",
+        linked_to=customer_id,
     )
-    await console.api(
-        "POST",
-        f"/v1/recordings/{recording_id}/customer",
-        "customer-service",
-        json={"customer_id": customer_id},
-    )
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id)
     contact = page.locator("#contact-form")
     call = contact.get_by_label("The call this contact is about")
     await expect(call.locator("option")).to_have_count(2)  # none, or the customer's one call
@@ -197,17 +206,8 @@ async def test_a_contact_log_entry_points_at_one_of_the_customers_calls(
 
 async def test_customer_service_adds_a_lease_with_parties_and_household(console: Console) -> None:
     customer_id = await console.customer()
-    await console.customer(
-        customer_number="A-1002",
-        first_name="Pekka",
-        last_name="Laine",
-        henkilotunnus=None,
-        phones=[],
-        emails=[],
-        addresses=[],
-    )
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    await _pekka(console)
+    page = await console.card(customer_id)
     form = page.locator("#lease-form")
     await form.get_by_label("Lease number").fill("V-2026/7")
     await form.get_by_label("Property").fill("Toinen linja 14")
@@ -245,13 +245,73 @@ async def test_customer_service_adds_a_lease_with_parties_and_household(console:
     assert saved["household"] == [{"name": "Aino Mäkinotkelma", "birth_date": "2015-04-01"}]
 
 
+async def _end_date_of(console: Console, customer_id: str) -> Any:
+    leases = await console.api("GET", f"/v1/customers/{customer_id}/leases", "customer-service")
+    return leases["items"][0]["end_date"]
+
+
+async def test_customer_service_sets_changes_and_clears_a_leases_end_date(
+    console: Console,
+) -> None:
+    customer_id = await console.customer()
+    await console.lease(customer_id)  # from 2026-02-01, no end
+    page = await console.card(customer_id)
+    lease = page.locator("#leases tbody tr")
+    end = lease.get_by_label("Ends (V-2026/7)")
+    save = lease.get_by_role("button", name="Save the end date")
+    await expect(end).to_have_value("")
+    await expect(end).to_have_accessible_description("empty: in force until further notice")
+
+    await end.fill("2026-01-15")  # before the start: the API's 409 names end_date
+    await save.click()
+    await expect(end).to_have_attribute("aria-invalid", "true")
+    await expect(end).to_be_focused()
+    await expect(lease.locator(".field-error")).to_have_text(
+        "the lease cannot end before it starts"
+    )
+    await expect(page.locator("#error")).to_contain_text("Please correct the marked fields.")
+    await end.fill("12345-01-01")  # the browser takes a six-digit year; the API's 422 does not
+    await save.click()
+    await expect(lease.locator(".field-error")).to_have_text("a date like 2026-11-23, or null")
+    await screenshot(page, "customer-lease-end-422")
+    assert await _end_date_of(console, customer_id) is None  # nothing half saved
+
+    await end.fill("2027-01-31")
+    await save.click()
+    await expect(page.locator("#notice")).to_have_text("Saved.")
+    await expect(page.locator("#leases tbody tr")).to_contain_text("01/02/2026–31/01/2027")
+    assert await _end_date_of(console, customer_id) == "2027-01-31"
+    end = page.locator("#leases tbody tr").get_by_label("Ends (V-2026/7)")
+    await expect(end).to_have_value("2027-01-31")  # the form shows the date in force
+    await expect(end).not_to_have_attribute("aria-invalid", "true")  # a fresh form
+    await end.fill("2027-06-30")  # changed
+    await end.press("Enter")  # the keyboard saves too
+    await expect(page.locator("#leases tbody tr")).to_contain_text("01/02/2026–30/06/2027")
+    assert await _end_date_of(console, customer_id) == "2027-06-30"
+    end = page.locator("#leases tbody tr").get_by_label("Ends (V-2026/7)")
+    await end.focus()
+    await end.press("Backspace")  # one part of the date wiped: the browser cannot read it
+    await page.locator("#leases tbody tr").get_by_role("button", name="Save the end date").click()
+    await expect(page.locator("#leases .field-error")).to_have_text(
+        "type the whole date (day, month and year)"
+    )  # not sent, so not taken for "no end"
+    assert await _end_date_of(console, customer_id) == "2027-06-30"
+    await end.fill("")  # cleared: in force until further notice
+    await page.locator("#leases tbody tr").get_by_role("button", name="Save the end date").click()
+    await expect(page.locator("#leases tbody tr")).not_to_contain_text("30/06/2027")
+    assert await _end_date_of(console, customer_id) is None
+    updates = await console.client.app[POOL].fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'lease.update'"
+    )
+    assert updates == 3  # the refused tries changed nothing
+
+
 async def test_the_dpo_and_the_housing_advisor_read_the_card_and_cannot_edit(
     console: Console,
 ) -> None:
     customer_id = await console.customer(assigned_advisor="housing-advisor")
     for username in ("dpo", "housing-advisor"):
-        page = await console.login(username)
-        await page.goto(f"/#/customers/{customer_id}")
+        page = await console.card(customer_id, username)
         await expect(page.locator("main h1")).to_have_text("Mäkinotkelma, Maija")
         await expect(page.get_by_role("link", name="Change data")).to_have_count(0)
         await expect(page.locator("#lease-form, #contact-form, #customer-form")).to_have_count(0)
@@ -266,8 +326,7 @@ async def test_the_dpo_and_the_housing_advisor_read_the_card_and_cannot_edit(
 
 async def test_customer_service_records_a_marketing_ban_and_a_disclosure(console: Console) -> None:
     customer_id = await console.customer()
-    page = await console.login("customer-service", language="fi")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id, language="fi")
     ban = page.locator("#marketingLog-form")
     await ban.get_by_label("Markkinoinnin laji").select_option("direct_marketing")
     await ban.get_by_label("Valinta").select_option("false")
@@ -301,8 +360,7 @@ async def test_customer_service_undoes_a_change_from_the_history(console: Consol
         "customer-service",
         json={"last_name": "Virtanen", "henkilotunnus": "010594Y9032"},
     )
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id)
     await page.get_by_role("button", name="Show the change history").click()
     changes = page.locator("#history tbody tr")
     await expect(changes).to_have_count(2)
@@ -321,17 +379,8 @@ async def test_customer_service_undoes_a_change_from_the_history(console: Consol
 
 async def test_customer_service_adds_a_guardian_then_ends_the_link(console: Console) -> None:
     customer_id = await console.customer()
-    await console.customer(
-        customer_number="A-1002",
-        first_name="Pekka",
-        last_name="Laine",
-        henkilotunnus=None,
-        phones=[],
-        emails=[],
-        addresses=[],
-    )
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    await _pekka(console)
+    page = await console.card(customer_id)
     form = page.locator("#guardianship-form")
     number = form.get_by_label("The guardian's customer number")
     await number.fill("A-9999")

@@ -25,13 +25,10 @@ async def test_the_dpo_sees_names_in_calls_requests_and_holds(
     )
     customer_id = await console.customer()
     recording_id = await console.recording(
-        call_audio(audio_dir, 4.0), external_id="pbx-names", answered_by="201"
-    )
-    await console.api(
-        "POST",
-        f"/v1/recordings/{recording_id}/customer",
-        "customer-service",
-        json={"customer_id": customer_id},
+        call_audio(audio_dir, 4.0),
+        external_id="pbx-names",
+        answered_by="201",
+        linked_to=customer_id,
     )
     await console.api(
         "POST",
@@ -73,8 +70,7 @@ async def test_the_unlinked_calls_on_a_card_show_the_caller_number(
     await console.recording(
         call_audio(audio_dir, 4.0), external_id="pbx-unknown", caller_number="+358409876543"
     )
-    page = await console.login("customer-service")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id)
     unlinked = page.locator("#unlinked-recordings")
     await expect(unlinked.locator("thead")).to_contain_text("Caller")
     await expect(unlinked.locator("tbody tr")).to_contain_text("+358409876543")

@@ -67,8 +67,7 @@ async def test_turvakielto_hides_contact_data_from_the_housing_advisor(console: 
     customer_id = await console.customer(
         turvakielto=True, turvakielto_start="2026-01-01", assigned_advisor="housing-advisor"
     )
-    page = await console.login("housing-advisor")
-    await page.goto(f"/#/customers/{customer_id}")
+    page = await console.card(customer_id, "housing-advisor")
     await expect(page.locator(".warning")).to_contain_text("turvakielto")
     card = await page.locator("main dl").inner_text()
     assert "Toinen linja" not in card

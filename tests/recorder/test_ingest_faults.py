@@ -34,7 +34,7 @@ from callrec.embedded import ensure_database
 from common.settings import Secret, Settings
 from recorder.worker import IngestWorker
 from retention.reaper import OrphanReaper
-from tests.faults import read_only
+from tests.faults import Endpoint, read_only
 from tests.recorder.audio_files import make_audio
 from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
 from tests.recorder.test_twilio import TOKEN, callback_form, post_callback
@@ -192,46 +192,6 @@ class FolderOutage:
 
     async def up(self) -> None:
         self.switch(False)
-
-
-class Endpoint:
-    """A TCP endpoint in front of the S3 server that can be stopped: open connections are
-    reset and new ones refused, as when the S3 service or its load balancer goes down."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._open: set[asyncio.StreamWriter] = set()
-
-    async def up(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def down(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._open):
-            writer.transport.abort()
-        await self._server.wait_closed()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
-        self._open |= {writer, upstream_writer}
-        try:
-            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
-        finally:
-            self._open -= {writer, upstream_writer}
-            for end in (writer, upstream_writer):
-                end.transport.abort()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError):
-        while data := await reader.read(256 * 1024):
-            writer.write(data)
-            await writer.drain()
-    writer.transport.abort()
 
 
 async def readyz_store(client: Client) -> str:

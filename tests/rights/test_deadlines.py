@@ -60,6 +60,13 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
         yield endpoint, str(server.make_url("/alerts"))
 
 
+def monitor_on(
+    pool: Pool, settings: Settings, metrics: Metrics | None = None, **changes: Any
+) -> DeadlineMonitor:
+    """A deadline monitor on ``settings`` with ``changes`` (its webhook, its zone)."""
+    return DeadlineMonitor(pool, dataclasses.replace(settings, **changes), metrics or Metrics())
+
+
 def gauge(metrics: Metrics, name: str) -> float | None:
     return metrics.registry.get_sample_value(name)
 
@@ -73,9 +80,7 @@ async def test_one_warning_before_the_due_date_and_one_alert_after_it(
     caplog.set_level(logging.INFO)
     endpoint, url = receiver
     metrics = Metrics()
-    monitor = DeadlineMonitor(
-        pool, dataclasses.replace(settings, deadline_webhook_url=url), metrics
-    )
+    monitor = monitor_on(pool, settings, metrics, deadline_webhook_url=url)
     soon = await add_request(pool, timedelta(days=2))
     late = await add_request(pool, timedelta(days=-1))
     await add_request(pool, timedelta(days=10))  # not yet
@@ -113,9 +118,7 @@ async def test_an_alert_the_webhook_refused_is_sent_again(
 ) -> None:
     endpoint, url = receiver
     endpoint.status = 503
-    monitor = DeadlineMonitor(
-        pool, dataclasses.replace(settings, deadline_webhook_url=url), Metrics()
-    )
+    monitor = monitor_on(pool, settings, deadline_webhook_url=url)
     request_id = await add_request(pool, timedelta(days=1))
 
     assert (await monitor.run()).startswith("alerts sent 0 of 1")
@@ -128,11 +131,11 @@ async def test_an_alert_the_webhook_refused_is_sent_again(
 async def test_an_unreachable_webhook_is_retried_and_extension_rearms_the_warning(
     pool: Pool, settings: Settings
 ) -> None:
-    down = dataclasses.replace(settings, deadline_webhook_url="http://127.0.0.1:9/alerts")
+    down = monitor_on(pool, settings, deadline_webhook_url="http://127.0.0.1:9/alerts")
     request_id = await add_request(pool, timedelta(days=1))
-    assert (await DeadlineMonitor(pool, down, Metrics()).run()).startswith("alerts sent 0 of 1")
+    assert (await down.run()).startswith("alerts sent 0 of 1")
 
-    monitor = DeadlineMonitor(pool, settings, Metrics())  # no webhook: the log is enough
+    monitor = monitor_on(pool, settings)  # no webhook: the log is enough
     assert (await monitor.run()).startswith("alerts sent 1 of 1")
     async with pool.acquire() as conn:
         await extend_request(conn, request_id, datetime.now(UTC) + timedelta(days=2), "complex")
@@ -147,11 +150,9 @@ async def test_the_log_tells_deadlines_in_local_time_and_the_webhook_in_utc(
 ) -> None:
     caplog.set_level(logging.INFO)
     endpoint, url = receiver
-    local = dataclasses.replace(
-        settings, deadline_webhook_url=url, timezone=ZoneInfo("Asia/Kolkata")
-    )
+    local = monitor_on(pool, settings, deadline_webhook_url=url, timezone=ZoneInfo("Asia/Kolkata"))
     late = await add_request(pool, timedelta(days=-1))
-    await DeadlineMonitor(pool, local, Metrics()).run()
+    await local.run()
     [line] = [r.getMessage() for r in caplog.records if str(late) in r.getMessage()]
     assert line.count("+05:30") == 2
     [body] = endpoint.received

@@ -4,6 +4,7 @@ expiry, ends them; an unknown link tells a guesser nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import secrets
@@ -20,14 +21,17 @@ from typing import Any
 import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
+from common.settings import Settings
 from rights.links import link_key
 from rights.sweeps import erasure_engine, retention_sweep
 from storage.db import Pool
 from storage.keyring import Keyring
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
+from tests.faults import Endpoint
 from tests.rights.test_subject_requests import processed, registered
-from tests.staff import call_audio, ingest
+from tests.s3 import on_s3
+from tests.staff import call_audio, ingest, staff_client
 
 CALLER = "+358401234567"
 NOT_RECEIVED = "export download not received in full"
@@ -75,6 +79,21 @@ async def logged(caplog: pytest.LogCaptureFixture, message: str, seconds: float 
     return False
 
 
+async def expire_exports(pool: Pool) -> None:
+    """Every export's link and copy past its retention, as if the days had gone by."""
+    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+
+
+async def whole(api: Client, url: str) -> bytes:
+    """The ZIP behind ``url``, downloaded in one go (which spends the link), checked whole."""
+    response = await api.get(url)
+    assert response.status == 200, await response.text()
+    assert response.headers["Content-Type"] == "application/zip"
+    data = await response.read()
+    assert zipfile.ZipFile(io.BytesIO(data)).testzip() is None
+    return data
+
+
 async def gone(api: Client, url: str) -> None:
     """The link answers 410 with a problem that says why, for whole and partial asks alike."""
     for headers in ({}, {"Range": "bytes=0-"}):
@@ -100,9 +119,7 @@ async def test_reading_the_request_again_shows_the_same_link_and_it_works(
     keyring.rotate(api.app[SETTINGS].keyring_path)
     assert await rewrap(pool, keyring) > 0
     assert (await view(api, request_id))["download_url"] == url  # key rotation keeps links
-    download = await api.get(url)
-    assert download.status == 200
-    assert zipfile.ZipFile(io.BytesIO(await download.read())).testzip() is None
+    await whole(api, url)
 
     token = url.rsplit("/", 1)[1]
     for table in ("exports", "audit_log", "data_keys", "subject_requests"):
@@ -162,10 +179,7 @@ async def test_a_complete_download_spends_the_link(staff_api: Client, audio_dir:
     partial = await api.get(url, headers={"Range": "bytes=0-99"})
     assert partial.status == 206
     assert len(await partial.read()) == 100  # a part that misses the end spends nothing
-    whole = await api.get(url)
-    assert whole.status == 200
-    assert whole.headers["Content-Type"] == "application/zip"
-    assert zipfile.ZipFile(io.BytesIO(await whole.read())).testzip() is None
+    await whole(api, url)
     await gone(api, url)
     assert (await view(api, request_id))["download_url"] is None
     assert (await api.head(url)).status == 405  # a HEAD neither spends nor serves
@@ -174,7 +188,7 @@ async def test_a_complete_download_spends_the_link(staff_api: Client, audio_dir:
 async def test_an_expired_link_is_gone(staff_api: Client, audio_dir: Path) -> None:
     api, pool = staff_api, staff_api.app[POOL]
     request_id, url = await ready_export(api, audio_dir)
-    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+    await expire_exports(pool)
     await gone(api, url)
     assert (await view(api, request_id))["download_url"] is None
     await pool.execute("UPDATE exports SET sealed_object_id = NULL")  # as the sweep leaves it
@@ -190,7 +204,7 @@ async def test_the_sweep_shreds_an_expired_export_and_leaves_a_tombstone(
     engine = erasure_engine(pool, api.app[VAULT].store)
     sweep = retention_sweep(pool, engine, api.app[SETTINGS])
     assert (await sweep.run(only=("exports",))).counts() == {"exports": {}}  # not expired yet
-    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+    await expire_exports(pool)
 
     report = await retention_sweep(pool, engine, api.app[SETTINGS]).run(only=("exports",))
 
@@ -302,7 +316,7 @@ async def test_the_dpo_issues_a_new_copy_and_the_old_link_dies(
 ) -> None:
     api, pool = staff_api, staff_api.app[POOL]
     request_id, first_url = await ready_export(api, audio_dir)
-    first = await (await api.get(first_url)).read()
+    first = await whole(api, first_url)
     assert (await reissued(api, request_id, "customer-service")).status == 403
 
     answer = await reissued(api, request_id)
@@ -313,9 +327,7 @@ async def test_the_dpo_issues_a_new_copy_and_the_old_link_dies(
     assert document["download_url"] == new["download_url"]
     assert document["download_expires_at"] == new["download_expires_at"]  # retention runs on
     assert document["downloaded_at"] is not None  # the first copy's download stays in view
-    again = await api.get(new["download_url"])
-    assert again.status == 200
-    assert await again.read() == first  # the same copy
+    assert await whole(api, new["download_url"]) == first  # the same copy
     await gone(api, new["download_url"])  # the new link is spent by its own download
 
     second = await (await reissued(api, request_id)).json()  # before any download, too
@@ -336,7 +348,7 @@ async def test_no_new_copy_once_the_export_is_gone_or_for_another_request(
 ) -> None:
     api, pool = staff_api, staff_api.app[POOL]
     request_id, _ = await ready_export(api, audio_dir)
-    await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
+    await expire_exports(pool)
     expired = await reissued(api, request_id)
     assert expired.status == 409
     assert "register a new access request" in (await expired.json())["detail"]
@@ -345,6 +357,55 @@ async def test_no_new_copy_once_the_export_is_gone_or_for_another_request(
     erasure = await registered(api, "erasure", {"phone_number": "+358409999999"})
     assert (await reissued(api, erasure)).status == 409
     assert await pool.fetchval("SELECT count(*) FROM exports") == 1  # nothing was added
+
+
+async def test_no_new_copy_while_the_export_is_still_being_built(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api, pool = staff_api, staff_api.app[POOL]
+    await ingest(api, call_audio(audio_dir, 4.0), caller_number=CALLER)
+    request_id = await registered(api, "access", {"phone_number": CALLER})  # fulfil: queued
+    assert (await view(api, request_id))["status"] == "processing"
+    early = await reissued(api, request_id)
+    assert early.status == 409
+    assert "only a completed access request" in (await early.json())["detail"]
+    assert await pool.fetchval("SELECT count(*) FROM exports") == 0  # nothing half made
+    document = await processed(api, request_id)  # the build is not disturbed by the refusal
+    assert document["status"] == "completed"
+    assert (await reissued(api, request_id)).status == 200
+    outcomes = await pool.fetch(
+        "SELECT outcome FROM audit_log WHERE action = 'subject_request.reissue'"
+    )
+    assert [r["outcome"] for r in outcomes] == ["ok"]
+
+
+async def test_a_new_copy_while_the_store_is_down_works_once_it_is_back(
+    staff_settings: Settings, s3_endpoint: tuple[str, str, str], audio_dir: Path
+) -> None:
+    """The new link is a database row only, so it is issued; its download answers 503 (retry)
+    while the store is down and spends nothing, then delivers the copy."""
+    host, port = s3_endpoint[0].rsplit(":", 1)
+    endpoint = Endpoint((host, int(port)))
+    await endpoint.up()
+    settings = on_s3(staff_settings, (f"127.0.0.1:{endpoint.port}", *s3_endpoint[1:]))
+    try:
+        async for api in staff_client(settings):
+            request_id, first_url = await ready_export(api, audio_dir)
+            await endpoint.down()
+            answer = await reissued(api, request_id)
+            assert answer.status == 200, await answer.text()
+            new_url = (await answer.json())["download_url"]
+            await gone(api, first_url)
+            refused = await api.get(new_url)
+            assert refused.status == 503, await refused.text()
+            assert (await refused.json())["type"].endswith("/storage-unavailable")
+            assert refused.headers["Retry-After"]
+            await endpoint.up()
+            await whole(api, new_url)
+            await gone(api, new_url)  # spent by the download that delivered it
+    finally:
+        with contextlib.suppress(AssertionError):
+            await endpoint.down()
 
 
 async def test_the_link_key_is_unwrapped_once_per_keyring(pool: Pool, keyring: Keyring) -> None:

@@ -9,19 +9,22 @@ import json
 import logging
 import uuid
 import zipfile
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyrage
 import pytest
 
 from accounts.users import create_user
 from api.appkeys import POOL, SETTINGS, VAULT
+from common.settings import Settings
 from rights.processor import RightsProcessor
 from tests.api.sessions import PASSWORD, Client, headers_for
 from tests.register.samples import maija
-from tests.staff import call_audio, ingest
+from tests.staff import call_audio, ingest, staff_client
 
 CALLER = "+358401234567"
 
@@ -358,32 +361,44 @@ async def test_the_queue_follows_the_deadline_in_force_and_pages_by_it(staff_api
     assert not any(item["overdue"] for item in seen)
 
 
+@pytest.mark.parametrize(
+    ("zone", "local", "in_name", "offsets"),
+    [  # the default, and a zone behind UTC, where the day could change too
+        ("Europe/Helsinki", "2026-11-23T21:55:00+02:00", "2026-11-23T215500", (2, 3)),
+        ("America/New_York", "2026-11-23T14:55:00-05:00", "2026-11-23T145500", (-5, -4)),
+    ],
+)
 async def test_the_access_copy_tells_times_in_local_time_with_the_offset(
-    staff_api: Client, audio_dir: Path
+    staff_settings: Settings,
+    audio_dir: Path,
+    zone: str,
+    local: str,
+    in_name: str,
+    offsets: tuple[int, int],
 ) -> None:
-    """A 21:55 Finnish-time call reads 21:55+02:00 in the copy, its file name and its CSV."""
-    api = staff_api
-    await ingest(
-        api, call_audio(audio_dir, 4.0), caller_number=CALLER, started_at="2026-11-23T19:55:00Z"
-    )
-    request_id = await registered(api, "access", {"phone_number": CALLER})
-    download = await api.get((await processed(api, request_id))["download_url"])
-    archive = zipfile.ZipFile(io.BytesIO(await download.read()))
+    """A call at 19:55 UTC reads 21:55+02:00 under CALLREC_TIMEZONE=Europe/Helsinki (the
+    default), 14:55-05:00 under America/New_York: in the copy, its file name and its CSV."""
+    async for api in staff_client(replace(staff_settings, timezone=ZoneInfo(zone))):
+        await ingest(
+            api, call_audio(audio_dir, 4.0), caller_number=CALLER, started_at="2026-11-23T19:55:00Z"
+        )
+        request_id = await registered(api, "access", {"phone_number": CALLER})
+        download = await api.get((await processed(api, request_id))["download_url"])
+        archive = zipfile.ZipFile(io.BytesIO(await download.read()))
     [audio_name] = [n for n in archive.namelist() if n.startswith("recordings/")]
-    assert audio_name.startswith("recordings/2026-11-23T215500-")
+    assert audio_name.startswith(f"recordings/{in_name}-")
     csv_text = archive.read("recordings.csv").decode("utf-8-sig")
     json_text = archive.read("recordings.json").decode()
     for text in (csv_text, json_text):
-        assert "2026-11-23T21:55:00+02:00" in text
+        assert local in text
         assert "19:55" not in text
     index = archive.read("index.txt").decode()
-    assert "Europe/Helsinki" in index
+    assert zone in index
     assert "+00:00" not in index
     for entry in json.loads(archive.read("access_log/about_you.json")):
-        assert datetime.fromisoformat(entry["at"]).utcoffset() in (
-            timedelta(hours=2),
-            timedelta(hours=3),
-        )
+        assert datetime.fromisoformat(entry["at"]).utcoffset() in {
+            timedelta(hours=hours) for hours in offsets
+        }
 
 
 async def test_a_staff_members_export_has_the_calls_answered_by_name_or_extension(
