@@ -50,7 +50,7 @@ async def test_sso_in_the_browser_ends_logged_in_as_customer_service(
     page = await through_provider(console, "liisa", "sso-provider-login")
     await expect(page.locator("#logout")).to_be_visible()
     await expect(page.locator("#who")).to_have_text("Logged in as liisa")
-    assert await nav_pages(page) == ["recordings", "customers", "new-request"]
+    assert await nav_pages(page) == ["recordings", "customers", "new-request", "account"]
     await screenshot(page, "sso-console")
 
 
