@@ -26,7 +26,10 @@ INSERT INTO users (id, username, display_name, extension, password_hash, roles)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 SELECT_FOR_LOGIN: Final = """
-SELECT id, password_hash, locked_until > now() AS locked, disabled FROM users WHERE username = $1
+SELECT id, password_hash, locked_until > now() AS locked, disabled,
+       EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = users.id
+               AND f.confirmed_at IS NOT NULL) AS second_factor
+FROM users WHERE username = $1
 """
 RECORD_FAILURE: Final = """
 UPDATE users SET
@@ -40,7 +43,10 @@ INSERT INTO sessions (token_sha256, user_id, expires_at) VALUES ($1, $2, now() +
 RETURNING expires_at
 """
 SELECT_SESSION_USER: Final = """
-SELECT u.id, u.username, u.roles FROM sessions s JOIN users u ON u.id = s.user_id
+SELECT u.id, u.username, u.roles,
+       EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id
+               AND f.confirmed_at IS NOT NULL) AS second_factor
+FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled
 """
 REVOKE_SESSION: Final = "UPDATE sessions SET revoked_at = now() WHERE token_sha256 = $1"
@@ -96,6 +102,7 @@ class User:
     id: uuid.UUID
     username: str
     roles: tuple[str, ...]
+    second_factor: bool = False  # enrolled in two-factor sign-in
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -167,7 +174,7 @@ class LoginAttempt:
     """How a login went: a session on success, else why not (for the audit log only)."""
 
     user_id: uuid.UUID | None  # None: no such account
-    outcome: str  # ok | wrong_password | locked | disabled | unknown_account
+    outcome: str  # ok | second_factor | wrong_password | locked | disabled | unknown_account
     token: str | None = None
     expires_at: datetime | None = None
 
@@ -176,7 +183,9 @@ async def login(pool: Pool, username: str, password: str) -> LoginAttempt:
     """Check the password and open a session that expires.
 
     An unknown username still costs one scrypt verification, so timing tells nothing; the
-    caller answers every failure alike and keeps the reason for the audit log.
+    caller answers every failure alike and keeps the reason for the audit log. An account
+    with a second factor gets no session yet (outcome ``second_factor``) and keeps its count
+    of failures, so wrong codes that follow count toward the same lockout.
     """
     row = await pool.fetchrow(SELECT_FOR_LOGIN, username)
     stored = row["password_hash"] if row is not None else DUMMY_HASH
@@ -186,20 +195,35 @@ async def login(pool: Pool, username: str, password: str) -> LoginAttempt:
     if row["locked"] or row["disabled"]:
         return LoginAttempt(row["id"], "locked" if row["locked"] else "disabled")
     if not matches:
-        await pool.execute(RECORD_FAILURE, row["id"], MAX_FAILED_LOGINS, LOCKOUT)
+        await record_failure(pool, row["id"])
         return LoginAttempt(row["id"], "wrong_password")
-    await pool.execute(RECORD_SUCCESS, row["id"])
-    token = secrets.token_urlsafe(32)
-    expires_at = await pool.fetchval(
-        INSERT_SESSION, token_digest(token), row["id"], SESSION_LIFETIME
-    )
+    if row["second_factor"]:
+        return LoginAttempt(row["id"], "second_factor")
+    token, expires_at = await open_session(pool, row["id"])
     return LoginAttempt(row["id"], "ok", token, expires_at)
+
+
+async def record_failure(db: Connection | Pool, user_id: uuid.UUID) -> None:
+    """Count a failed password or code; the fifth in a row locks the account."""
+    await db.execute(RECORD_FAILURE, user_id, MAX_FAILED_LOGINS, LOCKOUT)
+
+
+async def open_session(db: Connection | Pool, user_id: uuid.UUID) -> tuple[str, datetime]:
+    """Clear the failure count and open a session: its token and when it expires."""
+    await db.execute(RECORD_SUCCESS, user_id)
+    token = secrets.token_urlsafe(32)
+    expires_at: datetime = await db.fetchval(
+        INSERT_SESSION, token_digest(token), user_id, SESSION_LIFETIME
+    )
+    return token, expires_at
 
 
 async def user_for_token(pool: Pool, token: str) -> User | None:
     """The user of a live session."""
     row = await pool.fetchrow(SELECT_SESSION_USER, token_digest(token))
-    return None if row is None else User(row["id"], row["username"], tuple(row["roles"]))
+    if row is None:
+        return None
+    return User(row["id"], row["username"], tuple(row["roles"]), row["second_factor"])
 
 
 async def revoke(pool: Pool, token: str) -> None:

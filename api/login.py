@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from accounts.roles import purposes_of
-from accounts.users import login, revoke
-from api.appkeys import CURRENT_USER, POOL
+from accounts.totp import must_enrol, open_challenge
+from accounts.users import User, login, revoke
+from api.appkeys import CURRENT_USER, POOL, SETTINGS
 from api.bodies import json_body, takes
-from api.permissions import NotAuthenticated, any_user, public
+from api.permissions import NotAuthenticated, any_user, open_before_enrolment, public
 from api.session import SESSION_COOKIE, csrf_token, session_token
 from audit.log import Actor, AuditEvent, record
 from common.models import Body, NonEmpty
@@ -23,39 +24,34 @@ class Credentials(Body):
     password: NonEmpty
 
 
-async def _log_in(request: web.Request) -> tuple[str, datetime]:
-    """Check the posted username and password, audit the attempt; the new session's token."""
+async def _log_in(request: web.Request, *, cookie: bool) -> web.Response:
+    """Check the posted username and password, audit the attempt; the new session, or the
+    challenge for the second factor of an enrolled account."""
     sent = await json_body(request, Credentials)
     username = sent.username
     attempt = await login(request.app[POOL], username, sent.password)
     # A mistyped password often lands in the username field: name only real accounts.
     actor = Actor(attempt.user_id, username if attempt.user_id else None)
-    ok = attempt.outcome == "ok"
-    event = AuditEvent(
-        "auth.login", "ok" if ok else "refused", actor, details={"reason": attempt.outcome}
-    )
+    outcome = {"ok": "ok", "second_factor": "pending"}.get(attempt.outcome, "refused")
+    event = AuditEvent("auth.login", outcome, actor, details={"reason": attempt.outcome})
     await record(request.app[POOL], event)
+    if attempt.outcome == "second_factor" and attempt.user_id is not None:
+        challenge = await open_challenge(request.app[POOL], attempt.user_id, cookie=cookie)
+        return web.json_response({"second_factor": "totp", "challenge": challenge})
     if attempt.token is None or attempt.expires_at is None:
         raise NotAuthenticated(
             "wrong username or password, or the account is locked for 15 minutes"
         )
-    return attempt.token, attempt.expires_at
+    return session_answer(request, attempt.token, attempt.expires_at, cookie=cookie)
 
 
-@public("the login itself")
-@takes(Credentials)
-async def login_route(request: web.Request) -> web.Response:
-    """``POST /v1/auth/login``: log in; a bearer token that expires."""
-    token, expires_at = await _log_in(request)
-    return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
-
-
-@public("the console's login itself")
-@takes(Credentials)
-async def open_session(request: web.Request) -> web.Response:
-    """``POST /v1/auth/session``: the console's login. The token goes into an HttpOnly,
-    SameSite=Strict cookie that scripts cannot read; the body gives the CSRF token."""
-    token, expires_at = await _log_in(request)
+def session_answer(
+    request: web.Request, token: str, expires_at: datetime, *, cookie: bool
+) -> web.Response:
+    """A new session as its login asked: a bearer token, or the console's cookie (HttpOnly,
+    SameSite=Strict, unreadable to scripts) with the CSRF token in the body."""
+    if not cookie:
+        return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
     response = web.json_response(
         {"expires_at": expires_at.isoformat(), "csrf_token": csrf_token(token)}
     )
@@ -72,6 +68,24 @@ async def open_session(request: web.Request) -> web.Response:
     return response
 
 
+@public("the login itself")
+@takes(Credentials)
+async def login_route(request: web.Request) -> web.Response:
+    """``POST /v1/auth/login``: log in; a bearer token that expires (or, for an account
+    with two-factor sign-in, a challenge for ``POST /v1/auth/login/totp``)."""
+    return await _log_in(request, cookie=False)
+
+
+@public("the console's login itself")
+@takes(Credentials)
+async def open_session(request: web.Request) -> web.Response:
+    """``POST /v1/auth/session``: the console's login. The token goes into an HttpOnly,
+    SameSite=Strict cookie that scripts cannot read; the body gives the CSRF token (or, for
+    an account with two-factor sign-in, a challenge for ``POST /v1/auth/login/totp``)."""
+    return await _log_in(request, cookie=True)
+
+
+@open_before_enrolment
 @any_user
 async def logout_route(request: web.Request) -> web.Response:
     """``POST /v1/auth/logout`` (or ``DELETE /v1/auth/session``) revokes the session at once."""
@@ -83,6 +97,7 @@ async def logout_route(request: web.Request) -> web.Response:
     return response
 
 
+@open_before_enrolment
 @any_user
 async def me_route(request: web.Request) -> web.Response:
     """``GET /v1/auth/me``: who is logged in and what they may do."""
@@ -97,8 +112,17 @@ async def me_route(request: web.Request) -> web.Response:
             "permissions": sorted(p.value for p in user.permissions),
             "purposes": sorted(purposes_of(user.roles)),  # what playback may be asked for
             "csrf_token": csrf_token(token),
+            "second_factor": _second_factor(request, user),
         }
     )
+
+
+def _second_factor(request: web.Request, user: User) -> str:
+    """``enrolled``; ``required`` (the session may only enrol); or ``optional``."""
+    if user.second_factor:
+        return "enrolled"
+    required = must_enrol(user, request.app[SETTINGS].require_2fa_roles)
+    return "required" if required else "optional"
 
 
 def add_routes(app: web.Application) -> None:

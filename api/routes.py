@@ -18,6 +18,7 @@ from api import (
     playback,
     recordings,
     review,
+    second_factor,
     subject_requests,
     twilio,
     users,
@@ -29,6 +30,7 @@ def add_api_routes(app: web.Application) -> None:
     """Register the API's routes (fixed ``/v1/recordings/…`` paths before ``{id}``)."""
     health.add_routes(app)
     login.add_routes(app)
+    second_factor.add_routes(app)
     users.add_routes(app)
     webhook.add_routes(app)
     twilio.add_routes(app)

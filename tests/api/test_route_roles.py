@@ -55,6 +55,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("GET", "/v1/auth/me"): ANY_USER,
     ("POST", "/v1/auth/logout"): ANY_USER,
     ("DELETE", "/v1/auth/session"): ANY_USER,
+    ("POST", "/v1/auth/login/totp"): EVERYONE,  # the challenge is the credential
+    ("POST", "/v1/auth/totp"): ANY_USER,  # everyone may enrol a second factor
+    ("POST", "/v1/auth/totp/confirm"): ANY_USER,
     ("GET", "/v1/users"): ADMIN,
     ("POST", "/v1/users"): ADMIN,
     ("PATCH", "/v1/users/{id}"): ADMIN,
