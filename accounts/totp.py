@@ -141,7 +141,7 @@ def matching_step(secret: str, code: str, now: float | None = None) -> int | Non
     current = int((time.time() if now is None else now) // STEP_SECONDS)
     found = None
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code):  # every step, same time
+        if hmac.compare_digest(totp.generate_otp(step).encode(), code.encode()):  # constant time
             found = step
     return found
 
@@ -209,7 +209,7 @@ async def check_code(pool: Pool, cipher: FieldCipher, user_id: uuid.UUID, code: 
         return "locked"
     typed = _normalised(code)
     outcome = "wrong_code"
-    if len(typed) == CODE_DIGITS and typed.isdigit():
+    if len(typed) == CODE_DIGITS and typed.isascii() and typed.isdigit():
         step = matching_step(cipher.decrypt(row["secret_sealed"], secret_context(user_id)), typed)
         if step is not None:
             advanced = await pool.fetchval(ADVANCE_STEP, user_id, step)
