@@ -32,7 +32,8 @@ async def _log_in(request: web.Request, *, cookie: bool) -> web.Response:
     attempt = await login(request.app[POOL], username, sent.password)
     # A mistyped password often lands in the username field: name only real accounts.
     actor = Actor(attempt.user_id, username if attempt.user_id else None)
-    outcome = {"ok": "ok", "second_factor": "pending"}.get(attempt.outcome, "refused")
+    # The password step of a two-step login is ok; auth.login.totp records how it ends.
+    outcome = "ok" if attempt.outcome in ("ok", "second_factor") else "refused"
     event = AuditEvent("auth.login", outcome, actor, details={"reason": attempt.outcome})
     await record(request.app[POOL], event)
     if attempt.outcome == "second_factor" and attempt.user_id is not None:

@@ -100,14 +100,19 @@ async def test_enrolment_and_the_two_step_login(
     me = await (await api.get("/v1/auth/me", headers=bearer(token))).json()
     assert me["second_factor"] == "enrolled"
 
-    rows = await pool.fetch("SELECT action, outcome, details::text FROM audit_log ORDER BY seq")
+    rows = await pool.fetch(
+        "SELECT action, outcome, details::text, details->>'reason' AS reason FROM audit_log"
+        " ORDER BY seq"
+    )
     trail = [(r["action"], r["outcome"]) for r in rows if r["action"] != "auth.login"]
     assert trail == [
         ("auth.totp.enrol", "ok"),
         ("auth.totp.confirm", "ok"),
         ("auth.login.totp", "ok"),
     ]
-    assert ("auth.login", "pending") in [(r["action"], r["outcome"]) for r in rows]
+    assert ("auth.login", "ok", "second_factor") in [
+        (r["action"], r["outcome"], r["reason"]) for r in rows
+    ]
     said = " ".join(r["details"] for r in rows) + caplog.text
     assert secret not in said
     assert not any(code in said for code in codes)
