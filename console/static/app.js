@@ -40,7 +40,7 @@ let me = null;
 
 // Every user's own page, reached from the header; a role that needs a second factor sees
 // nothing else until it is enrolled (the API refuses the rest anyway).
-const TWO_FACTOR = { path: "two-factor", list: (main, _, who) => twoFactorPage(main, who, refreshMe) };
+const TWO_FACTOR = { path: "two-factor", label: "twoFactor", list: (main, _, who) => twoFactorPage(main, who, refreshMe) };
 const mustEnrol = () => me.second_factor === "required";
 const mine = () => (mustEnrol() ? [] : PAGES.filter((page) => me.permissions.includes(page.needs)));
 

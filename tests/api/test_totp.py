@@ -20,6 +20,7 @@ from api.bodies import MAX_JSON_BYTES
 from api.session import SESSION_COOKIE
 from callrec.app import create_app
 from common.settings import STAFF_ROLES, Settings, SettingsError
+from tests.api.second_factor import enrol, next_code
 from tests.api.sessions import PASSWORD, Client, add_role_users, bearer, token_for
 
 
@@ -30,23 +31,6 @@ async def api(settings: Settings) -> AsyncIterator[Client]:
     async with TestClient(TestServer(create_app(required))) as client:
         await add_role_users(client)
         yield client
-
-
-def next_code(secret: str) -> str:
-    """The code of the next time step: accepted (drift of one step), and newer than the
-    step the confirmation used, so it is no replay."""
-    return pyotp.TOTP(secret).at(time.time() + 30)
-
-
-async def enrol(api: Client, headers: dict[str, str]) -> tuple[str, list[str]]:
-    """Enrol as the session of ``headers``: the secret and the recovery codes."""
-    started = await api.post("/v1/auth/totp", headers=headers)
-    assert started.status == 200, await started.text()
-    secret = str((await started.json())["secret"])
-    code = pyotp.TOTP(secret).now()
-    confirmed = await api.post("/v1/auth/totp/confirm", json={"code": code}, headers=headers)
-    assert confirmed.status == 200, await confirmed.text()
-    return secret, list((await confirmed.json())["recovery_codes"])
 
 
 async def challenge_for(api: Client, username: str, path: str = "/v1/auth/login") -> str:

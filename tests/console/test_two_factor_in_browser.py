@@ -4,7 +4,6 @@ code pyotp computes from the page's secret; then the login takes two steps."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import AsyncIterator
 
 import pyotp
@@ -12,7 +11,8 @@ import pytest
 from playwright.async_api import expect
 
 from common.settings import Settings
-from tests.api.sessions import PASSWORD
+from tests.api.second_factor import enrol, next_code
+from tests.api.sessions import PASSWORD, bearer, token_for
 from tests.console.browser import Console, hash_of, nav_pages, open_console, screenshot
 
 
@@ -52,8 +52,7 @@ async def test_a_dpo_enrols_then_logs_in_with_two_steps(required: Console) -> No
     await page.locator("#login button[type=submit]").click()
     await expect(page.locator("#login-code")).to_be_visible()
     await screenshot(page, "login-second-step")
-    next_code = pyotp.TOTP(secret).at(time.time() + 30)  # the confirmation used this step
-    await page.locator("#login-code input[name=code]").fill(next_code)
+    await page.locator("#login-code input[name=code]").fill(next_code(secret))
     await page.locator("#login-code button[type=submit]").click()
     await expect(page.locator("#logout")).to_be_visible()
     assert await nav_pages(page) == ["recordings", "customers", "requests", "holds", "audit"]
@@ -62,13 +61,7 @@ async def test_a_dpo_enrols_then_logs_in_with_two_steps(required: Console) -> No
 
 
 async def test_a_wrong_code_brings_the_login_back_in_finnish(required: Console) -> None:
-    headers = {"Authorization": f"Bearer {await _token(required)}"}
-    started = await required.client.post("/v1/auth/totp", headers=headers)
-    secret = (await started.json())["secret"]
-    confirmed = await required.client.post(
-        "/v1/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=headers
-    )
-    assert confirmed.status == 200
+    await enrol(required.client, bearer(await token_for(required.client, "trainer")))
     context = await required.browser.new_context(base_url=required.base_url)
     await context.add_init_script("localStorage.setItem('callrec.language', 'fi')")
     page = await context.new_page()
@@ -83,10 +76,3 @@ async def test_a_wrong_code_brings_the_login_back_in_finnish(required: Console) 
     await expect(page.locator("#login")).to_be_visible()
     await expect(page.locator("#error")).to_contain_text("log in again")
     await context.close()
-
-
-async def _token(console: Console) -> str:
-    response = await console.client.post(
-        "/v1/auth/login", json={"username": "trainer", "password": PASSWORD}
-    )
-    return str((await response.json())["token"])
