@@ -66,6 +66,11 @@ WHERE user_id = $1 AND code_hmac = $2 AND used_at IS NULL RETURNING user_id
 RECOVERY_LEFT: Final = """
 SELECT count(*) FROM totp_recovery_codes WHERE user_id = $1 AND used_at IS NULL
 """
+REMOVE_FACTOR: Final = """
+WITH codes AS (DELETE FROM totp_recovery_codes WHERE user_id = $1),
+     waiting AS (DELETE FROM login_challenges WHERE user_id = $1)
+DELETE FROM totp_factors WHERE user_id = $1 RETURNING user_id
+"""
 INSERT_CHALLENGE: Final = """
 WITH stale AS (DELETE FROM login_challenges WHERE expires_at < now())
 INSERT INTO login_challenges (token_sha256, user_id, cookie, expires_at)
@@ -225,3 +230,9 @@ async def recovery_codes_left(db: Connection | Pool, user_id: uuid.UUID) -> int:
     """How many recovery codes the account has not used."""
     left: int = await db.fetchval(RECOVERY_LEFT, user_id)
     return left
+
+
+async def remove_factor(db: Connection | Pool, user_id: uuid.UUID) -> bool:
+    """Switch an account's second factor off (a lost device), with its recovery codes and
+    waiting logins; False when it had none. A role that needs one must enrol again."""
+    return await db.fetchval(REMOVE_FACTOR, user_id) is not None

@@ -250,6 +250,10 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
         "params": [{"name": "after", "in": "query", "schema": STRING}, PAGING[0]]
     },
     ("POST", "/v1/users"): {"status": "201"},
+    ("DELETE", "/v1/users/{id}/totp"): {
+        "ok": _object(["status"], status=STRING),
+        "note": "404 when the account has no two-factor sign-in",
+    },
     ("GET", "/v1/recordings"): {
         "ok": _page("RecordingSummary"),
         "params": _RECORDING_FILTERS,

@@ -12,12 +12,14 @@ from typing import Annotated, Final
 from aiohttp import web
 from pydantic import Field
 
+from accounts.roles import Permission
 from accounts.totp import (
     AlreadyEnrolled,
     NothingToConfirm,
     check_code,
     confirm_enrolment,
     recovery_codes_left,
+    remove_factor,
     start_enrolment,
     take_challenge,
 )
@@ -26,9 +28,16 @@ from api.appkeys import CURRENT_USER, POOL, field_cipher
 from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.login import session_answer
-from api.permissions import NotAuthenticated, any_user, open_before_enrolment, public
+from api.permissions import (
+    NotAuthenticated,
+    any_user,
+    open_before_enrolment,
+    public,
+    requires,
+)
 from audit.log import Actor, AuditEvent, record
-from common.errors import Conflict, ValidationProblem, field_error
+from common.errors import Conflict, NotFound, ValidationProblem, field_error
+from common.inputs import parse_id
 from common.models import Body, Text
 
 NO_STORE: Final = {"Cache-Control": "no-store"}
@@ -149,8 +158,20 @@ async def finish_login(request: web.Request) -> web.Response:
     return session_answer(request, token, expires_at, cookie=challenge.cookie)
 
 
+@requires(Permission.MANAGE_USERS)
+async def remove_route(request: web.Request) -> web.Response:
+    """``DELETE /v1/users/{id}/totp`` (admin): switch off an account's two-factor sign-in
+    when its device and recovery codes are lost; the person enrols again."""
+    user_id = parse_id(request.match_info["id"])
+    if not await remove_factor(request.app[POOL], user_id):
+        raise NotFound("this account has no two-factor sign-in")
+    await record_access(request, "auth.totp.remove", object_type="user", object_id=user_id)
+    return web.json_response({"status": "removed"})
+
+
 def add_routes(app: web.Application) -> None:
     """Register the two-factor routes."""
     app.router.add_post("/v1/auth/totp", start_route)
     app.router.add_post("/v1/auth/totp/confirm", confirm_route)
     app.router.add_post("/v1/auth/login/totp", finish_login)
+    app.router.add_delete("/v1/users/{id}/totp", remove_route)

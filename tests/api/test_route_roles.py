@@ -61,6 +61,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("GET", "/v1/users"): ADMIN,
     ("POST", "/v1/users"): ADMIN,
     ("PATCH", "/v1/users/{id}"): ADMIN,
+    ("DELETE", "/v1/users/{id}/totp"): ADMIN,
     ("GET", "/v1/recordings/unmatched-agents"): ADMIN,
     ("GET", "/v1/recordings"): CALLS,
     ("GET", "/v1/recordings/{id}"): CALLS,

@@ -194,6 +194,25 @@ async def test_enrolment_in_the_wrong_order_is_409(api: Client) -> None:
     assert (await api.post("/v1/auth/totp", headers=headers)).status == 409
 
 
+async def test_an_administrator_switches_a_lost_second_factor_off(api: Client) -> None:
+    await enrol(api, bearer(await token_for(api, "trainer")))
+    trainer_id = await api.app[POOL].fetchval("SELECT id FROM users WHERE username = 'trainer'")
+    admin = bearer(await token_for(api, "admin"))  # an admin without one may only enrol
+    assert (await api.delete(f"/v1/users/{trainer_id}/totp", headers=admin)).status == 403
+    await enrol(api, admin)
+    removed = await api.delete(f"/v1/users/{trainer_id}/totp", headers=admin)
+    assert removed.status == 200
+    assert (await api.delete(f"/v1/users/{trainer_id}/totp", headers=admin)).status == 404
+    assert (await api.delete("/v1/users/not-an-id/totp", headers=admin)).status == 422
+    assert await token_for(api, "trainer")  # one step again
+    left = await api.app[POOL].fetchval("SELECT count(*) FROM totp_recovery_codes")
+    assert left == 10  # the administrator's own
+    audited = await api.app[POOL].fetchval(
+        "SELECT object_id FROM audit_log WHERE action = 'auth.totp.remove'"
+    )
+    assert audited == str(trainer_id)
+
+
 BAD_BODIES = [
     ([1, 2], "body"),
     ({}, "code"),
