@@ -21,6 +21,7 @@ from api import (
     playback,
     recordings,
     review,
+    second_factor,
     setup,
     subject_requests,
     twilio,
@@ -36,6 +37,7 @@ def add_api_routes(app: web.Application) -> None:
     oidc.add_routes(app)
     own_account.add_routes(app)
     setup.add_routes(app)
+    second_factor.add_routes(app)
     users.add_routes(app)
     account_admin.add_routes(app)
     webhook.add_routes(app)

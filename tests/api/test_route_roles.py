@@ -61,12 +61,16 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("POST", "/v1/auth/password"): ANY_USER,
     ("GET", "/v1/auth/sessions"): ANY_USER,
     ("DELETE", "/v1/auth/sessions/{id}"): ANY_USER,  # one's own only: others' ids are 404
+    ("POST", "/v1/auth/login/totp"): EVERYONE,  # the challenge is the credential
+    ("POST", "/v1/auth/totp"): ANY_USER,  # everyone may enrol a second factor
+    ("POST", "/v1/auth/totp/confirm"): ANY_USER,
     ("POST", "/v1/setup"): EVERYONE,  # the setup link's token is the credential
     ("GET", "/v1/users"): ADMIN,
     ("POST", "/v1/users"): ADMIN,
     ("PATCH", "/v1/users/{id}"): ADMIN,
     ("POST", "/v1/users/{id}/password-reset"): ADMIN,
     ("DELETE", "/v1/users/{id}/sessions"): ADMIN,
+    ("DELETE", "/v1/users/{id}/totp"): ADMIN,
     ("GET", "/v1/recordings/unmatched-agents"): ADMIN,
     ("GET", "/v1/recordings"): CALLS,
     ("GET", "/v1/recordings/{id}"): CALLS,

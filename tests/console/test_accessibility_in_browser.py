@@ -102,6 +102,7 @@ async def test_no_page_has_a_wcag_21_aa_violation(
             await _open(page, f"#/customers/{customer_id}")
         if username == "trainer":
             await _open(page, f"#/training/{recording_id}")
+            await _open(page, "#/two-factor")
         if username == "admin":  # the account editor, with reset and end-all
             await _open(page, "#/users")
             await page.locator("#users button.as-link").first.click()
