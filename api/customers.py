@@ -24,7 +24,7 @@ from accounts.roles import Permission
 from accounts.users import User
 from api.appkeys import CURRENT_USER, FIELD_CIPHER, POOL
 from api.auditing import audit, refuse
-from api.bodies import json_body, json_object, takes
+from api.bodies import json_body, takes
 from api.pagination import (
     decode_cursor,
     encode_cursor,
@@ -35,7 +35,8 @@ from api.pagination import (
 from api.permissions import Forbidden, requires
 from api.register_bodies import CustomerSearch, LogBody, NewContact, NewDisclosure, NewPreference
 from common.errors import Conflict, NotFound, Problem, ValidationProblem, field_error
-from common.inputs import parse_id, valid
+from common.inputs import parse_id
+from common.models import validate_body
 from register.consents import (
     add_preference,
     current_preferences,
@@ -65,7 +66,7 @@ from register.protection import (
     visible_history,
 )
 from register.search import classify_query, search_customers
-from register.validation import CustomerInput, parse_customer
+from register.validation import CustomerChange, NewCustomer
 from storage.db import Connection, Pool
 from storage.fieldcrypt import FieldCipher
 
@@ -206,10 +207,6 @@ async def visible_customer_id(request: web.Request) -> uuid.UUID:
     return customer_id
 
 
-def _validated(body: dict[str, Any], *, partial: bool) -> CustomerInput:
-    return valid(parse_customer(body, partial=partial))
-
-
 @asynccontextmanager
 async def register_connection(request: web.Request) -> AsyncIterator[Connection]:
     """A pooled connection on which a :class:`RegisterConflict` becomes a 409 naming the
@@ -227,9 +224,10 @@ def conflict_problem(exc: RegisterConflict) -> Problem:
 
 
 @requires(Permission.WRITE_REGISTER)
+@takes(NewCustomer)
 async def create_route(request: web.Request) -> web.Response:
     """``POST /v1/customers``: a new customer with contacts."""
-    data = _validated(await json_object(request), partial=False)
+    data = await json_body(request, NewCustomer)
     cipher = _cipher(request)
     async with register_connection(request) as conn:
         customer_id = await create_customer(conn, cipher, data)
@@ -263,16 +261,17 @@ async def get_route(request: web.Request) -> web.Response:
 
 
 @requires(Permission.WRITE_REGISTER)
+@takes(CustomerChange)
 async def update_route(request: web.Request) -> web.Response:
     """``PATCH /v1/customers/{id}``: change the fields sent; each change is kept in history."""
     customer = await visible_customer(request)
-    return await _apply_change(request, customer, await json_object(request), "customer.update")
+    change = await json_body(request, CustomerChange)
+    return await _apply_change(request, customer, change, "customer.update")
 
 
 async def _apply_change(
-    request: web.Request, customer: Customer, body: dict[str, Any], action: str
+    request: web.Request, customer: Customer, data: CustomerChange, action: str
 ) -> web.Response:
-    data = _validated(body, partial=True)
     cipher = _cipher(request)
     async with register_connection(request) as conn:
         changed = await update_customer(conn, cipher, customer, data, request[CURRENT_USER].id)
@@ -300,7 +299,8 @@ async def undo_route(request: web.Request) -> web.Response:
         change = await change_of(conn, _cipher(request), customer.id, change_id)
     if change is None:
         raise NotFound("no such change of this customer")
-    return await _apply_change(request, customer, {change["field"]: change["old"]}, "customer.undo")
+    undo = validate_body({change["field"]: change["old"]}, CustomerChange)
+    return await _apply_change(request, customer, undo, "customer.undo")
 
 
 @requires(Permission.READ_REGISTER)

@@ -15,7 +15,7 @@ import asyncpg
 
 from register.history import record_changes
 from register.identity_fields import DOCUMENT, HETU, field_context, identity_columns
-from register.validation import Address, CustomerInput, Phone
+from register.validation import CustomerChange, NewCustomer
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
 
@@ -78,6 +78,24 @@ class UnknownReference(Exception):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A customer's phone number (E.164) and its kind."""
+
+    number: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Address:
+    """A customer's postal address."""
+
+    street: str
+    postal_code: str
+    city: str
+    country: str = "FI"
 
 
 @dataclass(frozen=True)
@@ -158,7 +176,10 @@ FIRST_NAME: Final = 'lower(c.first_name) COLLATE "C"'
 
 
 async def _replace_contacts(
-    conn: Connection, customer_id: uuid.UUID, data: CustomerInput, fields: set[str] | frozenset[str]
+    conn: Connection,
+    customer_id: uuid.UUID,
+    data: CustomerChange,
+    fields: set[str] | frozenset[str],
 ) -> None:
     if "phones" in fields:
         await conn.execute("DELETE FROM customer_phones WHERE customer_id = $1", customer_id)
@@ -184,7 +205,7 @@ async def _replace_contacts(
         )
 
 
-async def create_customer(conn: Connection, cipher: FieldCipher, data: CustomerInput) -> uuid.UUID:
+async def create_customer(conn: Connection, cipher: FieldCipher, data: NewCustomer) -> uuid.UUID:
     """Insert a customer with contacts in one transaction; raises :class:`RegisterConflict`."""
     customer_id = uuid.uuid4()
     async with conn.transaction():
@@ -295,7 +316,7 @@ async def update_customer(
     conn: Connection,
     cipher: FieldCipher,
     customer: Customer,
-    data: CustomerInput,
+    data: CustomerChange,
     changed_by: uuid.UUID,
 ) -> list[str]:
     """Apply the fields ``data`` carries; write one rectification per changed field.

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Final
 
-from register.validation import CustomerInput
+from register.validation import CustomerChange
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
 
@@ -42,12 +42,12 @@ def _current_value(customer: Customer, name: str) -> object:
     return getattr(customer, name)
 
 
-def _new_value(data: CustomerInput, name: str) -> object:
+def _new_value(data: CustomerChange, name: str) -> object:
     value = getattr(data, name)
     if name == "henkilotunnus":
         return value.value if value is not None else None
     if name in ("phones", "addresses"):
-        return [asdict(item) for item in value]
+        return [item.model_dump() for item in value]
     return value
 
 
@@ -55,7 +55,7 @@ async def record_changes(
     conn: Connection,
     cipher: FieldCipher,
     customer: Customer,
-    data: CustomerInput,
+    data: CustomerChange,
     changed_by: uuid.UUID,
 ) -> list[str]:
     """Write one rectification per field of ``data`` that really changes; their names.

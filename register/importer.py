@@ -1,6 +1,6 @@
 """Bulk import of customers from a legacy register export (CSV), idempotent on customer number.
 
-Every row goes through the same validation as the API (:func:`parse_customer`); a rejected
+Every row goes through the same model as the API's body (:class:`NewCustomer`); a rejected
 row is reported by line number and field names, never by its values. Rows are written in
 batches, each one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`` per table, so
 a rerun of the same file adds nothing and 100 000 rows take seconds, not minutes.
@@ -22,8 +22,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from common.errors import ValidationProblem
+from common.models import validate_body
 from register.identity_fields import identity_columns
-from register.validation import CustomerInput, parse_customer
+from register.validation import NewCustomer
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher
 
@@ -172,7 +174,7 @@ async def import_customers(
     """Validate and insert ``rows``; existing customer numbers are left as they are."""
     report = ImportReport()
     advisors = {r["username"]: r["id"] for r in await pool.fetch(SELECT_ADVISORS)}
-    batch: list[tuple[int, CustomerInput]] = []
+    batch: list[tuple[int, NewCustomer]] = []
     for line, row in enumerate(_rows(rows), start=first_line):
         report.rows += 1
         data, errors = _checked(row, advisors)
@@ -194,14 +196,20 @@ async def import_customers(
 
 def _checked(
     row: dict[str, str] | None, advisors: dict[str, uuid.UUID]
-) -> tuple[CustomerInput | None, list[dict[str, str]]]:
+) -> tuple[NewCustomer | None, list[dict[str, str]]]:
     """The row as a customer, or the errors that reject it (never its values)."""
     if row is None:
         return None, [{"field": "row", "message": "not a readable CSV row (check quoting)"}]
-    if errors := unreadable_cells(row):
-        return None, errors
-    data, errors = parse_customer(row_to_body(row))
-    if data.assigned_advisor is not None and data.assigned_advisor not in advisors:
+    if unreadable := unreadable_cells(row):
+        return None, unreadable
+    errors: list[dict[str, str]] = []
+    data = None
+    try:
+        data = validate_body(row_to_body(row), NewCustomer)
+    except ValidationProblem as problem:
+        errors = problem.errors
+    advisor = (row.get("assigned_advisor") or "").strip()
+    if advisor and advisor not in advisors:
         errors.append({"field": "assigned_advisor", "message": "no such housing advisor"})
     return data, errors
 
@@ -209,7 +217,7 @@ def _checked(
 async def _write(
     pool: Pool,
     cipher: FieldCipher,
-    batch: list[tuple[int, CustomerInput]],
+    batch: list[tuple[int, NewCustomer]],
     advisors: dict[str, uuid.UUID],
     report: ImportReport,
 ) -> None:
