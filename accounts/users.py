@@ -59,6 +59,11 @@ SELECT id FROM changed
 ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)"
 ACCOUNT_ID: Final = "SELECT id FROM users WHERE username = $1"
 ROLES_BY_ID: Final = "SELECT id, roles FROM users WHERE id = ANY($1)"
+SELECT_HOUSING_ADVISORS: Final = """
+SELECT username, id FROM users
+WHERE 'housing_advisor' = ANY (roles) AND NOT disabled AND ($1::text[] IS NULL OR username = ANY ($1))
+"""
+SELECT_NAMES: Final = "SELECT id, username FROM users WHERE id = ANY($1::uuid[])"
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
        created_at
@@ -239,9 +244,26 @@ async def account_id(db: Connection | Pool, username: str) -> uuid.UUID | None:
     return found
 
 
+async def housing_advisors(
+    db: Connection | Pool, usernames: Collection[str] | None = None
+) -> dict[str, uuid.UUID]:
+    """The enabled housing advisors (of ``usernames``, or all) by username: whom a customer
+    can be assigned to."""
+    wanted = None if usernames is None else sorted(set(usernames))
+    return {row["username"]: row["id"] for row in await db.fetch(SELECT_HOUSING_ADVISORS, wanted)}
+
+
 async def roles_by_id(
     db: Connection | Pool, ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str, ...]]:
     """The roles of each of these accounts that still exists."""
     rows = await db.fetch(ROLES_BY_ID, list(ids))
     return {row["id"]: tuple(row["roles"]) for row in rows}
+
+
+async def names_of(db: Connection | Pool, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The username of each of these accounts that exists (for lists that show who did what)."""
+    if not ids:
+        return {}
+    rows = await db.fetch(SELECT_NAMES, list(set(ids)))
+    return {row["id"]: row["username"] for row in rows}

@@ -11,7 +11,7 @@ data is audited as such. Identifiers to search by travel in the POST body.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from accounts.roles import Permission
-from accounts.users import User
+from accounts.users import User, housing_advisors, names_of
 from api.appkeys import CURRENT_USER, FIELD_CIPHER, POOL
 from api.auditing import audit, refuse
 from api.bodies import json_body, takes
@@ -36,6 +36,7 @@ from api.permissions import Forbidden, requires
 from api.register_bodies import CustomerSearch, LogBody, NewContact, NewDisclosure, NewPreference
 from common.errors import Conflict, NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id
+from common.jsonready import json_ready
 from common.models import validate_body
 from register.consents import (
     add_preference,
@@ -66,10 +67,13 @@ from register.protection import (
     visible_history,
 )
 from register.search import classify_query, search_customers
+from register.staff import StaffDirectory
 from register.validation import CustomerChange, NewCustomer
 from storage.db import Connection, Pool
 from storage.fieldcrypt import FieldCipher
 
+# The accounts the register names (accounts/ owns them; register/ may not import it).
+STAFF: Final = StaffDirectory(names_of=names_of, housing_advisors=housing_advisors)
 SELECT_NAMES: Final = """
 SELECT id, NULLIF(concat_ws(', ', NULLIF(last_name, ''), NULLIF(first_name, '')), '') AS name
 FROM customers WHERE id = ANY($1::uuid[])"""
@@ -189,7 +193,7 @@ async def visible_customer(request: web.Request) -> Customer:
     """The whole customer in the path, decrypted, if this caller may see them."""
     customer_id = parse_id(request.match_info["id"])
     async with request.app[POOL].acquire() as conn:
-        customer = await get_customer(conn, _cipher(request), customer_id)
+        customer = await get_customer(conn, _cipher(request), STAFF, customer_id)
     advisor = customer.assigned_advisor_id if customer else None
     await _check_scope(request, customer_id, customer is not None, advisor)
     assert customer is not None
@@ -230,8 +234,8 @@ async def create_route(request: web.Request) -> web.Response:
     data = await json_body(request, NewCustomer)
     cipher = _cipher(request)
     async with register_connection(request) as conn:
-        customer_id = await create_customer(conn, cipher, data)
-        customer = await get_customer(conn, cipher, customer_id)
+        customer_id = await create_customer(conn, cipher, STAFF, data)
+        customer = await get_customer(conn, cipher, STAFF, customer_id)
         assert customer is not None
         document = await document_for(request, conn, customer)
     await audit(request, "customer.create", object_type="customer", object_id=customer_id)
@@ -254,8 +258,8 @@ async def get_route(request: web.Request) -> web.Response:
     action = "customer.view_protected" if shown else "customer.view"
     await audit(request, action, object_type="customer", object_id=customer.id)
     document = customer_document(customer, reader, protection) | {
-        "current_leases": mask_leases(leases, protection, reader),
-        "marketing": marketing,
+        "current_leases": mask_leases(json_ready(leases), protection, reader),
+        "marketing": json_ready(marketing),
     }
     return web.json_response(document)
 
@@ -274,8 +278,10 @@ async def _apply_change(
 ) -> web.Response:
     cipher = _cipher(request)
     async with register_connection(request) as conn:
-        changed = await update_customer(conn, cipher, customer, data, request[CURRENT_USER].id)
-        updated = await get_customer(conn, cipher, customer.id)
+        changed = await update_customer(
+            conn, cipher, STAFF, customer, data, request[CURRENT_USER].id
+        )
+        updated = await get_customer(conn, cipher, STAFF, customer.id)
         assert updated is not None
         document = await document_for(request, conn, updated)
     if changed:
@@ -296,10 +302,10 @@ async def undo_route(request: web.Request) -> web.Response:
     customer = await visible_customer(request)
     change_id = parse_id(request.match_info["change_id"], "change_id")
     async with request.app[POOL].acquire() as conn:
-        change = await change_of(conn, _cipher(request), customer.id, change_id)
+        change = await change_of(conn, _cipher(request), STAFF, customer.id, change_id)
     if change is None:
         raise NotFound("no such change of this customer")
-    undo = validate_body({change["field"]: change["old"]}, CustomerChange)
+    undo = validate_body({change.field: change.old}, CustomerChange)
     return await _apply_change(request, customer, undo, "customer.undo")
 
 
@@ -312,14 +318,14 @@ async def history_route(request: web.Request) -> web.Response:
     customer = await visible_customer(request)
     reader = reader_of(request[CURRENT_USER])
     async with request.app[POOL].acquire() as conn:
-        items = await history(conn, _cipher(request), customer.id)
+        items = await history(conn, _cipher(request), STAFF, customer.id)
         numbers = [p.number for p in customer.phones] + sorted(history_numbers(items))
         protection = await protection_of(conn, customer.id, today(), numbers)
     if not reader.sees_protected:
-        items = [i for i in items if i["field"] not in {"henkilotunnus", "travel_document"}]
+        items = [i for i in items if i.field not in {"henkilotunnus", "travel_document"}]
     items = visible_history(items, protection, reader)
     await audit(request, "customer.history", object_type="customer", object_id=customer.id)
-    return web.json_response({"items": items})
+    return web.json_response({"items": json_ready(items)})
 
 
 @requires(Permission.READ_REGISTER)
@@ -370,7 +376,8 @@ async def search_route(request: web.Request) -> web.Response:
 
 
 Lister = Callable[
-    [Connection, uuid.UUID, tuple[datetime, uuid.UUID], int], Awaitable[list[dict[str, Any]]]
+    [Connection, StaffDirectory, uuid.UUID, tuple[datetime, uuid.UUID], int],
+    Awaitable[Sequence[object]],
 ]
 Adder = Callable[[Connection, uuid.UUID, Any, uuid.UUID], Awaitable[tuple[uuid.UUID, datetime]]]
 
@@ -387,7 +394,7 @@ def customer_log(
         limit = page_limit(request.query)
         before = time_cursor_or_start(request.query.get("cursor"))
         async with request.app[POOL].acquire() as conn:
-            items = await lister(conn, customer_id, before, limit)
+            items = json_ready(await lister(conn, STAFF, customer_id, before, limit))
         await audit(request, f"customer.{name}", object_type="customer", object_id=customer_id)
         return web.json_response({"items": items, "next": next_time_cursor(items, limit)})
 

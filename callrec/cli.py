@@ -17,7 +17,7 @@ from aiohttp import web
 
 from accounts.passwords import PasswordPolicyError
 from accounts.roles import ROLES
-from accounts.users import UserError, create_user
+from accounts.users import UserError, create_user, housing_advisors
 from api.health import ingest_state
 from audit.log import Actor, AuditEvent, record, verify_chain
 from callrec.app import (
@@ -241,7 +241,8 @@ async def _import_customers(settings: Settings, path: Path, report_path: Path | 
         async with open_database(settings) as pool:
             async with pool.acquire() as conn:
                 cipher = FieldCipher(await load_data_key(conn, keyring, "register"))
-            report = await import_customers(pool, cipher, reader, on_progress=progress)
+            advisors = await housing_advisors(pool)
+            report = await import_customers(pool, cipher, reader, advisors, on_progress=progress)
     print(file=sys.stderr)
     elapsed = time.perf_counter() - started
     print(

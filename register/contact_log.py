@@ -10,7 +10,8 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import UnknownReference
-from storage.db import Connection, fetch_newest_first, jsonable
+from register.staff import StaffDirectory, usernames
+from storage.db import Connection, jsonable
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
 DIRECTIONS: Final = ("inbound", "outbound")
@@ -35,10 +36,9 @@ SELECT channel, direction, topic, note, at, recording_id FROM contact_log
 WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
-SELECT l.id, l.channel, l.direction, l.topic, l.note, l.recording_id, l.at, u.username AS staff
-FROM contact_log l LEFT JOIN users u ON u.id = l.staff_id
-WHERE l.customer_id = $1 AND (l.at, l.id) < ($2, $3)
-ORDER BY l.at DESC, l.id DESC LIMIT $4
+SELECT id, channel, direction, topic, note, recording_id, at, staff_id FROM contact_log
+WHERE customer_id = $1 AND (at, id) < ($2, $3)
+ORDER BY at DESC, id DESC LIMIT $4
 """
 
 
@@ -52,6 +52,20 @@ class ContactEntry:
     note: str
     recording_id: uuid.UUID | None
     at: datetime | None
+
+
+@dataclass(frozen=True)
+class LoggedContact:
+    """An entry of the contact log and who wrote it (None once their account is gone)."""
+
+    id: uuid.UUID
+    channel: str
+    direction: str
+    topic: str
+    note: str
+    recording_id: uuid.UUID | None
+    at: datetime
+    staff: str | None
 
 
 async def add_entry(
@@ -79,10 +93,28 @@ async def add_entry(
 
 
 async def list_entries(
-    conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
-) -> list[dict[str, Any]]:
+    conn: Connection,
+    staff: StaffDirectory,
+    customer_id: uuid.UUID,
+    before: tuple[datetime, uuid.UUID],
+    limit: int,
+) -> list[LoggedContact]:
     """Entries newest first, continuing before ``(at, id)``."""
-    return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)
+    rows = await conn.fetch(SELECT_PAGE, customer_id, *before, limit)
+    names = await usernames(conn, staff, rows, "staff_id")
+    return [
+        LoggedContact(
+            row["id"],
+            row["channel"],
+            row["direction"],
+            row["topic"],
+            row["note"],
+            row["recording_id"],
+            row["at"],
+            names.get(row["staff_id"]),
+        )
+        for row in rows
+    ]
 
 
 async def all_entries(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import asyncpg
 
 from register.history import record_changes
 from register.identity_fields import DOCUMENT, HETU, field_context, identity_columns
+from register.staff import StaffDirectory
 from register.validation import CustomerChange, NewCustomer
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
@@ -22,12 +23,9 @@ from storage.fieldcrypt import FieldCipher
 CUSTOMER_COLUMNS: Final = """
 c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.language,
 c.relationship_start, c.birth_date, c.hetu_encrypted, c.travel_document_encrypted, c.turvakielto,
-c.turvakielto_start, c.turvakielto_end, c.assigned_advisor_id, u.username AS assigned_advisor,
-c.created_at, c.updated_at
+c.turvakielto_start, c.turvakielto_end, c.assigned_advisor_id, c.created_at, c.updated_at
 """
-SELECT_CUSTOMERS: Final = f"""
-SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users u ON u.id = c.assigned_advisor_id
-"""
+SELECT_CUSTOMERS: Final = f"SELECT {CUSTOMER_COLUMNS} FROM customers c"
 # What lists and searches show: no contacts, nothing to decrypt.
 SELECT_SUMMARIES: Final = """
 SELECT c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.turvakielto
@@ -45,9 +43,6 @@ INSERT INTO customers (id, customer_number, first_name, last_name, roles, status
     relationship_start, birth_date, hetu_encrypted, hetu_index, travel_document_encrypted,
     travel_document_index, turvakielto, turvakielto_start, turvakielto_end, assigned_advisor_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-"""
-SELECT_ADVISOR: Final = """
-SELECT id FROM users WHERE username = $1 AND 'housing_advisor' = ANY (roles) AND NOT disabled
 """
 # Simple columns a PATCH may change, and their SQL names.
 SCALAR_FIELDS: Final = (
@@ -151,10 +146,12 @@ async def customer_scope(conn: Connection, customer_id: uuid.UUID) -> Scope | No
     return None if row is None else Scope(row["assigned_advisor_id"])
 
 
-async def _advisor_id(conn: Connection, username: str | None) -> uuid.UUID | None:
+async def _advisor_id(
+    conn: Connection, staff: StaffDirectory, username: str | None
+) -> uuid.UUID | None:
     if username is None:
         return None
-    advisor: uuid.UUID | None = await conn.fetchval(SELECT_ADVISOR, username)
+    advisor = (await staff.housing_advisors(conn, [username])).get(username)
     if advisor is None:
         raise RegisterConflict("assigned_advisor", "no active housing advisor has that username")
     return advisor
@@ -205,11 +202,13 @@ async def _replace_contacts(
         )
 
 
-async def create_customer(conn: Connection, cipher: FieldCipher, data: NewCustomer) -> uuid.UUID:
+async def create_customer(
+    conn: Connection, cipher: FieldCipher, staff: StaffDirectory, data: NewCustomer
+) -> uuid.UUID:
     """Insert a customer with contacts in one transaction; raises :class:`RegisterConflict`."""
     customer_id = uuid.uuid4()
     async with conn.transaction():
-        advisor = await _advisor_id(conn, data.assigned_advisor)
+        advisor = await _advisor_id(conn, staff, data.assigned_advisor)
         hetu = data.henkilotunnus
         try:
             await conn.execute(
@@ -266,9 +265,13 @@ async def contacts_of(
     return phones, emails, addresses
 
 
-async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> list[Customer]:
+async def _customers(
+    conn: Connection, cipher: FieldCipher, staff: StaffDirectory, rows: list[Any]
+) -> list[Customer]:
     ids = [row["id"] for row in rows]
     phones, emails, addresses = await contacts_of(conn, ids)
+    advisors = {row["assigned_advisor_id"] for row in rows if row["assigned_advisor_id"]}
+    names = await staff.names_of(conn, advisors) if advisors else {}
     customers = []
     for row in rows:
         cid = row["id"]
@@ -292,7 +295,7 @@ async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> 
                 turvakielto_start=row["turvakielto_start"],
                 turvakielto_end=row["turvakielto_end"],
                 assigned_advisor_id=row["assigned_advisor_id"],
-                assigned_advisor=row["assigned_advisor"],
+                assigned_advisor=names.get(row["assigned_advisor_id"]),
                 phones=phones[cid],
                 emails=emails[cid],
                 addresses=addresses[cid],
@@ -304,17 +307,18 @@ async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> 
 
 
 async def get_customer(
-    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID
+    conn: Connection, cipher: FieldCipher, staff: StaffDirectory, customer_id: uuid.UUID
 ) -> Customer | None:
-    """One customer with contacts, decrypted."""
+    """One customer with contacts, decrypted, with their housing advisor's username."""
     rows = await conn.fetch(SELECT_CUSTOMERS + " WHERE c.id = $1", customer_id)
-    found = await _customers(conn, cipher, list(rows))
+    found = await _customers(conn, cipher, staff, list(rows))
     return found[0] if found else None
 
 
 async def update_customer(
     conn: Connection,
     cipher: FieldCipher,
+    staff: StaffDirectory,
     customer: Customer,
     data: CustomerChange,
     changed_by: uuid.UUID,
@@ -353,7 +357,7 @@ async def update_customer(
                     args.append(value)
                     sets.append(f"{column} = ${len(args)}")
         if "assigned_advisor" in changed:
-            args.append(await _advisor_id(conn, data.assigned_advisor))
+            args.append(await _advisor_id(conn, staff, data.assigned_advisor))
             sets.append(f"assigned_advisor_id = ${len(args)}")
         try:
             await conn.execute(

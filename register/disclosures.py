@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from storage.db import Connection, fetch_newest_first, jsonable
+from register.staff import StaffDirectory, usernames
+from storage.db import Connection, jsonable
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
 MAX_TEXT: Final = 1000
@@ -26,11 +27,10 @@ SELECT recipient, recipient_kind, legal_basis, data_disclosed, at FROM disclosur
 WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
-SELECT d.id, d.recipient, d.recipient_kind, d.legal_basis, d.data_disclosed, d.at,
-       u.username AS disclosed_by
-FROM disclosures d LEFT JOIN users u ON u.id = d.disclosed_by
-WHERE d.customer_id = $1 AND (d.at, d.id) < ($2, $3)
-ORDER BY d.at DESC, d.id DESC LIMIT $4
+SELECT id, recipient, recipient_kind, legal_basis, data_disclosed, at, disclosed_by
+FROM disclosures
+WHERE customer_id = $1 AND (at, id) < ($2, $3)
+ORDER BY at DESC, id DESC LIMIT $4
 """
 
 
@@ -43,6 +43,19 @@ class Disclosure:
     legal_basis: str
     data_disclosed: str
     at: datetime | None
+
+
+@dataclass(frozen=True)
+class LoggedDisclosure:
+    """A disclosure in the log and who recorded it (None once their account is gone)."""
+
+    id: uuid.UUID
+    recipient: str
+    recipient_kind: str
+    legal_basis: str
+    data_disclosed: str
+    at: datetime
+    disclosed_by: str | None
 
 
 async def add_disclosure(
@@ -65,10 +78,27 @@ async def add_disclosure(
 
 
 async def list_disclosures(
-    conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
-) -> list[dict[str, Any]]:
+    conn: Connection,
+    staff: StaffDirectory,
+    customer_id: uuid.UUID,
+    before: tuple[datetime, uuid.UUID],
+    limit: int,
+) -> list[LoggedDisclosure]:
     """Disclosures about the customer, newest first, continuing before ``(at, id)``."""
-    return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)
+    rows = await conn.fetch(SELECT_PAGE, customer_id, *before, limit)
+    names = await usernames(conn, staff, rows, "disclosed_by")
+    return [
+        LoggedDisclosure(
+            row["id"],
+            row["recipient"],
+            row["recipient_kind"],
+            row["legal_basis"],
+            row["data_disclosed"],
+            row["at"],
+            names.get(row["disclosed_by"]),
+        )
+        for row in rows
+    ]
 
 
 async def all_disclosures(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:

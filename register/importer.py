@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -69,9 +69,6 @@ SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
 # surrogate, which this finds, so one bad cell rejects its row instead of ending the import.
 NOT_UTF8: Final = re.compile("[\ud800-\udfff]")
 SELECT_EXISTING: Final = "SELECT customer_number FROM customers WHERE customer_number = ANY($1)"
-SELECT_ADVISORS: Final = (
-    "SELECT username, id FROM users WHERE 'housing_advisor' = ANY (roles) AND NOT disabled"
-)
 
 
 class ImportFileError(Exception):
@@ -167,13 +164,14 @@ async def import_customers(
     pool: Pool,
     cipher: FieldCipher,
     rows: Iterable[dict[str, str]],
+    advisors: Mapping[str, uuid.UUID],
     *,
     first_line: int = 2,
     on_progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
-    """Validate and insert ``rows``; existing customer numbers are left as they are."""
+    """Validate and insert ``rows``; existing customer numbers are left as they are.
+    ``advisors`` are the enabled housing advisors by username (accounts/ holds them)."""
     report = ImportReport()
-    advisors = {r["username"]: r["id"] for r in await pool.fetch(SELECT_ADVISORS)}
     batch: list[tuple[int, NewCustomer]] = []
     for line, row in enumerate(_rows(rows), start=first_line):
         report.rows += 1
@@ -195,7 +193,7 @@ async def import_customers(
 
 
 def _checked(
-    row: dict[str, str] | None, advisors: dict[str, uuid.UUID]
+    row: dict[str, str] | None, advisors: Mapping[str, uuid.UUID]
 ) -> tuple[NewCustomer | None, list[dict[str, str]]]:
     """The row as a customer, or the errors that reject it (never its values)."""
     if row is None:
@@ -218,7 +216,7 @@ async def _write(
     pool: Pool,
     cipher: FieldCipher,
     batch: list[tuple[int, NewCustomer]],
-    advisors: dict[str, uuid.UUID],
+    advisors: Mapping[str, uuid.UUID],
     report: ImportReport,
 ) -> None:
     ids = [uuid.uuid4() for _ in batch]

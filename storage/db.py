@@ -6,7 +6,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -119,18 +119,6 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwar
     await pool.fetchval("SELECT 1")
     log.info("database pool ready", extra={"dsn": mask_dsn(dsn)})
     return pool
-
-
-async def fetch_newest_first(
-    conn: Connection,
-    query: str,
-    owner_id: uuid.UUID,
-    before: tuple[datetime, uuid.UUID],
-    limit: int,
-) -> list[dict[str, Any]]:
-    """One page of a newest-first log as JSON: ``query`` takes the owner ($1), the
-    ``(at, id)`` to continue before ($2, $3) and the page size ($4)."""
-    return [jsonable(row) for row in await conn.fetch(query, owner_id, *before, limit)]
 
 
 def jsonable(row: Any, *, drop: Iterable[str] = ()) -> dict[str, Any]:
