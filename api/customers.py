@@ -49,6 +49,7 @@ from register.customers import (
     RegisterConflict,
     UnknownReference,
     create_customer,
+    customer_names,
     customer_scope,
     get_customer,
     list_customers,
@@ -74,9 +75,6 @@ from storage.fieldcrypt import FieldCipher
 
 # The accounts the register names (accounts/ owns them; register/ may not import it).
 STAFF: Final = StaffDirectory(names_of=names_of, housing_advisors=housing_advisors)
-SELECT_NAMES: Final = """
-SELECT id, NULLIF(concat_ws(', ', NULLIF(last_name, ''), NULLIF(first_name, '')), '') AS name
-FROM customers WHERE id = ANY($1::uuid[])"""
 
 
 async def with_customer_names(db: Pool | Connection, items: list[dict[str, Any]]) -> None:
@@ -84,11 +82,11 @@ async def with_customer_names(db: Pool | Connection, items: list[dict[str, Any]]
     customer (the callers' roles read the register in full) find a person by name, not by
     a UUID. A customer since erased has no name (null)."""
     ids = {uuid.UUID(str(item["customer_id"])) for item in items if item.get("customer_id")}
-    rows = await db.fetch(SELECT_NAMES, list(ids)) if ids else []
-    names = {str(row["id"]): row["name"] for row in rows}
+    names = await customer_names(db, ids)
     for item in items:
         if "customer_id" in item:
-            item["customer_name"] = names.get(str(item["customer_id"]))
+            found = uuid.UUID(str(item["customer_id"])) if item["customer_id"] else None
+            item["customer_name"] = names.get(found) if found else None
 
 
 def _cipher(request: web.Request) -> FieldCipher:

@@ -7,6 +7,7 @@ history :mod:`register.history`, the search :mod:`register.search`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -17,7 +18,7 @@ from register.history import record_changes
 from register.identity_fields import DOCUMENT, HETU, field_context, identity_columns
 from register.staff import StaffDirectory
 from register.validation import CustomerChange, NewCustomer
-from storage.db import Connection
+from storage.db import Connection, Pool
 from storage.fieldcrypt import FieldCipher
 
 CUSTOMER_COLUMNS: Final = """
@@ -37,6 +38,10 @@ PROTECTED: Final = (
     "({c}.turvakielto AND coalesce({c}.turvakielto_start <= {day}, true)"
     " AND coalesce({c}.turvakielto_end >= {day}, true))"
 )
+SELECT_NAMES: Final = """
+SELECT id, NULLIF(concat_ws(', ', NULLIF(last_name, ''), NULLIF(first_name, '')), '') AS name
+FROM customers WHERE id = ANY($1::uuid[])
+"""
 SELECT_SCOPE: Final = "SELECT assigned_advisor_id FROM customers WHERE id = $1"
 INSERT_CUSTOMER: Final = """
 INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
@@ -144,6 +149,16 @@ async def customer_scope(conn: Connection, customer_id: uuid.UUID) -> Scope | No
     register/protection.py's to say.)"""
     row = await conn.fetchrow(SELECT_SCOPE, customer_id)
     return None if row is None else Scope(row["assigned_advisor_id"])
+
+
+async def customer_names(
+    db: Connection | Pool, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str | None]:
+    """ "Last, First" of each of these customers that exists (None for one without a name)."""
+    if not ids:
+        return {}
+    rows = await db.fetch(SELECT_NAMES, list(ids))
+    return {row["id"]: row["name"] for row in rows}
 
 
 async def _advisor_id(
