@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from register.staff import StaffDirectory, usernames
+from register.staff import StaffDirectory, newest_first
 from storage.db import Connection, jsonable
 
 KINDS: Final = ("direct_marketing", "surveys")
@@ -97,20 +97,9 @@ async def list_preferences(
     limit: int,
 ) -> list[LoggedPreference]:
     """Consents and bans newest first; ``current`` marks the one in force per kind."""
-    rows = await conn.fetch(SELECT_PAGE, customer_id, *before, limit)
-    names = await usernames(conn, staff, rows, "recorded_by")
-    return [
-        LoggedPreference(
-            row["id"],
-            row["kind"],
-            row["allowed"],
-            row["given_via"],
-            row["at"],
-            names.get(row["recorded_by"]),
-            row["current"],
-        )
-        for row in rows
-    ]
+    return await newest_first(
+        conn, staff, SELECT_PAGE, customer_id, before, limit, LoggedPreference, "recorded_by"
+    )
 
 
 async def current_preferences(

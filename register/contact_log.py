@@ -10,7 +10,7 @@ from typing import Any, Final
 import asyncpg
 
 from register.customers import UnknownReference
-from register.staff import StaffDirectory, usernames
+from register.staff import StaffDirectory, newest_first
 from storage.db import Connection, jsonable
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
@@ -36,7 +36,8 @@ SELECT channel, direction, topic, note, at, recording_id FROM contact_log
 WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
-SELECT id, channel, direction, topic, note, recording_id, at, staff_id FROM contact_log
+SELECT id, channel, direction, topic, note, recording_id, at, staff_id AS staff
+FROM contact_log
 WHERE customer_id = $1 AND (at, id) < ($2, $3)
 ORDER BY at DESC, id DESC LIMIT $4
 """
@@ -100,21 +101,9 @@ async def list_entries(
     limit: int,
 ) -> list[LoggedContact]:
     """Entries newest first, continuing before ``(at, id)``."""
-    rows = await conn.fetch(SELECT_PAGE, customer_id, *before, limit)
-    names = await usernames(conn, staff, rows, "staff_id")
-    return [
-        LoggedContact(
-            row["id"],
-            row["channel"],
-            row["direction"],
-            row["topic"],
-            row["note"],
-            row["recording_id"],
-            row["at"],
-            names.get(row["staff_id"]),
-        )
-        for row in rows
-    ]
+    return await newest_first(
+        conn, staff, SELECT_PAGE, customer_id, before, limit, LoggedContact, "staff"
+    )
 
 
 async def all_entries(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from register.staff import StaffDirectory, usernames
+from register.staff import StaffDirectory, newest_first
 from storage.db import Connection, jsonable
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
@@ -85,20 +85,9 @@ async def list_disclosures(
     limit: int,
 ) -> list[LoggedDisclosure]:
     """Disclosures about the customer, newest first, continuing before ``(at, id)``."""
-    rows = await conn.fetch(SELECT_PAGE, customer_id, *before, limit)
-    names = await usernames(conn, staff, rows, "disclosed_by")
-    return [
-        LoggedDisclosure(
-            row["id"],
-            row["recipient"],
-            row["recipient_kind"],
-            row["legal_basis"],
-            row["data_disclosed"],
-            row["at"],
-            names.get(row["disclosed_by"]),
-        )
-        for row in rows
-    ]
+    return await newest_first(
+        conn, staff, SELECT_PAGE, customer_id, before, limit, LoggedDisclosure, "disclosed_by"
+    )
 
 
 async def all_disclosures(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:

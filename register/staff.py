@@ -10,10 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from storage.db import Connection
 
+T = TypeVar("T")
 NamesOf = Callable[[Connection, Collection[uuid.UUID]], Awaitable[dict[uuid.UUID, str]]]
 AdvisorsOf = Callable[[Connection, Collection[str]], Awaitable[dict[str, uuid.UUID]]]
 
@@ -33,3 +35,21 @@ async def usernames(
     """The username of each account the ``column`` of ``rows`` holds the id of."""
     ids = {row[column] for row in rows if row[column] is not None}
     return await staff.names_of(conn, ids) if ids else {}
+
+
+async def newest_first(
+    conn: Connection,
+    staff: StaffDirectory,
+    query: str,
+    owner_id: uuid.UUID,
+    before: tuple[datetime, uuid.UUID],
+    limit: int,
+    entry: Callable[..., T],
+    by: str,
+) -> list[T]:
+    """One page of a newest-first log: ``query`` takes the owner ($1), the ``(at, id)`` to
+    continue before ($2, $3) and the page size ($4); each row becomes an ``entry`` of its
+    columns, the account id in column ``by`` replaced by that account's username."""
+    rows = await conn.fetch(query, owner_id, *before, limit)
+    names = await usernames(conn, staff, rows, by)
+    return [entry(**(dict(row.items()) | {by: names.get(row[by])})) for row in rows]
