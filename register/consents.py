@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from register.staff import StaffDirectory, newest_first
-from storage.db import Connection, jsonable
+from storage.db import Connection
 
 KINDS: Final = ("direct_marketing", "surveys")
 INSERT: Final = """
@@ -115,6 +115,6 @@ async def current_preferences(
     }
 
 
-async def all_preferences(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+async def all_preferences(conn: Connection, customer_id: uuid.UUID) -> list[Preference]:
     """Every consent and ban the customer gave, oldest first (for an access export)."""
-    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]
+    return [Preference(**dict(row.items())) for row in await conn.fetch(SELECT_ALL, customer_id)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 
 from register.customers import UnknownReference
 from register.staff import StaffDirectory, newest_first
-from storage.db import Connection, jsonable
+from storage.db import Connection
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
 DIRECTIONS: Final = ("inbound", "outbound")
@@ -32,7 +32,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
 RETURNING at
 """
 SELECT_ALL: Final = """
-SELECT channel, direction, topic, note, at, recording_id FROM contact_log
+SELECT channel, direction, topic, note, recording_id, at FROM contact_log
 WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
@@ -45,7 +45,7 @@ ORDER BY at DESC, id DESC LIMIT $4
 
 @dataclass(frozen=True)
 class ContactEntry:
-    """One contact with a customer, as the form sends it."""
+    """One contact with a customer, as the form sends it and the access export lists it."""
 
     channel: str
     direction: str
@@ -106,6 +106,6 @@ async def list_entries(
     )
 
 
-async def all_entries(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+async def all_entries(conn: Connection, customer_id: uuid.UUID) -> list[ContactEntry]:
     """The whole contact log about the customer, oldest first (for an access export)."""
-    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]
+    return [ContactEntry(**dict(row.items())) for row in await conn.fetch(SELECT_ALL, customer_id)]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from register.staff import StaffDirectory, newest_first
-from storage.db import Connection, jsonable
+from storage.db import Connection
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
 MAX_TEXT: Final = 1000
@@ -36,7 +36,7 @@ ORDER BY at DESC, id DESC LIMIT $4
 
 @dataclass(frozen=True)
 class Disclosure:
-    """One disclosure as the form sends it."""
+    """One disclosure, as the form sends it and the access export lists it."""
 
     recipient: str
     recipient_kind: str
@@ -90,6 +90,6 @@ async def list_disclosures(
     )
 
 
-async def all_disclosures(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+async def all_disclosures(conn: Connection, customer_id: uuid.UUID) -> list[Disclosure]:
     """Every disclosure about the customer, oldest first (for an access export)."""
-    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]
+    return [Disclosure(**dict(row.items())) for row in await conn.fetch(SELECT_ALL, customer_id)]

@@ -276,7 +276,8 @@ class AccessExport:
             ("disclosures.json", all_disclosures),
             ("marketing.json", all_preferences),
         ):
-            yield f"register/{name}", _json(await read(self.conn, customer_id), self.zone)
+            entries = json_ready(await read(self.conn, customer_id))
+            yield f"register/{name}", _json(entries, self.zone)
 
     async def _audit_files(
         self, recordings: list[dict[str, Any]]
