@@ -37,7 +37,13 @@ CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: lint $(CHROMIUM)  ## lint, type-check and run every test (real PostgreSQL, S3, Chromium)
+# The single sign-on tests run a real OpenID provider (panva's oidc-provider) under Node.js,
+# installed exactly as package-lock.json pins it.
+tests/oidc/node_modules: tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund
+	touch $@
+
+test: lint $(CHROMIUM) tests/oidc/node_modules  ## lint, type-check and run every test (real PostgreSQL, S3, Chromium, an OpenID provider)
 	$(BIN)/pytest
 
 bench: $(VENV)/.test-installed

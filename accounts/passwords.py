@@ -13,28 +13,17 @@ from typing import Final
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from accounts.password_policy import MAX_LENGTH, PasswordPolicyError, check_policy
+
 LOG2_N: Final = 15
 R: Final = 8
 P: Final = 1
-MIN_LENGTH: Final = 12
-MAX_LENGTH: Final = 1024
+__all__ = ["DUMMY_HASH", "PasswordPolicyError", "hash_password", "verify_password"]
 
 
-class PasswordPolicyError(ValueError):
-    """The password does not meet the policy; the message says how."""
-
-
-def check_policy(password: str) -> None:
-    """At least 12 characters (NIST 800-63B style: length over composition rules)."""
-    if len(password) < MIN_LENGTH:
-        raise PasswordPolicyError(f"passwords need at least {MIN_LENGTH} characters")
-    if len(password) > MAX_LENGTH:
-        raise PasswordPolicyError(f"passwords may have at most {MAX_LENGTH} characters")
-
-
-def hash_password(password: str) -> str:
-    """A new salted scrypt hash of ``password``."""
-    check_policy(password)
+def hash_password(password: str, username: str | None = None) -> str:
+    """A new salted scrypt hash of ``password``, which must meet the policy (for ``username``)."""
+    check_policy(password, username)
     salt = os.urandom(16)
     digest = Scrypt(salt=salt, length=32, n=2**LOG2_N, r=R, p=P).derive(password.encode())
     return _formatted(salt, digest)

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     MANAGE_SUBJECT_REQUESTS = "subject-requests:manage"
     MANAGE_LEGAL_HOLDS = "legal-holds:manage"
     READ_AUDIT = "audit:read"
+    READ_COMPLIANCE = "compliance:read"
 
 
 ROLES: Final = ("admin", "customer_service", "trainer", "dpo", "housing_advisor")
@@ -54,6 +55,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[Permission]]] = {
             Permission.MANAGE_SUBJECT_REQUESTS,
             Permission.MANAGE_LEGAL_HOLDS,
             Permission.READ_AUDIT,
+            Permission.READ_COMPLIANCE,
         }
     ),
     "housing_advisor": frozenset({Permission.READ_REGISTER}),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 import uuid
 from collections.abc import Collection
@@ -16,6 +15,7 @@ import asyncpg
 from accounts.passwords import DUMMY_HASH, hash_password, verify_password
 from accounts.roles import ROLES, Permission, permissions_of
 from storage.db import Connection, Pool
+from storage.fieldcrypt import token_digest
 
 SESSION_LIFETIME: Final = timedelta(hours=8)
 MAX_FAILED_LOGINS: Final = 5
@@ -26,7 +26,8 @@ INSERT INTO users (id, username, display_name, extension, password_hash, roles)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 SELECT_FOR_LOGIN: Final = """
-SELECT id, password_hash, locked_until > now() AS locked, disabled FROM users WHERE username = $1
+SELECT id, password_hash, locked_until > now() AS locked, disabled, must_change_password
+FROM users WHERE username = $1
 """
 RECORD_FAILURE: Final = """
 UPDATE users SET
@@ -36,12 +37,23 @@ WHERE id = $1
 """
 RECORD_SUCCESS: Final = "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1"
 INSERT_SESSION: Final = """
-INSERT INTO sessions (token_sha256, user_id, expires_at) VALUES ($1, $2, now() + $3::interval)
+INSERT INTO sessions (token_sha256, user_id, expires_at, device)
+VALUES ($1, $2, now() + $3::interval, $4)
 RETURNING expires_at
 """
+# "Last seen" is written at most once a minute per session, not on every request.
 SELECT_SESSION_USER: Final = """
-SELECT u.id, u.username, u.roles FROM sessions s JOIN users u ON u.id = s.user_id
-WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled
+WITH live AS (
+    SELECT u.id, u.username, u.roles, u.must_change_password, s.id AS session_id,
+           s.last_seen_at
+    FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+      AND NOT u.disabled
+), seen AS (
+    UPDATE sessions SET last_seen_at = now()
+    WHERE id IN (SELECT session_id FROM live WHERE last_seen_at < now() - interval '1 minute')
+)
+SELECT id, username, roles, must_change_password, session_id FROM live
 """
 REVOKE_SESSION: Final = "UPDATE sessions SET revoked_at = now() WHERE token_sha256 = $1"
 # One statement, so switching an account off and ending its sessions happen together: a
@@ -58,12 +70,12 @@ SELECT id FROM changed
 """
 ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)"
 ACCOUNT_ID: Final = "SELECT id FROM users WHERE username = $1"
+EXTENSION_OF: Final = "SELECT extension FROM users WHERE username = $1"
 ROLES_BY_ID: Final = "SELECT id, roles FROM users WHERE id = ANY($1)"
 SELECT_HOUSING_ADVISORS: Final = """
 SELECT username, id FROM users
 WHERE 'housing_advisor' = ANY (roles) AND NOT disabled AND ($1::text[] IS NULL OR username = ANY ($1))
 """
-SELECT_NAMES: Final = "SELECT id, username FROM users WHERE id = ANY($1::uuid[])"
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
        created_at
@@ -100,16 +112,13 @@ class User:
     id: uuid.UUID
     username: str
     roles: tuple[str, ...]
+    session_id: uuid.UUID | None = None  # the session this request rides on
+    must_change_password: bool = False  # a one-time password: nothing but changing it
 
     @property
     def permissions(self) -> frozenset[Permission]:
         """Everything this user's roles allow."""
         return permissions_of(list(self.roles))
-
-
-def token_digest(token: str) -> bytes:
-    """Sessions are looked up by the SHA-256 of the bearer token, never the token itself."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 async def create_user(
@@ -123,7 +132,7 @@ async def create_user(
 ) -> uuid.UUID:
     """Create an account; raises :class:`UserError` or PasswordPolicyError with the reason."""
     check_roles(roles)
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await asyncio.to_thread(hash_password, password, username)
     user_id = uuid.uuid4()
     try:
         await conn.execute(
@@ -179,9 +188,12 @@ class LoginAttempt:
     outcome: str  # ok | wrong_password | locked | disabled | unknown_account
     token: str | None = None
     expires_at: datetime | None = None
+    must_change_password: bool = False
 
 
-async def login(pool: Pool, username: str, password: str) -> LoginAttempt:
+async def login(
+    pool: Pool, username: str, password: str, device: str | None = None
+) -> LoginAttempt:
     """Check the password and open a session that expires.
 
     An unknown username still costs one scrypt verification, so timing tells nothing; the
@@ -198,17 +210,34 @@ async def login(pool: Pool, username: str, password: str) -> LoginAttempt:
         await pool.execute(RECORD_FAILURE, row["id"], MAX_FAILED_LOGINS, LOCKOUT)
         return LoginAttempt(row["id"], "wrong_password")
     await pool.execute(RECORD_SUCCESS, row["id"])
+    token, expires_at = await open_session(pool, row["id"], device)
+    return LoginAttempt(row["id"], "ok", token, expires_at, row["must_change_password"])
+
+
+async def open_session(
+    db: Connection | Pool, user_id: uuid.UUID, device: str | None = None
+) -> tuple[str, datetime]:
+    """A new session of an account whose identity was proven (password, single sign-on);
+    ``device`` is the short description the sessions page shows ("Firefox on Linux")."""
     token = secrets.token_urlsafe(32)
-    expires_at = await pool.fetchval(
-        INSERT_SESSION, token_digest(token), row["id"], SESSION_LIFETIME
+    expires_at: datetime = await db.fetchval(
+        INSERT_SESSION, token_digest(token), user_id, SESSION_LIFETIME, device
     )
-    return LoginAttempt(row["id"], "ok", token, expires_at)
+    return token, expires_at
 
 
 async def user_for_token(pool: Pool, token: str) -> User | None:
     """The user of a live session."""
     row = await pool.fetchrow(SELECT_SESSION_USER, token_digest(token))
-    return None if row is None else User(row["id"], row["username"], tuple(row["roles"]))
+    if row is None:
+        return None
+    return User(
+        row["id"],
+        row["username"],
+        tuple(row["roles"]),
+        row["session_id"],
+        row["must_change_password"],
+    )
 
 
 async def revoke(pool: Pool, token: str) -> None:
@@ -253,6 +282,12 @@ async def housing_advisors(
     return {row["username"]: row["id"] for row in await db.fetch(SELECT_HOUSING_ADVISORS, wanted)}
 
 
+async def extension_of(db: Connection | Pool, username: str) -> str | None:
+    """The telephone extension of the account with this username, if it has one."""
+    extension: str | None = await db.fetchval(EXTENSION_OF, username)
+    return extension
+
+
 async def roles_by_id(
     db: Connection | Pool, ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str, ...]]:
@@ -261,9 +296,12 @@ async def roles_by_id(
     return {row["id"]: tuple(row["roles"]) for row in rows}
 
 
+USERNAMES: Final = "SELECT id, username FROM users WHERE id = ANY($1)"
+
+
 async def names_of(db: Connection | Pool, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The username of each of these accounts that exists (for lists that show who did what)."""
+    """The username of each of these accounts that still exists, for the rooms that show who
+    did something (the account id is what they keep)."""
     if not ids:
         return {}
-    rows = await db.fetch(SELECT_NAMES, list(set(ids)))
-    return {row["id"]: row["username"] for row in rows}
+    return {row["id"]: row["username"] for row in await db.fetch(USERNAMES, list(ids))}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+
 from aiohttp import web
 
 from accounts.users import User
 from common.metrics import Metrics
 from common.settings import Settings
+from compliance.organisation import Organisation
 from recorder.limits import UploadSlots
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher
@@ -23,4 +27,7 @@ VAULT = web.AppKey("vault", Vault)
 METRICS = web.AppKey("metrics", Metrics)
 UPLOAD_SLOTS = web.AppKey("upload_slots", UploadSlots)
 FIELD_CIPHER = web.AppKey("field_cipher", FieldCipher)
+# The scheduled jobs and their intervals (callrec.jobs.SCHEDULE), for the compliance evidence.
+SCHEDULE: web.AppKey[Mapping[str, timedelta]] = web.AppKey("schedule")
+ORGANISATION = web.AppKey("organisation", Organisation)
 CURRENT_USER = web.RequestKey("current_user", User)  # set by api.session.authorize

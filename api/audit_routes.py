@@ -8,7 +8,7 @@ from aiohttp import web
 
 from accounts.roles import Permission
 from api.appkeys import POOL
-from api.auditing import audit
+from api.auditing import record_access
 from api.pagination import decode_cursor, encode_cursor, page_limit
 from api.permissions import requires
 from audit.log import FILTER_COLUMNS, AuditQuery, list_entries
@@ -32,7 +32,7 @@ async def list_audit(request: web.Request) -> web.Response:
         before_seq=None if cursor is None else parse_int(cursor[0], "cursor", 1, 2**63 - 1),
     )
     entries = await list_entries(request.app[POOL], wanted, limit)
-    await audit(request, "audit.read", details={"filters": ",".join(sorted(query.keys()))})
+    await record_access(request, "audit.read", details={"filters": ",".join(sorted(query.keys()))})
     items = [jsonable(asdict(e), drop=["hash"]) | {"hash": e.hash.hex()} for e in entries]
     next_cursor = encode_cursor(entries[-1].seq) if len(entries) == limit else None
     return web.json_response({"items": items, "next": next_cursor})

@@ -23,7 +23,7 @@ def actor_of(request: web.Request) -> Actor:
     return Actor(None, None) if user is None else Actor(user.id, user.username)
 
 
-async def audit(
+async def record_access(
     request: web.Request,
     action: str,
     *,
@@ -56,7 +56,7 @@ async def refuse(
     purpose: str | None = None,
 ) -> NoReturn:
     """Audit a refused access, then answer with ``problem``."""
-    await audit(
+    await record_access(
         request,
         "access.refused",
         outcome="refused",

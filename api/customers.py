@@ -23,7 +23,7 @@ from aiohttp.typedefs import Handler
 from accounts.roles import Permission
 from accounts.users import User, housing_advisors, names_of
 from api.appkeys import CURRENT_USER, FIELD_CIPHER, POOL
-from api.auditing import audit, refuse
+from api.auditing import record_access, refuse
 from api.bodies import json_body, takes
 from api.pagination import (
     decode_cursor,
@@ -236,7 +236,7 @@ async def create_route(request: web.Request) -> web.Response:
         customer = await get_customer(conn, cipher, STAFF, customer_id)
         assert customer is not None
         document = await document_for(request, conn, customer)
-    await audit(request, "customer.create", object_type="customer", object_id=customer_id)
+    await record_access(request, "customer.create", object_type="customer", object_id=customer_id)
     return web.json_response(
         document, status=201, headers={"Location": f"/v1/customers/{customer_id}"}
     )
@@ -254,7 +254,7 @@ async def get_route(request: web.Request) -> web.Response:
         marketing = await current_preferences(conn, customer.id)
     shown = protection.anyone and reader.sees_protected
     action = "customer.view_protected" if shown else "customer.view"
-    await audit(request, action, object_type="customer", object_id=customer.id)
+    await record_access(request, action, object_type="customer", object_id=customer.id)
     document = customer_document(customer, reader, protection) | {
         "current_leases": mask_leases(json_ready(leases), protection, reader),
         "marketing": json_ready(marketing),
@@ -283,7 +283,7 @@ async def _apply_change(
         assert updated is not None
         document = await document_for(request, conn, updated)
     if changed:
-        await audit(
+        await record_access(
             request,
             action,
             object_type="customer",
@@ -322,7 +322,7 @@ async def history_route(request: web.Request) -> web.Response:
     if not reader.sees_protected:
         items = [i for i in items if i.field not in {"henkilotunnus", "travel_document"}]
     items = visible_history(items, protection, reader)
-    await audit(request, "customer.history", object_type="customer", object_id=customer.id)
+    await record_access(request, "customer.history", object_type="customer", object_id=customer.id)
     return web.json_response({"items": json_ready(items)})
 
 
@@ -368,7 +368,9 @@ async def search_route(request: web.Request) -> web.Response:
             limit=limit,
             hide_protected_on=None if reader_of(user).sees_protected else today(),
         )
-    await audit(request, "customer.search", details={"kind": query.kind, "results": len(found)})
+    await record_access(
+        request, "customer.search", details={"kind": query.kind, "results": len(found)}
+    )
     items = [asdict(c) | {"id": str(c.id)} for c in found]
     return web.json_response({"items": items, "next": None})
 
@@ -393,7 +395,9 @@ def customer_log(
         before = time_cursor_or_start(request.query.get("cursor"))
         async with request.app[POOL].acquire() as conn:
             items = json_ready(await lister(conn, STAFF, customer_id, before, limit))
-        await audit(request, f"customer.{name}", object_type="customer", object_id=customer_id)
+        await record_access(
+            request, f"customer.{name}", object_type="customer", object_id=customer_id
+        )
         return web.json_response({"items": items, "next": next_time_cursor(items, limit)})
 
     @requires(Permission.WRITE_REGISTER)
@@ -406,7 +410,9 @@ def customer_log(
                 entry_id, at = await adder(conn, customer_id, entry, request[CURRENT_USER].id)
             except UnknownReference as exc:
                 raise ValidationProblem([field_error(exc.field, str(exc))]) from None
-        await audit(request, f"customer.{name}_add", object_type="customer", object_id=customer_id)
+        await record_access(
+            request, f"customer.{name}_add", object_type="customer", object_id=customer_id
+        )
         return web.json_response({"id": str(entry_id), "at": at.isoformat()}, status=201)
 
     list_log.__doc__ = (

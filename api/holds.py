@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
-from api.auditing import audit
+from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
 from api.pagination import next_time_cursor, page_limit, time_cursor_or_start
@@ -79,7 +79,7 @@ async def place_route(request: web.Request) -> web.Response:
             hold_id, placed_at = await place_hold(conn, hold, request[CURRENT_USER].id)
         except UnknownItem as exc:
             raise ValidationProblem([field_error(exc.field, str(exc))]) from None
-    await audit(
+    await record_access(
         request,
         "legal_hold.place",
         object_type="legal_hold",
@@ -109,7 +109,7 @@ async def list_route(request: web.Request) -> web.Response:
             limit=limit,
         )
         await with_customer_names(conn, items)
-    await audit(request, "legal_hold.list")
+    await record_access(request, "legal_hold.list")
     cursor = next_time_cursor(items, limit, "placed_at")
     return web.json_response({"items": items, "next": cursor})
 
@@ -127,7 +127,7 @@ async def release_route(request: web.Request) -> web.Response:
         released = await release_hold(conn, hold_id, request[CURRENT_USER].id, reason)
     if not released:
         raise NotFound("no active legal hold with this id")
-    await audit(request, "legal_hold.release", object_type="legal_hold", object_id=hold_id)
+    await record_access(request, "legal_hold.release", object_type="legal_hold", object_id=hold_id)
     return web.json_response({"id": str(hold_id), "released": True})
 
 

@@ -61,8 +61,10 @@ async def send_all(
     pieces: AsyncIterator[bytes],
     on_failure: OnFailure,
 ) -> bool:
-    """Write ``first`` and the rest of ``pieces`` on a prepared response; False when a piece
-    failed its check or the store failed (then audited, and the connection cut)."""
+    """Send the headers, ``first`` and the rest of ``pieces``, and end the response; False
+    when a piece failed its check or the store failed (then audited, and the connection cut,
+    so the client sees an incomplete body). A client that goes away raises ConnectionError."""
+    await response.prepare(request)
     sent, piece = 0, first
     try:
         while piece:
@@ -74,6 +76,7 @@ async def send_all(
         if request.transport is not None:
             request.transport.close()
         return False
+    await response.write_eof()
     return True
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
-from api.auditing import audit
+from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.customers import reader_of, register_connection, today, visible_customer_id
 from api.permissions import requires
@@ -43,7 +43,7 @@ async def create_route(request: web.Request) -> web.Response:
     lease = (await json_body(request, NewLease)).lease()
     async with register_connection(request) as conn:
         lease_id = await create_lease(conn, lease)
-    await audit(request, "lease.create", object_type="lease", object_id=lease_id)
+    await record_access(request, "lease.create", object_type="lease", object_id=lease_id)
     return web.json_response({"id": str(lease_id)}, status=201)
 
 
@@ -58,7 +58,7 @@ async def change_route(request: web.Request) -> web.Response:
             await change_lease(conn, lease_id, change)
         except LeaseNotFound:
             raise NotFound("no such lease") from None
-    await audit(
+    await record_access(
         request,
         "lease.update",
         object_type="lease",
@@ -75,7 +75,7 @@ async def customer_leases_route(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         items = await leases_of(conn, customer_id)
         protection = await protection_of(conn, customer_id, today())
-    await audit(request, "customer.leases", object_type="customer", object_id=customer_id)
+    await record_access(request, "customer.leases", object_type="customer", object_id=customer_id)
     masked = mask_leases(json_ready(items), protection, reader_of(request[CURRENT_USER]))
     return web.json_response({"items": masked})
 
@@ -86,7 +86,9 @@ async def guardianships_route(request: web.Request) -> web.Response:
     customer_id = await visible_customer_id(request)
     async with request.app[POOL].acquire() as conn:
         items = await guardianships_of(conn, customer_id)
-    await audit(request, "customer.guardianships", object_type="customer", object_id=customer_id)
+    await record_access(
+        request, "customer.guardianships", object_type="customer", object_id=customer_id
+    )
     return web.json_response({"items": json_ready(items)})
 
 
@@ -98,7 +100,9 @@ async def add_guardianship_route(request: web.Request) -> web.Response:
     link = (await json_body(request, NewGuardianship)).link()
     async with register_connection(request) as conn:
         link_id = await add_guardianship(conn, customer_id, link)
-    await audit(request, "customer.guardianship_add", object_type="customer", object_id=customer_id)
+    await record_access(
+        request, "customer.guardianship_add", object_type="customer", object_id=customer_id
+    )
     return web.json_response({"id": str(link_id)}, status=201)
 
 
@@ -113,7 +117,9 @@ async def end_guardianship_route(request: web.Request) -> web.Response:
         found = await end_guardianship(conn, link_id, customer_id, end)
     if not found:
         raise NotFound("no such guardianship link of this customer")
-    await audit(request, "customer.guardianship_end", object_type="customer", object_id=customer_id)
+    await record_access(
+        request, "customer.guardianship_end", object_type="customer", object_id=customer_id
+    )
     return web.json_response({"id": str(link_id), "end_date": end.isoformat()})
 
 

@@ -7,10 +7,13 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from accounts.roles import purposes_of
+from accounts.sessions import describe_device
+from accounts.sso import refuse_password
 from accounts.users import login, revoke
-from api.appkeys import CURRENT_USER, POOL
+from api.appkeys import CURRENT_USER, POOL, SETTINGS
 from api.bodies import json_body, takes
 from api.permissions import NotAuthenticated, any_user, public
+from api.restricted import while_password_change
 from api.session import SESSION_COOKIE, csrf_token, session_token
 from audit.log import Actor, AuditEvent, record
 from common.models import Body, NonEmpty
@@ -23,31 +26,44 @@ class Credentials(Body):
     password: NonEmpty
 
 
-async def _log_in(request: web.Request) -> tuple[str, datetime]:
-    """Check the posted username and password, audit the attempt; the new session's token."""
+async def _log_in(request: web.Request) -> tuple[str, datetime, bool]:
+    """Check the posted username and password, audit the attempt; the new session's token,
+    expiry, and whether its one-time password must be changed first."""
     sent = await json_body(request, Credentials)
     username = sent.username
-    attempt = await login(request.app[POOL], username, sent.password)
+    pool = request.app[POOL]
+    device = describe_device(request.headers.get("User-Agent"))
+    attempt = await refuse_password(
+        pool, request.app[SETTINGS], username, sent.password
+    ) or await login(pool, username, sent.password, device)
     # A mistyped password often lands in the username field: name only real accounts.
     actor = Actor(attempt.user_id, username if attempt.user_id else None)
     ok = attempt.outcome == "ok"
     event = AuditEvent(
         "auth.login", "ok" if ok else "refused", actor, details={"reason": attempt.outcome}
     )
-    await record(request.app[POOL], event)
+    await record(pool, event)
     if attempt.token is None or attempt.expires_at is None:
         raise NotAuthenticated(
             "wrong username or password, or the account is locked for 15 minutes"
         )
-    return attempt.token, attempt.expires_at
+    return attempt.token, attempt.expires_at, attempt.must_change_password
 
 
 @public("the login itself")
 @takes(Credentials)
 async def login_route(request: web.Request) -> web.Response:
-    """``POST /v1/auth/login``: log in; a bearer token that expires."""
-    token, expires_at = await _log_in(request)
-    return web.json_response({"token": token, "expires_at": expires_at.isoformat()})
+    """``POST /v1/auth/login``: log in; a bearer token that expires. After an administrator's
+    reset the answer adds ``"password_change_required": true``: until ``POST /v1/auth/password``
+    every other route answers 403 ``password-change-required``."""
+    token, expires_at, must_change = await _log_in(request)
+    answer = {"token": token, "expires_at": expires_at.isoformat()}
+    return web.json_response({**answer, **_change_flag(must_change)})
+
+
+def _change_flag(must_change: bool) -> dict[str, bool]:
+    """``password_change_required: true`` when the session may only change the password."""
+    return {"password_change_required": True} if must_change else {}
 
 
 @public("the console's login itself")
@@ -55,23 +71,39 @@ async def login_route(request: web.Request) -> web.Response:
 async def open_session(request: web.Request) -> web.Response:
     """``POST /v1/auth/session``: the console's login. The token goes into an HttpOnly,
     SameSite=Strict cookie that scripts cannot read; the body gives the CSRF token."""
-    token, expires_at = await _log_in(request)
+    token, expires_at, must_change = await _log_in(request)
     response = web.json_response(
-        {"expires_at": expires_at.isoformat(), "csrf_token": csrf_token(token)}
+        {
+            "expires_at": expires_at.isoformat(),
+            "csrf_token": csrf_token(token),
+            **_change_flag(must_change),
+        }
     )
-    secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    set_session_cookie(request, response, token, expires_at)
+    return response
+
+
+def over_tls(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS (directly or through the proxy)."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+
+
+def set_session_cookie(
+    request: web.Request, response: web.StreamResponse, token: str, expires_at: datetime
+) -> None:
+    """Put a new session's token into the console's HttpOnly, SameSite=Strict cookie."""
     response.set_cookie(
         SESSION_COOKIE,
         token,
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=secure,
+        secure=over_tls(request),
         max_age=max(0, int((expires_at - datetime.now(UTC)).total_seconds())),
     )
-    return response
 
 
+@while_password_change
 @any_user
 async def logout_route(request: web.Request) -> web.Response:
     """``POST /v1/auth/logout`` (or ``DELETE /v1/auth/session``) revokes the session at once."""
@@ -83,6 +115,7 @@ async def logout_route(request: web.Request) -> web.Response:
     return response
 
 
+@while_password_change
 @any_user
 async def me_route(request: web.Request) -> web.Response:
     """``GET /v1/auth/me``: who is logged in and what they may do."""
@@ -97,6 +130,7 @@ async def me_route(request: web.Request) -> web.Response:
             "permissions": sorted(p.value for p in user.permissions),
             "purposes": sorted(purposes_of(user.roles)),  # what playback may be asked for
             "csrf_token": csrf_token(token),
+            "password_change_required": user.must_change_password,
         }
     )
 

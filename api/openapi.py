@@ -23,6 +23,8 @@ from accounts.roles import ALL_PURPOSES, ROLE_PERMISSIONS, ROLES
 from api.bodies import model_of
 from api.permissions import AnyUser, Public, public, requirement_of
 from common.models import Body
+from compliance.organisation import REGISTERS
+from register.validation import LANGUAGES
 
 JSON: Final = "application/json"
 PROBLEM: Final = "application/problem+json"
@@ -145,6 +147,10 @@ _RECORDING_FILTERS: Final = [
 # JSON schema), ``params`` (query and header parameters), ``body`` (a request body that has
 # no model: the webhook's, Twilio's, and the parsers not yet converted), ``responses``
 # (replacing the standard ones), ``note`` (said after the roles; may name only those roles).
+_EVIDENCE: Final = (
+    "generated_at", "subject_requests", "retention", "audit_chain", "keys", "calls",
+    "scheduled_jobs",
+)  # fmt: skip
 EXTRAS: Final[dict[tuple[str, str], Schema]] = {
     ("GET", "/v1/openapi.json"): {"ok": {"type": "object"}},
     ("POST", "/v1/recordings"): {
@@ -198,6 +204,29 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
     ("POST", "/v1/auth/session"): {
         "ok": _object(["expires_at", "csrf_token"], expires_at=TIME, csrf_token=STRING),
         "note": "send the returned csrf_token as X-CSRF-Token with every state-changing request",
+    },
+    ("GET", "/v1/auth/oidc"): {
+        "ok": _object(
+            ["enabled"],
+            enabled={"type": "boolean"},
+            name=STRING,
+            login_url=STRING,
+            local_passwords={"type": "boolean"},
+        ),
+    },
+    ("GET", "/v1/auth/oidc/login"): {
+        "status": "302",
+        "note": "a browser navigation: Location is the identity provider; 404 when single "
+        "sign-on is not configured",
+    },
+    ("GET", "/v1/auth/oidc/callback"): {
+        "status": "302",
+        "params": [
+            {"name": name, "in": "query", "schema": STRING}
+            for name in ("code", "state", "iss", "error")
+        ],
+        "note": "the provider's redirect back: sets the session cookie and redirects to /; a "
+        "browser (Accept: text/html) that fails goes to /#/sso/<problem type>",
     },
     ("GET", "/v1/auth/me"): {
         "ok": _object(
@@ -276,6 +305,65 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
             "new copy; 416: the range starts past the end",
         ),
     },
+    ("GET", "/v1/compliance/privacy-notice"): {
+        "params": [
+            {
+                "name": "register",
+                "in": "query",
+                "required": True,
+                "schema": {"enum": list(REGISTERS)},
+            },
+            {
+                "name": "lang",
+                "in": "query",
+                "schema": {"enum": list(LANGUAGES)},
+                "description": "default: from Accept-Language, Finnish first",
+            },
+            {
+                "name": "format",
+                "in": "query",
+                "schema": {"enum": ["html", "md", "json"]},
+                "description": "default json",
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "the notice; facts the organisation profile lacks are marked "
+                "and listed in to_be_completed",
+                "content": {
+                    JSON: {"schema": {"type": "object"}},
+                    "text/html": {"schema": STRING},
+                    "text/markdown": {"schema": STRING},
+                },
+            },
+            "4XX": PROBLEMS,
+            "503": UNAVAILABLE,
+        },
+    },
+    ("GET", "/v1/compliance/record-of-processing"): {
+        "params": [
+            {
+                "name": "format",
+                "in": "query",
+                "schema": {"enum": ["json", "csv"]},
+                "description": "default json",
+            },
+            {
+                "name": "lang",
+                "in": "query",
+                "schema": {"enum": list(LANGUAGES)},
+                "description": "default en",
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "the GDPR Art. 30(1) record of both registers",
+                "content": {JSON: {"schema": {"type": "object"}}, "text/csv": {"schema": STRING}},
+            },
+            "4XX": PROBLEMS,
+            "503": UNAVAILABLE,
+        },
+    },
     ("GET", "/v1/audit"): {
         "ok": _page("AuditEntry"),
         "params": [
@@ -287,6 +375,15 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
             {"name": "to", "in": "query", "schema": TIME},
             *PAGING,
         ],
+    },
+    ("GET", "/v1/compliance/evidence"): {
+        "ok": _object(
+            [*_EVIDENCE],
+            generated_at=TIME,
+            **{part: {"type": "object"} for part in _EVIDENCE[1:-1]},
+            scheduled_jobs={"type": "array", "items": {"type": "object"}},
+        ),
+        "note": "counts and dates only; any query parameter is a 422",
     },
 }
 

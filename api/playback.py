@@ -24,10 +24,10 @@ from aiohttp import web
 
 from accounts.roles import ALL_PURPOSES, Permission, purposes_of
 from api.appkeys import CURRENT_USER, POOL, VAULT
-from api.auditing import audit, refuse
+from api.auditing import record_access, refuse
 from api.integrity import authenticated_first, send_all
 from api.permissions import Forbidden, requires
-from api.ranges import ByteRange, range_response, requested_range
+from api.ranges import ranged
 from api.recordings import visible_recording
 from audit.log import DetailValue
 from common.errors import Problem
@@ -78,28 +78,23 @@ async def serve_audio(
             slug="not-ready",
             title="Not ready",
         )
-    length = sealed.plaintext_size
-    etag = f'"{sealed.plaintext_sha256.hex()}"'
-    wanted = requested_range(request, length, etag)
-    served = wanted or ByteRange(0, length, length)
-    details: dict[str, DetailValue] = {"start": served.start, "end": served.end, "length": length}
+    asked = ranged(request, sealed.plaintext_size, sealed.plaintext_sha256)
+    served = asked.served
+    details: dict[str, DetailValue] = {
+        "start": served.start,
+        "end": served.end,
+        "length": served.length,
+    }
     audit_play = partial(_audit_play, request, action, recording.id, purpose, details)
     pieces = (read or request.app[VAULT].open_range)(sealed, served.start, served.end)
     async with aclosing(pieces):
         first = await authenticated_first(pieces, audit_play)
         await audit_play()
         disposition = "attachment" if attachment else "inline"
-        response = range_response(
-            wanted,
-            length,
-            etag,
-            content_type=CONTENT_TYPE,
-            disposition=f'{disposition}; filename="{recording.id}.ogg"',
+        response = asked.response(
+            content_type=CONTENT_TYPE, disposition=f'{disposition}; filename="{recording.id}.ogg"'
         )
-        await response.prepare(request)
-        if not await send_all(request, response, first, pieces, audit_play):
-            return response
-    await response.write_eof()
+        await send_all(request, response, first, pieces, audit_play)
     return response
 
 
@@ -116,7 +111,7 @@ async def _audit_play(
     bytes went out."""
     if failure is not None:
         details = {**details, "sent": sent, "error": type(failure).__name__}
-    await audit(
+    await record_access(
         request,
         action,
         outcome="ok" if failure is None else "failed",

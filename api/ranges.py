@@ -100,18 +100,38 @@ def requested_range(request: web.Request, length: int, etag: str) -> ByteRange |
         ) from None
 
 
-def range_response(
-    wanted: ByteRange | None, length: int, etag: str, *, content_type: str, disposition: str
-) -> web.StreamResponse:
-    """A 200 for the whole representation or a 206 for ``wanted``, with the validator and the
-    headers a client needs to seek or to resume an interrupted transfer."""
-    response = web.StreamResponse(status=206 if wanted else 200)
-    response.content_type = content_type
-    response.content_length = wanted.size if wanted else length
-    response.headers["Accept-Ranges"] = "bytes"
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = disposition
-    if wanted:
-        response.headers["Content-Range"] = wanted.content_range
-    return response
+@dataclass(frozen=True)
+class Ranged:
+    """How to answer one request for a representation: the range it asks for (None: the
+    whole, with 200), the representation's length and its validator."""
+
+    wanted: ByteRange | None
+    length: int
+    etag: str
+
+    @property
+    def served(self) -> ByteRange:
+        """The bytes the answer carries."""
+        return self.wanted or ByteRange(0, self.length, self.length)
+
+    def response(self, *, content_type: str, disposition: str) -> web.StreamResponse:
+        """A 200 for the whole representation or a 206 for the range, with the validator and
+        the headers a client needs to seek or to resume an interrupted transfer."""
+        wanted = self.wanted
+        response = web.StreamResponse(status=206 if wanted else 200)
+        response.content_type = content_type
+        response.content_length = wanted.size if wanted else self.length
+        response.headers["Accept-Ranges"] = "bytes"
+        response.headers["ETag"] = self.etag
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Disposition"] = disposition
+        if wanted:
+            response.headers["Content-Range"] = wanted.content_range
+        return response
+
+
+def ranged(request: web.Request, length: int, sha256: bytes) -> Ranged:
+    """The answer to ``request`` for a representation of ``length`` bytes whose plaintext
+    has this SHA-256 (the strong ETag, so ``If-Range`` resumes only the same bytes)."""
+    etag = f'"{sha256.hex()}"'
+    return Ranged(requested_range(request, length, etag), length, etag)

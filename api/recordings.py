@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from accounts.roles import Permission
 from api.appkeys import CURRENT_USER, POOL
-from api.auditing import audit, refuse
+from api.auditing import record_access, refuse
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
 from api.pagination import (
@@ -287,7 +287,7 @@ async def search_route(request: web.Request) -> web.Response:
     """
     search = await json_body(request, RecordingSearch)
     sent = search.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
-    await audit(request, "recording.search", details={"filters": ",".join(sorted(sent))})
+    await record_access(request, "recording.search", details={"filters": ",".join(sorted(sent))})
     return await _page(request, search.where(), search.cursor, search.limit, caller=True)
 
 
@@ -297,7 +297,9 @@ async def detail_route(request: web.Request) -> web.Response:
     recording = await visible_recording(request)
     identity = sees_identity(request)
     if identity:
-        await audit(request, "recording.view", object_type="recording", object_id=recording.id)
+        await record_access(
+            request, "recording.view", object_type="recording", object_id=recording.id
+        )
     document = detail(recording, identity=identity)
     if identity:
         await with_customer_names(request.app[POOL], [document])
@@ -339,7 +341,7 @@ async def training_release_route(request: web.Request) -> web.Response:
         )
         if not changed:
             raise NotFound("no such recording ready to play")
-        await audit(
+        await record_access(
             request,
             "recording.training_release" if released else "recording.training_withdraw",
             object_type="recording",

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from accounts.roles import Permission
 from api.appkeys import POOL
-from api.auditing import audit
+from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.pagination import encode_time_cursor, page_limit, time_cursor_or_start
 from api.permissions import requires
@@ -41,7 +41,7 @@ async def link_customer(request: web.Request) -> web.Response:
             raise NotFound("no such recording")
         if outcome == "no_customer":
             raise ValidationProblem([field_error("customer_id", "no such customer")])
-        await audit(
+        await record_access(
             request,
             "recording.link_customer",
             object_type="recording",

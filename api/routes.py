@@ -6,16 +6,22 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import (
+    account_admin,
     audit_routes,
+    compliance,
     customers,
+    evidence,
     health,
     holds,
     leases,
     login,
+    oidc,
     openapi,
+    own_account,
     playback,
     recordings,
     review,
+    setup,
     subject_requests,
     twilio,
     users,
@@ -27,7 +33,11 @@ def add_api_routes(app: web.Application) -> None:
     """Register the API's routes (fixed ``/v1/recordings/…`` paths before ``{id}``)."""
     health.add_routes(app)
     login.add_routes(app)
+    oidc.add_routes(app)
+    own_account.add_routes(app)
+    setup.add_routes(app)
     users.add_routes(app)
+    account_admin.add_routes(app)
     webhook.add_routes(app)
     twilio.add_routes(app)
     review.add_routes(app)
@@ -38,4 +48,6 @@ def add_api_routes(app: web.Application) -> None:
     leases.add_routes(app)
     holds.add_routes(app)
     subject_requests.add_routes(app)
+    evidence.add_routes(app)
+    compliance.add_routes(app)
     openapi.add_routes(app)

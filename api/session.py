@@ -19,6 +19,7 @@ from api.appkeys import CURRENT_USER, POOL
 from api.auditing import refuse
 from api.middleware import route_template
 from api.permissions import AnyUser, Forbidden, NotAuthenticated, Public, route_requirement
+from api.restricted import check_password_change
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ async def authorize(request: web.Request, handler: Handler) -> web.StreamRespons
         raise NotAuthenticated("the session has expired or was revoked; log in again")
     _check_csrf(request, token)
     request[CURRENT_USER] = user
+    check_password_change(request, user)
     if not isinstance(requirement, AnyUser) and not requirement & user.permissions:
         needed = " or ".join(sorted(p.value for p in requirement))
         await refuse(request, Forbidden(f"your role does not allow {needed}"))

@@ -25,14 +25,14 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 from accounts.roles import Permission
 from accounts.users import account_exists
 from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
-from api.auditing import audit
+from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
 from api.delivery import acknowledged
 from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
 from api.permissions import public, requires
-from api.ranges import ByteRange, range_response, requested_range
+from api.ranges import ByteRange, ranged
 from audit.log import Actor, AuditEvent, DetailValue, record
 from common.errors import Conflict, NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id
@@ -166,7 +166,7 @@ async def create_route(request: web.Request) -> web.Response:
                 [field_error("subject.customer_id", "no such customer")]
             ) from None
         document = await get_request(conn, request_id)
-    await audit(
+    await record_access(
         request,
         "subject_request.create",
         object_type="subject_request",
@@ -206,7 +206,7 @@ async def queue_route(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         items = await queue(conn, status, after, limit)
         await _with_subject_customers(conn, items)
-    await audit(request, "subject_request.list")
+    await record_access(request, "subject_request.list")
     return web.json_response({"items": items, "next": next_time_cursor(items, limit, "due_by")})
 
 
@@ -228,7 +228,7 @@ async def get_route(request: web.Request) -> web.Response:
             if link is not None:
                 document["download_url"] = link.path
                 document["download_expires_at"] = link.expires_at.isoformat()
-    await audit(
+    await record_access(
         request, "subject_request.view", object_type="subject_request", object_id=request_id
     )
     return web.json_response(document)
@@ -242,7 +242,7 @@ async def _transition(request: web.Request, action: str, step: Any, *args: Any) 
         except TransitionRefused as exc:
             raise _transition_problem(exc) from None
         document = await get_request(conn, request_id)
-    await audit(request, action, object_type="subject_request", object_id=request_id)
+    await record_access(request, action, object_type="subject_request", object_id=request_id)
     return web.json_response(document)
 
 
@@ -320,7 +320,7 @@ async def reissue_route(request: web.Request) -> web.Response:
         link = await reissue(conn, request.app[VAULT].keyring, request_id)
     if link is None:
         raise Conflict("the copy has expired and is deleted; register a new access request")
-    await audit(
+    await record_access(
         request, "subject_request.reissue", object_type="subject_request", object_id=request_id
     )
     expires_at = link.expires_at.isoformat()
@@ -333,27 +333,21 @@ async def download_route(request: web.Request) -> web.StreamResponse:
     response that delivers the last byte in full spends the link."""
     pool = request.app[POOL]
     export, sealed = await _open_link(pool, request.match_info["token"])
-    length = sealed.plaintext_size
-    etag = f'"{sealed.plaintext_sha256.hex()}"'
     try:
-        wanted = requested_range(request, length, etag)
+        asked = ranged(request, sealed.plaintext_size, sealed.plaintext_sha256)
     except Problem:
         await _audit_download(pool, export.request_id, "refused", reason="range")
         raise
-    served = wanted or ByteRange(0, length, length)
+    served = asked.served
     failed = partial(_download_failed, pool, export.request_id, served)
     pieces = request.app[VAULT].open_range(sealed, served.start, served.end)
     async with aclosing(pieces):
         first = await authenticated_first(pieces, failed)
         await _audit_download(
-            pool, export.request_id, "ok", start=served.start, end=served.end, length=length
+            pool, export.request_id, "ok", start=served.start, end=served.end, length=served.length
         )
-        response = range_response(
-            wanted,
-            length,
-            etag,
-            content_type="application/zip",
-            disposition='attachment; filename="callrec-export.zip"',
+        response = asked.response(
+            content_type="application/zip", disposition='attachment; filename="callrec-export.zip"'
         )
         delivered = False
         try:
@@ -365,7 +359,7 @@ async def download_route(request: web.Request) -> web.StreamResponse:
                     extra={"subject_request_id": str(export.request_id)},
                 )
     if (
-        served.end == length
+        served.end == served.length
         and delivered
         and await _has_the_start(pool, export, served.start)
         and await spend(pool, export.id)
@@ -417,10 +411,8 @@ async def _deliver(
 ) -> bool:
     """Send the bytes; True only if the client's end acknowledged every one of them."""
     try:
-        await response.prepare(request)
         if not await send_all(request, response, first, pieces, on_failure):
             return False
-        await response.write_eof()
     except ConnectionError:  # the client went away mid-way
         return False
     return await acknowledged(request)

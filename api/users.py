@@ -12,7 +12,7 @@ from accounts.passwords import PasswordPolicyError
 from accounts.roles import Permission
 from accounts.users import UserError, create_user, list_accounts, update_user
 from api.appkeys import CURRENT_USER, POOL
-from api.auditing import audit
+from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.pagination import page_limit
 from api.permissions import requires
@@ -93,7 +93,7 @@ async def add_user(request: web.Request) -> web.Response:
         raise ValidationProblem([field_error("password", str(exc))]) from None
     except UserError as exc:
         raise ValidationProblem([field_error(exc.field, str(exc))]) from None
-    await audit(
+    await record_access(
         request,
         "user.create",
         object_type="user",
@@ -129,7 +129,9 @@ async def change_user(request: web.Request) -> web.Response:
         details["roles"] = ",".join(sorted(set(roles)))
     if disabled is not None:
         details["disabled"] = disabled
-    await audit(request, "user.update", object_type="user", object_id=user_id, details=details)
+    await record_access(
+        request, "user.update", object_type="user", object_id=user_id, details=details
+    )
     return web.json_response({"id": str(user_id), **details})
 
 

@@ -208,6 +208,57 @@ async def verify_chain(
     return ChainReport(entries, expected_seq - 1, prev_hash, problems)
 
 
+VERIFIED: Final = "audit.verify"
+LAST_VERIFICATION: Final = """
+SELECT at, outcome, details FROM audit_log WHERE action = 'audit.verify' ORDER BY seq DESC LIMIT 1
+"""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """When the chain was last walked and what was found."""
+
+    at: datetime
+    intact: bool
+    entries: int
+    head_seq: int
+    problems: int
+
+
+async def record_verification(db: Connection | Pool, report: ChainReport) -> int:
+    """Write the outcome of a walk of the chain into the chain itself, so the last
+    verification (scheduled or ``callrec audit verify``) is on record for a supervisor."""
+    return await record(
+        db,
+        AuditEvent(
+            VERIFIED,
+            "ok" if report.intact else "failed",
+            SYSTEM,
+            details={
+                "entries": report.entries,
+                "head_seq": report.head_seq,
+                "head_hash": report.head_hash.hex(),
+                "problems": len(report.problems),
+            },
+        ),
+    )
+
+
+async def last_verification(db: Connection | Pool) -> Verification | None:
+    """The newest recorded verification, or None when the chain was never verified."""
+    row = await db.fetchrow(LAST_VERIFICATION)
+    if row is None:
+        return None
+    details = row["details"]
+    return Verification(
+        at=row["at"],
+        intact=row["outcome"] == "ok",
+        entries=int(details.get("entries", 0)),
+        head_seq=int(details.get("head_seq", 0)),
+        problems=int(details.get("problems", 0)),
+    )
+
+
 async def prune_audit_log(conn: Connection, before: datetime) -> int:
     """Delete the entries older than ``before`` (the audit log's retention period) and return
     how many went. A checkpoint keeps the hash of the last one deleted, so the rest of the

@@ -49,7 +49,7 @@ from storage.objects import ObjectStore
 from storage.vault import insert_sealed
 
 READ = 64 * 1024
-PASSWORD = "benchmark password"  # noqa: S105 - a throwaway account in a temp database
+PASSWORD = "throwaway playback account"  # noqa: S105 - a throwaway account in a temp database
 INSERT_RECORDING = """
 INSERT INTO recordings (id, external_id, status, started_at, declared_duration_seconds,
     measured_duration_seconds, answered_by, direction, channel_layout, notice_played,

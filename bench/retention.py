@@ -33,9 +33,8 @@ from pathlib import Path
 
 from callrec.app import load_or_create_keyring, open_database
 from common.settings import Settings
-from retention.erasure import ErasureEngine
-from retention.sweep import RetentionSweep
 from rights.export import AccessExport, Subject
+from rights.sweeps import erasure_engine, retention_sweep
 from storage.db import Pool
 from storage.fs import FilesystemStore
 from storage.vault import SealedObject, Vault, insert_sealed, load_sealed
@@ -113,10 +112,8 @@ async def erasure(pool: Pool, store: FilesystemStore, settings: Settings, count:
     print(f"  setup {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
-    engine = ErasureEngine(pool, store)
-    report = await RetentionSweep(pool, engine, settings, now=datetime.now(UTC)).run(
-        only=("recordings",)
-    )
+    engine = erasure_engine(pool, store)
+    report = await retention_sweep(pool, engine, settings).run(only=("recordings",))
     swept = time.perf_counter() - started
     erased = report.counts()["recordings"].get("recording.erased", 0)
     assert erased == count, report.counts()

@@ -1,7 +1,7 @@
 """The application factory and one cleanup context per resource, in dependency order.
 
-``create_app`` does no I/O: it wires routes, middleware and the resource contexts; the
-contexts open the database, object store and keyring when the app starts and close them in
+``create_app`` reads only the organisation profile: it wires routes, middleware and the
+resource contexts; the contexts open the database, object store and keyring when the app starts and close them in
 reverse order when it stops. Tests build the very same app.
 """
 
@@ -22,7 +22,9 @@ from api.appkeys import (
     FIELD_CIPHER,
     KEYRING,
     METRICS,
+    ORGANISATION,
     POOL,
+    SCHEDULE,
     SETTINGS,
     STORE,
     STORE_PROBE,
@@ -33,9 +35,11 @@ from api.middleware import install_protocol_problems, problems, request_context
 from api.routes import add_api_routes
 from api.session import authorize
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
+from callrec.jobs import SCHEDULE as JOB_SCHEDULE
 from callrec.jobs import standard_jobs
 from common.metrics import Metrics
 from common.settings import Secret, Settings
+from compliance.organisation import load_organisation
 from console import routes as console
 from recorder.limits import UploadSlots
 from recorder.worker import IngestWorker
@@ -57,13 +61,16 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     """Build the aiohttp application for ``settings`` without touching the outside world.
 
     The ingest worker runs inside the API process when ``run_worker`` says so; by default
-    that is the embedded mode, where one process does everything.
+    that is the embedded mode, where one process does everything. The one thing it reads is
+    the organisation profile (a small file): a bad one raises
+    :class:`compliance.organisation.OrganisationError` before anything starts.
     """
     install_protocol_problems()
     app = web.Application(
         middlewares=[request_context, problems, authorize], client_max_size=1024**2
     )
     _add_resources(app, settings)
+    app[ORGANISATION] = load_organisation(settings.organisation_file)
     app.cleanup_ctx.append(register_context)
     app[UPLOAD_SLOTS] = UploadSlots(settings.max_concurrent_uploads, settings.max_uploads_per_peer)
     if settings.embedded_database if run_worker is None else run_worker:
@@ -84,6 +91,7 @@ def create_worker_app(settings: Settings) -> web.Application:
 def _add_resources(app: web.Application, settings: Settings) -> None:
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[SCHEDULE] = JOB_SCHEDULE
     app.cleanup_ctx.append(database_context)
     app.cleanup_ctx.append(object_store_context)
     app.cleanup_ctx.append(keyring_context)

@@ -1,25 +1,29 @@
-"""The ``callrec`` command line: serve, worker, migrate, users, keys and audit."""
+"""The ``callrec`` command line: serve, worker, migrate, users, keys, audit and compliance."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import csv
+import json
 import logging
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from accounts.passwords import PasswordPolicyError
 from accounts.roles import ROLES
+from accounts.sso import check_role_map
 from accounts.users import UserError, create_user, housing_advisors
+from api.compliance import NOTICE_FORMATS, RECORD_FORMATS
 from api.health import ingest_state
-from audit.log import Actor, AuditEvent, record, verify_chain
+from audit.log import Actor, AuditEvent, record, record_verification, verify_chain
 from callrec.app import (
     build_store,
     create_app,
@@ -28,12 +32,20 @@ from callrec.app import (
     open_database,
     with_webhook_secret,
 )
-from callrec.jobs import retention_sweep
+from callrec.firstrun import announce_setup
+from callrec.jobs import SCHEDULE
 from callrec.sendcall import DEFAULT_URL, CallToSend, SendCallError, send_call, webhook_secret
 from common.logs import setup_logging
 from common.settings import Settings, SettingsError
+from compliance.content import Facts, gather
+from compliance.evidence import Sources, gather_evidence
+from compliance.notice import build_notice
+from compliance.organisation import REGISTERS, OrganisationError, load_organisation
+from compliance.record import record_csv, record_of_processing
+from compliance.render import as_json, html_page, markdown
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
-from retention.erasure import ErasureEngine
+from rights.sweeps import erasure_engine, retention_sweep
+from rights.wording import LANGUAGES
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import MigrationError
@@ -101,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--started-at", help="ISO 8601 with offset (default: now)")
     send.add_argument("--external-id", help="the call's id (default: a new one each time)")
     send.add_argument("--duration", type=float, help="seconds (default: measured by ffmpeg)")
+    _compliance_parser(commands)
     audit = commands.add_parser("audit", help="check the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_commands.add_parser(
@@ -109,11 +122,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _compliance_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``callrec compliance ACTION``: the documents the API serves, printed (one subparser
+    per document, so a new one is one more ``add_parser`` and one entry in COMPLIANCE)."""
+    compliance = commands.add_parser(
+        "compliance",
+        help="print the privacy notices, the Art. 30 record and the evidence, generated live",
+    )
+    actions = compliance.add_subparsers(dest="compliance_command", required=True, metavar="ACTION")
+    notice = actions.add_parser("notice", help="a register's privacy notice (default: both)")
+    notice.add_argument("--register", choices=REGISTERS, help="one register (default: both)")
+    notice.add_argument("--lang", choices=LANGUAGES, default="fi", help="default fi")
+    notice.add_argument("--format", choices=NOTICE_FORMATS, default="md", help="default md")
+    record = actions.add_parser("record", help="the GDPR Art. 30(1) record of processing")
+    record.add_argument("--format", choices=RECORD_FORMATS, default="json", help="default json")
+    record.add_argument("--lang", choices=LANGUAGES, default="en", help="default en")
+    actions.add_parser(
+        "evidence",
+        help="the figures of GET /v1/compliance/evidence as JSON (counts and dates only)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``callrec`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        check_role_map(settings)
     except SettingsError as exc:
         print(f"callrec: {exc}", file=sys.stderr)
         return 2
@@ -140,6 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_verify_audit(settings))
         if args.command == "send-call":
             return asyncio.run(_send_call(settings, args))
+        if args.command == "compliance":
+            print(asyncio.run(COMPLIANCE[args.compliance_command](settings, args)), end="")
+            return 0
+    except OrganisationError as exc:
+        print(f"callrec: {exc}", file=sys.stderr)
+        return 2
     except (
         KeyringError,
         MigrationError,
@@ -154,15 +195,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2  # pragma: no cover - argparse rejects unknown commands first
 
 
+async def _facts(settings: Settings) -> Facts:
+    organisation = load_organisation(settings.organisation_file)
+    async with open_database(settings) as pool:
+        return await gather(pool, settings, organisation)
+
+
+async def _notice(settings: Settings, args: argparse.Namespace) -> str:
+    """The notice(s) as ``GET /privacy`` and the API print them."""
+    facts = await _facts(settings)
+    registers = [args.register] if args.register else list(REGISTERS)
+    notices = [build_notice(register, facts, args.lang) for register in registers]
+    if args.format == "json":
+        documents = [as_json(notice) for notice in notices]
+        return (
+            json.dumps(documents[0] if args.register else documents, ensure_ascii=False, indent=2)
+            + "\n"
+        )
+    if args.format == "md":
+        return "\n".join(markdown(notice, settings.timezone) for notice in notices)
+    return html_page(notices, args.lang, settings.timezone, lambda other: f"/privacy?lang={other}")
+
+
+async def _record(settings: Settings, args: argparse.Namespace) -> str:
+    record = record_of_processing(await _facts(settings), args.lang)
+    if args.format == "csv":
+        return record_csv(record)
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+
+
+async def _evidence(settings: Settings, args: argparse.Namespace) -> str:
+    """The same figures as the API, from the same assembly, as indented JSON."""
+    store = build_store(settings)
+    keyring = Keyring.load(settings.keyring_path)
+    try:
+        async with open_database(settings) as pool:
+            figures = await gather_evidence(Sources(pool, store, settings, keyring, SCHEDULE))
+    finally:
+        await store.close()
+    return json.dumps(figures, indent=2, ensure_ascii=False) + "\n"
+
+
+COMPLIANCE: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, str]]] = {
+    "notice": _notice,
+    "record": _record,
+    "evidence": _evidence,
+}
+
+
 def _serve(settings: Settings) -> int:
     settings = with_webhook_secret(settings)
     for route, state in ingest_state(settings).items():
         if state != "on":
             log.warning("%s ingest is %s", route, state)
     print(f"callrec listening on http://{settings.host}:{settings.port}", file=sys.stderr)
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None
-    )
+    app = create_app(settings)
+    app.on_startup.append(announce_setup)  # after the database is up (cleanup contexts first)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
 
@@ -273,7 +362,7 @@ async def _retention(settings: Settings, *, dry_run: bool) -> int:
         print(f"\r  {category:<16} {decided} items decided", end="", file=sys.stderr, flush=True)
 
     async with open_database(settings) as pool:
-        engine = ErasureEngine(pool, store, dry_run=dry_run)
+        engine = erasure_engine(pool, store, dry_run=dry_run)
         sweep = retention_sweep(pool, engine, settings)
         report = await sweep.run(on_progress=progress)
     await store.close()
@@ -302,6 +391,7 @@ async def _verify_audit(settings: Settings) -> int:
         report = await verify_chain(
             conn, on_progress=lambda n: print(f"  checked {n} entries", file=sys.stderr)
         )
+        await record_verification(conn, report)
     for problem in report.problems:
         print(f"BROKEN: {problem}")
     verdict = "intact" if report.intact else "BROKEN"

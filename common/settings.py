@@ -105,9 +105,19 @@ class Settings:
     retention_audit_log_days: int = RETENTION_DEFAULTS["audit_log"]
     retention_failed_ingest_days: int = RETENTION_DEFAULTS["failed_ingest"]
     subject_request_due_days: int = 14
+    organisation_file: Path | None = None
+    transcribe: bool = False
     deadline_webhook_url: str | None = None
     scheduler: bool = True
     timezone: ZoneInfo = LOCAL_ZONE
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: Secret | None = None
+    oidc_roles_claim: str = "groups"
+    oidc_role_map: tuple[tuple[str, str], ...] = ()  # (group, role) pairs, in the order given
+    oidc_name: str | None = None  # the console's "Sign in with …"; default the issuer's host
+    oidc_redirect_uri: str | None = None  # default: this request's origin + the callback path
+    oidc_local_passwords: bool = True  # False: accounts linked to SSO cannot use a password
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -119,6 +129,11 @@ class Settings:
     def keyring_path(self) -> Path:
         """Where the keyring lives: the setting, or ``keyring.txt`` in the data directory."""
         return self.keyring if self.keyring is not None else self.data_dir / "keyring.txt"
+
+    @property
+    def sso_enabled(self) -> bool:
+        """True when single sign-on with an OpenID provider is configured."""
+        return self.oidc_issuer is not None
 
     @property
     def uses_s3(self) -> bool:
@@ -169,9 +184,19 @@ class Settings:
                 for name, default in RETENTION_DEFAULTS.items()
             },
             subject_request_due_days=reader.get("SUBJECT_REQUEST_DUE_DAYS", _int_range(1, 30), 14),
+            organisation_file=reader.get("ORGANISATION_FILE", Path, None),
+            transcribe=reader.get("TRANSCRIBE", _on_off, False),
             deadline_webhook_url=reader.get("DEADLINE_WEBHOOK_URL", _http_url, None),
             scheduler=reader.get("SCHEDULER", _boolean, True),
             timezone=reader.get("TIMEZONE", _zone, LOCAL_ZONE),
+            oidc_issuer=reader.get("OIDC_ISSUER", _http_url, None),
+            oidc_client_id=reader.get("OIDC_CLIENT_ID", _nonempty, None),
+            oidc_client_secret=reader.get("OIDC_CLIENT_SECRET", Secret, None),
+            oidc_roles_claim=reader.get("OIDC_ROLES_CLAIM", _nonempty, "groups"),
+            oidc_role_map=reader.get("OIDC_ROLE_MAP", _role_map, ()),
+            oidc_name=reader.get("OIDC_NAME", _nonempty, None),
+            oidc_redirect_uri=reader.get("OIDC_REDIRECT_URI", _http_url, None),
+            oidc_local_passwords=reader.get("OIDC_LOCAL_PASSWORDS", _boolean, True),
             extra={k: v for k, v in source.items() if k.startswith(ENV_PREFIX)},
         )
         if settings.uses_s3 and (settings.s3_access_key is None or settings.s3_secret_key is None):
@@ -179,6 +204,7 @@ class Settings:
                 "CALLREC_S3_ENDPOINT is set, so CALLREC_S3_ACCESS_KEY and "
                 "CALLREC_S3_SECRET_KEY must be set too"
             )
+        reader.problems.extend(_sso_problems(settings))
         unknown = sorted(set(settings.extra) - cls.names() - _TEST_ONLY)
         if unknown:
             reader.problems.append(
@@ -195,8 +221,26 @@ _TEST_ONLY: Final = frozenset(
         "CALLREC_TEST_S3_ENDPOINT",
         "CALLREC_TEST_S3_ACCESS_KEY",
         "CALLREC_TEST_S3_SECRET_KEY",
+        "CALLREC_TEST_ARTIFACTS",
+        "CALLREC_CHROMIUM",
     }
 )
+
+
+def _sso_problems(settings: Settings) -> list[str]:
+    """Single sign-on needs its issuer, client id and role map together."""
+    given = sorted(
+        f"{ENV_PREFIX}{name.upper()}"
+        for name in ("oidc_client_id", "oidc_client_secret", "oidc_role_map", "oidc_name")
+        if getattr(settings, name)
+    )
+    if not settings.sso_enabled:
+        return [f"{', '.join(given)} set without CALLREC_OIDC_ISSUER"] if given else []
+    needed = [] if settings.oidc_client_id else ["CALLREC_OIDC_CLIENT_ID"]
+    needed += [] if settings.oidc_role_map else ["CALLREC_OIDC_ROLE_MAP"]
+    if needed:
+        return [f"CALLREC_OIDC_ISSUER is set, so {' and '.join(needed)} must be set too"]
+    return []
 
 
 class _Reader:
@@ -228,6 +272,12 @@ def _boolean(raw: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"must be true or false, got {raw!r}")
+
+
+def _on_off(raw: str) -> bool:
+    if raw.lower() not in {"on", "off"}:
+        raise ValueError(f"must be on or off, got {raw!r}")
+    return raw.lower() == "on"
 
 
 def _int_range(low: int, high: int) -> Callable[[str], int]:
@@ -277,6 +327,17 @@ def _http_url(raw: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise ValueError("an http:// or https:// URL")
     return raw
+
+
+def _role_map(raw: str) -> tuple[tuple[str, str], ...]:
+    """``group=role,group=role``; whether each role exists is checked by ``accounts.sso``."""
+    pairs = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        group, sep, role = (side.strip() for side in part.partition("="))
+        if not sep or not group or not role:
+            raise ValueError(f"must be group=role pairs separated by commas, got {part!r}")
+        pairs.append((group, role))
+    return tuple(pairs)
 
 
 def _one_of(*choices: str) -> Callable[[str], str]:

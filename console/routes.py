@@ -21,7 +21,7 @@ from typing import Final
 from aiohttp import web
 
 from api.permissions import public
-from console import vocabulary
+from console import privacy, vocabulary
 
 STATIC: Final = Path(__file__).parent / "static"
 TYPES: Final = {
@@ -107,4 +107,5 @@ def add_routes(app: web.Application) -> None:
     """Register the console's routes and the hardening signal."""
     app.router.add_get("/", page)
     app.router.add_get("/console/{name}", asset)
+    privacy.add_routes(app)
     app.on_response_prepare.append(harden)

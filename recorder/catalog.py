@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
+from accounts.users import extension_of
 from storage.db import Connection, Pool
 
 COLUMNS: Final = """
@@ -46,6 +47,13 @@ SELECT id, started_at, created_at FROM recordings
 WHERE NOT notice_played AND (created_at, id) < ($1, $2)
 ORDER BY created_at DESC, id DESC LIMIT $3
 """
+CALL_FIGURES: Final = """
+SELECT count(*) AS recordings,
+       count(*) FILTER (WHERE NOT notice_played) AS without_notice,
+       count(*) FILTER (WHERE answered_by_user_id IS NULL) AS unmatched_agent_calls,
+       count(DISTINCT answered_by) FILTER (WHERE answered_by_user_id IS NULL) AS unmatched_agents
+FROM recordings
+"""
 # A data subject's recordings, by how the request names them (ready ones, oldest first).
 SUBJECT_RECORDINGS: Final = """
 SELECT r.id, r.started_at, r.declared_duration_seconds, r.measured_duration_seconds,
@@ -56,7 +64,7 @@ FROM recordings r WHERE r.status = 'ready' AND {where} ORDER BY r.started_at, r.
 SUBJECT_IS: Final = {
     "customer": "r.customer_id = $1::uuid",
     "phone": "r.caller_number = $1",
-    "staff": "(r.answered_by = $1 OR r.answered_by = (SELECT extension FROM users WHERE username = $1))",
+    "staff": "r.answered_by = ANY($1::text[])",  # the username or the account's extension
 }
 BY_CALLER: Final = "SELECT id FROM recordings WHERE caller_number = $1"
 LinkOutcome = Literal["linked", "no_recording", "no_customer"]
@@ -96,6 +104,21 @@ class UnnoticedCall:
     id: uuid.UUID
     started_at: datetime
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class CallFigures:
+    """Counts over every recording held, for the compliance evidence.
+
+    ``without_notice``: the telephony system's ``notice_played`` was false, so the caller
+    was not told before recording began. An unmatched agent is an ``answered_by`` value
+    that matched no staff account at ingest (nor later, by the administrator).
+    """
+
+    recordings: int
+    without_notice: int
+    unmatched_agent_calls: int
+    unmatched_agents: int
 
 
 @dataclass(frozen=True)
@@ -236,6 +259,13 @@ async def unmatched_agents(db: Connection | Pool) -> list[UnmatchedAgent]:
     return [UnmatchedAgent(**dict(row)) for row in await db.fetch(UNMATCHED_AGENTS)]
 
 
+async def call_figures(db: Connection | Pool) -> CallFigures:
+    """How many calls lack the recording notice or a known agent."""
+    row = await db.fetchrow(CALL_FIGURES)
+    assert row is not None
+    return CallFigures(**dict(row))
+
+
 async def notice_missing(
     db: Connection | Pool, before: tuple[datetime, uuid.UUID], limit: int
 ) -> list[UnnoticedCall]:
@@ -249,7 +279,11 @@ async def recordings_of_subject(
 ) -> list[SubjectRecording]:
     """The ready recordings of a data subject named by ``subject_kind`` (customer, phone or
     staff) and ``key`` (customer id, E.164 number or username), oldest first."""
-    rows = await db.fetch(SUBJECT_RECORDINGS.format(where=SUBJECT_IS[subject_kind]), key)
+    named: str | list[str] = key
+    if subject_kind == "staff":
+        extension = await extension_of(db, key)
+        named = [key] if extension is None else [key, extension]
+    rows = await db.fetch(SUBJECT_RECORDINGS.format(where=SUBJECT_IS[subject_kind]), named)
     return [SubjectRecording(**dict(row)) for row in rows]
 
 

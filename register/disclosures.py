@@ -93,3 +93,12 @@ async def list_disclosures(
 async def all_disclosures(conn: Connection, customer_id: uuid.UUID) -> list[Disclosure]:
     """Every disclosure about the customer, oldest first (for an access export)."""
     return [Disclosure(**dict(row.items())) for row in await conn.fetch(SELECT_ALL, customer_id)]
+
+
+KINDS_IN_USE: Final = "SELECT DISTINCT recipient_kind FROM disclosures ORDER BY recipient_kind"
+
+
+async def recipient_kinds(conn: Connection) -> list[str]:
+    """The kinds of recipient the log has ever recorded (for the privacy notice: what the
+    organisation really discloses, not what it once meant to)."""
+    return [row["recipient_kind"] for row in await conn.fetch(KINDS_IN_USE)]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Final
 
-from storage.db import Connection, Pool
+from storage.db import Connection, DuePage, Pool, due_page
 
 ERASED: Final = "erased"  # the name an anonymised customer keeps
 # Retention: what has outlived its period ($1 = cutoff, $2 = keyset after, $3 = limit).
@@ -98,28 +98,16 @@ async def delete_customer(conn: Connection, customer_id: uuid.UUID) -> None:
     await conn.execute(DELETE_CUSTOMER, customer_id)
 
 
-async def _ids(
-    pool: Pool, query: str, cutoff: datetime, after: uuid.UUID, limit: int
-) -> list[uuid.UUID]:
-    return [row["id"] for row in await pool.fetch(query, cutoff, after, limit)]
+def old_contacts(pool: Pool) -> DuePage:
+    """Contact-log entries written before the cutoff."""
+    return due_page(pool, OLD_CONTACTS)
 
 
-async def old_contacts(
-    pool: Pool, cutoff: datetime, after: uuid.UUID, limit: int
-) -> list[uuid.UUID]:
-    """Contact-log entries written before ``cutoff`` (a page in id order after ``after``)."""
-    return await _ids(pool, OLD_CONTACTS, cutoff, after, limit)
+def idle_applicants(pool: Pool) -> DuePage:
+    """Applicants who never got a lease and have not changed since the cutoff."""
+    return due_page(pool, IDLE_APPLICANTS)
 
 
-async def idle_applicants(
-    pool: Pool, cutoff: datetime, after: uuid.UUID, limit: int
-) -> list[uuid.UUID]:
-    """Applicants who never got a lease and have not changed since ``cutoff``."""
-    return await _ids(pool, IDLE_APPLICANTS, cutoff, after, limit)
-
-
-async def former_tenants(
-    pool: Pool, cutoff: datetime, after: uuid.UUID, limit: int
-) -> list[uuid.UUID]:
-    """Former tenants, not yet anonymised, whose last lease ended before ``cutoff``."""
-    return await _ids(pool, FORMER_TENANTS, cutoff, after, limit)
+def former_tenants(pool: Pool) -> DuePage:
+    """Former tenants, not yet anonymised, whose last lease ended before the cutoff."""
+    return due_page(pool, FORMER_TENANTS)

@@ -10,6 +10,10 @@ deleted from the store. A payload whose delete fails stays listed in
 
 Each batch runs under one advisory lock that placing a hold takes too, so a hold placed
 while a sweep runs is either seen by the sweep or waits for it: never half of each.
+
+The recordings table belongs to ``recorder``, a room above this one: the engine reaches it
+through the :class:`Recordings` protocol, which ``recorder.erasure`` implements and the
+composition root (or a room above recorder) hands in.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from register.erasure import (
     ERASED,
@@ -40,17 +44,17 @@ ERASURE_LOCK: Final = 0x63616C6C_7265_6331  # "callrec1": erasure and holds seri
 BATCH: Final = 500
 DELETE_CONCURRENCY: Final = 32
 
+# $1 = recording ids; $2, $3 = the linked ones and their customers (a customer's hold keeps
+# all of the customer's recordings).
 HELD_RECORDINGS: Final = """
 SELECT i.recording_id AS id, min(h.id::text) AS hold_id
 FROM legal_hold_recordings i JOIN legal_holds h ON h.id = i.hold_id
 WHERE i.recording_id = ANY($1) AND h.released_at IS NULL GROUP BY i.recording_id
 UNION ALL
-SELECT r.id, min(h.id::text) FROM recordings r JOIN legal_holds h ON h.customer_id = r.customer_id
-WHERE r.id = ANY($1) AND h.released_at IS NULL GROUP BY r.id
-"""
-DELETE_RECORDINGS: Final = """
-DELETE FROM recordings WHERE id = ANY($1)
-RETURNING id, array_remove(ARRAY[audio_object_id, incoming_object_id], NULL) AS objects
+SELECT r.id, min(h.id::text)
+FROM unnest($2::uuid[], $3::uuid[]) AS r (id, customer_id)
+JOIN legal_holds h ON h.customer_id = r.customer_id
+WHERE h.released_at IS NULL GROUP BY r.id
 """
 INSERT_TOMBSTONES: Final = """
 INSERT INTO tombstones (id, kind, reason, request_id, objects)
@@ -61,11 +65,30 @@ DONE_DELETING: Final = "DELETE FROM pending_object_deletions WHERE object_key = 
 CUSTOMER_HOLD: Final = """
 SELECT id FROM legal_holds WHERE customer_id = $1 AND released_at IS NULL ORDER BY placed_at LIMIT 1
 """
-RECORDINGS_OF_CUSTOMER: Final = "SELECT id FROM recordings WHERE customer_id = $1"
 HELD_CONTACTS: Final = """
 SELECT c.id FROM contact_log c JOIN legal_holds h ON h.customer_id = c.customer_id
 WHERE c.id = ANY($1) AND h.released_at IS NULL
 """
+
+
+class Recordings(Protocol):
+    """The recordings table as erasure needs it (implemented by ``recorder.erasure``)."""
+
+    async def customers_of(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        """The customer each of these recordings is linked to (unlinked ones left out)."""
+        ...
+
+    async def of_customer(self, conn: Connection, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        """Ids of every recording linked to the customer."""
+        ...
+
+    async def delete(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Delete these recordings; for each one deleted, its payloads' sealed object ids."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -121,9 +144,12 @@ class Why:
 class ErasureEngine:
     """Decide and erase; ``dry_run`` decides without changing anything."""
 
-    def __init__(self, pool: Pool, store: ObjectStore, *, dry_run: bool = False) -> None:
+    def __init__(
+        self, pool: Pool, store: ObjectStore, recordings: Recordings, *, dry_run: bool = False
+    ) -> None:
         self.pool = pool
         self.store = store
+        self.recordings = recordings
         self.dry_run = dry_run
 
     async def erase_recordings(
@@ -138,7 +164,9 @@ class ErasureEngine:
     async def _erase_batch(self, ids: list[uuid.UUID], why: Why, report: ErasureReport) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
-            held = {row["id"]: row["hold_id"] for row in await conn.fetch(HELD_RECORDINGS, ids)}
+            customers = await self.recordings.customers_of(conn, ids)
+            rows = await conn.fetch(HELD_RECORDINGS, ids, list(customers), list(customers.values()))
+            held = {row["id"]: row["hold_id"] for row in rows}
             report.decisions.extend(
                 Decision("recording", rid, "kept", f"legal hold {hold}")
                 for rid, hold in held.items()
@@ -149,39 +177,20 @@ class ErasureEngine:
                     Decision("recording", rid, "erased", why.reason) for rid in doomed
                 )
                 return
-            rows = await conn.fetch(DELETE_RECORDINGS, doomed)
-            object_ids = [oid for row in rows for oid in row["objects"]]
-            keys = await shred_headers(conn, object_ids)
+            erased = await self.recordings.delete(conn, doomed)
+            keys = await shred_headers(
+                conn, [oid for objects in erased.values() for oid in objects]
+            )
             await conn.execute(
                 INSERT_TOMBSTONES,
-                [row["id"] for row in rows],
+                list(erased),
                 "recording",
                 why.reason,
                 why.request_id,
-                [len(row["objects"]) for row in rows],
+                [len(objects) for objects in erased.values()],
             )
-        report.decisions.extend(
-            Decision("recording", row["id"], "erased", why.reason) for row in rows
-        )
-        await self.delete_payloads(keys, report)
-
-    async def delete_payloads(self, keys: list[str], report: ErasureReport) -> None:
-        """Delete the (already unreadable) payloads, every version; failures stay pending."""
-        limit = asyncio.Semaphore(DELETE_CONCURRENCY)
-
-        async def delete(key: str) -> str | None:
-            async with limit:
-                try:
-                    await self.store.delete(key)
-                except (ObjectStoreError, OSError):  # the filesystem store's unlink can raise
-                    return None
-                return key
-
-        done = [key for key in await asyncio.gather(*map(delete, keys)) if key is not None]
-        report.objects_deleted += len(done)
-        report.objects_pending += len(keys) - len(done)
-        if done:
-            await self.pool.execute(DONE_DELETING, done)
+        report.decisions.extend(Decision("recording", rid, "erased", why.reason) for rid in erased)
+        await delete_payloads(self.pool, self.store, keys, report)
 
     async def erase_customer(
         self, customer_id: uuid.UUID, why: Why, today: date, report: ErasureReport | None = None
@@ -192,7 +201,7 @@ class ErasureEngine:
         report = report if report is not None else ErasureReport()
         async with self.pool.acquire() as conn:
             hold = await conn.fetchval(CUSTOMER_HOLD, customer_id)
-            recording_ids = [r["id"] for r in await conn.fetch(RECORDINGS_OF_CUSTOMER, customer_id)]
+            recording_ids = await self.recordings.of_customer(conn, customer_id)
         if hold is not None:
             report.decisions.append(Decision("customer", customer_id, "kept", f"legal hold {hold}"))
             report.decisions.extend(
@@ -255,3 +264,24 @@ class ErasureEngine:
         report.decisions.extend(Decision("contact", i, "kept", "legal hold") for i in held)
         report.decisions.extend(Decision("contact", i, "erased", why.reason) for i in doomed)
         return report
+
+
+async def delete_payloads(
+    pool: Pool, store: ObjectStore, keys: list[str], report: ErasureReport
+) -> None:
+    """Delete the (already unreadable) payloads, every version; failures stay pending."""
+    limit = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+    async def delete(key: str) -> str | None:
+        async with limit:
+            try:
+                await store.delete(key)
+            except (ObjectStoreError, OSError):  # the filesystem store's unlink can raise
+                return None
+            return key
+
+    done = [key for key in await asyncio.gather(*map(delete, keys)) if key is not None]
+    report.objects_deleted += len(done)
+    report.objects_pending += len(keys) - len(done)
+    if done:
+        await pool.execute(DONE_DELETING, done)

@@ -11,11 +11,13 @@ from typing import Any, Final
 
 import asyncpg
 
+from accounts.users import names_of
 from retention.erasure import ERASURE_LOCK
 from storage.db import Connection, jsonable
 
 MAX_REASON: Final = 1000
 MAX_RECORDINGS: Final = 1000
+BY: Final = ("placed_by", "released_by")  # account ids, shown as usernames
 INSERT_HOLD: Final = """
 INSERT INTO legal_holds (id, reason, customer_id, placed_by) VALUES ($1, $2, $3, $4)
 RETURNING placed_at
@@ -28,12 +30,11 @@ UPDATE legal_holds SET released_at = now(), released_by = $2, release_reason = $
 WHERE id = $1 AND released_at IS NULL RETURNING id
 """
 SELECT_PAGE: Final = """
-SELECT h.id, h.reason, h.customer_id, h.placed_at, pu.username AS placed_by, h.released_at,
-       ru.username AS released_by, h.release_reason,
+SELECT h.id, h.reason, h.customer_id, h.placed_at, h.placed_by, h.released_at, h.released_by,
+       h.release_reason,
        coalesce((SELECT array_agg(i.recording_id::text ORDER BY i.recording_id)
                  FROM legal_hold_recordings i WHERE i.hold_id = h.id), '{}') AS recording_ids
 FROM legal_holds h
-LEFT JOIN users pu ON pu.id = h.placed_by LEFT JOIN users ru ON ru.id = h.released_by
 WHERE ($1 OR h.released_at IS NULL) AND (h.placed_at, h.id) < ($2, $3)
 ORDER BY h.placed_at DESC, h.id DESC LIMIT $4
 """
@@ -87,6 +88,7 @@ async def release_hold(conn: Connection, hold_id: uuid.UUID, by: uuid.UUID, reas
 async def list_holds(
     conn: Connection, *, include_released: bool, before: tuple[datetime, uuid.UUID], limit: int
 ) -> list[dict[str, Any]]:
-    """Holds newest first, each with its recordings."""
+    """Holds newest first, each with its recordings and who placed and released it."""
     rows = await conn.fetch(SELECT_PAGE, include_released, before[0], before[1], limit)
-    return [jsonable(row) for row in rows]
+    names = await names_of(conn, {r[k] for r in rows for k in BY if r[k] is not None})
+    return [jsonable(row) | {k: names.get(row[k]) for k in BY} for row in rows]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from retention.erasure import ErasureEngine, ErasureReport
+from retention.erasure import ErasureReport, delete_payloads
 from storage.db import Pool
 from storage.objects import ObjectStore, StoredObject
 
@@ -66,7 +66,6 @@ class OrphanReaper:
     ) -> None:
         self.pool = pool
         self.store = store
-        self.engine = ErasureEngine(pool, store)
         self.keep_runs = timedelta(days=keep_runs_days)
         self.grace = grace
 
@@ -76,13 +75,13 @@ class OrphanReaper:
         report = ReapReport(ErasureReport(), ErasureReport())
         after = ""
         while keys := [row["object_key"] for row in await self.pool.fetch(PENDING, after, BATCH)]:
-            await self.engine.delete_payloads(keys, report.pending)
+            await delete_payloads(self.pool, self.store, keys, report.pending)
             after = keys[-1]
         async for batch in _batches(self.store.list(), BATCH):
             old = [item.key for item in batch if item.modified_at < now - self.grace]
             if old:
                 orphans = [row["k"] for row in await self.pool.fetch(UNREFERENCED, old)]
-                await self.engine.delete_payloads(orphans, report.orphans)
+                await delete_payloads(self.pool, self.store, orphans, report.orphans)
         if report.orphans.objects_deleted:
             log.warning("reaped %d unreferenced objects", report.orphans.objects_deleted)
         status = await self.pool.execute(PRUNE_RUNS, now - self.keep_runs)
@@ -93,7 +92,7 @@ class OrphanReaper:
 async def delete_payloads_now(pool: Pool, store: ObjectStore, keys: list[str]) -> int:
     """Delete queued payloads at once; returns how many the store refused (the reaper retries)."""
     report = ErasureReport()
-    await ErasureEngine(pool, store).delete_payloads(keys, report)
+    await delete_payloads(pool, store, keys, report)
     return report.objects_pending
 
 

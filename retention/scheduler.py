@@ -48,6 +48,13 @@ ON CONFLICT DO NOTHING RETURNING tick
 FINISH: Final = """
 UPDATE scheduler_runs SET finished_at = now(), outcome = $3 WHERE job = $1 AND tick = $2
 """
+LAST_RUNS: Final = """
+SELECT job,
+       max(finished_at) FILTER (WHERE outcome NOT LIKE 'error:%') AS last_success,
+       max(started_at) AS last_started,
+       (array_agg(outcome ORDER BY started_at DESC))[1] AS last_outcome
+FROM scheduler_runs GROUP BY job
+"""
 MAX_OUTCOME: Final = 2000
 STOP_GRACE_SECONDS: Final = 10.0
 
@@ -62,6 +69,21 @@ class ScheduledJob:
     name: str
     every: timedelta
     run: Callable[[], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class JobRuns:
+    """What the ``scheduler_runs`` rows say about one job: the proof that it ran."""
+
+    job: str
+    last_success: datetime | None  # finished without an error
+    last_started: datetime
+    last_outcome: str | None  # None: the newest run is still going, or was interrupted
+
+
+async def last_runs(pool: Pool) -> dict[str, JobRuns]:
+    """Per job that has ever run (and whose rows the reaper has not yet pruned)."""
+    return {row["job"]: JobRuns(**dict(row)) for row in await pool.fetch(LAST_RUNS)}
 
 
 def tick_of(moment: datetime, every: timedelta) -> int:

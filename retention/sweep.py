@@ -10,51 +10,81 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from audit.log import SYSTEM, AuditEvent, prune_audit_log, record
 from common.settings import Settings
 from register.erasure import former_tenants, idle_applicants, old_contacts
 from retention.erasure import ErasureEngine, ErasureReport, Why
-from storage.db import Pool
+from storage.db import DuePage, Pool
 
 PAGE: Final = 2000
-
-# Per category: the rows whose period has passed ($1 = cutoff, $2 = keyset after, $3 = limit).
-RECORDINGS: Final = """
-SELECT id FROM recordings WHERE started_at < $1 AND training_released_at IS NULL
-  AND status <> 'failed' AND id > $2 ORDER BY id LIMIT $3
-"""
-TRAINING: Final = """
-SELECT id FROM recordings WHERE started_at < $1 AND training_released_at IS NOT NULL
-  AND id > $2 ORDER BY id LIMIT $3
-"""
-FAILED_INGEST: Final = """
-SELECT id FROM recordings WHERE status = 'failed' AND updated_at < $1 AND id > $2
-ORDER BY id LIMIT $3
-"""
 NIL: Final = uuid.UUID(int=0)
 
 Progress = Callable[[str, int], None]
 Eraser = Callable[[list[uuid.UUID]], Awaitable[ErasureReport]]
-# Ids whose period has passed: (cutoff, keyset after, limit) → the next page of ids.
-DueIds = Callable[[datetime, uuid.UUID, int], Awaitable[list[uuid.UUID]]]
-RegisterDue = Callable[[Pool, datetime, uuid.UUID, int], Awaitable[list[uuid.UUID]]]
 
 
 @dataclass(frozen=True)
 class Category:
     """One kind of personal data with a period: which items are due, and how they go.
 
-    A room above retention adds its own (rights: expired export links) when the
-    composition root builds the sweep, so its table's SQL stays its own.
+    Each table's owner builds its own categories (the register's are :func:`register_categories`;
+    recordings and export links are recorder's and rights', rooms above this one), so its
+    SQL stays its own; the composition root hands the sweep the whole list.
     """
 
     name: str
     days: int  # the period; 0 where the row carries its own expiry time
-    due: DueIds
+    due: DuePage
     erase: Eraser
+
+
+@dataclass(frozen=True)
+class PastRetention:
+    """One category's items whose period has passed, by what the sweep decides for them."""
+
+    due: int  # would be erased (or anonymised) now: nothing holds them
+    held: int  # kept by a legal hold
+    kept_by_duty: int  # core data an active lease still needs
+
+
+def register_categories(
+    pool: Pool, engine: ErasureEngine, settings: Settings, today: date
+) -> list[Category]:
+    """The register's categories: old contact-log entries, idle applicants, former tenants."""
+
+    def customers(reason: str) -> Eraser:
+        async def erase(ids: list[uuid.UUID]) -> ErasureReport:
+            out = ErasureReport()
+            for customer_id in ids:
+                await engine.erase_customer(customer_id, Why(reason), today, out)
+            return out
+
+        return erase
+
+    s = settings
+    return [
+        Category(
+            "contact_log",
+            s.retention_contact_log_days,
+            old_contacts(pool),
+            lambda ids: engine.erase_contacts(ids, Why("retention:contact_log")),
+        ),
+        Category(
+            "applicants",
+            s.retention_applicants_days,
+            idle_applicants(pool),
+            customers("retention:applicants"),
+        ),
+        Category(
+            "former_tenants",
+            s.retention_former_tenants_days,
+            former_tenants(pool),
+            customers("retention:former_tenants"),
+        ),
+    ]
 
 
 @dataclass
@@ -72,6 +102,16 @@ class SweepReport:
     def decided(self) -> int:
         """How many items the sweep decided about, in all categories."""
         return sum(len(report.decisions) for report in self.categories.values())
+
+    def past_retention(self) -> dict[str, PastRetention]:
+        """Per category, the decided items split into due, held and kept by a duty."""
+        out = {}
+        for name, report in self.categories.items():
+            actions = [d.action for d in report.decisions]
+            held = sum(1 for d in report.decisions if d.reason.startswith("legal hold"))
+            kept = actions.count("kept_core")
+            out[name] = PastRetention(len(actions) - held - kept, held, kept)
+        return out
 
     def summary(self) -> str:
         """One line of counts (no ids) for the scheduler's outcome."""
@@ -95,13 +135,13 @@ class RetentionSweep:
         settings: Settings,
         *,
         now: datetime,
-        extra: Sequence[Category] = (),
+        categories: Sequence[Category],
     ) -> None:
         self.pool = pool
         self.engine = engine
         self.settings = settings
         self.now = now
-        self.extra = tuple(extra)
+        self.categories = tuple(categories)
 
     def cutoff(self, days: int) -> datetime:
         """The moment before which a category's items have outlived their period."""
@@ -118,60 +158,7 @@ class RetentionSweep:
         """
         s, engine = self.settings, self.engine
         report = SweepReport()
-
-        def recordings(reason: str) -> Eraser:
-            return lambda ids: engine.erase_recordings(ids, Why(reason))
-
-        async def customers(ids: list[uuid.UUID], reason: str) -> ErasureReport:
-            out = ErasureReport()
-            for customer_id in ids:
-                await engine.erase_customer(customer_id, Why(reason), self.now.date(), out)
-            return out
-
-        pool = self.pool
-
-        def register_rows(read: RegisterDue) -> DueIds:
-            return lambda cutoff, after, limit: read(pool, cutoff, after, limit)
-
-        categories = [
-            Category(
-                "recordings",
-                s.retention_recordings_days,
-                self._due(RECORDINGS),
-                recordings("retention:recordings"),
-            ),
-            Category(
-                "training",
-                s.retention_training_days,
-                self._due(TRAINING),
-                recordings("retention:training"),
-            ),
-            Category(
-                "failed_ingest",
-                s.retention_failed_ingest_days,
-                self._due(FAILED_INGEST),
-                recordings("retention:failed_ingest"),
-            ),
-            Category(
-                "contact_log",
-                s.retention_contact_log_days,
-                register_rows(old_contacts),
-                lambda ids: engine.erase_contacts(ids, Why("retention:contact_log")),
-            ),
-            Category(
-                "applicants",
-                s.retention_applicants_days,
-                register_rows(idle_applicants),
-                lambda ids: customers(ids, "retention:applicants"),
-            ),
-            Category(
-                "former_tenants",
-                s.retention_former_tenants_days,
-                register_rows(former_tenants),
-                lambda ids: customers(ids, "retention:former_tenants"),
-            ),
-        ]
-        for item in [*categories, *self.extra]:
+        for item in self.categories:
             name = item.name
             if only is not None and name not in only:
                 continue
@@ -208,10 +195,10 @@ class RetentionSweep:
         )
         return report
 
-    def _due(self, query: str) -> DueIds:
-        """The ids a category query finds past the cutoff."""
 
-        async def due(cutoff: datetime, after: uuid.UUID, limit: int) -> list[uuid.UUID]:
-            return [row["id"] for row in await self.pool.fetch(query, cutoff, after, limit)]
-
-        return due
+async def past_retention(sweep: RetentionSweep) -> dict[str, PastRetention]:
+    """What the sweep would decide now, per category, found by running it as a dry run:
+    the very selection and hold checks of a real run, with nothing changed."""
+    if not sweep.engine.dry_run:
+        raise ValueError("past_retention needs a sweep whose engine is a dry run")
+    return (await sweep.run()).past_retention()

@@ -31,7 +31,7 @@ from typing import Any, Final
 from accounts.users import account_id, housing_advisors, names_of, roles_by_id
 from audit.log import entries_about, entries_by
 from common.jsonready import json_ready
-from common.settings import RETENTION_DEFAULTS, Settings
+from common.settings import Settings
 from recorder.catalog import recordings_of_subject
 from register.consents import all_preferences
 from register.contact_log import all_entries
@@ -40,6 +40,8 @@ from register.disclosures import all_disclosures
 from register.leases import leases_of
 from register.protection import Reader, mask_contacts, mask_leases, protection_of
 from register.staff import StaffDirectory
+from rights.access_page import CopyContents, render
+from rights.wording import DEFAULT_LANGUAGE, Language, language_of, retention_sentences
 from storage.db import Connection, jsonable
 from storage.fieldcrypt import FieldCipher
 from storage.readahead import read_ahead
@@ -200,6 +202,8 @@ class AccessExport:
         self.on_progress = on_progress
         self.result = ExportResult()
         self.zone = settings.timezone
+        self.contents = CopyContents()
+        self.language: Language = DEFAULT_LANGUAGE  # the register's, once it is read
 
     async def stream(self) -> AsyncIterator[bytes]:
         """The ZIP, member by member; if a source fails, the half-written archive is dropped."""
@@ -238,12 +242,19 @@ class AccessExport:
                 self.result.recordings += 1
                 if self.on_progress is not None:
                     await self.on_progress(self.result.recordings, len(audio))
+        self.contents.recordings = recordings
+        sections = [
+            *[item async for item in self._register_files()],
+            *[item async for item in self._audit_files(recordings)],
+        ]
+        self.contents.sections = dict(sections)
+        self.contents.files = ["recordings.json", "recordings.csv", *self.contents.sections]
         for name, data in [
             ("recordings.json", _json(recordings, self.zone)),
             ("recordings.csv", _csv(recordings, RECORDING_COLUMNS)),
-            *[item async for item in self._register_files()],
-            *[item async for item in self._audit_files(recordings)],
+            *[(name, _json(value, self.zone)) for name, value in sections],
             ("index.txt", self._index().encode()),
+            ("index.html", self._page().encode()),
         ]:
             async for out in archive.add(name, _one(data)):
                 yield out
@@ -251,7 +262,7 @@ class AccessExport:
         async for out in archive.add("manifest.sha256", _one(manifest.encode())):
             yield out
 
-    async def _register_files(self) -> AsyncIterator[tuple[str, bytes]]:
+    async def _register_files(self) -> AsyncIterator[tuple[str, Any]]:
         if self.subject.kind != "customer" or self.cipher is None:
             return
         customer_id = uuid.UUID(self.subject.key)
@@ -261,27 +272,24 @@ class AccessExport:
         protection = await protection_of(self.conn, customer_id, today, numbers)
         reader = Reader(sees_protected=False, own_id=customer_id)
         if customer is not None:
+            self.language = language_of(customer.language)
             record = asdict(customer)
             record.pop("assigned_advisor_id", None)
-            yield (
-                "register/customer.json",
-                _json(mask_contacts(record, protection, reader), self.zone),
-            )
+            yield "register/customer.json", mask_contacts(record, protection, reader)
         leases = json_ready(await leases_of(self.conn, customer_id))
         for lease in leases:  # other parties are other people: only the subject's own role
             lease["parties"] = [p for p in lease["parties"] if p["customer_id"] == self.subject.key]
-        yield "register/leases.json", _json(mask_leases(leases, protection, reader), self.zone)
+        yield "register/leases.json", mask_leases(leases, protection, reader)
         for name, read in (
             ("contact_log.json", all_entries),
             ("disclosures.json", all_disclosures),
             ("marketing.json", all_preferences),
         ):
-            entries = json_ready(await read(self.conn, customer_id))
-            yield f"register/{name}", _json(entries, self.zone)
+            yield f"register/{name}", json_ready(await read(self.conn, customer_id))
 
     async def _audit_files(
         self, recordings: list[dict[str, Any]]
-    ) -> AsyncIterator[tuple[str, bytes]]:
+    ) -> AsyncIterator[tuple[str, Any]]:
         about = await entries_about(self.conn, "recording", [r["id"] for r in recordings])
         if self.subject.kind == "customer":
             about += await entries_about(self.conn, "customer", [self.subject.key])
@@ -299,22 +307,26 @@ class AccessExport:
             )
             for e in sorted(about, key=lambda e: e.seq)
         ]
-        yield "access_log/about_you.json", _json(rows, self.zone)
+        yield "access_log/about_you.json", rows
         if self.subject.kind == "staff":
             actor = await account_id(self.conn, self.subject.key)
             by = [] if actor is None else await entries_by(self.conn, actor)
-            yield "access_log/your_actions.json", _json([asdict(e) for e in by], self.zone)
+            yield "access_log/your_actions.json", [asdict(e) for e in by]
+
+    def _page(self) -> str:
+        """``index.html``: the package as readable pages in the subject's language."""
+        return render(self.contents, self.settings, self.language, datetime.now(self.zone))
 
     def _index(self) -> str:
-        periods = {
-            name: getattr(self.settings, f"retention_{name}_days") for name in RETENTION_DEFAULTS
-        }
-        retention = "\n".join(f"  - {name}: {days} days / päivää" for name, days in periods.items())
+        def retention(language: Language) -> str:
+            return "\n".join(f"- {line}" for line in retention_sentences(self.settings, language))
+
         return INDEX.format(
             created=datetime.now(self.zone).isoformat(timespec="seconds"),
             zone=self.zone,
             recordings=self.result.recordings,
-            retention=retention,
+            retention_fi=retention("fi"),
+            retention_en=retention("en"),
         )
 
 
@@ -322,6 +334,8 @@ INDEX: Final = """\
 callrec - kopio henkilötiedoistasi / a copy of your personal data
 Luotu / created: {created}
 Ajat ovat aikavyöhykkeellä / times are in the time zone {zone}, with their offset from UTC.
+Avaa index.html selaimella: siinä kaikki tiedot ovat luettavina sivuina ja puhelut voi kuunnella.
+Open index.html in a web browser: it shows everything as readable pages, and plays the calls.
 
 SUOMEKSI
 Tämä paketti sisältää kaikki meillä olevat tietosi (EU:n tietosuoja-asetus 15 artikla):
@@ -337,7 +351,7 @@ Käsittelyn tarkoitukset: asiakassuhteen hoitaminen, puhelujen sisällön todent
 henkilöstön koulutus. Tietoja luovutetaan vain sopimuskumppaneille (esim. perintä, huolto)
 ja viranomaisille, joilla on siihen oikeus; luovutukset on lueteltu tiedostossa
 register/disclosures.json. Säilytysajat:
-{retention}
+{retention_fi}
 Sinulla on oikeus pyytää tietojesi oikaisemista tai poistamista, vastustaa käsittelyä ja
 tehdä valitus tietosuojavaltuutetun toimistolle (tietosuoja.fi).
 
@@ -355,7 +369,7 @@ Purposes: managing the customer relationship, verifying what was agreed on calls
 training. Data is disclosed only to contract partners (e.g. debt collection, maintenance)
 and to authorities entitled to it; disclosures are listed in register/disclosures.json.
 Retention periods:
-{retention}
+{retention_en}
 You may ask us to rectify or erase your data, object to processing, and complain to the
 Data Protection Ombudsman (tietosuoja.fi).
 """

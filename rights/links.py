@@ -29,19 +29,21 @@ import hashlib
 import hmac
 import re
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from retention.erasure import Decision, ErasureEngine, ErasureReport
+from retention.erasure import Decision, ErasureEngine, ErasureReport, delete_payloads
 from retention.sweep import Category
-from storage.db import Connection, Pool
-from storage.fieldcrypt import derive_key, load_data_key
+from storage.db import Connection, Pool, due_page
+from storage.fieldcrypt import derive_key, load_data_key, token_digest
 from storage.keyring import Keyring
 from storage.vault import shred_headers
 
 LINK_KEY_NAME: Final = "export-links"
 TOKEN_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 bytes, base64url without padding
+_LINK_KEYS: Final[weakref.WeakKeyDictionary[Keyring, bytes]] = weakref.WeakKeyDictionary()
 
 INSERT_EXPORT: Final = """
 INSERT INTO exports (id, request_id, sealed_object_id, token_sha256, size, files, expires_at)
@@ -133,19 +135,24 @@ class LinkedExport:
 
 
 async def link_key(conn: Connection, keyring: Keyring) -> bytes:
-    """The key that links are derived with (its data key is created on first use)."""
-    return derive_key(await load_data_key(conn, keyring, LINK_KEY_NAME), b"callrec export link")
+    """The key that links are derived with (its data key is created on first use), unwrapped
+    once per keyring, so once per process, like the register's field key at start-up.
+
+    Rotating the keyring rewraps the data key's header to the new key version but never
+    changes the data key, so a cached key stays right across rotation and rewrap; call this
+    outside a transaction that may roll back, so a key created on first use is the one kept.
+    """
+    key = _LINK_KEYS.get(keyring)
+    if key is None:
+        data_key = await load_data_key(conn, keyring, LINK_KEY_NAME)
+        key = _LINK_KEYS[keyring] = derive_key(data_key, b"callrec export link")
+    return key
 
 
 def link_token(key: bytes, export_id: uuid.UUID) -> str:
     """The token of the export's link: the same every time, unguessable without the key."""
     mac = hmac.new(key, export_id.bytes, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
-
-
-def token_digest(token: str) -> bytes:
-    """What the database keeps of a token (and looks it up by)."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 async def insert_export(
@@ -198,11 +205,11 @@ async def spend(conn: Connection | Pool, export_id: uuid.UUID) -> bool:
 async def reissue(conn: Connection, keyring: Keyring, request_id: uuid.UUID) -> ExportLink | None:
     """A new link to the request's kept export, the old link dead from now on; None when no
     copy is kept (never made, or expired and shredded)."""
+    key = await link_key(conn, keyring)
     async with conn.transaction():
         row = await conn.fetchrow(MOVE_TO_NEW_COPY, request_id)
         if row is None:
             return None
-        key = await link_key(conn, keyring)
         export_id = await insert_export(
             conn,
             key,
@@ -227,9 +234,6 @@ def expiry_category(pool: Pool, engine: ErasureEngine) -> Category:
     """The retention sweep's ``exports`` category: an export whose link has expired is
     shredded (``expires_at`` carries the period; the request keeps its report)."""
 
-    async def due(now: datetime, after: uuid.UUID, limit: int) -> list[uuid.UUID]:
-        return [row["id"] for row in await pool.fetch(EXPIRED, now, after, limit)]
-
     async def expire(ids: list[uuid.UUID]) -> ErasureReport:
         report = ErasureReport()
         keys: list[str] = []
@@ -242,7 +246,7 @@ def expiry_category(pool: Pool, engine: ErasureEngine) -> Category:
                 if object_id is not None:
                     keys += await shred_headers(conn, [object_id])
                 await conn.execute(TOMBSTONE, export_id)
-        await engine.delete_payloads(keys, report)
+        await delete_payloads(pool, engine.store, keys, report)
         return report
 
-    return Category("exports", 0, due, expire)
+    return Category("exports", 0, due_page(pool, EXPIRED), expire)

@@ -20,9 +20,10 @@ from common.backoff import backoff
 from common.logs import log_failure
 from common.settings import Settings
 from recorder.catalog import recordings_by_caller
-from retention.erasure import Decision, ErasureEngine, ErasureReport, Why
+from retention.erasure import Decision, ErasureReport, Why
 from rights.export import AccessExport, Subject
 from rights.links import insert_export, link_key
+from rights.sweeps import erasure_engine
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import KeyringError
@@ -165,7 +166,7 @@ class RightsProcessor:
         }
 
     async def _erase(self, row: asyncpg.Record) -> dict[str, Any]:
-        engine = ErasureEngine(self.pool, self.vault.store)
+        engine = erasure_engine(self.pool, self.vault.store)
         why = Why("subject_request", row["id"])
         if row["subject_type"] == "customer" and row["customer_id"] is not None:
             report = await engine.erase_customer(row["customer_id"], why, datetime.now(UTC).date())

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from accounts.users import names_of
 from register.contact_log import CHANNELS
-from storage.db import Connection, jsonable
+from storage.db import Connection, Pool, jsonable
 
 KINDS: Final = ("access", "erasure", "rectification", "objection")
 SUBJECT_KEYS: Final = ("customer_id", "staff_username", "phone_number")
@@ -33,6 +34,8 @@ STATUSES: Final = (*OPEN, "completed", "denied")
 DUE_BY: Final = "coalesce(extended_due_at, due_at)"  # the deadline in force
 IS_OPEN: Final = f"status IN {OPEN!r}"  # the one definition of an open request, in SQL
 OVERDUE: Final = f"({IS_OPEN} AND {DUE_BY} < now())"  # only open requests are late
+# The legal deadline in force: one month, or later where the DPO extended it (Art. 12(3)).
+LEGAL_DUE_BY: Final = "greatest(legal_due_at, extended_due_at)"
 
 INSERT: Final = """
 INSERT INTO subject_requests (id, kind, subject_type, customer_id, staff_username, phone_number,
@@ -42,11 +45,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 SELECT_ONE: Final = f"""
 SELECT r.id, r.kind, r.subject_type, r.customer_id, r.staff_username, r.phone_number, r.channel,
        r.received_at, r.due_at, r.legal_due_at, r.extended_due_at, r.extension_reason, r.status,
-       r.verification_method, vu.username AS verified_by, r.verified_at, r.denial_reason,
+       r.verification_method, r.verified_by, r.verified_at, r.denial_reason,
        r.progress_done, r.progress_total, r.report, r.error, r.created_at, r.completed_at,
        {DUE_BY} AS due_by, {OVERDUE} AS overdue
-FROM subject_requests r LEFT JOIN users vu ON vu.id = r.verified_by
-WHERE r.id = $1
+FROM subject_requests r WHERE r.id = $1
 """
 SELECT_QUEUE: Final = f"""
 SELECT r.id, r.kind, r.subject_type, r.status, r.received_at, r.due_at, r.legal_due_at,
@@ -75,6 +77,21 @@ WHERE id = $1 AND status IN ('identity_unverified', 'verified', 'processing')
   AND $2 <= legal_due_at + interval '2 months' RETURNING id
 """
 STATUS_OF: Final = "SELECT status FROM subject_requests WHERE id = $1"
+FIGURES: Final = f"""
+SELECT count(*) AS received,
+       count(*) FILTER (WHERE status = 'completed') AS completed,
+       count(*) FILTER (WHERE status = 'denied') AS denied,
+       count(*) FILTER (WHERE status = 'completed' AND completed_at <= due_at)
+           AS completed_within_internal_target,
+       count(*) FILTER (WHERE status = 'completed' AND completed_at <= {LEGAL_DUE_BY})
+           AS completed_within_legal_deadline,
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY extract(epoch FROM completed_at - received_at) / 86400
+       ) FILTER (WHERE status = 'completed') AS median_days_to_complete,
+       count(*) FILTER (WHERE {IS_OPEN} AND {DUE_BY} < $1) AS overdue_now,
+       count(*) FILTER (WHERE {IS_OPEN} AND {LEGAL_DUE_BY} < $1) AS past_legal_deadline_now
+FROM subject_requests
+"""
 
 
 @dataclass(frozen=True)
@@ -133,9 +150,13 @@ async def create_request(
 
 
 async def get_request(conn: Connection, request_id: uuid.UUID) -> dict[str, Any] | None:
-    """The request as JSON, or None."""
+    """The request as JSON (who verified it by username), or None."""
     row = await conn.fetchrow(SELECT_ONE, request_id)
-    return None if row is None else jsonable(row)
+    if row is None:
+        return None
+    by = row["verified_by"]
+    verifier = None if by is None else (await names_of(conn, [by])).get(by)
+    return jsonable(row) | {"verified_by": verifier}
 
 
 async def queue(
@@ -175,3 +196,32 @@ async def extend_request(
 ) -> None:
     """Move the deadline, at most two months past the legal one (Art. 12(3))."""
     await _step(conn, EXTEND, request_id, "extend", until, reason)
+
+
+@dataclass(frozen=True)
+class RequestFigures:
+    """How requests have been answered, for a supervisor: counts and the median in days.
+
+    The internal target is ``due_at`` as set on arrival (14 days); the legal deadline is one
+    month, or the date the DPO extended it to. Overdue counts open requests past the
+    deadline in force, exactly as the deadline monitor alerts them.
+    """
+
+    received: int
+    completed: int
+    denied: int
+    completed_within_internal_target: int
+    completed_within_legal_deadline: int
+    median_days_to_complete: float | None
+    overdue_now: int
+    past_legal_deadline_now: int
+
+
+async def request_figures(db: Connection | Pool, now: datetime) -> RequestFigures:
+    """Every request ever received (retention keeps them), counted as of ``now``."""
+    row = await db.fetchrow(FIGURES, now)
+    assert row is not None
+    median = row["median_days_to_complete"]
+    return RequestFigures(
+        **{**dict(row), "median_days_to_complete": None if median is None else float(median)}
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -119,6 +119,21 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwar
     await pool.fetchval("SELECT 1")
     log.info("database pool ready", extra={"dsn": mask_dsn(dsn)})
     return pool
+
+
+# The next page of ids past a cutoff: (cutoff, keyset after, limit) → ids in id order.
+DuePage = Callable[[datetime, uuid.UUID, int], Awaitable[list[uuid.UUID]]]
+
+
+def due_page(pool: Pool, query: str) -> DuePage:
+    """Pages of the rows whose period has passed, for the retention sweep: ``query`` takes the
+    cutoff ($1), the last id of the previous page ($2) and the page size ($3), and selects
+    ``id`` in id order. Each owner of a table keeps its own query; the paging is this one."""
+
+    async def page(cutoff: datetime, after: uuid.UUID, limit: int) -> list[uuid.UUID]:
+        return [row["id"] for row in await pool.fetch(query, cutoff, after, limit)]
+
+    return page
 
 
 def jsonable(row: Any, *, drop: Iterable[str] = ()) -> dict[str, Any]:

@@ -9,6 +9,9 @@ cover it and recovery needs nothing but the keyring. From it two keys are derive
   column fails to decrypt instead of quietly showing someone else's identity code;
 * an HMAC key for the blind index: the same normalised value always gives the same
   32 bytes, so an exact lookup is an indexed equality, and the value itself is never stored.
+
+A bearer token (a session's, an export link's) needs no key: it is random, so the database
+keeps only its :func:`token_digest` and looks it up by that.
 """
 
 from __future__ import annotations
@@ -65,6 +68,11 @@ class FieldCipher:
         """Keyed digest for exact lookup of ``normalised`` (of ``kind``: hetu, document…)."""
         message = kind.encode() + b"\x00" + normalised.encode()
         return hmac.new(self._index_key, message, hashlib.sha256).digest()
+
+
+def token_digest(token: str) -> bytes:
+    """What the database keeps of a bearer token, and looks it up by: its SHA-256."""
+    return hashlib.sha256(token.encode()).digest()
 
 
 async def load_data_key(conn: Connection, keyring: Keyring, name: str) -> bytes:

@@ -68,6 +68,11 @@ WRAPPED_KEYS: Final = (
         "UPDATE data_keys SET header = $2, key_version = $3 WHERE name = $1",
     ),
 )
+HEADERS_BY_VERSION: Final = """
+SELECT key_version, count(*) AS headers
+FROM (SELECT key_version FROM sealed_objects UNION ALL SELECT key_version FROM data_keys) k
+GROUP BY key_version ORDER BY key_version
+"""
 
 
 @dataclass(frozen=True)
@@ -241,3 +246,9 @@ async def rewrap(
             if len(rows) < batch:
                 break
     return total
+
+
+async def headers_by_key_version(db: Connection | Pool) -> dict[int, int]:
+    """How many wrapped keys (object headers and data keys) each key version opens: after a
+    rotation, the ones on older versions are what ``keys rewrap`` has still to move."""
+    return {row["key_version"]: row["headers"] for row in await db.fetch(HEADERS_BY_VERSION)}

@@ -46,3 +46,24 @@ def test_every_declared_dependency_is_imported() -> None:
     distributions = packages_distributions()
     used = {_normal(d) for m in imported_modules() for d in distributions.get(m, [])}
     assert declared() - used == set()
+
+
+def our_packages() -> list[str]:
+    """The top-level packages callrec installs (pyproject's find-include list)."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    return [name.rstrip("*") for name in setuptools["packages"]["find"]["include"]]
+
+
+def test_no_other_distribution_installs_our_top_level_names() -> None:
+    """callrec keeps short top-level names (see README, Layout); this catches a clash.
+
+    A second distribution that also installs, say, `api` would silently shadow ours or be
+    shadowed in the same environment; the test fails naming it instead.
+    """
+    distributions = packages_distributions()
+    clashes = {
+        name: others
+        for name in our_packages()
+        if (others := sorted({_normal(d) for d in distributions.get(name, [])} - {"callrec"}))
+    }
+    assert clashes == {}

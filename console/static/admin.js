@@ -2,7 +2,7 @@
 // system sent that match no account.
 
 import { api, query } from "./api.js";
-import { field, form, h, pagedTable, showNotice } from "./dom.js";
+import { attempt, field, form, h, pagedTable, showNotice } from "./dom.js";
 import { named, t, when } from "./i18n.js";
 import vocabulary from "./vocabulary.js";
 
@@ -24,8 +24,22 @@ export function usersPage(main) {
       editor.replaceChildren();
       showNotice(t("saved"));
       await show();
-    }));
+    }), credentials(user));
     editor.querySelector("input").focus();
+  }
+  // A reset shows the one-time password once, for the administrator to hand over.
+  function credentials(user) {
+    const shown = h("p", { id: "one-time-password", "aria-live": "polite" });
+    const act = (label, run) => h("button", { type: "button", onclick: () => attempt(run) }, label);
+    return h("section", { "aria-label": t("credentials") }, h("h3", {}, t("credentials")), h("p", {},
+      act(t("resetPassword"), async () => {
+        const answer = await api("POST", `/v1/users/${user.id}/password-reset`);
+        shown.replaceChildren(`${t("oneTimePassword")}: `, h("code", {}, answer.one_time_password));
+      }), " ",
+      act(t("endAllSessions"), async () => {
+        const answer = await api("DELETE", `/v1/users/${user.id}/sessions`);
+        showNotice(`${t("sessionsEnded")}: ${answer.sessions_ended}`);
+      })), shown);
   }
   function show() {
     const table = pagedTable("users", [

@@ -3,14 +3,17 @@
 // permission its task needs, and the navigation shows only the pages of the user's roles.
 // The server decides what data anyone sees; hiding a page here is only convenience.
 
+import { accountPage, passwordChangePage, setupPage } from "./account.js";
 import { api, onSessionEnd, setCsrf } from "./api.js";
 import { customerPage, customersPage } from "./customers.js";
 import { editCustomerPage, newCustomerPage } from "./customerform.js";
+import { evidencePage } from "./evidence.js";
 import { $, field, form, h, showError, showNotice } from "./dom.js";
 import { auditPage, holdsPage } from "./oversight.js";
 import { recordingPage, recordingsPage, trainingPage } from "./recordings.js";
 import { newRequestPage, requestPage, requestsPage } from "./requests.js";
 import { language, t, toggleLanguage } from "./i18n.js";
+import { ssoFailure, ssoLink } from "./sso.js";
 import { usersPage } from "./admin.js";
 import vocabulary from "./vocabulary.js";
 
@@ -30,14 +33,24 @@ const PAGES = [
   { path: "requests", needs: P.MANAGE_SUBJECT_REQUESTS, list: requestsPage, detail: requestPage },
   { path: "holds", needs: P.MANAGE_LEGAL_HOLDS, list: holdsPage },
   { path: "audit", needs: P.READ_AUDIT, list: auditPage },
+  { path: "evidence", needs: P.READ_COMPLIANCE, list: evidencePage },
   { path: "users", needs: P.MANAGE_USERS, list: usersPage },
+  { path: "account", any: true, list: accountPage }, // one's own password and sessions
 ];
 
 let me = null;
 
-const mine = () => PAGES.filter((page) => me.permissions.includes(page.needs));
+const mine = () => PAGES.filter((page) => page.any || me.permissions.includes(page.needs));
 
-function renderLogin() {
+/** A page shown without the navigation: the first-run setup, a forced password change. */
+function bare(username) {
+  $("nav").replaceChildren();
+  $("who").textContent = username ? `${t("loggedInAs")} ${username}` : "";
+  $("logout").hidden = !username;
+  return $("main");
+}
+
+function renderLogin(username = "") {
   me = null;
   setCsrf(null);
   $("nav").replaceChildren();
@@ -45,15 +58,17 @@ function renderLogin() {
   $("logout").hidden = true;
   const login = form({ id: "login", "aria-label": t("login") }, [
     h("h1", {}, t("login")),
-    field({ name: "username", label: t("username"), autocomplete: "username", required: true }),
+    field({ name: "username", label: t("username"), autocomplete: "username", required: true, value: username }),
     field({ name: "password", label: t("password"), type: "password", autocomplete: "current-password", required: true }),
   ], t("login"), async (values) => {
     const answer = await api("POST", "/v1/auth/session", values);
     setCsrf(answer.csrf_token);
+    if (location.hash.startsWith("#/sso/")) history.replaceState(null, "", "/"); // said already
     await start();
   });
-  $("main").replaceChildren(login);
-  login.querySelector("input").focus();
+  $("main").replaceChildren(...[ssoFailure(), login].filter(Boolean));
+  login.querySelector(username ? "input[name=password]" : "input").focus();
+  ssoLink().then((link) => link && login.after(link));
 }
 
 function renderNav() {
@@ -92,7 +107,17 @@ async function route() {
 async function start() {
   $("language").textContent = t("language");
   $("logout").textContent = t("logout");
+  $("privacy").textContent = t("privacyNotice");
+  $("privacy").href = `/privacy?lang=${language}`;
   document.documentElement.lang = language;
+  const setupToken = new URLSearchParams(location.hash.split("?")[1] ?? "").get("token");
+  if (location.hash.startsWith("#/setup?") && setupToken) {
+    setupPage(bare(null), setupToken, (username) => {
+      renderLogin(username);
+      showNotice(t("adminCreated"));
+    });
+    return;
+  }
   try {
     me = await api("GET", "/v1/auth/me");
   } catch (error) {
@@ -102,6 +127,10 @@ async function start() {
   setCsrf(me.csrf_token);
   $("logout").hidden = false;
   showError(null);
+  if (me.password_change_required) {
+    passwordChangePage(bare(me.username), start);
+    return;
+  }
   await route();
 }
 
@@ -121,6 +150,7 @@ $("logout").addEventListener("click", async () => {
 onSessionEnd(renderLogin);
 window.addEventListener("hashchange", () => {
   showNotice(null);
-  route();
+  if (location.hash.startsWith("#/setup?")) start(); // a setup link pasted into an open tab
+  else route();
 });
 start();

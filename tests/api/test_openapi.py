@@ -37,8 +37,8 @@ def registered_routes(client: Client) -> set[tuple[str, str]]:
 
 
 def is_console(path: str) -> bool:
-    """The console's page and files are HTML and assets, not part of the JSON API."""
-    return path == "/" or path.startswith("/console/")
+    """The console's pages and files are HTML and assets, not part of the JSON API."""
+    return path in ("/", "/privacy") or path.startswith("/console/")
 
 
 def described_routes(spec: dict[str, Any]) -> set[tuple[str, str]]:

@@ -43,18 +43,30 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("GET", "/v1/openapi.json"): EVERYONE,
     ("GET", "/"): EVERYONE,
     ("GET", "/console/{name}"): EVERYONE,
+    ("GET", "/privacy"): EVERYONE,  # the privacy notices are published for everyone
+    ("GET", "/v1/compliance/privacy-notice"): EVERYONE,
+    ("GET", "/v1/compliance/record-of-processing"): DPO,
     ("GET", "/v1/exports/{token}"): EVERYONE,  # the token is the credential
     ("POST", "/v1/recordings"): SIGNED,
     ("GET", "/v1/recordings/{id}/status"): SIGNED,
     ("POST", "/v1/webhooks/twilio/recording-status"): SIGNED,
     ("POST", "/v1/auth/login"): EVERYONE,
     ("POST", "/v1/auth/session"): EVERYONE,
+    ("GET", "/v1/auth/oidc"): EVERYONE,  # whether the console offers single sign-on
+    ("GET", "/v1/auth/oidc/login"): EVERYONE,  # the identity provider authenticates
+    ("GET", "/v1/auth/oidc/callback"): EVERYONE,  # state, code and ID token authenticate
     ("GET", "/v1/auth/me"): ANY_USER,
     ("POST", "/v1/auth/logout"): ANY_USER,
     ("DELETE", "/v1/auth/session"): ANY_USER,
+    ("POST", "/v1/auth/password"): ANY_USER,
+    ("GET", "/v1/auth/sessions"): ANY_USER,
+    ("DELETE", "/v1/auth/sessions/{id}"): ANY_USER,  # one's own only: others' ids are 404
+    ("POST", "/v1/setup"): EVERYONE,  # the setup link's token is the credential
     ("GET", "/v1/users"): ADMIN,
     ("POST", "/v1/users"): ADMIN,
     ("PATCH", "/v1/users/{id}"): ADMIN,
+    ("POST", "/v1/users/{id}/password-reset"): ADMIN,
+    ("DELETE", "/v1/users/{id}/sessions"): ADMIN,
     ("GET", "/v1/recordings/unmatched-agents"): ADMIN,
     ("GET", "/v1/recordings"): CALLS,
     ("GET", "/v1/recordings/{id}"): CALLS,
@@ -66,6 +78,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("POST", "/v1/recordings/{id}/training-release"): DPO,
     ("GET", "/v1/recordings/notice-missing"): DPO,
     ("GET", "/v1/audit"): DPO,
+    ("GET", "/v1/compliance/evidence"): DPO,
     ("GET", "/v1/customers"): REGISTER_READ,
     ("POST", "/v1/customers/search"): REGISTER_READ,
     ("GET", "/v1/customers/{id}"): REGISTER_READ,

@@ -167,6 +167,8 @@ def test_serve_on_embedded_defaults_ingests_and_stops_its_postgres(tmp_path: Pat
     assert process.returncode == 0, err
     assert (tmp_path / "var" / "keyring.txt").exists()
     assert "NO KEYRING FOUND" in err
+    # No administrator yet: one line with the setup link (README: "open the link printed").
+    assert len([line for line in err.splitlines() if f":{port}/#/setup?token=" in line]) == 1
     assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()  # server stopped
 
 

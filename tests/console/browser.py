@@ -48,13 +48,13 @@ WCAG_21_AA: Final = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # the page's style nonce, so while axe loads and runs, new style elements get that nonce (in
 # any document: axe also parses stylesheets of shadow roots in documents of its own).
 AXE_NONCE_ON: Final = """() => {
-  const nonce = document.querySelector('meta[name=style-nonce]').content;
+  const nonce = document.querySelector('meta[name=style-nonce]')?.content;  // none on /privacy
 
   const create = Document.prototype.createElement;
   window.__createElement = create;
   Document.prototype.createElement = function (tag, options) {
     const node = create.call(this, tag, options);
-    if (String(tag).toLowerCase() === 'style') node.nonce = nonce;
+    if (nonce && String(tag).toLowerCase() === 'style') node.nonce = nonce;
     return node;
   };
 }"""

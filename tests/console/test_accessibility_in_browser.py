@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.console.browser import Console, accessibility_violations, assert_accessible, hash_of
+from tests.console.browser import (
+    Console,
+    accessibility_violations,
+    assert_accessible,
+    hash_of,
+    screenshot,
+)
 from tests.staff import call_audio
 
 ROLE_USERS = ("admin", "customer-service", "trainer", "dpo", "housing-advisor")
@@ -59,10 +65,19 @@ async def test_no_page_has_a_wcag_21_aa_violation(
     await login.goto("/")
     await expect(login.locator("#login")).to_be_visible()
     await assert_accessible(login)
+    await login.goto("/#/setup?token=not-a-real-one")  # the first-run page
+    await login.reload()
+    await expect(login.locator("#setup")).to_be_visible()
+    await assert_accessible(login)
 
     for username in ROLE_USERS:
         page = await console.login(username, language=language)
         assert await _every_page_of_the_navigation(page), username
+        footer = page.locator("footer a#privacy")  # one footer under every page of the console
+        await expect(footer).to_have_attribute("href", f"/privacy?lang={language}")
+        await expect(footer).to_have_text(
+            "Privacy notice" if language == "en" else "Tietosuojaseloste"
+        )
         if username == "customer-service":
             await _open(page, f"#/customers/{customer_id}")
             await page.locator("#show-history").click()
@@ -81,6 +96,11 @@ async def test_no_page_has_a_wcag_21_aa_violation(
             await _open(page, f"#/customers/{customer_id}")
         if username == "trainer":
             await _open(page, f"#/training/{recording_id}")
+        if username == "admin":  # the account editor, with reset and end-all
+            await _open(page, "#/users")
+            await page.locator("#users button.as-link").first.click()
+            await expect(page.locator("#change-user")).to_be_visible()
+            await assert_accessible(page)
         await page.context.close()
 
 
@@ -100,3 +120,23 @@ async def test_the_check_finds_a_violation_when_there_is_one(console: Console) -
     found = " ".join(await accessibility_violations(page))
     assert "label" in found
     assert "color-contrast" in found
+
+
+async def test_the_privacy_notice_is_accessible_in_each_language(console: Console) -> None:
+    """The public notice page, with script off, on screen and in print; a screenshot of
+    each language goes to the artifacts, checked by axe like the console's pages."""
+    plain = await console.browser.new_context(base_url=console.base_url, java_script_enabled=False)
+    checked = await console.browser.new_context(base_url=console.base_url)
+    for language in ("fi", "sv", "en"):
+        page = await plain.new_page()
+        await page.goto(f"/privacy?lang={language}")
+        await expect(page.locator("html")).to_have_attribute("lang", language)
+        await expect(page.locator("h1")).to_be_visible()
+        assert await page.locator("article h2").count() == 2
+        await page.emulate_media(media="print")
+        await expect(page.locator("nav").first).to_be_hidden()
+        page = await checked.new_page()
+        await page.goto(f"/privacy?lang={language}")
+        await screenshot(page, f"privacy-{language}")
+    await plain.close()
+    await checked.close()

@@ -9,12 +9,13 @@ from api.appkeys import POOL
 from tests.console.browser import Console, hash_of, nav_pages, screenshot
 
 PAGES_OF_ROLE = {
-    "customer-service": ["recordings", "customers", "new-request"],
-    "trainer": ["training"],
-    "dpo": ["recordings", "customers", "requests", "holds", "audit"],
-    "housing-advisor": ["customers"],
-    "admin": ["users"],
+    "customer-service": ["recordings", "customers", "new-request", "account"],
+    "trainer": ["training", "account"],
+    "dpo": ["recordings", "customers", "requests", "holds", "audit", "evidence", "account"],
+    "housing-advisor": ["customers", "account"],
+    "admin": ["users", "account"],
 }
+# "account" (one's own password and sessions) is everyone's last page.
 EVERY_PAGE = sorted({page for pages in PAGES_OF_ROLE.values() for page in pages})
 REACHED_FROM_ANOTHER_PAGE = {"dpo": ["new-request"]}  # the queue links to it
 

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from retention.erasure import ErasureEngine, Why
+from retention.erasure import Why
+from rights.sweeps import erasure_engine
 from storage.db import Pool
 from storage.objects import ObjectNotFound
 from storage.vault import Vault
@@ -41,7 +42,7 @@ async def test_held_recordings_are_kept_and_the_rest_shredded(pool: Pool, vault:
     customer_hold = await hold(pool, customer=customer)
     free_key = await object_key_of(pool, free)
 
-    report = await ErasureEngine(pool, vault.store).erase_recordings(
+    report = await erasure_engine(pool, vault.store).erase_recordings(
         [free, held, of_held_customer], Why("retention:recordings")
     )
 
@@ -64,7 +65,7 @@ async def test_held_recordings_are_kept_and_the_rest_shredded(pool: Pool, vault:
 
 async def test_a_dry_run_decides_but_changes_nothing(pool: Pool, vault: Vault) -> None:
     recording = await add_recording(pool, vault)
-    report = await ErasureEngine(pool, vault.store, dry_run=True).erase_recordings(
+    report = await erasure_engine(pool, vault.store, dry_run=True).erase_recordings(
         [recording], Why("manual")
     )
     assert report.counts() == {"recording.erased": 1}
@@ -98,7 +99,7 @@ async def test_customer_erasure_respects_the_lease(
         )
         await pool.execute("INSERT INTO lease_parties VALUES ($1, $2, 'tenant')", lease, customer)
 
-    report = await ErasureEngine(pool, vault.store).erase_customer(
+    report = await erasure_engine(pool, vault.store).erase_customer(
         customer, Why("subject_request"), TODAY
     )
 
@@ -122,6 +123,6 @@ async def test_a_customer_under_hold_is_kept_whole(pool: Pool, vault: Vault) -> 
     customer = await add_customer(pool)
     recording = await add_recording(pool, vault, customer_id=customer)
     await hold(pool, customer=customer)
-    report = await ErasureEngine(pool, vault.store).erase_customer(customer, Why("manual"), TODAY)
+    report = await erasure_engine(pool, vault.store).erase_customer(customer, Why("manual"), TODAY)
     assert report.counts() == {"customer.kept": 1, "recording.kept": 1}
     assert await pool.fetchval("SELECT count(*) FROM recordings WHERE id = $1", recording) == 1

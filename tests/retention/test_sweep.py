@@ -8,8 +8,8 @@ from pathlib import Path
 
 from audit.log import SYSTEM, AuditEvent, record, verify_chain
 from common.settings import Settings
-from retention.erasure import ErasureEngine
 from retention.sweep import RetentionSweep
+from rights.sweeps import erasure_engine, retention_sweep
 from storage.db import Pool
 from storage.vault import Vault
 from tests.callrec.test_cli import run
@@ -35,8 +35,8 @@ async def test_each_category_goes_after_its_own_period(
     await pool.execute("UPDATE customers SET roles = '{applicant}' WHERE id = $1", applicant)
 
     def sweep(dry_run: bool, later: timedelta) -> RetentionSweep:
-        engine = ErasureEngine(pool, vault.store, dry_run=dry_run)
-        return RetentionSweep(pool, engine, settings, now=now + later)
+        engine = erasure_engine(pool, vault.store, dry_run=dry_run)
+        return retention_sweep(pool, engine, settings, now=now + later)
 
     seen: list[str] = []
     planned = await sweep(True, LATER).run(on_progress=lambda name, n: seen.append(name))
@@ -62,9 +62,9 @@ async def test_the_audit_log_is_pruned_behind_a_checkpoint(
 ) -> None:
     for _ in range(5):
         await record(pool, AuditEvent("recording.play", "ok", SYSTEM))
-    engine = ErasureEngine(pool, vault.store)
+    engine = erasure_engine(pool, vault.store)
     later = datetime.now(UTC) + timedelta(days=settings.retention_audit_log_days + 1)
-    report = await RetentionSweep(pool, engine, settings, now=later).run()
+    report = await retention_sweep(pool, engine, settings, now=later).run()
     assert report.audit_entries_pruned == 5
     await record(pool, AuditEvent("recording.play", "ok", SYSTEM))
     async with pool.acquire() as conn:

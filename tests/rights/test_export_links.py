@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
-from callrec.jobs import retention_sweep
-from retention.erasure import ErasureEngine
+from rights.links import link_key
+from rights.sweeps import erasure_engine, retention_sweep
+from storage.db import Pool
+from storage.keyring import Keyring
 from storage.vault import rewrap
 from tests.api.sessions import Client, headers_for
 from tests.rights.test_subject_requests import processed, registered
@@ -185,7 +187,7 @@ async def test_the_sweep_shreds_an_expired_export_and_leaves_a_tombstone(
     api, pool = staff_api, staff_api.app[POOL]
     _, url = await ready_export(api, audio_dir)
     sealed_id = await pool.fetchval("SELECT sealed_object_id FROM exports")
-    engine = ErasureEngine(pool, api.app[VAULT].store)
+    engine = erasure_engine(pool, api.app[VAULT].store)
     sweep = retention_sweep(pool, engine, api.app[SETTINGS])
     assert (await sweep.run(only=("exports",))).counts() == {"exports": {}}  # not expired yet
     await pool.execute("UPDATE exports SET expires_at = now() - interval '1 second'")
@@ -343,3 +345,11 @@ async def test_no_new_copy_once_the_export_is_gone_or_for_another_request(
     erasure = await registered(api, "erasure", {"phone_number": "+358409999999"})
     assert (await reissued(api, erasure)).status == 409
     assert await pool.fetchval("SELECT count(*) FROM exports") == 1  # nothing was added
+
+
+async def test_the_link_key_is_unwrapped_once_per_keyring(pool: Pool, keyring: Keyring) -> None:
+    async with pool.acquire() as conn:
+        first = await link_key(conn, keyring)
+        await conn.execute("DELETE FROM data_keys")  # a second unwrap would make a new key
+        assert await link_key(conn, keyring) == first
+        assert await conn.fetchval("SELECT count(*) FROM data_keys") == 0

@@ -13,8 +13,9 @@ import pytest
 
 from common.logs import JsonFormatter
 from common.settings import Settings
-from retention.erasure import ErasureEngine, Why
+from retention.erasure import Why
 from rights.processor import RightsProcessor
+from rights.sweeps import erasure_engine
 from storage.db import Pool
 from storage.objects import ObjectStore, ObjectStoreUnavailable
 from storage.vault import Vault
@@ -119,7 +120,7 @@ async def test_payloads_a_store_cannot_delete_stay_queued_and_unreadable(
 ) -> None:
     recording = await add_recording(pool, vault)
     key = await object_key_of(pool, recording)
-    engine = ErasureEngine(pool, cast(ObjectStore, DeleteRefusingStore(vault.store)))
+    engine = erasure_engine(pool, cast(ObjectStore, DeleteRefusingStore(vault.store)))
 
     report = await engine.erase_recordings([recording], Why("manual"))
 

@@ -16,9 +16,10 @@ from typing import Any
 import pyrage
 import pytest
 
+from accounts.users import create_user
 from api.appkeys import POOL, SETTINGS, VAULT
 from rights.processor import RightsProcessor
-from tests.api.sessions import Client, headers_for
+from tests.api.sessions import PASSWORD, Client, headers_for
 from tests.register.samples import maija
 from tests.staff import call_audio, ingest
 
@@ -55,6 +56,7 @@ async def registered(api: Client, kind: str, subject: dict[str, str]) -> str:
         headers=dpo,
     )
     assert verified.status == 200
+    assert (await verified.json())["verified_by"] == "dpo"  # the account, shown by name
     assert (await api.post(f"/v1/subject-requests/{request_id}/fulfil", headers=dpo)).status == 202
     return request_id
 
@@ -87,6 +89,9 @@ async def test_a_callers_access_request_ends_with_a_zip_of_their_recordings(
     assert audio[:4] == b"OggS"
     assert {"recordings.json", "recordings.csv", "index.txt", "manifest.sha256"} <= set(names)
     assert "puhelutallenteesi (1 kpl)" in archive.read("index.txt").decode()
+    page = archive.read("index.html").decode()  # a caller known by number only: Finnish
+    assert '<html lang="fi">' in page
+    assert f'<audio controls preload="metadata" src="{audio_name}">' in page
     manifest = archive.read("manifest.sha256").decode()
     assert f"{hashlib.sha256(audio).hexdigest()}  {audio_name}" in manifest
     assert "+358409999999" not in archive.read("recordings.json").decode()
@@ -379,3 +384,16 @@ async def test_the_access_copy_tells_times_in_local_time_with_the_offset(
             timedelta(hours=2),
             timedelta(hours=3),
         )
+
+
+async def test_a_staff_members_export_has_the_calls_answered_by_name_or_extension(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    await create_user(api.app[POOL], "agent-201", PASSWORD, ["customer_service"], extension="201")
+    for answered_by in ("201", "agent-201", "202"):  # the last is someone else's extension
+        await ingest(
+            api, call_audio(audio_dir, 4.0), answered_by=answered_by, external_id=answered_by
+        )
+    request_id = await registered(api, "access", {"staff_username": "agent-201"})
+    assert (await processed(api, request_id))["report"]["recordings"] == 2

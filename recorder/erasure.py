@@ -1,0 +1,94 @@
+"""What erasing recordings means in the recordings table, and the recordings' retention
+categories, as typed functions.
+
+The erasure engine (``retention.erasure``) decides what goes and keeps holds, tombstones and
+the report. It sits below this room, so it reaches the recordings table only through
+:data:`RECORDINGS` (its ``Recordings`` protocol) and the sweep only through
+:func:`recording_categories`, both handed in by the composition root (``callrec.jobs``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Final
+
+from common.settings import Settings
+from retention.erasure import ErasureEngine, Why
+from retention.sweep import Category, Eraser
+from storage.db import Connection, Pool, due_page
+
+CUSTOMERS_OF: Final = """
+SELECT id, customer_id FROM recordings WHERE id = ANY($1) AND customer_id IS NOT NULL
+"""
+OF_CUSTOMER: Final = "SELECT id FROM recordings WHERE customer_id = $1"
+DELETE: Final = """
+DELETE FROM recordings WHERE id = ANY($1)
+RETURNING id, array_remove(ARRAY[audio_object_id, incoming_object_id], NULL) AS objects
+"""
+# Per category: the rows whose period has passed ($1 = cutoff, $2 = keyset after, $3 = limit).
+DUE_RECORDINGS: Final = """
+SELECT id FROM recordings WHERE started_at < $1 AND training_released_at IS NULL
+  AND status <> 'failed' AND id > $2 ORDER BY id LIMIT $3
+"""
+DUE_TRAINING: Final = """
+SELECT id FROM recordings WHERE started_at < $1 AND training_released_at IS NOT NULL
+  AND id > $2 ORDER BY id LIMIT $3
+"""
+DUE_FAILED_INGEST: Final = """
+SELECT id FROM recordings WHERE status = 'failed' AND updated_at < $1 AND id > $2
+ORDER BY id LIMIT $3
+"""
+
+
+class RecordingRows:
+    """The recordings table as the erasure engine needs it (``retention.erasure.Recordings``)."""
+
+    async def customers_of(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        """The customer each of these recordings is linked to (unlinked ones left out)."""
+        return {row["id"]: row["customer_id"] for row in await conn.fetch(CUSTOMERS_OF, ids)}
+
+    async def of_customer(self, conn: Connection, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        """Ids of every recording linked to the customer."""
+        return [row["id"] for row in await conn.fetch(OF_CUSTOMER, customer_id)]
+
+    async def delete(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Delete these recordings; for each one deleted, its payloads' sealed object ids."""
+        return {row["id"]: list(row["objects"]) for row in await conn.fetch(DELETE, list(ids))}
+
+
+RECORDINGS: Final = RecordingRows()
+
+
+def recording_categories(pool: Pool, engine: ErasureEngine, settings: Settings) -> list[Category]:
+    """The sweep's recordings categories: calls past their period (kept longer when released
+    for training), and failed ingests, which hold nothing worth keeping."""
+
+    def erase(reason: str) -> Eraser:
+        return lambda ids: engine.erase_recordings(ids, Why(reason))
+
+    s = settings
+    return [
+        Category(
+            "recordings",
+            s.retention_recordings_days,
+            due_page(pool, DUE_RECORDINGS),
+            erase("retention:recordings"),
+        ),
+        Category(
+            "training",
+            s.retention_training_days,
+            due_page(pool, DUE_TRAINING),
+            erase("retention:training"),
+        ),
+        Category(
+            "failed_ingest",
+            s.retention_failed_ingest_days,
+            due_page(pool, DUE_FAILED_INGEST),
+            erase("retention:failed_ingest"),
+        ),
+    ]
