@@ -76,6 +76,10 @@ ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)
 ACCOUNT_ID: Final = "SELECT id FROM users WHERE username = $1"
 EXTENSION_OF: Final = "SELECT extension FROM users WHERE username = $1"
 ROLES_BY_ID: Final = "SELECT id, roles FROM users WHERE id = ANY($1)"
+SELECT_HOUSING_ADVISORS: Final = """
+SELECT username, id FROM users
+WHERE 'housing_advisor' = ANY (roles) AND NOT disabled AND ($1::text[] IS NULL OR username = ANY ($1))
+"""
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
        created_at
@@ -283,6 +287,15 @@ async def account_id(db: Connection | Pool, username: str) -> uuid.UUID | None:
     """The id of the account with this username, if any."""
     found: uuid.UUID | None = await db.fetchval(ACCOUNT_ID, username)
     return found
+
+
+async def housing_advisors(
+    db: Connection | Pool, usernames: Collection[str] | None = None
+) -> dict[str, uuid.UUID]:
+    """The enabled housing advisors (of ``usernames``, or all) by username: whom a customer
+    can be assigned to."""
+    wanted = None if usernames is None else sorted(set(usernames))
+    return {row["username"]: row["id"] for row in await db.fetch(SELECT_HOUSING_ADVISORS, wanted)}
 
 
 async def extension_of(db: Connection | Pool, username: str) -> str | None:

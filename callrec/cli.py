@@ -20,7 +20,7 @@ from aiohttp import web
 from accounts.password_policy import MIN_LENGTH, PasswordPolicyError
 from accounts.roles import ROLES
 from accounts.sso import check_role_map
-from accounts.users import UserError, create_user
+from accounts.users import UserError, create_user, housing_advisors
 from api.compliance import NOTICE_FORMATS, RECORD_FORMATS
 from api.health import ingest_state
 from audit.log import Actor, AuditEvent, record, record_verification, verify_chain
@@ -344,7 +344,8 @@ async def _import_customers(settings: Settings, path: Path, report_path: Path | 
         async with open_database(settings) as pool:
             async with pool.acquire() as conn:
                 cipher = FieldCipher(await load_data_key(conn, keyring, "register"))
-            report = await import_customers(pool, cipher, reader, on_progress=progress)
+            advisors = await housing_advisors(pool)
+            report = await import_customers(pool, cipher, reader, advisors, on_progress=progress)
     print(file=sys.stderr)
     elapsed = time.perf_counter() - started
     print(
