@@ -208,6 +208,7 @@ def path_ids(w: World, template: str) -> dict[str, str]:
         "/v1/legal-holds/": w.hold,
         "/v1/subject-requests/": w.subject_request,
         "/v1/exports/": "not-a-token",
+        "/v1/auth/sessions/": UNKNOWN_ID,
         "/console/": "app.js",
     }
     ids = {}
@@ -230,6 +231,10 @@ def body_for(w: World, method: str, template: str) -> dict[str, Any] | None:
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/v1/auth/login"): {"username": "victim", "password": PASSWORD},
         ("POST", "/v1/auth/session"): {"username": "victim", "password": PASSWORD},
+        ("POST", "/v1/auth/password"): {"current": "not the password!", "new": PASSWORD + "!"},
+        ("POST", "/v1/auth/login/totp"): {"challenge": "not-a-challenge", "code": "123456"},
+        ("POST", "/v1/auth/totp/confirm"): {"code": "123456"},
+        ("POST", "/v1/setup"): {"token": "not-a-token", "username": "first", "password": PASSWORD},
         ("POST", "/v1/users"): {
             "username": w.unique("user"),
             "password": PASSWORD,
