@@ -315,6 +315,20 @@ async def roles_by_id(
 USERNAMES: Final = "SELECT id, username FROM users WHERE id = ANY($1)"
 
 
+DISPLAY_NAMES: Final = """
+SELECT id, COALESCE(NULLIF(display_name, ''), username) AS name FROM users WHERE id = ANY($1)"""
+
+
+async def display_names_of(
+    db: Connection | Pool, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each account's display name (its username when it has none): how staff lists name the
+    agent who answered a call, where the telephony sent only an extension."""
+    if not ids:
+        return {}
+    return {row["id"]: row["name"] for row in await db.fetch(DISPLAY_NAMES, list(ids))}
+
+
 async def names_of(db: Connection | Pool, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The username of each of these accounts that still exists, for the rooms that show who
     did something (the account id is what they keep)."""
