@@ -33,7 +33,7 @@ from api.integrity import OnFailure, authenticated_first, send_all
 from api.pagination import decode_time_cursor, next_time_cursor, page_limit
 from api.permissions import public, requires
 from api.ranges import ByteRange, ranged
-from audit.log import Actor, AuditEvent, DetailValue, record
+from audit.log import Actor, AuditEvent, DetailValue, ranges_sent, record
 from common.errors import Conflict, NotFound, Problem, ValidationProblem, field_error
 from common.inputs import parse_id
 from common.models import Body, EventTime, Id, NonEmpty, OneOf, Time, refuse
@@ -48,6 +48,7 @@ from rights.requests import (
     RequestInput,
     TransitionRefused,
     create_request,
+    customers_of_requests,
     deny_request,
     extend_request,
     get_request,
@@ -67,14 +68,6 @@ GONE: Final = {
     "replaced": "a new copy of this export was issued; this link no longer works",
 }
 FIRST_DUE: Final = (datetime.fromisoformat("0001-01-01T00:00:00+00:00"), uuid.UUID(int=0))
-# The ranges this link's answers began to send (their audit entries), by where they start.
-SELECT_STARTED: Final = """
-SELECT (details->>'start')::bigint AS start, (details->>'end')::bigint AS stop
-FROM audit_log
-WHERE object_type = 'subject_request' AND object_id = $1 AND action = 'export.download'
-  AND outcome = 'ok' AND details ? 'start' AND at >= $2
-ORDER BY start
-"""
 
 
 def _transition_problem(exc: TransitionRefused) -> Problem:
@@ -178,16 +171,11 @@ async def create_route(request: web.Request) -> web.Response:
     )
 
 
-SELECT_SUBJECT_CUSTOMERS: Final = """
-SELECT id, customer_id FROM subject_requests WHERE id = ANY($1::uuid[]) AND customer_id IS NOT NULL"""
-
-
 async def _with_subject_customers(conn: Connection, items: list[dict[str, Any]]) -> None:
     """Queue items with the customer (id and name) a request is about, so the officer sees
     whom each is for without opening it."""
     ids = [uuid.UUID(str(item["id"])) for item in items if item["subject_type"] == "customer"]
-    rows = await conn.fetch(SELECT_SUBJECT_CUSTOMERS, ids) if ids else []
-    customers = {str(row["id"]): str(row["customer_id"]) for row in rows}
+    customers = {str(k): str(v) for k, v in (await customers_of_requests(conn, ids)).items()}
     for item in items:
         if str(item["id"]) in customers:
             item["customer_id"] = customers[str(item["id"])]
@@ -374,10 +362,14 @@ async def _has_the_start(pool: Pool, export: LinkedExport, start: int) -> bool:
     ends the file spends the link only then: a client that reads the end first (a ZIP
     reader's directory, a download manager's last part) does not have the file yet."""
     reach = 0
-    for row in await pool.fetch(SELECT_STARTED, str(export.request_id), export.created_at):
-        if reach >= start or row["start"] > reach:  # enough, or a gap no later row fills
+    # The ranges this link's answers began to send (their audit entries), by where they start.
+    sent = await ranges_sent(
+        pool, "subject_request", str(export.request_id), "export.download", export.created_at
+    )
+    for began, stop in sent:
+        if reach >= start or began > reach:  # enough, or a gap no later range fills
             break
-        reach = max(reach, row["stop"])
+        reach = max(reach, stop)
     return reach >= start
 
 

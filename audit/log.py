@@ -345,6 +345,14 @@ ABOUT_OBJECTS: Final = """
 SELECT seq, at, action, purpose, outcome, actor_id FROM audit_log
 WHERE object_type = $1 AND object_id = ANY($2::text[]) ORDER BY seq
 """
+# The byte ranges that successful answers about an object began to send, by where they start.
+RANGES_SENT: Final = """
+SELECT (details->>'start')::bigint AS start, (details->>'end')::bigint AS stop
+FROM audit_log
+WHERE object_type = $1 AND object_id = $2 AND action = $3
+  AND outcome = 'ok' AND details ? 'start' AND at >= $4
+ORDER BY start
+"""
 BY_ACTOR: Final = """
 SELECT seq, at, action, object_type, purpose, outcome FROM audit_log WHERE actor_id = $1
 ORDER BY seq
@@ -386,3 +394,12 @@ async def entries_about(
 async def entries_by(db: Connection | Pool, actor_id: uuid.UUID) -> list[ActionOfYours]:
     """Entries this account made, oldest first."""
     return [ActionOfYours(**dict(row)) for row in await db.fetch(BY_ACTOR, actor_id)]
+
+
+async def ranges_sent(
+    db: Connection | Pool, object_type: str, object_id: str, action: str, since: datetime
+) -> list[tuple[int, int]]:
+    """``(start, end)`` of each byte range that a successful ``action`` on the object began
+    to send since ``since``, by start: how far a resumed download already reached."""
+    rows = await db.fetch(RANGES_SENT, object_type, object_id, action, since)
+    return [(row["start"], row["stop"]) for row in rows]

@@ -48,7 +48,7 @@ from rights.sweeps import erasure_engine, retention_sweep
 from rights.wording import LANGUAGES
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
-from storage.migrate import MigrationError
+from storage.migrate import MigrationError, schema_version
 from storage.vault import rewrap
 
 log = logging.getLogger(__name__)
@@ -321,7 +321,7 @@ async def _add_user(
 
 async def _migrate(settings: Settings) -> int:
     async with open_database(settings) as pool:
-        version = await pool.fetchval("SELECT max(version) FROM schema_migrations")
+        version = await schema_version(pool)
     print(f"database at schema version {version}")
     return 0
 

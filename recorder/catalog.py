@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
+import asyncpg
+
 from accounts.users import extension_of
 from storage.db import Connection, Pool
 
@@ -33,10 +35,8 @@ RETURNING id
 """
 LINK_CUSTOMER: Final = """
 UPDATE recordings SET customer_id = $2, customer_link = 'manual', updated_at = now()
-WHERE id = $1 AND EXISTS (SELECT 1 FROM customers WHERE id = $2)
-RETURNING id
+WHERE id = $1 RETURNING id
 """
-RECORDING_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM recordings WHERE id = $1)"
 UNMATCHED_AGENTS: Final = """
 SELECT answered_by, count(*) AS calls, max(started_at) AS last_call
 FROM recordings WHERE answered_by_user_id IS NULL
@@ -247,11 +247,12 @@ async def link_customer(
     conn: Connection, recording_id: uuid.UUID, customer_id: uuid.UUID
 ) -> LinkOutcome:
     """Link the call to the customer by hand; say which of the two does not exist, if one."""
-    if await conn.fetchval(LINK_CUSTOMER, recording_id, customer_id) is not None:
-        return "linked"
-    if not await conn.fetchval(RECORDING_EXISTS, recording_id):
-        return "no_recording"
-    return "no_customer"
+    try:  # the customer is register's: its foreign key says whether one exists
+        async with conn.transaction():  # a savepoint: a refused link leaves the caller's intact
+            linked = await conn.fetchval(LINK_CUSTOMER, recording_id, customer_id)
+    except asyncpg.ForeignKeyViolationError:
+        return "no_customer"
+    return "linked" if linked is not None else "no_recording"
 
 
 async def unmatched_agents(db: Connection | Pool) -> list[UnmatchedAgent]:

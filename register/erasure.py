@@ -36,6 +36,7 @@ WHERE p.customer_id = $1 AND (l.end_date IS NULL OR l.end_date >= $2) LIMIT 1
 PAST_LEASES: Final = "SELECT EXISTS (SELECT 1 FROM lease_parties WHERE customer_id = $1)"
 CONTACT_LOG_OF: Final = "SELECT id FROM contact_log WHERE customer_id = $1"
 DELETE_CONTACT_LOG: Final = "DELETE FROM contact_log WHERE customer_id = $1 RETURNING id"
+CUSTOMERS_OF_CONTACTS: Final = "SELECT id, customer_id FROM contact_log WHERE id = ANY($1)"
 DELETE_CONTACTS: Final = "DELETE FROM contact_log WHERE id = ANY($1)"
 DELETE_HISTORY: Final = "DELETE FROM rectifications WHERE customer_id = $1"
 DELETE_CUSTOMER: Final = "DELETE FROM customers WHERE id = $1"
@@ -79,6 +80,14 @@ async def forget_contacts_and_history(conn: Connection, customer_id: uuid.UUID) 
     entries = [row["id"] for row in await conn.fetch(DELETE_CONTACT_LOG, customer_id)]
     await conn.execute(DELETE_HISTORY, customer_id)
     return entries
+
+
+async def customers_of_contacts(
+    conn: Connection, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The customer each of these contact-log entries is about (missing entries left out)."""
+    rows = await conn.fetch(CUSTOMERS_OF_CONTACTS, list(ids))
+    return {row["id"]: row["customer_id"] for row in rows}
 
 
 async def delete_contact_entries(conn: Connection, ids: Sequence[uuid.UUID]) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Protocol
@@ -31,6 +31,7 @@ from register.erasure import (
     active_lease,
     anonymise_customer,
     contact_log_of,
+    customers_of_contacts,
     delete_contact_entries,
     delete_customer,
     forget_contacts_and_history,
@@ -38,7 +39,7 @@ from register.erasure import (
 )
 from storage.db import Connection, Pool
 from storage.objects import ObjectStore, ObjectStoreError
-from storage.vault import shred_headers
+from storage.vault import forget_deleted, shred_headers
 
 ERASURE_LOCK: Final = 0x63616C6C_7265_6331  # "callrec1": erasure and holds serialise here
 BATCH: Final = 500
@@ -61,13 +62,11 @@ INSERT INTO tombstones (id, kind, reason, request_id, objects)
 SELECT id, $2, $3, $4, n FROM unnest($1::uuid[], $5::int[]) AS t (id, n)
 ON CONFLICT (id) DO NOTHING
 """
-DONE_DELETING: Final = "DELETE FROM pending_object_deletions WHERE object_key = ANY($1)"
 CUSTOMER_HOLD: Final = """
 SELECT id FROM legal_holds WHERE customer_id = $1 AND released_at IS NULL ORDER BY placed_at LIMIT 1
 """
-HELD_CONTACTS: Final = """
-SELECT c.id FROM contact_log c JOIN legal_holds h ON h.customer_id = c.customer_id
-WHERE c.id = ANY($1) AND h.released_at IS NULL
+HELD_CUSTOMERS: Final = """
+SELECT DISTINCT customer_id FROM legal_holds WHERE customer_id = ANY($1) AND released_at IS NULL
 """
 
 
@@ -181,13 +180,8 @@ class ErasureEngine:
             keys = await shred_headers(
                 conn, [oid for objects in erased.values() for oid in objects]
             )
-            await conn.execute(
-                INSERT_TOMBSTONES,
-                list(erased),
-                "recording",
-                why.reason,
-                why.request_id,
-                [len(objects) for objects in erased.values()],
+            await leave_tombstones(
+                conn, "recording", why, erased, [len(objects) for objects in erased.values()]
             )
         report.decisions.extend(Decision("recording", rid, "erased", why.reason) for rid in erased)
         await delete_payloads(self.pool, self.store, keys, report)
@@ -245,25 +239,46 @@ class ErasureEngine:
             await anonymise_customer(conn, customer_id, ERASED)
         else:
             await delete_customer(conn, customer_id)
-        await conn.execute(
-            INSERT_TOMBSTONES, [customer_id], "customer", why.reason, why.request_id, [0]
-        )
+        await leave_tombstones(conn, "customer", why, [customer_id])
 
     async def erase_contacts(self, ids: Sequence[uuid.UUID], why: Why) -> ErasureReport:
         """Erase contact-log entries (retention); entries of held customers are kept."""
         report = ErasureReport()
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
-            held = {row["id"] for row in await conn.fetch(HELD_CONTACTS, list(ids))}
+            customers = await customers_of_contacts(conn, ids)
+            holding = await _held_customers(conn, set(customers.values()))
+            held = {entry for entry, customer in customers.items() if customer in holding}
             doomed = [i for i in ids if i not in held]
             if not self.dry_run:
                 await delete_contact_entries(conn, doomed)
-                await conn.execute(
-                    INSERT_TOMBSTONES, doomed, "contact", why.reason, None, [0] * len(doomed)
-                )
+                await leave_tombstones(conn, "contact", Why(why.reason), doomed)
         report.decisions.extend(Decision("contact", i, "kept", "legal hold") for i in held)
         report.decisions.extend(Decision("contact", i, "erased", why.reason) for i in doomed)
         return report
+
+
+async def leave_tombstones(
+    db: Connection | Pool,
+    kind: str,
+    why: Why,
+    ids: Iterable[uuid.UUID],
+    objects: Sequence[int] | None = None,
+) -> None:
+    """The proof, without personal data, that these items of ``kind`` (recording, customer,
+    contact, export) were erased and why; ``objects`` counts each one's deleted payloads.
+    Written in the caller's transaction, so the proof commits with the erasure."""
+    items = list(ids)
+    counts = list(objects) if objects is not None else [0] * len(items)
+    await db.execute(INSERT_TOMBSTONES, items, kind, why.reason, why.request_id, counts)
+
+
+async def _held_customers(conn: Connection, customer_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The customers among these that an unreleased legal hold names."""
+    if not customer_ids:
+        return set()
+    rows = await conn.fetch(HELD_CUSTOMERS, list(customer_ids))
+    return {row["customer_id"] for row in rows}
 
 
 async def delete_payloads(
@@ -284,4 +299,4 @@ async def delete_payloads(
     report.objects_deleted += len(done)
     report.objects_pending += len(keys) - len(done)
     if done:
-        await pool.execute(DONE_DELETING, done)
+        await forget_deleted(pool, done)

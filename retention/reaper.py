@@ -25,19 +25,12 @@ from typing import Final
 from retention.erasure import ErasureReport, delete_payloads
 from storage.db import Pool
 from storage.objects import ObjectStore, StoredObject
+from storage.vault import pending_deletions, unreferenced
 
 log = logging.getLogger(__name__)
 
 GRACE: Final = timedelta(days=1)
 BATCH: Final = 1000
-PENDING: Final = """
-SELECT object_key FROM pending_object_deletions WHERE object_key > $1
-ORDER BY object_key LIMIT $2
-"""
-UNREFERENCED: Final = """
-SELECT k FROM unnest($1::text[]) AS k
-WHERE NOT EXISTS (SELECT 1 FROM sealed_objects s WHERE s.object_key = k)
-"""
 PRUNE_RUNS: Final = "DELETE FROM scheduler_runs WHERE started_at < $1"
 
 
@@ -74,13 +67,13 @@ class OrphanReaper:
         now = now or datetime.now(UTC)
         report = ReapReport(ErasureReport(), ErasureReport())
         after = ""
-        while keys := [row["object_key"] for row in await self.pool.fetch(PENDING, after, BATCH)]:
+        while keys := await pending_deletions(self.pool, after, BATCH):
             await delete_payloads(self.pool, self.store, keys, report.pending)
             after = keys[-1]
         async for batch in _batches(self.store.list(), BATCH):
             old = [item.key for item in batch if item.modified_at < now - self.grace]
             if old:
-                orphans = [row["k"] for row in await self.pool.fetch(UNREFERENCED, old)]
+                orphans = await unreferenced(self.pool, old)
                 await delete_payloads(self.pool, self.store, orphans, report.orphans)
         if report.orphans.objects_deleted:
             log.warning("reaped %d unreferenced objects", report.orphans.objects_deleted)

@@ -34,7 +34,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from retention.erasure import Decision, ErasureEngine, ErasureReport, delete_payloads
+from retention.erasure import (
+    Decision,
+    ErasureEngine,
+    ErasureReport,
+    Why,
+    delete_payloads,
+    leave_tombstones,
+)
 from retention.sweep import Category
 from storage.db import Connection, Pool, due_page
 from storage.fieldcrypt import derive_key, load_data_key, token_digest
@@ -83,6 +90,7 @@ FROM exports WHERE request_id = $1
 SPEND: Final = """
 UPDATE exports SET downloaded_at = now() WHERE id = $1 AND downloaded_at IS NULL RETURNING id
 """
+EXPIRED_LINK: Final = Why("retention:exports")
 EXPIRED: Final = """
 SELECT id FROM exports WHERE expires_at < $1 AND sealed_object_id IS NOT NULL AND id > $2
 ORDER BY id LIMIT $3
@@ -90,10 +98,6 @@ ORDER BY id LIMIT $3
 EXPIRE: Final = """
 UPDATE exports e SET sealed_object_id = NULL FROM exports old
 WHERE e.id = $1 AND old.id = e.id RETURNING old.sealed_object_id
-"""
-TOMBSTONE: Final = """
-INSERT INTO tombstones (id, kind, reason, objects) VALUES ($1, 'export', 'retention:exports', 1)
-ON CONFLICT DO NOTHING
 """
 
 
@@ -245,7 +249,7 @@ def expiry_category(pool: Pool, engine: ErasureEngine) -> Category:
                 object_id = await conn.fetchval(EXPIRE, export_id)
                 if object_id is not None:
                     keys += await shred_headers(conn, [object_id])
-                await conn.execute(TOMBSTONE, export_id)
+                await leave_tombstones(conn, "export", EXPIRED_LINK, [export_id], [1])
         await delete_payloads(pool, engine.store, keys, report)
         return report
 

@@ -76,6 +76,9 @@ UPDATE subject_requests SET extended_due_at = $2, extension_reason = $3,
 WHERE id = $1 AND status IN ('identity_unverified', 'verified', 'processing')
   AND $2 <= legal_due_at + interval '2 months' RETURNING id
 """
+CUSTOMERS_OF: Final = """
+SELECT id, customer_id FROM subject_requests WHERE id = ANY($1::uuid[]) AND customer_id IS NOT NULL
+"""
 STATUS_OF: Final = "SELECT status FROM subject_requests WHERE id = $1"
 FIGURES: Final = f"""
 SELECT count(*) AS received,
@@ -157,6 +160,16 @@ async def get_request(conn: Connection, request_id: uuid.UUID) -> dict[str, Any]
     by = row["verified_by"]
     verifier = None if by is None else (await names_of(conn, [by])).get(by)
     return jsonable(row) | {"verified_by": verifier}
+
+
+async def customers_of_requests(
+    db: Connection | Pool, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The customer each of these requests is about (requests about staff or a phone number,
+    and unknown ids, left out)."""
+    if not ids:
+        return {}
+    return {row["id"]: row["customer_id"] for row in await db.fetch(CUSTOMERS_OF, ids)}
 
 
 async def queue(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from storage.db import Connection
+from storage.db import Connection, Pool
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )
 """
 SELECT_APPLIED: Final = "SELECT version, name, sha256 FROM schema_migrations ORDER BY version"
+SCHEMA_VERSION: Final = "SELECT max(version) FROM schema_migrations"
 INSERT_APPLIED: Final = "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)"
 
 
@@ -100,3 +101,9 @@ async def migrate(conn: Connection, folder: Path = MIGRATIONS_DIR) -> list[str]:
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+
+
+async def schema_version(db: Connection | Pool) -> int | None:
+    """The newest migration applied to this database (None before the first)."""
+    version = await db.fetchval(SCHEMA_VERSION)
+    return None if version is None else int(version)

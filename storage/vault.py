@@ -55,6 +55,15 @@ WITH gone AS (DELETE FROM sealed_objects WHERE id = ANY($1) RETURNING object_key
 INSERT INTO pending_object_deletions (object_key) SELECT object_key FROM gone
 ON CONFLICT DO NOTHING RETURNING object_key
 """
+PENDING_DELETIONS: Final = """
+SELECT object_key FROM pending_object_deletions WHERE object_key > $1
+ORDER BY object_key LIMIT $2
+"""
+DONE_DELETING: Final = "DELETE FROM pending_object_deletions WHERE object_key = ANY($1)"
+UNREFERENCED: Final = """
+SELECT k FROM unnest($1::text[]) AS k
+WHERE NOT EXISTS (SELECT 1 FROM sealed_objects s WHERE s.object_key = k)
+"""
 # Every table that holds age headers: the objects' and the field-encryption data keys'.
 WRAPPED_KEYS: Final = (
     (
@@ -207,6 +216,22 @@ async def shred_headers(conn: Connection, object_ids: Sequence[uuid.UUID]) -> li
     them later can fail without anything moving backwards. Returns the queued object keys.
     """
     return [row["object_key"] for row in await conn.fetch(SHRED_HEADERS, list(object_ids))]
+
+
+async def pending_deletions(db: Connection | Pool, after: str, limit: int) -> list[str]:
+    """Queued payload keys (already unreadable) after ``after``, in key order: the reaper's
+    page through the payloads the store has not yet confirmed deleting."""
+    return [row["object_key"] for row in await db.fetch(PENDING_DELETIONS, after, limit)]
+
+
+async def forget_deleted(db: Connection | Pool, keys: Sequence[str]) -> None:
+    """Take payloads the store confirmed deleting off the pending list."""
+    await db.execute(DONE_DELETING, list(keys))
+
+
+async def unreferenced(db: Connection | Pool, keys: Sequence[str]) -> list[str]:
+    """The object keys among ``keys`` that no header row names: payloads nobody can read."""
+    return [row["k"] for row in await db.fetch(UNREFERENCED, list(keys))]
 
 
 async def shred(conn: Connection, store: ObjectStore, object_id: uuid.UUID) -> bool:
