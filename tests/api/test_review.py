@@ -52,6 +52,8 @@ async def test_manual_link(api: Client) -> None:
 
     missing_customer = await api.post(path, headers=staff, json={"customer_id": str(uuid.uuid4())})
     assert missing_customer.status == 422
+    kept = await api.app[POOL].fetchval("SELECT customer_id FROM recordings")
+    assert kept == customer_id  # a refused link leaves the earlier one
     bad_id = await api.post(path, headers=staff, json={"customer_id": "A-1"})
     assert (await bad_id.json())["errors"][0]["field"] == "customer_id"
     no_json = await api.post(path, headers=staff, data="customer_id=1")

@@ -126,3 +126,44 @@ async def test_a_customer_under_hold_is_kept_whole(pool: Pool, vault: Vault) -> 
     report = await erasure_engine(pool, vault.store).erase_customer(customer, Why("manual"), TODAY)
     assert report.counts() == {"customer.kept": 1, "recording.kept": 1}
     assert await pool.fetchval("SELECT count(*) FROM recordings WHERE id = $1", recording) == 1
+
+
+async def test_contact_entries_of_a_held_customer_are_kept_and_the_rest_erased(
+    pool: Pool, vault: Vault
+) -> None:
+    held_customer = await add_customer(pool, "A-1")
+    free_customer = await add_customer(pool, "A-2")
+    customer_hold = await hold(pool, customer=held_customer)
+    entries = {}
+    for customer in (held_customer, free_customer):
+        entries[customer] = uuid.uuid4()
+        await pool.execute(
+            "INSERT INTO contact_log (id, customer_id, channel, direction, topic, note, at)"
+            " VALUES ($1, $2, 'phone', 'inbound', 'rent', 'called about the rent', now())",
+            entries[customer],
+            customer,
+        )
+
+    report = await erasure_engine(pool, vault.store).erase_contacts(
+        list(entries.values()), Why("retention:contacts", uuid.uuid4())
+    )
+
+    decisions = {d.item_id: (d.action, d.reason) for d in report.decisions}
+    assert decisions == {
+        entries[held_customer]: ("kept", "legal hold"),
+        entries[free_customer]: ("erased", "retention:contacts"),
+    }
+    assert await pool.fetchval("SELECT array_agg(id) FROM contact_log") == [entries[held_customer]]
+    tombstone = await pool.fetchrow("SELECT id, kind, reason, request_id FROM tombstones")
+    assert tombstone is not None
+    assert dict(tombstone) == {
+        "id": entries[free_customer],
+        "kind": "contact",
+        "reason": "retention:contacts",
+        "request_id": None,
+    }
+    await pool.execute("UPDATE legal_holds SET released_at = now() WHERE id = $1", customer_hold)
+    released = await erasure_engine(pool, vault.store).erase_contacts(
+        [entries[held_customer]], Why("retention:contacts")
+    )
+    assert released.counts() == {"contact.erased": 1}
