@@ -86,7 +86,8 @@ async def with_customer_names(db: Pool | Connection, items: list[dict[str, Any]]
             item["customer_name"] = names.get(str(item["customer_id"]))
 
 
-def _cipher(request: web.Request) -> FieldCipher:
+def field_cipher(request: web.Request) -> FieldCipher:
+    """The cipher of sealed fields (register, trainers' notes); 503 on a recipients-only node."""
     cipher = request.app.get(FIELD_CIPHER)
     if cipher is None:
         raise Problem(
@@ -188,7 +189,7 @@ async def visible_customer(request: web.Request) -> Customer:
     """The whole customer in the path, decrypted, if this caller may see them."""
     customer_id = parse_id(request.match_info["id"])
     async with request.app[POOL].acquire() as conn:
-        customer = await get_customer(conn, _cipher(request), customer_id)
+        customer = await get_customer(conn, field_cipher(request), customer_id)
     advisor = customer.assigned_advisor_id if customer else None
     await _check_scope(request, customer_id, customer is not None, advisor)
     assert customer is not None
@@ -230,7 +231,7 @@ def conflict_problem(exc: RegisterConflict) -> Problem:
 async def create_route(request: web.Request) -> web.Response:
     """``POST /v1/customers``: a new customer with contacts."""
     data = _validated(await json_object(request), partial=False)
-    cipher = _cipher(request)
+    cipher = field_cipher(request)
     async with register_connection(request) as conn:
         customer_id = await create_customer(conn, cipher, data)
         customer = await get_customer(conn, cipher, customer_id)
@@ -273,7 +274,7 @@ async def _apply_change(
     request: web.Request, customer: Customer, body: dict[str, Any], action: str
 ) -> web.Response:
     data = _validated(body, partial=True)
-    cipher = _cipher(request)
+    cipher = field_cipher(request)
     async with register_connection(request) as conn:
         changed = await update_customer(conn, cipher, customer, data, request[CURRENT_USER].id)
         updated = await get_customer(conn, cipher, customer.id)
@@ -297,7 +298,7 @@ async def undo_route(request: web.Request) -> web.Response:
     customer = await visible_customer(request)
     change_id = parse_id(request.match_info["change_id"], "change_id")
     async with request.app[POOL].acquire() as conn:
-        change = await change_of(conn, _cipher(request), customer.id, change_id)
+        change = await change_of(conn, field_cipher(request), customer.id, change_id)
     if change is None:
         raise NotFound("no such change of this customer")
     return await _apply_change(request, customer, {change["field"]: change["old"]}, "customer.undo")
@@ -312,7 +313,7 @@ async def history_route(request: web.Request) -> web.Response:
     customer = await visible_customer(request)
     reader = reader_of(request[CURRENT_USER])
     async with request.app[POOL].acquire() as conn:
-        items = await history(conn, _cipher(request), customer.id)
+        items = await history(conn, field_cipher(request), customer.id)
         numbers = [p.number for p in customer.phones] + sorted(history_numbers(items))
         protection = await protection_of(conn, customer.id, today(), numbers)
     if not reader.sees_protected:
@@ -358,7 +359,7 @@ async def search_route(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         found = await search_customers(
             conn,
-            _cipher(request),
+            field_cipher(request),
             query,
             advisor_id=advisor_scope(user),
             limit=limit,

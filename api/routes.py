@@ -23,6 +23,7 @@ from api import (
     review,
     setup,
     subject_requests,
+    training,
     twilio,
     users,
     webhook,
@@ -43,6 +44,7 @@ def add_api_routes(app: web.Application) -> None:
     review.add_routes(app)
     recordings.add_routes(app)
     playback.add_routes(app)
+    training.add_routes(app)
     audit_routes.add_routes(app)
     customers.add_routes(app)
     leases.add_routes(app)
