@@ -15,6 +15,7 @@ import { newRequestPage, requestPage, requestsPage } from "./requests.js";
 import { language, t, toggleLanguage } from "./i18n.js";
 import { ssoFailure, ssoLink } from "./sso.js";
 import { usersPage } from "./admin.js";
+import { collectionPage, collectionsPage } from "./workspace.js";
 import vocabulary from "./vocabulary.js";
 
 const P = vocabulary.permissions; // the server's names, never copied here
@@ -34,6 +35,7 @@ const PAGES = [
   { path: "holds", needs: P.MANAGE_LEGAL_HOLDS, list: holdsPage },
   { path: "audit", needs: P.READ_AUDIT, list: auditPage },
   { path: "evidence", needs: P.READ_COMPLIANCE, list: evidencePage },
+  { path: "collections", needs: P.KEEP_TRAINING_COLLECTIONS, list: collectionsPage, detail: collectionPage },
   { path: "users", needs: P.MANAGE_USERS, list: usersPage },
   { path: "account", any: true, list: accountPage }, // one's own password and sessions
 ];
