@@ -26,7 +26,7 @@ from api.pagination import (
     NOT_A_CURSOR,
     decode_cursor,
     encode_cursor,
-    encode_time_cursor,
+    next_time_cursor,
     page_limit,
     time_cursor_or_start,
 )
@@ -185,21 +185,20 @@ async def create_collection_route(request: web.Request) -> web.Response:
 async def list_collections_route(request: web.Request) -> web.Response:
     """``GET /v1/training/collections?cursor=&limit=``: every collection, newest first, with
     how many calls each holds."""
+    limit, before = _newest_first_page(request)
+    items = await list_collections(request.app[POOL], before, limit)
+    return web.json_response({"items": items, "next": next_time_cursor(items, limit, "created_at")})
+
+
+def _newest_first_page(request: web.Request) -> tuple[int, tuple[datetime, uuid.UUID]]:
+    """``?limit=`` and ``?cursor=`` of a newest-first list, or one 422 naming both."""
     errors = FieldErrors()
     limit = errors.take(lambda: page_limit(request.query))
     before = errors.take(lambda: time_cursor_or_start(request.query.get("cursor")))
     errors.raise_any()
     assert limit is not None
     assert before is not None
-    items = await list_collections(request.app[POOL], before, limit)
-    return web.json_response({"items": items, "next": _next(items, limit, "created_at", "id")})
-
-
-def _next(items: list[dict[str, Any]], limit: int, time_field: str, id_field: str) -> str | None:
-    if len(items) < limit or not items:
-        return None
-    last = items[-1]
-    return encode_time_cursor(datetime.fromisoformat(last[time_field]), uuid.UUID(last[id_field]))
+    return limit, before
 
 
 async def _collection(request: web.Request) -> dict[str, Any]:
@@ -213,16 +212,12 @@ async def _collection(request: web.Request) -> dict[str, Any]:
 async def collection_route(request: web.Request) -> web.Response:
     """``GET /v1/training/collections/{id}?cursor=&limit=``: one collection and its calls,
     the last added first (``items``, paged by ``next``)."""
-    errors = FieldErrors()
-    limit = errors.take(lambda: page_limit(request.query))
-    before = errors.take(lambda: time_cursor_or_start(request.query.get("cursor")))
-    errors.raise_any()
-    assert limit is not None
-    assert before is not None
+    limit, before = _newest_first_page(request)
     collection = await _collection(request)
     items = await collection_items(request.app[POOL], uuid.UUID(collection["id"]), before, limit)
     return web.json_response(
-        collection | {"items": items, "next": _next(items, limit, "added_at", "recording_id")}
+        collection
+        | {"items": items, "next": next_time_cursor(items, limit, "added_at", "recording_id")}
     )
 
 
