@@ -48,6 +48,7 @@ from recorder.catalog import (
     list_recordings,
     set_training_release,
 )
+from recorder.collections import delete_of_recordings as remove_from_collections
 from register.phones import normalise_phone
 from storage.db import Pool
 
@@ -338,6 +339,8 @@ async def training_release_route(request: web.Request) -> web.Response:
         )
         if not changed:
             raise NotFound("no such recording ready to play")
+        if not released:  # a withdrawn call leaves every trainer's collection with it
+            await remove_from_collections(conn, [recording_id])
         await record_access(
             request,
             "recording.training_release" if released else "recording.training_withdraw",

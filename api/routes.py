@@ -24,6 +24,7 @@ from api import (
     second_factor,
     setup,
     subject_requests,
+    training,
     twilio,
     users,
     webhook,
@@ -45,6 +46,7 @@ def add_api_routes(app: web.Application) -> None:
     review.add_routes(app)
     recordings.add_routes(app)
     playback.add_routes(app)
+    training.add_routes(app)
     audit_routes.add_routes(app)
     customers.add_routes(app)
     leases.add_routes(app)

@@ -7,6 +7,7 @@ import { attempt, dayStart, facts, field, form, h, link, pagedTable, seconds, sh
 import { choices, named, t, term, when } from "./i18n.js";
 import vocabulary from "./vocabulary.js";
 import WaveSurfer from "./wavesurfer.esm.js";
+import { addToCollection, notesPanel } from "./workspace.js";
 
 const P = vocabulary.permissions;
 
@@ -100,7 +101,12 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
     main.append(h("p", {}, t("notPlayable")));
     return;
   }
-  main.append(await player(recording, purposes, training));
+  const played = await player(recording, purposes, training);
+  main.append(played.node);
+  if (me.permissions.includes(P.ANNOTATE_TRAINING)) main.append(await notesPanel(recording, played));
+  if (recording.released_for_training && me.permissions.includes(P.KEEP_TRAINING_COLLECTIONS)) {
+    main.append(await addToCollection(recording));
+  }
   if (me.permissions.includes(P.RELEASE_FOR_TRAINING)) main.append(releaseForm(recording, me));
   if (me.permissions.includes(P.DOWNLOAD_RECORDINGS)) main.append(downloadLinks(recording, purposes));
 }
@@ -157,8 +163,9 @@ async function player(recording, purposes, training) {
     }
   });
   surfer.once("ready", choosePurpose); // after wavesurfer's own first load of the peaks
-  return h("section", { class: "player", "aria-label": t("recording") }, choose, wave, legend,
-    h("p", { class: "controls" }, play, " ", clock), audio);
+  const node = h("section", { class: "player", "aria-label": t("recording") }, choose,
+    h("div", { class: "wave-area" }, wave), legend, h("p", { class: "controls" }, play, " ", clock), audio);
+  return { node, surfer, duration, wave };
 }
 
 function releaseForm(recording, me) {
