@@ -5,6 +5,7 @@
 import { api, present, query } from "./api.js";
 import { attempt, dayStart, facts, field, form, h, link, pagedTable, seconds, showNotice, yesNo } from "./dom.js";
 import { choices, named, t, term, when } from "./i18n.js";
+import { redactionPanel } from "./redactions.js";
 import vocabulary from "./vocabulary.js";
 import WaveSurfer from "./wavesurfer.esm.js";
 
@@ -100,7 +101,11 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
     main.append(h("p", {}, t("notPlayable")));
     return;
   }
-  main.append(await player(recording, purposes, training));
+  const playing = await player(recording, purposes, training);
+  main.append(playing);
+  if (me.permissions.includes(P.REDACT_RECORDINGS)) {
+    main.append(await redactionPanel(recording, playing.surfer, playing.roles, playing.purpose));
+  }
   if (me.permissions.includes(P.RELEASE_FOR_TRAINING)) main.append(releaseForm(recording, me));
   if (me.permissions.includes(P.DOWNLOAD_RECORDINGS)) main.append(downloadLinks(recording, purposes));
 }
@@ -157,8 +162,10 @@ async function player(recording, purposes, training) {
     }
   });
   surfer.once("ready", choosePurpose); // after wavesurfer's own first load of the peaks
-  return h("section", { class: "player", "aria-label": t("recording") }, choose, wave, legend,
+  const section = h("section", { class: "player", "aria-label": t("recording") }, choose, wave, legend,
     h("p", { class: "controls" }, play, " ", clock), audio);
+  // for the parts that draw on the player (redaction spans)
+  return Object.assign(section, { surfer, roles: waveform.channels.map((c) => c.role), purpose: select });
 }
 
 function releaseForm(recording, me) {
