@@ -20,6 +20,7 @@ from api import (
     own_account,
     playback,
     recordings,
+    redactions,
     review,
     setup,
     subject_requests,
@@ -43,6 +44,7 @@ def add_api_routes(app: web.Application) -> None:
     review.add_routes(app)
     recordings.add_routes(app)
     playback.add_routes(app)
+    redactions.add_routes(app)
     audit_routes.add_routes(app)
     customers.add_routes(app)
     leases.add_routes(app)

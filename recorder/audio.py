@@ -411,12 +411,22 @@ async def _pipe_reader(fd: int) -> asyncio.StreamReader:
     return reader
 
 
+def _filtered(output: str, audio_filter: str | None) -> list[str]:
+    """An output's arguments with ``audio_filter`` put before its own filter."""
+    arguments = output.split()
+    if audio_filter is not None:
+        at = arguments.index("-af") + 1
+        arguments[at] = f"{audio_filter},{arguments[at]}"
+    return arguments
+
+
 async def process_audio(
     source: AsyncIterable[bytes],
     store_rendition: Callable[[AsyncIterator[bytes]], Awaitable[T]],
     *,
     bitrate_kbps: int = 24,
     max_seconds: float | None = None,
+    audio_filter: str | None = None,
 ) -> tuple[AudioReport, T]:
     """Decode ``source`` once; hand Ogg/Opus to ``store_rendition`` and measure the PCM copy.
 
@@ -424,6 +434,7 @@ async def process_audio(
     on an extra pipe for the duration and the peaks. Decoding once keeps the pipeline as fast
     as a bare transcode. Audio running past ``max_seconds`` stops the work early with
     :class:`LaneExceeded`, so a slot kept for ordinary calls is not held for hours.
+    ``audio_filter`` (no spaces) runs on both outputs first: the redaction's silencing.
     """
     inspector = ContainerInspector()
     channels, source = await _channels_then_all(source)
@@ -438,8 +449,8 @@ async def process_audio(
             "level+info",
             "-i",
             "pipe:0",
-            *opus_output(bitrate_kbps, channels),
-            *OUTPUT_WAV.format(fd=pcm_write).split(),
+            *_filtered(" ".join(opus_output(bitrate_kbps, channels)), audio_filter),
+            *_filtered(OUTPUT_WAV.format(fd=pcm_write), audio_filter),
             stdin=pipe,
             stdout=pipe,
             stderr=pipe,
