@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 from api.appkeys import POOL, SETTINGS, VAULT
 from recorder.audio import ffmpeg_exe
+from recorder.erasure import RECORDINGS
 from recorder.redaction_render import RedactionRenderer
 from recorder.worker import public_reason
+from retention.erasure import ErasureEngine, Why
 from storage.vault import load_sealed
 from tests.api.sessions import Client, headers_for
 from tests.recorder.audio_files import make_audio
@@ -306,3 +309,51 @@ async def test_training_plays_and_draws_the_redacted_rendition_only(
 
     await pool.execute("UPDATE redacted_renditions SET status = 'failed'")
     assert (await api.get(audio_url, headers=trainer)).status == 409
+
+
+async def test_erasure_shreds_renditions_and_spans_and_a_hold_keeps_them(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    pool = api.app[POOL]
+    recording_id = await stereo_call(api, audio_dir, "pbx-erase")
+    dpo = await headers_for(api, "dpo")
+    for start in (1, 5):
+        span = {"start_seconds": start, "end_seconds": start + 1, "reason": "neighbour's name"}
+        answer = await api.post(f"/v1/recordings/{recording_id}/redactions", json=span, headers=dpo)
+        assert answer.status == 201
+    assert await renderer(api).run_until_idle() == ["ready"]
+    redacted_id = await pool.fetchval(
+        "SELECT audio_object_id FROM redacted_renditions WHERE recording_id = $1::uuid",
+        recording_id,
+    )
+    redacted = await load_sealed(pool, redacted_id)
+    assert redacted is not None
+    engine = ErasureEngine(pool, api.app[VAULT].store, RECORDINGS)
+
+    placed = await api.post(
+        "/v1/legal-holds",
+        json={"recording_ids": [recording_id], "reason": "dispute over rent"},
+        headers=dpo,
+    )
+    assert placed.status == 201
+    kept = await engine.erase_recordings([uuid.UUID(recording_id)], Why("manual"))
+    assert kept.counts() == {"recording.kept": 1}
+    assert await load_sealed(pool, redacted_id) is not None
+    assert await pool.fetchval("SELECT count(*) FROM redactions") == 2
+
+    hold_id = (await placed.json())["id"]
+    released = await api.delete(
+        f"/v1/legal-holds/{hold_id}", json={"reason": "settled"}, headers=dpo
+    )
+    assert released.status == 200
+    dry = ErasureEngine(pool, api.app[VAULT].store, RECORDINGS, dry_run=True)
+    preview = await dry.erase_recordings([uuid.UUID(recording_id)], Why("manual"))
+    assert preview.counts() == {"recording.erased": 1, "redaction.erased": 2}
+    report = await engine.erase_recordings([uuid.UUID(recording_id)], Why("manual"))
+    assert report.counts() == {"recording.erased": 1, "redaction.erased": 2}
+    assert report.objects_deleted == 2  # the original rendition and the redacted one
+    assert await load_sealed(pool, redacted_id) is None
+    assert await pool.fetchval("SELECT count(*) FROM redactions") == 0
+    assert await pool.fetchval("SELECT count(*) FROM redacted_renditions") == 0
+    assert not [o async for o in api.app[VAULT].store.list("recordings/")]
