@@ -10,7 +10,8 @@ requests and legal matters). Every answer that carries audio writes an audit ent
 attachment download, so a listen and a copy are told apart. The first chunk is decrypted
 and authenticated before that entry: audio that fails its check is answered with a 502
 ``integrity-error`` and audited as ``failed``; a later chunk that fails cuts the connection
-and adds a ``failed`` entry saying how many bytes went out.
+and adds a ``failed`` entry saying how many bytes went out. A call with redaction spans
+plays for ``training`` from its redacted rendition only (409 while that is being rendered).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from api.integrity import authenticated_first, send_all
 from api.permissions import Forbidden, requires
 from api.ranges import ranged
 from api.recordings import visible_recording
+from api.redactions import training_rendition
 from audit.log import DetailValue
 from common.errors import Problem
 from storage.vault import SealedObject, load_sealed
@@ -69,7 +71,11 @@ async def serve_audio(
         )
     recording = await visible_recording(request, purpose=purpose)
     sealed = None
-    if recording.audio_object_id is not None:
+    redacted = purpose == "training" and recording.status == "ready"
+    if redacted:  # a call with redaction spans trains with its redacted rendition only
+        sealed = await training_rendition(request.app[POOL], recording.id)
+        redacted = sealed is not None
+    if sealed is None and recording.audio_object_id is not None:
         sealed = await load_sealed(request.app[POOL], recording.audio_object_id)
     if sealed is None:
         raise Problem(
@@ -85,6 +91,8 @@ async def serve_audio(
         "end": served.end,
         "length": served.length,
     }
+    if redacted:
+        details["rendition"] = "redacted"
     audit_play = partial(_audit_play, request, action, recording.id, purpose, details)
     pieces = (read or request.app[VAULT].open_range)(sealed, served.start, served.end)
     async with aclosing(pieces):

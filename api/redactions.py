@@ -9,6 +9,9 @@
   "none|pending|ready|failed"}``.
 * ``DELETE /v1/recordings/{id}/redactions/{redaction_id}``: 204.
 
+Whenever a call has spans, training (``purpose=training``, a trainer's waveform) gets the
+redacted rendition only: :func:`training_rendition`, :func:`training_waveform`.
+
 Each change queues the redacted rendition again and is audited (times and channel, never
 the reason: it is the DPO's free text about people, kept only with the span). The list is
 audited too, since the reasons are personal data.
@@ -16,8 +19,9 @@ audited too, since the reasons are personal data.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from aiohttp import web
 from pydantic import Field
@@ -32,6 +36,8 @@ from common.inputs import parse_id
 from common.models import Body, OneOf, Text
 from recorder import redaction
 from retention.reaper import delete_payloads_now
+from storage.db import Pool
+from storage.vault import SealedObject, load_sealed
 
 MAX_REASON: Final = 2000
 LONGEST_CALL: Final = 48 * 3600
@@ -175,3 +181,38 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/recordings/{id}/redactions", add_route)
     app.router.add_get("/v1/recordings/{id}/redactions", list_route)
     app.router.add_delete("/v1/recordings/{id}/redactions/{redaction_id}", delete_route)
+
+
+async def training_rendition(pool: Pool, recording_id: uuid.UUID) -> SealedObject | None:
+    """What training plays: None when the call has no spans (the original), else the redacted
+    rendition; a 409 while it is being rendered or failed, so the original never stands in."""
+    rendition = await redaction.rendition_of(pool, recording_id)
+    if rendition.status == "none":
+        return None
+    sealed = None
+    if rendition.status == "ready" and rendition.audio_object_id is not None:
+        sealed = await load_sealed(pool, rendition.audio_object_id)
+    if sealed is None:
+        raise Conflict(
+            "the call has redaction spans and its redacted version is "
+            f"{'being prepared' if rendition.status == 'pending' else 'not available'}; "
+            "training plays only the redacted version: try again shortly",
+            slug="redaction-pending",
+            title="Redacted version not ready",
+        )
+    return sealed
+
+
+async def training_waveform(pool: Pool, recording_id: uuid.UUID) -> dict[str, Any] | None:
+    """The redacted rendition's peaks when the call has spans (409 while pending); None: the
+    call has no spans, the original's peaks are the training ones."""
+    rendition = await redaction.rendition_of(pool, recording_id)
+    if rendition.status == "none":
+        return None
+    if rendition.status != "ready" or rendition.waveform is None:
+        raise Conflict(
+            "the call has redaction spans and its redacted waveform is not ready yet",
+            slug="redaction-pending",
+            title="Redacted version not ready",
+        )
+    return rendition.waveform

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 from api.appkeys import POOL, SETTINGS, VAULT
 from recorder.audio import ffmpeg_exe
+from recorder.erasure import RECORDINGS
 from recorder.redaction_render import RedactionRenderer
 from recorder.worker import public_reason
+from retention.erasure import ErasureEngine, Why
 from storage.vault import load_sealed
 from tests.api.sessions import Client, headers_for
 from tests.recorder.audio_files import make_audio
@@ -240,3 +243,117 @@ async def test_redacted_rendition_silences_each_span_and_keeps_the_rest(
         assert (await api.delete(f"{url}/{span_id}", headers=dpo)).status == 204
     assert (await (await api.get(url, headers=dpo)).json())["rendition"] == "none"
     assert await load_sealed(pool, newer) is None
+
+
+async def test_training_plays_and_draws_the_redacted_rendition_only(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    pool = api.app[POOL]
+    recording_id = await stereo_call(api, audio_dir, "pbx-training")
+    dpo = await headers_for(api, "dpo")
+    trainer = await headers_for(api, "trainer")
+    span = {"start_seconds": 1, "end_seconds": 3, "channel": "customer", "reason": "hetu"}
+    added = await api.post(f"/v1/recordings/{recording_id}/redactions", json=span, headers=dpo)
+    assert added.status == 201
+
+    release_url = f"/v1/recordings/{recording_id}/training-release"
+    release = {"released": True, "reason": "good example"}
+    unreviewed = await api.post(release_url, json=release, headers=dpo)
+    assert unreviewed.status == 422
+    assert (await unreviewed.json())["errors"][0]["field"] == "redaction_reviewed"
+    assert not await pool.fetchval(
+        "SELECT training_released_at IS NOT NULL FROM recordings WHERE id = $1::uuid",
+        recording_id,
+    )
+    reviewed = await api.post(release_url, json=release | {"redaction_reviewed": True}, headers=dpo)
+    assert reviewed.status == 200
+    assert (await reviewed.json())["redaction_reviewed"] is True
+    detail = await (await api.get(f"/v1/recordings/{recording_id}", headers=dpo)).json()
+    assert detail["training_release"]["redaction_reviewed"] is True
+
+    audio_url = f"/v1/recordings/{recording_id}/audio?purpose=training"
+    waveform_url = f"/v1/recordings/{recording_id}/waveform"
+    for url in (audio_url, waveform_url):
+        pending = await api.get(url, headers=trainer)
+        assert pending.status == 409, url
+        assert pending.content_type == "application/problem+json"
+
+    assert await renderer(api).run_until_idle() == ["ready"]
+    row = await pool.fetchrow(
+        "SELECT audio_object_id, waveform FROM redacted_renditions WHERE recording_id = $1::uuid",
+        recording_id,
+    )
+    assert row is not None
+    redacted = await plaintext(api, row["audio_object_id"])
+    whole = await api.get(audio_url, headers=trainer)
+    assert whole.status == 200
+    assert await whole.read() == redacted
+    part = await api.get(audio_url, headers=trainer | {"Range": "bytes=1000-70000"})
+    assert part.status == 206
+    assert await part.read() == redacted[1000:70001]
+    assert await (await api.get(waveform_url, headers=trainer)).json() == row["waveform"]
+    customer_peaks = row["waveform"]["channels"][1]["peaks"]
+    assert max(customer_peaks[11:29]) == 0
+
+    # the DPO answering a subject request still hears the original
+    original = await api.get(
+        f"/v1/recordings/{recording_id}/audio?purpose=subject_request", headers=dpo
+    )
+    assert await original.read() != redacted
+    plays = await pool.fetch(
+        "SELECT details->>'rendition' AS r FROM audit_log WHERE action = 'recording.play'"
+        " AND purpose = 'training' ORDER BY seq"
+    )
+    assert [p["r"] for p in plays] == ["redacted", "redacted"]
+
+    await pool.execute("UPDATE redacted_renditions SET status = 'failed'")
+    assert (await api.get(audio_url, headers=trainer)).status == 409
+
+
+async def test_erasure_shreds_renditions_and_spans_and_a_hold_keeps_them(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    pool = api.app[POOL]
+    recording_id = await stereo_call(api, audio_dir, "pbx-erase")
+    dpo = await headers_for(api, "dpo")
+    for start in (1, 5):
+        span = {"start_seconds": start, "end_seconds": start + 1, "reason": "neighbour's name"}
+        answer = await api.post(f"/v1/recordings/{recording_id}/redactions", json=span, headers=dpo)
+        assert answer.status == 201
+    assert await renderer(api).run_until_idle() == ["ready"]
+    redacted_id = await pool.fetchval(
+        "SELECT audio_object_id FROM redacted_renditions WHERE recording_id = $1::uuid",
+        recording_id,
+    )
+    redacted = await load_sealed(pool, redacted_id)
+    assert redacted is not None
+    engine = ErasureEngine(pool, api.app[VAULT].store, RECORDINGS)
+
+    placed = await api.post(
+        "/v1/legal-holds",
+        json={"recording_ids": [recording_id], "reason": "dispute over rent"},
+        headers=dpo,
+    )
+    assert placed.status == 201
+    kept = await engine.erase_recordings([uuid.UUID(recording_id)], Why("manual"))
+    assert kept.counts() == {"recording.kept": 1}
+    assert await load_sealed(pool, redacted_id) is not None
+    assert await pool.fetchval("SELECT count(*) FROM redactions") == 2
+
+    hold_id = (await placed.json())["id"]
+    released = await api.delete(
+        f"/v1/legal-holds/{hold_id}", json={"reason": "settled"}, headers=dpo
+    )
+    assert released.status == 200
+    dry = ErasureEngine(pool, api.app[VAULT].store, RECORDINGS, dry_run=True)
+    preview = await dry.erase_recordings([uuid.UUID(recording_id)], Why("manual"))
+    assert preview.counts() == {"recording.erased": 1, "redaction.erased": 2}
+    report = await engine.erase_recordings([uuid.UUID(recording_id)], Why("manual"))
+    assert report.counts() == {"recording.erased": 1, "redaction.erased": 2}
+    assert report.objects_deleted == 2  # the original rendition and the redacted one
+    assert await load_sealed(pool, redacted_id) is None
+    assert await pool.fetchval("SELECT count(*) FROM redactions") == 0
+    assert await pool.fetchval("SELECT count(*) FROM redacted_renditions") == 0
+    assert not [o async for o in api.app[VAULT].store.list("recordings/")]
