@@ -1,5 +1,6 @@
 """The DPO marks spans to redact on the recording page: by keyboard (start and end fields)
-and by dragging across the waveform, sees them listed and drawn, removes one."""
+and by dragging across the waveform, sees them listed and drawn, previews the redacted
+rendition, removes a span."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from tests.console.browser import Console, screenshot
+from api.appkeys import POOL
+from tests.console.browser import Console, screenshot, wait_until
 from tests.staff import call_audio
 
 SECONDS = 30.0
@@ -78,6 +80,21 @@ async def test_the_dpo_marks_spans_by_keyboard_and_by_drag(
     ]
     assert spans[1]["channel"] == "both"
     assert abs(spans[1]["start_seconds"] - start) < 0.05
+
+    # the preview plays the redacted rendition once the worker has made it
+    await expect(panel.locator("#redaction-state")).to_have_text(
+        "The redacted version is ready.", timeout=60_000
+    )
+    await page.get_by_label("Purpose of listening").select_option("subject_request")
+    await panel.get_by_role("button", name="Preview the redacted version").click()
+    await wait_until(page, "document.getElementById('redacted-audio').currentTime > 0.2")
+    assert await page.evaluate("document.getElementById('redacted-audio').error") is None
+    renditions = await console.client.app[POOL].fetch(
+        "SELECT DISTINCT details->>'rendition' AS r FROM audit_log"
+        " WHERE action = 'recording.play' AND object_id = $1",
+        recording_id,
+    )
+    assert [r["r"] for r in renditions] == ["redacted"]
 
     await panel.get_by_role("button", name="Remove span 0:02–0:05").click()
     await expect(items).to_have_count(1)
