@@ -172,8 +172,12 @@ function releaseForm(recording, me) {
   const releasing = !recording.released_for_training;
   return form({ id: "training-release", class: "inline" }, [
     field({ name: "reason", label: t("reason"), required: true, maxlength: 2000 }),
+    // a call with redaction spans is released only with the review confirmed (recorded with it)
+    releasing && field({ name: "redaction_reviewed", label: t("redactionReviewed"), type: "checkbox" }),
   ], t(releasing ? "releaseForTraining" : "withdrawTraining"), async (values) => {
-    await api("POST", `/v1/recordings/${recording.id}/training-release`, { released: releasing, reason: values.reason });
+    await api("POST", `/v1/recordings/${recording.id}/training-release`, {
+      released: releasing, reason: values.reason, ...(releasing ? { redaction_reviewed: values.redaction_reviewed } : {}),
+    });
     showNotice(t("saved"));
     await recordingPage(document.getElementById("main"), recording.id, me);
   });

@@ -1,6 +1,6 @@
 """The DPO marks spans to redact on the recording page: by keyboard (start and end fields)
 and by dragging across the waveform, sees them listed and drawn, previews the redacted
-rendition, removes a span."""
+rendition, removes a span, and releases the call with the review confirmed."""
 
 from __future__ import annotations
 
@@ -100,3 +100,15 @@ async def test_the_dpo_marks_spans_by_keyboard_and_by_drag(
     await expect(items).to_have_count(1)
     answer = await console.api("GET", f"/v1/recordings/{recording_id}/redactions", "dpo")
     assert [s["channel"] for s in answer["items"]] == ["both"]
+
+    # releasing the call for training asks for the review of its spans
+    release = page.locator("#training-release")
+    await release.get_by_label("Reason", exact=True).fill("good example of a complaint")
+    await release.get_by_role("button", name="Release for training").click()
+    await expect(page.locator("#error")).to_contain_text("redaction_reviewed")
+    await release.get_by_label("I have reviewed the redacted spans").check()
+    await release.get_by_role("button", name="Release for training").click()
+    await expect(page.locator("#notice")).to_have_text("Saved.")
+    assert await console.client.app[POOL].fetchval(
+        "SELECT training_redaction_reviewed FROM recordings WHERE id = $1", recording_id
+    )
