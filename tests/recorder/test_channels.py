@@ -20,6 +20,7 @@ from recorder.audio import OUTPUT_OPUS, header_channels, probe_channels
 from recorder.rerender import mapping_family, rerender_stereo
 from recorder.worker import IngestWorker
 from storage.vault import load_sealed
+from tests.callrec.test_cli import run
 from tests.recorder.audio_files import make_audio
 from tests.recorder.helpers import SECRET, deliver
 
@@ -98,6 +99,42 @@ async def test_a_stereo_call_keeps_its_silent_channel_silent(
     assert mapping_family(mono) == 0
 
 
+async def coupled_ingest(
+    client: Client, settings: Settings, audio_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, bytes]:
+    """A call ingested the way the pipeline encoded stereo before: coupled channels."""
+    with monkeypatch.context() as old_pipeline:
+        old_pipeline.setattr(
+            audio, "opus_output", lambda bitrate, _: OUTPUT_OPUS.format(bitrate=bitrate).split()
+        )
+        return await ingest(client, settings, audio_bytes)
+
+
+async def test_the_re_render_command_dry_runs_then_converts(
+    api: Client,
+    ingest_settings: Settings,
+    one_sided_call: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recording_id, old = await coupled_ingest(api, ingest_settings, one_sided_call, monkeypatch)
+    assert ingest_settings.database_url is not None
+    env = {
+        "CALLREC_DATABASE_URL": ingest_settings.database_url.reveal(),
+        "CALLREC_DATA_DIR": str(ingest_settings.data_dir),
+    }
+    dry = run(["recordings", "re-render", "--dry-run"], env)
+    assert dry.returncode == 0, dry.stderr
+    assert "would re-render (dry run, nothing changed): 1; already uncoupled: 0" in dry.stdout
+    assert "1/1 stereo recordings checked" in dry.stderr
+    assert await rendition(api, recording_id) == old
+    done = run(["recordings", "re-render"], env)
+    assert done.returncode == 0, done.stderr
+    assert "re-rendered: 1; already uncoupled: 0" in done.stdout
+    assert mapping_family(await rendition(api, recording_id)) == 255
+    again = run(["recordings", "re-render"], env)
+    assert "re-rendered: 0; already uncoupled: 1" in again.stdout
+
+
 @pytest.mark.parametrize("keep_original", [True, False])
 async def test_re_render_converts_an_old_coupled_rendition(
     api: Client,
@@ -107,11 +144,7 @@ async def test_re_render_converts_an_old_coupled_rendition(
     keep_original: bool,
 ) -> None:
     settings = dataclasses.replace(ingest_settings, keep_original=keep_original)
-    with monkeypatch.context() as old_pipeline:  # renditions as they were made before
-        old_pipeline.setattr(
-            audio, "opus_output", lambda bitrate, _: OUTPUT_OPUS.format(bitrate=bitrate).split()
-        )
-        recording_id, old = await ingest(api, settings, one_sided_call)
+    recording_id, old = await coupled_ingest(api, settings, one_sided_call, monkeypatch)
     assert mapping_family(old) == 0
     assert peak_db(decode(old)[1]) > SILENT_ENOUGH  # the leak this fixes
     pool, vault = api.app[POOL], api.app[VAULT]
