@@ -22,6 +22,7 @@ class Permission(StrEnum):
     PLAY_RECORDINGS = "recordings:play"
     DOWNLOAD_RECORDINGS = "recordings:download"
     RELEASE_FOR_TRAINING = "recordings:release"
+    REDACT_RECORDINGS = "recordings:redact"
     CREATE_SUBJECT_REQUESTS = "subject-requests:create"
     MANAGE_SUBJECT_REQUESTS = "subject-requests:manage"
     MANAGE_LEGAL_HOLDS = "legal-holds:manage"
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[Permission]]] = {
             Permission.PLAY_RECORDINGS,
             Permission.DOWNLOAD_RECORDINGS,
             Permission.RELEASE_FOR_TRAINING,
+            Permission.REDACT_RECORDINGS,
             Permission.CREATE_SUBJECT_REQUESTS,
             Permission.MANAGE_SUBJECT_REQUESTS,
             Permission.MANAGE_LEGAL_HOLDS,

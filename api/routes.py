@@ -20,6 +20,7 @@ from api import (
     own_account,
     playback,
     recordings,
+    redactions,
     review,
     second_factor,
     setup,
@@ -47,6 +48,7 @@ def add_api_routes(app: web.Application) -> None:
     recordings.add_routes(app)
     playback.add_routes(app)
     training.add_routes(app)
+    redactions.add_routes(app)
     audit_routes.add_routes(app)
     customers.add_routes(app)
     leases.add_routes(app)

@@ -97,6 +97,11 @@ class Recordings(Protocol):
         as ``(kind, id)`` for the report."""
         ...
 
+    async def related(self, conn: Connection, ids: Sequence[uuid.UUID]) -> dict[str, int]:
+        """How many rows of each kind go with these recordings (redaction spans …), counted
+        for the report before :meth:`delete` takes them."""
+        ...
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -124,10 +129,14 @@ class ErasureReport:
     decisions: list[Decision] = field(default_factory=list)
     objects_deleted: int = 0
     objects_pending: int = 0
+    # rows erased with the recordings, by kind (``redaction``: spans); no decision of their own
+    related: Counter[str] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, int]:
-        """``{"recording.erased": 12, "recording.kept": 1, …}``."""
-        return dict(Counter(f"{d.kind}.{d.action}" for d in self.decisions))
+        """``{"recording.erased": 12, "recording.kept": 1, "redaction.erased": 3, …}``."""
+        counted = Counter(f"{d.kind}.{d.action}" for d in self.decisions)
+        counted.update({f"{kind}.erased": n for kind, n in self.related.items() if n})
+        return dict(counted)
 
     def as_json(self, *, limit: int = 1000) -> dict[str, Any]:
         """The report as stored with a subject request (the first ``limit`` decisions)."""
@@ -179,6 +188,7 @@ class ErasureEngine:
                 for rid, hold in held.items()
             )
             doomed = [rid for rid in ids if rid not in held]
+            report.related.update(await self.recordings.related(conn, doomed))
             if self.dry_run:
                 report.decisions.extend(
                     Decision("recording", rid, "erased", why.reason) for rid in doomed

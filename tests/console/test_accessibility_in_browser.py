@@ -113,6 +113,8 @@ async def test_no_page_has_a_wcag_21_aa_violation(
         if username == "dpo":
             await _open(page, f"#/requests/{request['id']}")
             await _open(page, f"#/recordings/{recording_id}")
+            await expect(page.locator("#redactions")).to_be_visible()  # the redaction panel
+            await assert_accessible(page)
         if username == "housing-advisor":
             await _open(page, f"#/customers/{customer_id}")
         if username == "trainer":
