@@ -22,11 +22,14 @@ class Permission(StrEnum):
     PLAY_RECORDINGS = "recordings:play"
     DOWNLOAD_RECORDINGS = "recordings:download"
     RELEASE_FOR_TRAINING = "recordings:release"
+    REDACT_RECORDINGS = "recordings:redact"
     CREATE_SUBJECT_REQUESTS = "subject-requests:create"
     MANAGE_SUBJECT_REQUESTS = "subject-requests:manage"
     MANAGE_LEGAL_HOLDS = "legal-holds:manage"
     READ_AUDIT = "audit:read"
     READ_COMPLIANCE = "compliance:read"
+    ANNOTATE_TRAINING = "training:annotate"
+    KEEP_TRAINING_COLLECTIONS = "training:collections"
 
 
 ROLES: Final = ("admin", "customer_service", "trainer", "dpo", "housing_advisor")
@@ -43,7 +46,14 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[Permission]]] = {
             Permission.CREATE_SUBJECT_REQUESTS,
         }
     ),
-    "trainer": frozenset({Permission.LIST_TRAINING_RECORDINGS, Permission.PLAY_RECORDINGS}),
+    "trainer": frozenset(
+        {
+            Permission.LIST_TRAINING_RECORDINGS,
+            Permission.PLAY_RECORDINGS,
+            Permission.ANNOTATE_TRAINING,
+            Permission.KEEP_TRAINING_COLLECTIONS,
+        }
+    ),
     "dpo": frozenset(
         {
             Permission.READ_REGISTER,
@@ -51,11 +61,14 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[Permission]]] = {
             Permission.PLAY_RECORDINGS,
             Permission.DOWNLOAD_RECORDINGS,
             Permission.RELEASE_FOR_TRAINING,
+            Permission.REDACT_RECORDINGS,
             Permission.CREATE_SUBJECT_REQUESTS,
             Permission.MANAGE_SUBJECT_REQUESTS,
             Permission.MANAGE_LEGAL_HOLDS,
             Permission.READ_AUDIT,
             Permission.READ_COMPLIANCE,
+            Permission.ANNOTATE_TRAINING,
+            Permission.KEEP_TRAINING_COLLECTIONS,
         }
     ),
     "housing_advisor": frozenset({Permission.READ_REGISTER}),

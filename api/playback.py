@@ -10,7 +10,10 @@ requests and legal matters). Every answer that carries audio writes an audit ent
 attachment download, so a listen and a copy are told apart. The first chunk is decrypted
 and authenticated before that entry: audio that fails its check is answered with a 502
 ``integrity-error`` and audited as ``failed``; a later chunk that fails cuts the connection
-and adds a ``failed`` entry saying how many bytes went out.
+and adds a ``failed`` entry saying how many bytes went out. A call with redaction spans
+plays for ``training`` from its redacted rendition only (409 while that is being rendered).
+``&rendition=redacted`` lets the data protection officer preview that rendition under any of
+their purposes before releasing the call (the console's redaction panel); it is audited as such.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from api.integrity import authenticated_first, send_all
 from api.permissions import Forbidden, requires
 from api.ranges import ranged
 from api.recordings import visible_recording
+from api.redactions import training_rendition
 from audit.log import DetailValue
 from common.errors import Problem
 from storage.vault import SealedObject, load_sealed
@@ -45,6 +49,21 @@ def _purpose(request: web.Request) -> str:
             title="Purpose required",
         )
     return purpose
+
+
+RENDITIONS: Final = ("original", "redacted")
+
+
+def _preview(request: web.Request) -> bool:
+    """``?rendition=redacted``: the redacted rendition asked for by name (the DPO's preview)."""
+    rendition = request.query.get("rendition", "original")
+    if rendition not in RENDITIONS:
+        raise Problem(
+            f"?rendition= is one of {', '.join(RENDITIONS)}",
+            slug="unknown-rendition",
+            title="Unknown rendition",
+        )
+    return rendition == "redacted"
 
 
 ByteSource = Callable[[SealedObject, int, int], AsyncGenerator[bytes, None]]
@@ -67,9 +86,29 @@ async def serve_audio(
             object_id=request.match_info["id"],
             purpose=purpose,
         )
+    preview = _preview(request)
+    if preview and Permission.REDACT_RECORDINGS not in request[CURRENT_USER].permissions:
+        await refuse(
+            request,
+            Forbidden("only the data protection officer previews the redacted rendition"),
+            object_type="recording",
+            object_id=request.match_info["id"],
+            purpose=purpose,
+        )
     recording = await visible_recording(request, purpose=purpose)
     sealed = None
-    if recording.audio_object_id is not None:
+    redacted = (purpose == "training" or preview) and recording.status == "ready"
+    if redacted:  # a call with redaction spans trains with its redacted rendition only
+        sealed = await training_rendition(request.app[POOL], recording.id)
+        redacted = sealed is not None
+    if preview and not redacted:
+        raise Problem(
+            "the call has no redaction spans: there is no redacted rendition to preview",
+            status=409,
+            slug="no-redacted-rendition",
+            title="No redacted rendition",
+        )
+    if sealed is None and recording.audio_object_id is not None:
         sealed = await load_sealed(request.app[POOL], recording.audio_object_id)
     if sealed is None:
         raise Problem(
@@ -85,6 +124,8 @@ async def serve_audio(
         "end": served.end,
         "length": served.length,
     }
+    if redacted:
+        details["rendition"] = "redacted"
     audit_play = partial(_audit_play, request, action, recording.id, purpose, details)
     pieces = (read or request.app[VAULT].open_range)(sealed, served.start, served.end)
     async with aclosing(pieces):

@@ -36,7 +36,9 @@ from api.pagination import (
     page_limit,
 )
 from api.permissions import Forbidden, requires
-from common.errors import NotFound
+from api.redactions import training_waveform
+from audit.log import DetailValue
+from common.errors import NotFound, ValidationProblem, field_error
 from common.inputs import FieldErrors, parse_id, parse_time
 from common.models import Between, Body, Id, Text, Time
 from common.models import refuse as refuse_field
@@ -48,8 +50,10 @@ from recorder.catalog import (
     list_recordings,
     set_training_release,
 )
+from recorder.collections import delete_of_recordings as remove_from_collections
+from recorder.redaction import has_spans, lock_recording
 from register.phones import normalise_phone
-from storage.db import Pool
+from storage.db import Connection, Pool
 
 MAX_REASON: Final = 2000
 T = TypeVar("T")
@@ -127,6 +131,7 @@ def detail(recording: Recording, *, identity: bool) -> dict[str, Any]:
             {
                 "released_at": recording.training_released_at.isoformat(),
                 "reason": recording.training_release_reason,
+                "redaction_reviewed": recording.training_redaction_reviewed,
             }
             if recording.training_released_at is not None
             else None
@@ -306,9 +311,14 @@ async def detail_route(request: web.Request) -> web.Response:
 
 @requires(Permission.PLAY_RECORDINGS)
 async def waveform_route(request: web.Request) -> web.Response:
-    """``GET /v1/recordings/{id}/waveform``: the peaks the player draws (~10 per second)."""
+    """``GET /v1/recordings/{id}/waveform``: the peaks the player draws (~10 per second); a
+    trainer (or ``?purpose=training``) gets the redacted rendition's when the call has spans."""
     recording = await visible_recording(request)
-    waveform = await get_waveform(request.app[POOL], recording.id)
+    waveform = None
+    if not sees_identity(request) or request.query.get("purpose") == "training":
+        waveform = await training_waveform(request.app[POOL], recording.id)
+    if waveform is None:
+        waveform = await get_waveform(request.app[POOL], recording.id)
     if waveform is None:
         raise NotFound("the recording has no waveform yet; it is still being processed")
     return web.json_response(waveform)
@@ -318,6 +328,13 @@ class TrainingRelease(Body):
     """Release a call for training, or withdraw it, and why."""
 
     released: Annotated[bool, Field(description="true to release, false to withdraw")] = True
+    redaction_reviewed: Annotated[
+        bool,
+        Field(
+            description="true: the redaction spans were reviewed (required to release a call "
+            "that has spans; recorded with the release)"
+        ),
+    ] = False
     reason: Annotated[
         str, Text(MAX_REASON), Field(description=f"why, in 1-{MAX_REASON} characters")
     ]
@@ -333,20 +350,54 @@ async def training_release_route(request: web.Request) -> web.Response:
     released, reason = body.released, body.reason
     user = request[CURRENT_USER]
     async with request.app[POOL].acquire() as conn, conn.transaction():
+        reviewed = await redaction_review(conn, recording_id, body) if released else None
         changed = await set_training_release(
-            conn, recording_id, released=released, by=user.id, reason=reason
+            conn,
+            recording_id,
+            released=released,
+            by=user.id,
+            reason=reason,
+            redaction_reviewed=reviewed,
         )
         if not changed:
             raise NotFound("no such recording ready to play")
+        if not released:  # a withdrawn call leaves every trainer's collection with it
+            await remove_from_collections(conn, [recording_id])
+        details: dict[str, DetailValue] = {"reason": reason}
+        if reviewed is not None:
+            details["redaction_reviewed"] = reviewed
         await record_access(
             request,
             "recording.training_release" if released else "recording.training_withdraw",
             object_type="recording",
             object_id=recording_id,
-            details={"reason": reason},
+            details=details,
             conn=conn,
         )
-    return web.json_response({"id": str(recording_id), "released_for_training": released})
+    document: dict[str, Any] = {"id": str(recording_id), "released_for_training": released}
+    if reviewed is not None:
+        document["redaction_reviewed"] = reviewed
+    return web.json_response(document)
+
+
+async def redaction_review(
+    conn: Connection, recording_id: uuid.UUID, body: TrainingRelease
+) -> bool | None:
+    """A release of a call with redaction spans needs the DPO's ``redaction_reviewed``: true;
+    None when the call has no spans (nothing to review). Locks the recording, so no span is
+    added between this check and the release."""
+    if await lock_recording(conn, recording_id) is None or not await has_spans(conn, recording_id):
+        return None
+    if not body.redaction_reviewed:
+        raise ValidationProblem(
+            [
+                field_error(
+                    "redaction_reviewed",
+                    "the call has redaction spans: review them, then send true",
+                )
+            ]
+        )
+    return True
 
 
 def add_routes(app: web.Application) -> None:

@@ -20,10 +20,12 @@ from api import (
     own_account,
     playback,
     recordings,
+    redactions,
     review,
     second_factor,
     setup,
     subject_requests,
+    training,
     twilio,
     users,
     webhook,
@@ -45,6 +47,8 @@ def add_api_routes(app: web.Application) -> None:
     review.add_routes(app)
     recordings.add_routes(app)
     playback.add_routes(app)
+    training.add_routes(app)
+    redactions.add_routes(app)
     audit_routes.add_routes(app)
     customers.add_routes(app)
     leases.add_routes(app)

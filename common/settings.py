@@ -99,6 +99,7 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     opus_bitrate_kbps: int = 24
     keep_original: bool = False
+    redaction_tone: bool = False  # a soft tone instead of silence in redacted spans
     retention_recordings_days: int = RETENTION_DEFAULTS["recordings"]
     retention_training_days: int = RETENTION_DEFAULTS["training"]
     retention_contact_log_days: int = RETENTION_DEFAULTS["contact_log"]
@@ -181,6 +182,7 @@ class Settings:
             trusted_proxies=reader.get("TRUSTED_PROXIES", _networks, ()),
             opus_bitrate_kbps=reader.get("OPUS_BITRATE_KBPS", _int_range(6, 256), 24),
             keep_original=reader.get("KEEP_ORIGINAL", _boolean, False),
+            redaction_tone=reader.get("REDACTION_TONE", _on_off, False),
             **{
                 f"retention_{name}_days": reader.get(
                     f"RETENTION_{name.upper()}_DAYS", _days, default

@@ -22,14 +22,15 @@ COLUMNS: Final = """
 id, status, started_at, declared_duration_seconds, measured_duration_seconds, answered_by,
 answered_by_user_id, caller_number, direction, service_line, channel_layout, notice_played,
 customer_id, customer_link, audio_object_id, audio_format, channels, duration_mismatch, error,
-training_released_at, training_release_reason, created_at
+training_released_at, training_release_reason, created_at, training_redaction_reviewed
 """
 SELECT_RECORDING: Final = f"SELECT {COLUMNS} FROM recordings WHERE id = $1"
 SELECT_WAVEFORM: Final = "SELECT waveform FROM recordings WHERE id = $1"
 SET_TRAINING_RELEASE: Final = """
 UPDATE recordings SET training_released_at = CASE WHEN $2 THEN now() END,
     training_released_by = CASE WHEN $2 THEN $3::uuid END,
-    training_release_reason = CASE WHEN $2 THEN $4 END, updated_at = now()
+    training_release_reason = CASE WHEN $2 THEN $4 END,
+    training_redaction_reviewed = CASE WHEN $2 THEN $5::boolean END, updated_at = now()
 WHERE id = $1 AND status = 'ready'
 RETURNING id
 """
@@ -147,6 +148,7 @@ class Recording:
     training_released_at: datetime | None
     training_release_reason: str | None
     created_at: datetime
+    training_redaction_reviewed: bool | None = None  # the DPO confirmed the spans at release
 
     @property
     def released_for_training(self) -> bool:
@@ -237,9 +239,15 @@ async def set_training_release(
     released: bool,
     by: uuid.UUID,
     reason: str,
+    redaction_reviewed: bool | None = None,
 ) -> bool:
-    """Release (or withdraw) a ready recording for training; False if none was changed."""
-    changed = await db.fetchval(SET_TRAINING_RELEASE, recording_id, released, by, reason)
+    """Release (or withdraw) a ready recording for training; False if none was changed.
+
+    ``redaction_reviewed``: the DPO confirmed the call's redaction spans (None: it has none).
+    """
+    changed = await db.fetchval(
+        SET_TRAINING_RELEASE, recording_id, released, by, reason, redaction_reviewed
+    )
     return changed is not None
 
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Final
 
 from common.settings import Settings
+from recorder.annotations import delete_of_recordings as delete_notes
+from recorder.collections import delete_of_recordings as leave_collections
 from retention.erasure import ErasureEngine, Why
 from retention.sweep import Category, Eraser
 from storage.db import Connection, Pool, due_page
@@ -26,6 +28,14 @@ DELETE: Final = """
 DELETE FROM recordings WHERE id = ANY($1)
 RETURNING id, array_remove(ARRAY[audio_object_id, incoming_object_id], NULL) AS objects
 """
+# First, on its own: a render committing meanwhile is waited for, and its new object is
+# returned (a snapshot taken before it would miss it and leave a readable header behind);
+# a render committing after finds its row gone and discards its object.
+DELETE_RENDITIONS: Final = """
+DELETE FROM redacted_renditions WHERE recording_id = ANY($1)
+RETURNING recording_id, audio_object_id
+"""
+COUNT_SPANS: Final = "SELECT count(*) FROM redactions WHERE recording_id = ANY($1)"
 # Per category: the rows whose period has passed ($1 = cutoff, $2 = keyset after, $3 = limit).
 DUE_RECORDINGS: Final = """
 SELECT id FROM recordings WHERE started_at < $1 AND training_released_at IS NULL
@@ -57,8 +67,31 @@ class RecordingRows:
     async def delete(
         self, conn: Connection, ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[uuid.UUID]]:
-        """Delete these recordings; for each one deleted, its payloads' sealed object ids."""
-        return {row["id"]: list(row["objects"]) for row in await conn.fetch(DELETE, list(ids))}
+        """Delete these recordings (their redaction spans go with them); for each one deleted,
+        its payloads' sealed object ids, the redacted rendition's included."""
+        redacted = {
+            row["recording_id"]: row["audio_object_id"]
+            for row in await conn.fetch(DELETE_RENDITIONS, list(ids))
+            if row["audio_object_id"] is not None
+        }
+        return {
+            row["id"]: [*row["objects"], *([redacted[row["id"]]] if row["id"] in redacted else [])]
+            for row in await conn.fetch(DELETE, list(ids))
+        }
+
+    async def related(self, conn: Connection, ids: Sequence[uuid.UUID]) -> dict[str, int]:
+        """The redaction spans erased with these recordings."""
+        return {"redaction": int(await conn.fetchval(COUNT_SPANS, list(ids)))}
+
+    async def delete_dependents(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> list[tuple[str, uuid.UUID]]:
+        """Delete the rows that hang on these recordings (trainers' notes, collection items),
+        as ``(kind, id)`` for the erasure report; a collection item is named by its
+        collection."""
+        notes = await delete_notes(conn, ids)
+        items = await leave_collections(conn, ids)
+        return [("annotation", i) for i in notes] + [("collection_item", c) for c, _ in items]
 
 
 RECORDINGS: Final = RecordingRows()

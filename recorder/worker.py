@@ -1,4 +1,5 @@
-"""The ingest worker: turns received recordings into encrypted Opus renditions.
+"""The ingest worker: turns received recordings into encrypted Opus renditions (and, when no
+ingest is due, renders redacted renditions: :mod:`recorder.redaction_render`).
 
 Jobs live in PostgreSQL. A worker claims one with ``FOR UPDATE SKIP LOCKED`` and takes a
 short lease (``CALLREC_WORKER_LEASE_SECONDS``, 60 s) that a heartbeat renews while the job
@@ -47,6 +48,8 @@ from recorder.audio import (
     process_audio,
 )
 from recorder.fetch import FetchError, FetchFailure, fetch_audio
+from recorder.redaction_render import RedactionRenderer
+from recorder.waveform import waveform_document
 from register.search import customers_with_phone
 from retention.reaper import delete_payloads_now
 from storage.age import AgeError
@@ -122,21 +125,6 @@ def public_reason(exc: BaseException) -> str:
     return INTERNAL_ERROR
 
 
-def waveform_document(report: AudioReport, channel_layout: str) -> dict[str, object]:
-    """Peaks per channel, labelled agent/customer when the layout says which is which."""
-    if report.channels == 2 and channel_layout in ("agent-left", "agent-right"):
-        roles = ["agent", "customer"] if channel_layout == "agent-left" else ["customer", "agent"]
-    else:
-        roles = ["mixed"] if report.channels == 1 else ["left", "right"]
-    return {
-        "peaks_per_second": 10,
-        "scale": 1000,
-        "channels": [
-            {"role": role, "peaks": peaks} for role, peaks in zip(roles, report.peaks, strict=True)
-        ],
-    }
-
-
 async def _hold(conn: Connection, job: Job) -> None:
     """Lock the job row inside the caller's transaction, or raise :class:`LeaseLost`."""
     if not await queries.hold_job(conn, job.recording_id, job.attempt):
@@ -157,6 +145,8 @@ class IngestWorker:
         self.long_call = long_call
         self._wake = asyncio.Event()
         self._last_purge = 0.0
+        # redacted renditions take a slot only when no ingest is due: a new call comes first
+        self.redactions = RedactionRenderer(pool, vault, settings, public_reason=public_reason)
 
     async def run_once(self, *, long_ok: bool = True) -> JobOutcome | None:
         """Claim and process one due job (a long call only if ``long_ok``); None when idle."""
@@ -223,6 +213,8 @@ class IngestWorker:
             except Exception:
                 log.exception("ingest worker error; continuing")
                 outcome = None
+            if outcome is None and await self._render_one():
+                continue
             if outcome is None:
                 if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
                     self._last_purge = time.monotonic()
@@ -232,6 +224,14 @@ class IngestWorker:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(POLL_SECONDS):
                         await self._wake.wait()
+
+    async def _render_one(self) -> bool:
+        """Render one due redacted rendition; False when none was due (or it went wrong)."""
+        try:
+            return await self.redactions.run_once() is not None
+        except Exception:
+            log.exception("redaction render error; continuing")
+            return False
 
     async def _settle(self, job: Job) -> JobOutcome:
         """Process the job under its lease and record how it ended."""

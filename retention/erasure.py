@@ -89,12 +89,24 @@ class Recordings(Protocol):
         """Delete these recordings; for each one deleted, its payloads' sealed object ids."""
         ...
 
+    async def delete_dependents(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> list[tuple[str, uuid.UUID]]:
+        """Delete the rows that belong to these recordings (notes, collection items); each
+        as ``(kind, id)`` for the report."""
+        ...
+
+    async def related(self, conn: Connection, ids: Sequence[uuid.UUID]) -> dict[str, int]:
+        """How many rows of each kind go with these recordings (redaction spans …), counted
+        for the report before :meth:`delete` takes them."""
+        ...
+
 
 @dataclass(frozen=True)
 class Decision:
     """What happened to one item and why (no personal data: ids and reasons only)."""
 
-    kind: str  # recording | customer | contact | export
+    kind: str  # recording | customer | contact | export | annotation | collection_item
     item_id: uuid.UUID
     action: str  # erased | kept | anonymised | kept_core
     reason: str
@@ -116,10 +128,14 @@ class ErasureReport:
     decisions: list[Decision] = field(default_factory=list)
     objects_deleted: int = 0
     objects_pending: int = 0
+    # rows erased with the recordings, by kind (``redaction``: spans); no decision of their own
+    related: Counter[str] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, int]:
-        """``{"recording.erased": 12, "recording.kept": 1, …}``."""
-        return dict(Counter(f"{d.kind}.{d.action}" for d in self.decisions))
+        """``{"recording.erased": 12, "recording.kept": 1, "redaction.erased": 3, …}``."""
+        counted = Counter(f"{d.kind}.{d.action}" for d in self.decisions)
+        counted.update({f"{kind}.erased": n for kind, n in self.related.items() if n})
+        return dict(counted)
 
     def as_json(self, *, limit: int = 1000) -> dict[str, Any]:
         """The report as stored with a subject request (the first ``limit`` decisions)."""
@@ -171,11 +187,13 @@ class ErasureEngine:
                 for rid, hold in held.items()
             )
             doomed = [rid for rid in ids if rid not in held]
+            report.related.update(await self.recordings.related(conn, doomed))
             if self.dry_run:
                 report.decisions.extend(
                     Decision("recording", rid, "erased", why.reason) for rid in doomed
                 )
                 return
+            dependents = await self.recordings.delete_dependents(conn, doomed)
             erased = await self.recordings.delete(conn, doomed)
             keys = await shred_headers(
                 conn, [oid for objects in erased.values() for oid in objects]
@@ -184,6 +202,7 @@ class ErasureEngine:
                 conn, "recording", why, erased, [len(objects) for objects in erased.values()]
             )
         report.decisions.extend(Decision("recording", rid, "erased", why.reason) for rid in erased)
+        report.decisions.extend(Decision(kind, i, "erased", why.reason) for kind, i in dependents)
         await delete_payloads(self.pool, self.store, keys, report)
 
     async def erase_customer(

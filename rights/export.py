@@ -32,6 +32,7 @@ from accounts.users import account_id, housing_advisors, names_of, roles_by_id
 from audit.log import entries_about, entries_by
 from common.jsonready import json_ready
 from common.settings import Settings
+from recorder.annotations import annotations_of
 from recorder.catalog import recordings_of_subject
 from register.consents import all_preferences
 from register.contact_log import all_entries
@@ -245,6 +246,7 @@ class AccessExport:
         self.contents.recordings = recordings
         sections = [
             *[item async for item in self._register_files()],
+            *[item async for item in self._training_notes(recordings)],
             *[item async for item in self._audit_files(recordings)],
         ]
         self.contents.sections = dict(sections)
@@ -286,6 +288,17 @@ class AccessExport:
             ("marketing.json", all_preferences),
         ):
             yield f"register/{name}", json_ready(await read(self.conn, customer_id))
+
+    async def _training_notes(
+        self, recordings: list[dict[str, Any]]
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Trainers' notes about the calls a staff member answered: personal data of that
+        agent (the trainer who wrote each is left out: their name is theirs)."""
+        if self.subject.kind != "staff" or self.cipher is None:
+            return
+        ids = [uuid.UUID(r["id"]) for r in recordings]
+        notes = await annotations_of(self.conn, self.cipher, ids)
+        yield "training/notes.json", [note.as_json(author=False) for note in notes]
 
     async def _audit_files(
         self, recordings: list[dict[str, Any]]

@@ -16,6 +16,7 @@ import { language, t, toggleLanguage } from "./i18n.js";
 import { ssoFailure, ssoLink } from "./sso.js";
 import { usersPage } from "./admin.js";
 import { secondStepForm, twoFactorPage } from "./twofactor.js";
+import { collectionPage, collectionsPage } from "./workspace.js";
 import vocabulary from "./vocabulary.js";
 
 const P = vocabulary.permissions; // the server's names, never copied here
@@ -35,6 +36,7 @@ const PAGES = [
   { path: "holds", needs: P.MANAGE_LEGAL_HOLDS, list: holdsPage },
   { path: "audit", needs: P.READ_AUDIT, list: auditPage },
   { path: "evidence", needs: P.READ_COMPLIANCE, list: evidencePage },
+  { path: "collections", needs: P.KEEP_TRAINING_COLLECTIONS, list: collectionsPage, detail: collectionPage },
   { path: "users", needs: P.MANAGE_USERS, list: usersPage },
   { path: "account", any: true, list: accountPage }, // one's own password and sessions
 ];

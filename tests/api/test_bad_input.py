@@ -191,6 +191,7 @@ class World:
     change: str = ""
     hold: str = ""
     subject_request: str = ""
+    collection: str = ""
     counter: int = 0
 
     def unique(self, prefix: str) -> str:
@@ -207,6 +208,7 @@ def path_ids(w: World, template: str) -> dict[str, str]:
         "/v1/leases/": w.lease,
         "/v1/legal-holds/": w.hold,
         "/v1/subject-requests/": w.subject_request,
+        "/v1/training/collections/": w.collection,
         "/v1/exports/": "not-a-token",
         "/v1/auth/sessions/": UNKNOWN_ID,
         "/console/": "app.js",
@@ -217,6 +219,8 @@ def path_ids(w: World, template: str) -> dict[str, str]:
             ids[name] = w.change
         elif name == "link_id":
             ids[name] = w.link
+        elif name == "recording_id":
+            ids[name] = w.recording
         else:
             ids[name] = next(v for k, v in first.items() if template.startswith(k))
     return ids
@@ -260,6 +264,9 @@ def body_for(w: World, method: str, template: str) -> dict[str, Any] | None:
         },
         ("POST", "/v1/recordings/{id}/customer"): {"customer_id": w.customer},
         ("POST", "/v1/recordings/{id}/training-release"): {"released": False, "reason": "ok"},
+        ("POST", "/v1/recordings/{id}/annotations"): {"at_seconds": 1.5, "text": "good opening"},
+        ("POST", "/v1/training/collections"): {"name": w.unique("course")},
+        ("POST", "/v1/training/collections/{id}/items"): {"recording_id": w.recording},
         ("POST", "/v1/customers"): maija(
             customer_number=w.unique("B"),
             henkilotunnus=None,
@@ -480,6 +487,7 @@ async def build_world(api: Client, token: str, audio: bytes) -> World:
     w.hold = (await post("/v1/legal-holds", {"reason": "court", "customer_id": w.customer}))["id"]
     subject = {"kind": "access", "subject": {"customer_id": w.customer}, "channel": "phone"}
     w.subject_request = (await post("/v1/subject-requests", subject))["id"]
+    w.collection = (await post("/v1/training/collections", {"name": "rent arrears"}))["id"]
     return w
 
 

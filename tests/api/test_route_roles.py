@@ -34,6 +34,7 @@ CUSTOMER_SERVICE: Final[Expected] = (U, N, Y, N, N, N)
 STAFF: Final[Expected] = (U, N, Y, N, Y, N)  # customer service and the DPO
 CALLS: Final[Expected] = (U, N, Y, Y, Y, N)  # and trainers, released calls only
 REGISTER_READ: Final[Expected] = (U, N, Y, N, Y, Y)  # advisors: their customers, masked
+TRAINING: Final[Expected] = (U, N, N, Y, Y, N)  # trainers (released calls only) and the DPO
 
 #                                                      anon admin cs trainer dpo advisor
 ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
@@ -80,7 +81,17 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("POST", "/v1/recordings/{id}/customer"): CUSTOMER_SERVICE,
     ("GET", "/v1/recordings/{id}/download"): DPO,
     ("POST", "/v1/recordings/{id}/training-release"): DPO,
+    ("POST", "/v1/recordings/{id}/redactions"): DPO,
+    ("GET", "/v1/recordings/{id}/redactions"): DPO,
+    ("DELETE", "/v1/recordings/{id}/redactions/{redaction_id}"): DPO,
     ("GET", "/v1/recordings/notice-missing"): DPO,
+    ("POST", "/v1/recordings/{id}/annotations"): TRAINING,
+    ("GET", "/v1/recordings/{id}/annotations"): TRAINING,
+    ("POST", "/v1/training/collections"): TRAINING,
+    ("GET", "/v1/training/collections"): TRAINING,
+    ("GET", "/v1/training/collections/{id}"): TRAINING,
+    ("POST", "/v1/training/collections/{id}/items"): TRAINING,
+    ("DELETE", "/v1/training/collections/{id}/items/{recording_id}"): TRAINING,
     ("GET", "/v1/audit"): DPO,
     ("GET", "/v1/compliance/evidence"): DPO,
     ("GET", "/v1/customers"): REGISTER_READ,

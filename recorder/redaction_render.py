@@ -1,0 +1,207 @@
+"""The redacted rendition: the call with its redaction spans silenced, as its own sealed object.
+
+A render job is the recording's ``redacted_renditions`` row (see :mod:`recorder.redaction`),
+claimed, leased and fenced like an ingest job, and run by the ingest worker's slots when no
+ingest is due. The original Opus rendition is decrypted from the vault straight into ffmpeg,
+which silences the spans per channel (``aeval``, sample-exact) and encodes Opus again;
+the same pipeline as ingest (:func:`recorder.audio.process_audio`) seals it and measures its
+peaks, so no plaintext ever reaches the disk. With ``CALLREC_REDACTION_TONE=on`` the spans
+carry a soft 440 Hz tone (-30 dBFS) instead of silence, so a listener hears that something
+was cut.
+
+The commit is fenced twice: by the lease (``attempts``) and by the spans' ``generation``. A
+render of spans that changed meanwhile is dropped; the row is pending again and the next
+claim renders the current spans. A new rendition replaces the old one in one transaction
+that shreds the old one's key header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
+from typing import Final
+
+from common.backoff import backoff
+from common.logs import log_failure
+from common.settings import Settings
+from recorder import redaction
+from recorder.audio import AudioError, process_audio
+from recorder.redaction import ClaimedRender, Span
+from recorder.waveform import waveform_document
+from retention.reaper import delete_payloads_now
+from storage.db import Pool
+from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS: Final = 5
+TONE: Final = "0.0316*sin(2*PI*440*t)"  # -30 dBFS
+NO_SOURCE: Final = "the recording has no playable audio to redact"
+
+
+def _muted(spans: Sequence[Span]) -> str:
+    """An expression that is non-zero inside any of ``spans``."""
+    return "+".join(f"between(t,{s.start_seconds},{s.end_seconds})" for s in spans)
+
+
+def redaction_filter(
+    spans: Sequence[Span], channels: int, channel_layout: str, *, tone: bool = False
+) -> str:
+    """The ffmpeg filter silencing each channel's spans (``both`` silences every channel).
+
+    Agent and customer map to left and right by the recording's layout; a call whose layout
+    does not tell them apart only has ``both`` spans (the API refuses the others).
+    """
+    roles = {"agent-left": ("agent", "customer"), "agent-right": ("customer", "agent")}.get(
+        channel_layout, ("both", "both")
+    )
+    expressions = []
+    for index in range(channels):
+        role = roles[index] if channels == 2 else "both"
+        own = [s for s in spans if s.channel in ("both", role)]
+        if not own:
+            expressions.append(f"val({index})")
+            continue
+        filler = TONE if tone else "0"
+        expressions.append(f"if({_muted(own)},{filler},val({index}))")
+    return "aeval=exprs='" + "|".join(expressions) + "':channel_layout=same"
+
+
+class RedactionRenderer:
+    """Renders due redacted renditions, one per :meth:`run_once`."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        vault: Vault,
+        settings: Settings,
+        *,
+        public_reason: Callable[[BaseException], str],
+    ) -> None:
+        self.pool = pool
+        self.vault = vault
+        self.settings = settings
+        self.lease = timedelta(seconds=settings.worker_lease_seconds)
+        self.heartbeat_seconds = settings.worker_lease_seconds / 3
+        self.public_reason = public_reason
+
+    async def run_once(self) -> str | None:
+        """Claim and render one due rendition: ready | stale | retry | failed; None when idle."""
+        job = await redaction.claim_render(self.pool, self.lease)
+        if job is None:
+            return None
+        try:
+            return await self._leased(job)
+        except AudioError as exc:
+            return await self._give_up(job, self.public_reason(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # store, network, a lost key, a bug
+            log_failure(log, "redaction render failed", exc, recording_id=str(job.recording_id))
+            if job.failures + 1 >= MAX_ATTEMPTS:
+                return await self._give_up(job, self.public_reason(exc))
+            async with self.pool.acquire() as conn, conn.transaction():
+                held, _ = await redaction.hold_render(conn, job)
+                if held:
+                    delay = backoff(
+                        job.failures + 1, first=timedelta(seconds=10), most=timedelta(minutes=30)
+                    )
+                    await redaction.retry_render(
+                        conn, job.recording_id, self.public_reason(exc), delay
+                    )
+            return "retry"
+
+    async def run_until_idle(self) -> list[str]:
+        """Render until nothing is due (tests and batch use)."""
+        outcomes = []
+        while (outcome := await self.run_once()) is not None:
+            outcomes.append(outcome)
+        return outcomes
+
+    async def _leased(self, job: ClaimedRender) -> str:
+        """Render while a heartbeat renews the lease; a lost lease stops the render."""
+        task = asyncio.ensure_future(self._render(job))
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=self.heartbeat_seconds)
+                if task.done():
+                    break
+                with contextlib.suppress(OSError):
+                    if not await redaction.renew_render(self.pool, job, self.lease):
+                        task.cancel()
+                        await asyncio.wait({task})
+                        return "stale"
+            return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task})
+
+    async def _render(self, job: ClaimedRender) -> str:
+        source = await redaction.render_source(self.pool, job.recording_id)
+        original = None if source is None else await load_sealed(self.pool, source.audio_object_id)
+        if source is None or original is None:
+            return await self._give_up(job, NO_SOURCE)
+        spans = await redaction.spans_of(self.pool, job.recording_id)
+        audio_filter = redaction_filter(
+            spans, source.channels, source.channel_layout, tone=self.settings.redaction_tone
+        )
+        rendition: SealedObject | None = None
+
+        async def store(stream: AsyncIterator[bytes]) -> SealedObject:
+            nonlocal rendition
+            rendition = await self.vault.seal(stream, kind="recordings")
+            return rendition
+
+        try:
+            report, _ = await process_audio(
+                self.vault.open_range(original),
+                store,
+                bitrate_kbps=self.settings.opus_bitrate_kbps,
+                audio_filter=audio_filter,
+            )
+            assert rendition is not None
+            keys = await self._commit(
+                job, rendition, waveform_document(report, source.channel_layout)
+            )
+        except BaseException:
+            if rendition is not None:
+                await self._discard(rendition)
+            raise
+        if keys is None:
+            await self._discard(rendition)
+            return "stale"
+        if keys:
+            with contextlib.suppress(Exception):  # the reaper retries what is left
+                await delete_payloads_now(self.pool, self.vault.store, keys)
+        log.info("redacted rendition ready", extra={"recording_id": str(job.recording_id)})
+        return "ready"
+
+    async def _commit(
+        self, job: ClaimedRender, rendition: SealedObject, waveform: dict[str, object]
+    ) -> list[str] | None:
+        """Store the rendition and shred the old one; None when the job is no longer ours or
+        the spans changed (nothing written)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            held, old = await redaction.hold_render(conn, job)
+            if not held:
+                return None
+            await insert_sealed(conn, rendition)
+            await redaction.finish_render(conn, job.recording_id, rendition.id, waveform)
+            return await shred_headers(conn, [old]) if old is not None else []
+
+    async def _give_up(self, job: ClaimedRender, reason: str) -> str:
+        async with self.pool.acquire() as conn, conn.transaction():
+            held, _ = await redaction.hold_render(conn, job)
+            if held:
+                await redaction.fail_render(conn, job.recording_id, reason)
+        log.warning("redaction render failed", extra={"recording_id": str(job.recording_id)})
+        return "failed"
+
+    async def _discard(self, sealed: SealedObject) -> None:
+        """Delete an object no committed row refers to; if that fails the reaper finds it."""
+        with contextlib.suppress(Exception):
+            await self.vault.store.delete(sealed.object_key)
