@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from accounts.users import names_of
 from storage.db import Connection, Pool
 from storage.fieldcrypt import FieldCipher
 
@@ -24,8 +25,8 @@ VALUES ($1, $2, $3, $4, $5)
 RETURNING created_at
 """
 COLUMNS: Final = """
-SELECT a.id, a.recording_id, a.at_ms, a.text_encrypted, a.created_at, u.username AS author
-FROM recording_annotations a LEFT JOIN users u ON u.id = a.created_by
+SELECT a.id, a.recording_id, a.at_ms, a.text_encrypted, a.created_at, a.created_by
+FROM recording_annotations a
 """
 # $1 recording, ($2, $3) the (at_ms, id) to continue after, $4 the page size.
 SELECT_PAGE: Final = (
@@ -72,13 +73,19 @@ def context(annotation_id: uuid.UUID) -> str:
     return f"recording_annotations.text:{annotation_id}"
 
 
-def _open(cipher: FieldCipher, row: Any) -> Annotation:
+async def _opened(db: Connection | Pool, cipher: FieldCipher, rows: list[Any]) -> list[Annotation]:
+    """The rows' notes opened, each with its author's username (accounts' look-up)."""
+    names = await names_of(db, {row["created_by"] for row in rows if row["created_by"]})
+    return [_open(cipher, row, names.get(row["created_by"])) for row in rows]
+
+
+def _open(cipher: FieldCipher, row: Any, author: str | None) -> Annotation:
     return Annotation(
         id=row["id"],
         recording_id=row["recording_id"],
         at_ms=row["at_ms"],
         text=cipher.decrypt(row["text_encrypted"], context(row["id"])),
-        author=row["author"],
+        author=author,
         created_at=row["created_at"],
     )
 
@@ -108,7 +115,7 @@ async def list_annotations(
     """The call's notes in time order, continuing after ``(at_ms, id)``."""
     at, last = after or START
     rows = await db.fetch(SELECT_PAGE, recording_id, at, last, limit)
-    return [_open(cipher, row) for row in rows]
+    return await _opened(db, cipher, rows)
 
 
 async def annotations_of(
@@ -116,7 +123,7 @@ async def annotations_of(
 ) -> list[Annotation]:
     """Every note about these calls (an agent's access export)."""
     rows = await db.fetch(SELECT_OF_RECORDINGS, list(recording_ids))
-    return [_open(cipher, row) for row in rows]
+    return await _opened(db, cipher, rows)
 
 
 async def delete_of_recordings(conn: Connection, ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:

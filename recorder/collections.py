@@ -13,6 +13,7 @@ from typing import Any, Final, Literal
 
 import asyncpg
 
+from accounts.users import names_of
 from storage.db import Connection, Pool, jsonable
 
 MAX_NAME: Final = 200
@@ -21,9 +22,9 @@ INSERT INTO training_collections (id, name, created_by) VALUES ($1, $2, $3)
 RETURNING id, name, created_at
 """
 SUMMARY: Final = """
-SELECT c.id, c.name, c.created_at, u.username AS created_by,
+SELECT c.id, c.name, c.created_at, c.created_by,
        (SELECT count(*) FROM training_collection_items i WHERE i.collection_id = c.id) AS calls
-FROM training_collections c LEFT JOIN users u ON u.id = c.created_by
+FROM training_collections c
 """
 # ($1, $2) the (created_at, id) to continue before, $3 the page size: newest first, so no
 # name travels in a cursor.
@@ -69,6 +70,12 @@ class DuplicateName(Exception):
     """Another collection already has this name (names are unique, whatever the case)."""
 
 
+async def _summaries(db: Connection | Pool, rows: list[Any]) -> list[dict[str, Any]]:
+    """Collections as JSON, each naming its creator by username (accounts' look-up)."""
+    names = await names_of(db, {row["created_by"] for row in rows if row["created_by"]})
+    return [jsonable(row) | {"created_by": names.get(row["created_by"])} for row in rows]
+
+
 async def create_collection(db: Connection | Pool, name: str, by: uuid.UUID) -> dict[str, Any]:
     """A new, empty collection; raises :class:`DuplicateName`."""
     try:
@@ -83,13 +90,13 @@ async def list_collections(
     db: Connection | Pool, before: tuple[datetime, uuid.UUID], limit: int
 ) -> list[dict[str, Any]]:
     """Collections newest first, continuing before ``(created_at, id)``."""
-    return [jsonable(row) for row in await db.fetch(SELECT_PAGE, *before, limit)]
+    return await _summaries(db, await db.fetch(SELECT_PAGE, *before, limit))
 
 
 async def get_collection(db: Connection | Pool, collection_id: uuid.UUID) -> dict[str, Any] | None:
     """One collection's summary, or None."""
     row = await db.fetchrow(SELECT_ONE, collection_id)
-    return None if row is None else jsonable(row)
+    return None if row is None else (await _summaries(db, [row]))[0]
 
 
 async def collection_items(

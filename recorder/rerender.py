@@ -25,6 +25,7 @@ from typing import Final
 
 from audit.log import SYSTEM, AuditEvent, record
 from recorder.audio import process_audio
+from retention.erasure import holds_on
 from retention.reaper import delete_payloads_now
 from storage.db import Connection, Pool
 from storage.objects import ObjectStoreError
@@ -35,13 +36,9 @@ UNCOUPLED_FAMILY: Final = 255
 _FAMILY_OFFSET: Final = 18
 
 STEREO_RENDITIONS: Final = """
-SELECT r.id, r.audio_object_id, r.incoming_object_id
+SELECT r.id, r.audio_object_id, r.incoming_object_id, r.customer_id
 FROM recordings r
 WHERE r.status = 'ready' AND r.channels = 2 AND r.audio_object_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM legal_hold_recordings i JOIN legal_holds h ON h.id = i.hold_id
-                  WHERE i.recording_id = r.id AND h.released_at IS NULL)
-  AND NOT EXISTS (SELECT 1 FROM legal_holds h
-                  WHERE h.customer_id = r.customer_id AND h.released_at IS NULL)
 ORDER BY r.id
 """
 # the swap happens only if the recording still points at the rendition that was re-rendered
@@ -85,6 +82,9 @@ async def rerender_stereo(
     """Re-encode every coupled stereo rendition uncoupled; with ``dry_run`` only count them."""
     report = RerenderReport()
     rows = await pool.fetch(STEREO_RENDITIONS)
+    linked = {row["id"]: row["customer_id"] for row in rows if row["customer_id"] is not None}
+    held = await holds_on(pool, [row["id"] for row in rows], linked)  # held calls stay as they are
+    rows = [row for row in rows if row["id"] not in held]
     for done, row in enumerate(rows, start=1):
         rendition = await load_sealed(pool, row["audio_object_id"])
         if rendition is None or mapping_family(await _head(vault, rendition)) == UNCOUPLED_FAMILY:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Protocol
@@ -180,8 +180,7 @@ class ErasureEngine:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
             customers = await self.recordings.customers_of(conn, ids)
-            rows = await conn.fetch(HELD_RECORDINGS, ids, list(customers), list(customers.values()))
-            held = {row["id"]: row["hold_id"] for row in rows}
+            held = await holds_on(conn, ids, customers)
             report.decisions.extend(
                 Decision("recording", rid, "kept", f"legal hold {hold}")
                 for rid, hold in held.items()
@@ -275,6 +274,15 @@ class ErasureEngine:
         report.decisions.extend(Decision("contact", i, "kept", "legal hold") for i in held)
         report.decisions.extend(Decision("contact", i, "erased", why.reason) for i in doomed)
         return report
+
+
+async def holds_on(
+    db: Connection | Pool, ids: Sequence[uuid.UUID], customers: Mapping[uuid.UUID, uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The unreleased hold keeping each held recording among ``ids``: one naming the recording
+    or its customer (``customers``: recording → linked customer, unlinked ones left out)."""
+    rows = await db.fetch(HELD_RECORDINGS, list(ids), list(customers), list(customers.values()))
+    return {row["id"]: row["hold_id"] for row in rows}
 
 
 async def leave_tombstones(

@@ -48,7 +48,11 @@ OWNERS: Final = {
         " household_members guardianships contact_log disclosures marketing_preferences"
         " rectifications",
     ),
-    **_owned("recorder", "recordings ingest_jobs webhook_signatures"),
+    **_owned(
+        "recorder",
+        "recordings ingest_jobs webhook_signatures redactions redacted_renditions"
+        " recording_annotations training_collections training_collection_items",
+    ),
     # tombstones: the erasure engine writes the proof of every erasure (rights' expired export
     # links leave theirs through retention.erasure.leave_tombstones).
     **_owned("retention", "legal_holds legal_hold_recordings scheduler_runs tombstones"),
