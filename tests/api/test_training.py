@@ -162,9 +162,12 @@ async def test_collections_hold_released_calls_and_lose_them_on_withdrawal(
     assert (await send(staff_api, "POST", items, None, {"recording_id": released}))[0] == 401
     # Shared: another account sees the collection and its calls.
     status, listed = await send(staff_api, "GET", base, "dpo")
-    assert [(c["name"], c["calls"]) for c in listed["items"]] == [("Vuokrarästit", 1)]
+    assert [(c["name"], c["calls"], c["created_by"]) for c in listed["items"]] == [
+        ("Vuokrarästit", 1, "trainer")
+    ]
     status, one = await send(staff_api, "GET", f"{base}/{course['id']}", "trainer")
     assert status == 200
+    assert one["created_by"] == "trainer"
     assert [i["recording_id"] for i in one["items"]] == [released]
     assert one["items"][0]["duration_seconds"] == 3.0
     assert (await send(staff_api, "GET", f"{base}/{UNKNOWN}", "trainer"))[0] == 404

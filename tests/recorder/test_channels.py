@@ -154,6 +154,14 @@ async def test_re_render_converts_an_old_coupled_rendition(
         recording_id,
     )
 
+    hold = uuid.uuid4()
+    await pool.execute("INSERT INTO legal_holds (id, reason) VALUES ($1, 'dispute')", hold)
+    await pool.execute(
+        "INSERT INTO legal_hold_recordings VALUES ($1, $2::uuid)", hold, recording_id
+    )
+    held = await rerender_stereo(pool, vault, bitrate_kbps=24, dry_run=True)
+    assert (held.converted, held.already) == ([], 0)  # a held call stays as it is
+    await pool.execute("UPDATE legal_holds SET released_at = now() WHERE id = $1", hold)
     dry = await rerender_stereo(pool, vault, bitrate_kbps=24, dry_run=True)
     assert [str(i) for i in dry.converted] == [recording_id]
     assert await rendition(api, recording_id) == old
