@@ -53,7 +53,7 @@ def spans_over(seconds: float, count: int) -> list[Span]:
 async def seal_call(vault: Vault, wav: Path) -> SealedObject:
     """The call's Opus rendition, sealed the way ingest seals it."""
 
-    audio = wav.read_bytes()
+    audio = await asyncio.to_thread(wav.read_bytes)
 
     async def source() -> AsyncIterator[bytes]:
         yield audio
@@ -100,7 +100,7 @@ async def main() -> None:
         vault = Vault(FilesystemStore(folder / "objects"), Keyring.create(folder / "keyring.txt"))
         original = await seal_call(vault, make_call(folder, "call", args.minutes))
         plain = folder / "rendition.ogg"  # synthetic audio: the bare run's input
-        plain.write_bytes(await vault.read_all(original))
+        await asyncio.to_thread(plain.write_bytes, await vault.read_all(original))
         audio_filter = redaction_filter(spans_over(args.minutes * 60, args.spans), 2, "agent-left")
         our_times, bare_times = [], []
         for _ in range(args.rounds):
