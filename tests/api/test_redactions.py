@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import re
@@ -435,3 +436,27 @@ async def test_an_access_export_carries_the_redacted_copy_when_the_dpo_chooses_i
     assert f"{audio_name}: {why}" in index
     assert "15(4)" in index
     assert audio_name in archive.read("manifest.sha256").decode()
+
+
+async def test_the_tone_setting_fills_spans_with_a_soft_tone(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    recording_id = await stereo_call(api, audio_dir, "pbx-tone")
+    span = {"start_seconds": 2, "end_seconds": 5, "channel": "customer", "reason": "x"}
+    dpo = await headers_for(api, "dpo")
+    assert (
+        await api.post(f"/v1/recordings/{recording_id}/redactions", json=span, headers=dpo)
+    ).status == 201
+    settings = dataclasses.replace(api.app[SETTINGS], redaction_tone=True)
+    tone = RedactionRenderer(api.app[POOL], api.app[VAULT], settings, public_reason=public_reason)
+    assert await tone.run_until_idle() == ["ready"]
+    object_id = await api.app[POOL].fetchval(
+        "SELECT audio_object_id FROM redacted_renditions WHERE recording_id = $1::uuid",
+        recording_id,
+    )
+    redacted = await plaintext(api, object_id)
+    _, rms = await levels(redacted, 2.1, 4.9, 1)
+    assert -36 < rms < -30  # the -30 dBFS sine, not the 500 Hz customer tone at ~-21
+    _, customer_rms = await levels(redacted, 6, 9, 1)
+    assert customer_rms > rms + 6
