@@ -216,6 +216,8 @@ def path_ids(w: World, template: str) -> dict[str, str]:
             ids[name] = w.change
         elif name == "link_id":
             ids[name] = w.link
+        elif name == "recording_id":
+            ids[name] = w.recording
         else:
             ids[name] = next(v for k, v in first.items() if template.startswith(k))
     return ids
@@ -255,6 +257,16 @@ def body_for(w: World, method: str, template: str) -> dict[str, Any] | None:
         },
         ("POST", "/v1/recordings/{id}/customer"): {"customer_id": w.customer},
         ("POST", "/v1/recordings/{id}/training-release"): {"released": False, "reason": "ok"},
+        ("POST", "/v1/recordings/{id}/redactions"): {
+            "start_seconds": 0,
+            "end_seconds": 1,
+            "channel": "both",
+            "reason": "a neighbour's name",
+        },
+        ("PUT", "/v1/subject-requests/{id}/recordings/{recording_id}/export"): {
+            "export": "original",
+            "reason": "nothing of others in it",
+        },
         ("POST", "/v1/customers"): maija(
             customer_number=w.unique("B"),
             henkilotunnus=None,
