@@ -28,6 +28,8 @@ class Permission(StrEnum):
     MANAGE_LEGAL_HOLDS = "legal-holds:manage"
     READ_AUDIT = "audit:read"
     READ_COMPLIANCE = "compliance:read"
+    ANNOTATE_TRAINING = "training:annotate"
+    KEEP_TRAINING_COLLECTIONS = "training:collections"
 
 
 ROLES: Final = ("admin", "customer_service", "trainer", "dpo", "housing_advisor")
@@ -44,7 +46,14 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[Permission]]] = {
             Permission.CREATE_SUBJECT_REQUESTS,
         }
     ),
-    "trainer": frozenset({Permission.LIST_TRAINING_RECORDINGS, Permission.PLAY_RECORDINGS}),
+    "trainer": frozenset(
+        {
+            Permission.LIST_TRAINING_RECORDINGS,
+            Permission.PLAY_RECORDINGS,
+            Permission.ANNOTATE_TRAINING,
+            Permission.KEEP_TRAINING_COLLECTIONS,
+        }
+    ),
     "dpo": frozenset(
         {
             Permission.READ_REGISTER,
@@ -58,6 +67,8 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[Permission]]] = {
             Permission.MANAGE_LEGAL_HOLDS,
             Permission.READ_AUDIT,
             Permission.READ_COMPLIANCE,
+            Permission.ANNOTATE_TRAINING,
+            Permission.KEEP_TRAINING_COLLECTIONS,
         }
     ),
     "housing_advisor": frozenset({Permission.READ_REGISTER}),

@@ -26,7 +26,9 @@ INSERT INTO users (id, username, display_name, extension, password_hash, roles)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 SELECT_FOR_LOGIN: Final = """
-SELECT id, password_hash, locked_until > now() AS locked, disabled, must_change_password
+SELECT id, password_hash, locked_until > now() AS locked, disabled, must_change_password,
+       EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = users.id
+               AND f.confirmed_at IS NOT NULL) AS second_factor
 FROM users WHERE username = $1
 """
 RECORD_FAILURE: Final = """
@@ -45,7 +47,9 @@ RETURNING expires_at
 SELECT_SESSION_USER: Final = """
 WITH live AS (
     SELECT u.id, u.username, u.roles, u.must_change_password, s.id AS session_id,
-           s.last_seen_at
+           s.last_seen_at,
+           EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id
+                   AND f.confirmed_at IS NOT NULL) AS second_factor
     FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
       AND NOT u.disabled
@@ -53,7 +57,7 @@ WITH live AS (
     UPDATE sessions SET last_seen_at = now()
     WHERE id IN (SELECT session_id FROM live WHERE last_seen_at < now() - interval '1 minute')
 )
-SELECT id, username, roles, must_change_password, session_id FROM live
+SELECT id, username, roles, must_change_password, session_id, second_factor FROM live
 """
 REVOKE_SESSION: Final = "UPDATE sessions SET revoked_at = now() WHERE token_sha256 = $1"
 # One statement, so switching an account off and ending its sessions happen together: a
@@ -72,6 +76,10 @@ ACCOUNT_EXISTS: Final = "SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)
 ACCOUNT_ID: Final = "SELECT id FROM users WHERE username = $1"
 EXTENSION_OF: Final = "SELECT extension FROM users WHERE username = $1"
 ROLES_BY_ID: Final = "SELECT id, roles FROM users WHERE id = ANY($1)"
+SELECT_HOUSING_ADVISORS: Final = """
+SELECT username, id FROM users
+WHERE 'housing_advisor' = ANY (roles) AND NOT disabled AND ($1::text[] IS NULL OR username = ANY ($1))
+"""
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
        created_at
@@ -110,6 +118,7 @@ class User:
     roles: tuple[str, ...]
     session_id: uuid.UUID | None = None  # the session this request rides on
     must_change_password: bool = False  # a one-time password: nothing but changing it
+    second_factor: bool = False  # enrolled in two-factor sign-in
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -181,7 +190,7 @@ class LoginAttempt:
     """How a login went: a session on success, else why not (for the audit log only)."""
 
     user_id: uuid.UUID | None  # None: no such account
-    outcome: str  # ok | wrong_password | locked | disabled | unknown_account
+    outcome: str  # ok | second_factor | wrong_password | locked | disabled | unknown_account
     token: str | None = None
     expires_at: datetime | None = None
     must_change_password: bool = False
@@ -193,7 +202,9 @@ async def login(
     """Check the password and open a session that expires.
 
     An unknown username still costs one scrypt verification, so timing tells nothing; the
-    caller answers every failure alike and keeps the reason for the audit log.
+    caller answers every failure alike and keeps the reason for the audit log. An account
+    with a second factor gets no session yet (outcome ``second_factor``) and keeps its count
+    of failures, so wrong codes that follow count toward the same lockout.
     """
     row = await pool.fetchrow(SELECT_FOR_LOGIN, username)
     stored = row["password_hash"] if row is not None else DUMMY_HASH
@@ -203,18 +214,26 @@ async def login(
     if row["locked"] or row["disabled"]:
         return LoginAttempt(row["id"], "locked" if row["locked"] else "disabled")
     if not matches:
-        await pool.execute(RECORD_FAILURE, row["id"], MAX_FAILED_LOGINS, LOCKOUT)
+        await record_failure(pool, row["id"])
         return LoginAttempt(row["id"], "wrong_password")
-    await pool.execute(RECORD_SUCCESS, row["id"])
+    if row["second_factor"]:
+        return LoginAttempt(row["id"], "second_factor")
     token, expires_at = await open_session(pool, row["id"], device)
     return LoginAttempt(row["id"], "ok", token, expires_at, row["must_change_password"])
+
+
+async def record_failure(db: Connection | Pool, user_id: uuid.UUID) -> None:
+    """Count a failed password or code; the fifth in a row locks the account."""
+    await db.execute(RECORD_FAILURE, user_id, MAX_FAILED_LOGINS, LOCKOUT)
 
 
 async def open_session(
     db: Connection | Pool, user_id: uuid.UUID, device: str | None = None
 ) -> tuple[str, datetime]:
-    """A new session of an account whose identity was proven (password, single sign-on);
-    ``device`` is the short description the sessions page shows ("Firefox on Linux")."""
+    """Clear the failure count and open a session of an account whose identity was proven
+    (password, second factor, single sign-on): its token and when it expires. ``device`` is
+    the short description the sessions page shows ("Firefox on Linux")."""
+    await db.execute(RECORD_SUCCESS, user_id)
     token = secrets.token_urlsafe(32)
     expires_at: datetime = await db.fetchval(
         INSERT_SESSION, token_digest(token), user_id, SESSION_LIFETIME, device
@@ -233,6 +252,7 @@ async def user_for_token(pool: Pool, token: str) -> User | None:
         tuple(row["roles"]),
         row["session_id"],
         row["must_change_password"],
+        row["second_factor"],
     )
 
 
@@ -269,6 +289,15 @@ async def account_id(db: Connection | Pool, username: str) -> uuid.UUID | None:
     return found
 
 
+async def housing_advisors(
+    db: Connection | Pool, usernames: Collection[str] | None = None
+) -> dict[str, uuid.UUID]:
+    """The enabled housing advisors (of ``usernames``, or all) by username: whom a customer
+    can be assigned to."""
+    wanted = None if usernames is None else sorted(set(usernames))
+    return {row["username"]: row["id"] for row in await db.fetch(SELECT_HOUSING_ADVISORS, wanted)}
+
+
 async def extension_of(db: Connection | Pool, username: str) -> str | None:
     """The telephone extension of the account with this username, if it has one."""
     extension: str | None = await db.fetchval(EXTENSION_OF, username)
@@ -284,6 +313,20 @@ async def roles_by_id(
 
 
 USERNAMES: Final = "SELECT id, username FROM users WHERE id = ANY($1)"
+
+
+DISPLAY_NAMES: Final = """
+SELECT id, COALESCE(NULLIF(display_name, ''), username) AS name FROM users WHERE id = ANY($1)"""
+
+
+async def display_names_of(
+    db: Connection | Pool, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Each account's display name (its username when it has none): how staff lists name the
+    agent who answered a call, where the telephony sent only an extension."""
+    if not ids:
+        return {}
+    return {row["id"]: row["name"] for row in await db.fetch(DISPLAY_NAMES, list(ids))}
 
 
 async def names_of(db: Connection | Pool, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:

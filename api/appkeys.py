@@ -8,6 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from accounts.users import User
+from common.errors import Problem
 from common.metrics import Metrics
 from common.settings import Settings
 from compliance.organisation import Organisation
@@ -31,3 +32,17 @@ FIELD_CIPHER = web.AppKey("field_cipher", FieldCipher)
 SCHEDULE: web.AppKey[Mapping[str, timedelta]] = web.AppKey("schedule")
 ORGANISATION = web.AppKey("organisation", Organisation)
 CURRENT_USER = web.RequestKey("current_user", User)  # set by api.session.authorize
+
+
+def field_cipher(request: web.Request) -> FieldCipher:
+    """The cipher of sealed fields (the register's identity codes, two-factor secrets); a
+    503 on a node whose keyring holds recipients only and so cannot open them."""
+    cipher = request.app.get(FIELD_CIPHER)
+    if cipher is None:
+        raise Problem(
+            "this node has a recipients-only keyring and cannot open the register",
+            status=503,
+            slug="register-unavailable",
+            title="Register unavailable",
+        )
+    return cipher

@@ -11,7 +11,7 @@ data is audited as such. Identifiers to search by travel in the POST body.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -21,10 +21,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from accounts.roles import Permission
-from accounts.users import User
-from api.appkeys import CURRENT_USER, FIELD_CIPHER, POOL
+from accounts.users import User, housing_advisors, names_of
+from api.appkeys import CURRENT_USER, POOL, field_cipher
 from api.auditing import record_access, refuse
-from api.bodies import json_body, json_object, takes
+from api.bodies import json_body, takes
 from api.pagination import (
     decode_cursor,
     encode_cursor,
@@ -35,7 +35,9 @@ from api.pagination import (
 from api.permissions import Forbidden, requires
 from api.register_bodies import CustomerSearch, LogBody, NewContact, NewDisclosure, NewPreference
 from common.errors import Conflict, NotFound, Problem, ValidationProblem, field_error
-from common.inputs import parse_id, valid
+from common.inputs import parse_id
+from common.jsonready import json_ready
+from common.models import validate_body
 from register.consents import (
     add_preference,
     current_preferences,
@@ -47,6 +49,7 @@ from register.customers import (
     RegisterConflict,
     UnknownReference,
     create_customer,
+    customer_names,
     customer_scope,
     get_customer,
     list_customers,
@@ -65,13 +68,12 @@ from register.protection import (
     visible_history,
 )
 from register.search import classify_query, search_customers
-from register.validation import CustomerInput, parse_customer
+from register.staff import StaffDirectory
+from register.validation import CustomerChange, NewCustomer
 from storage.db import Connection, Pool
-from storage.fieldcrypt import FieldCipher
 
-SELECT_NAMES: Final = """
-SELECT id, NULLIF(concat_ws(', ', NULLIF(last_name, ''), NULLIF(first_name, '')), '') AS name
-FROM customers WHERE id = ANY($1::uuid[])"""
+# The accounts the register names (accounts/ owns them; register/ may not import it).
+STAFF: Final = StaffDirectory(names_of=names_of, housing_advisors=housing_advisors)
 
 
 async def with_customer_names(db: Pool | Connection, items: list[dict[str, Any]]) -> None:
@@ -79,23 +81,11 @@ async def with_customer_names(db: Pool | Connection, items: list[dict[str, Any]]
     customer (the callers' roles read the register in full) find a person by name, not by
     a UUID. A customer since erased has no name (null)."""
     ids = {uuid.UUID(str(item["customer_id"])) for item in items if item.get("customer_id")}
-    rows = await db.fetch(SELECT_NAMES, list(ids)) if ids else []
-    names = {str(row["id"]): row["name"] for row in rows}
+    names = await customer_names(db, ids)
     for item in items:
         if "customer_id" in item:
-            item["customer_name"] = names.get(str(item["customer_id"]))
-
-
-def _cipher(request: web.Request) -> FieldCipher:
-    cipher = request.app.get(FIELD_CIPHER)
-    if cipher is None:
-        raise Problem(
-            "this node has a recipients-only keyring and cannot open the register",
-            status=503,
-            slug="register-unavailable",
-            title="Register unavailable",
-        )
-    return cipher
+            found = uuid.UUID(str(item["customer_id"])) if item["customer_id"] else None
+            item["customer_name"] = names.get(found) if found else None
 
 
 def full_view(user: User) -> bool:
@@ -188,7 +178,7 @@ async def visible_customer(request: web.Request) -> Customer:
     """The whole customer in the path, decrypted, if this caller may see them."""
     customer_id = parse_id(request.match_info["id"])
     async with request.app[POOL].acquire() as conn:
-        customer = await get_customer(conn, _cipher(request), customer_id)
+        customer = await get_customer(conn, field_cipher(request), STAFF, customer_id)
     advisor = customer.assigned_advisor_id if customer else None
     await _check_scope(request, customer_id, customer is not None, advisor)
     assert customer is not None
@@ -204,10 +194,6 @@ async def visible_customer_id(request: web.Request) -> uuid.UUID:
     advisor = scope.advisor_id if scope else None
     await _check_scope(request, customer_id, scope is not None, advisor)
     return customer_id
-
-
-def _validated(body: dict[str, Any], *, partial: bool) -> CustomerInput:
-    return valid(parse_customer(body, partial=partial))
 
 
 @asynccontextmanager
@@ -227,13 +213,14 @@ def conflict_problem(exc: RegisterConflict) -> Problem:
 
 
 @requires(Permission.WRITE_REGISTER)
+@takes(NewCustomer)
 async def create_route(request: web.Request) -> web.Response:
     """``POST /v1/customers``: a new customer with contacts."""
-    data = _validated(await json_object(request), partial=False)
-    cipher = _cipher(request)
+    data = await json_body(request, NewCustomer)
+    cipher = field_cipher(request)
     async with register_connection(request) as conn:
-        customer_id = await create_customer(conn, cipher, data)
-        customer = await get_customer(conn, cipher, customer_id)
+        customer_id = await create_customer(conn, cipher, STAFF, data)
+        customer = await get_customer(conn, cipher, STAFF, customer_id)
         assert customer is not None
         document = await document_for(request, conn, customer)
     await record_access(request, "customer.create", object_type="customer", object_id=customer_id)
@@ -256,27 +243,30 @@ async def get_route(request: web.Request) -> web.Response:
     action = "customer.view_protected" if shown else "customer.view"
     await record_access(request, action, object_type="customer", object_id=customer.id)
     document = customer_document(customer, reader, protection) | {
-        "current_leases": mask_leases(leases, protection, reader),
-        "marketing": marketing,
+        "current_leases": mask_leases(json_ready(leases), protection, reader),
+        "marketing": json_ready(marketing),
     }
     return web.json_response(document)
 
 
 @requires(Permission.WRITE_REGISTER)
+@takes(CustomerChange)
 async def update_route(request: web.Request) -> web.Response:
     """``PATCH /v1/customers/{id}``: change the fields sent; each change is kept in history."""
     customer = await visible_customer(request)
-    return await _apply_change(request, customer, await json_object(request), "customer.update")
+    change = await json_body(request, CustomerChange)
+    return await _apply_change(request, customer, change, "customer.update")
 
 
 async def _apply_change(
-    request: web.Request, customer: Customer, body: dict[str, Any], action: str
+    request: web.Request, customer: Customer, data: CustomerChange, action: str
 ) -> web.Response:
-    data = _validated(body, partial=True)
-    cipher = _cipher(request)
+    cipher = field_cipher(request)
     async with register_connection(request) as conn:
-        changed = await update_customer(conn, cipher, customer, data, request[CURRENT_USER].id)
-        updated = await get_customer(conn, cipher, customer.id)
+        changed = await update_customer(
+            conn, cipher, STAFF, customer, data, request[CURRENT_USER].id
+        )
+        updated = await get_customer(conn, cipher, STAFF, customer.id)
         assert updated is not None
         document = await document_for(request, conn, updated)
     if changed:
@@ -297,10 +287,11 @@ async def undo_route(request: web.Request) -> web.Response:
     customer = await visible_customer(request)
     change_id = parse_id(request.match_info["change_id"], "change_id")
     async with request.app[POOL].acquire() as conn:
-        change = await change_of(conn, _cipher(request), customer.id, change_id)
+        change = await change_of(conn, field_cipher(request), STAFF, customer.id, change_id)
     if change is None:
         raise NotFound("no such change of this customer")
-    return await _apply_change(request, customer, {change["field"]: change["old"]}, "customer.undo")
+    undo = validate_body({change.field: change.old}, CustomerChange)
+    return await _apply_change(request, customer, undo, "customer.undo")
 
 
 @requires(Permission.READ_REGISTER)
@@ -312,14 +303,14 @@ async def history_route(request: web.Request) -> web.Response:
     customer = await visible_customer(request)
     reader = reader_of(request[CURRENT_USER])
     async with request.app[POOL].acquire() as conn:
-        items = await history(conn, _cipher(request), customer.id)
+        items = await history(conn, field_cipher(request), STAFF, customer.id)
         numbers = [p.number for p in customer.phones] + sorted(history_numbers(items))
         protection = await protection_of(conn, customer.id, today(), numbers)
     if not reader.sees_protected:
-        items = [i for i in items if i["field"] not in {"henkilotunnus", "travel_document"}]
+        items = [i for i in items if i.field not in {"henkilotunnus", "travel_document"}]
     items = visible_history(items, protection, reader)
     await record_access(request, "customer.history", object_type="customer", object_id=customer.id)
-    return web.json_response({"items": items})
+    return web.json_response({"items": json_ready(items)})
 
 
 @requires(Permission.READ_REGISTER)
@@ -358,7 +349,7 @@ async def search_route(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         found = await search_customers(
             conn,
-            _cipher(request),
+            field_cipher(request),
             query,
             advisor_id=advisor_scope(user),
             limit=limit,
@@ -372,7 +363,8 @@ async def search_route(request: web.Request) -> web.Response:
 
 
 Lister = Callable[
-    [Connection, uuid.UUID, tuple[datetime, uuid.UUID], int], Awaitable[list[dict[str, Any]]]
+    [Connection, StaffDirectory, uuid.UUID, tuple[datetime, uuid.UUID], int],
+    Awaitable[Sequence[object]],
 ]
 Adder = Callable[[Connection, uuid.UUID, Any, uuid.UUID], Awaitable[tuple[uuid.UUID, datetime]]]
 
@@ -389,7 +381,7 @@ def customer_log(
         limit = page_limit(request.query)
         before = time_cursor_or_start(request.query.get("cursor"))
         async with request.app[POOL].acquire() as conn:
-            items = await lister(conn, customer_id, before, limit)
+            items = json_ready(await lister(conn, STAFF, customer_id, before, limit))
         await record_access(
             request, f"customer.{name}", object_type="customer", object_id=customer_id
         )

@@ -21,6 +21,7 @@ from api.permissions import requires
 from api.register_bodies import GuardianshipEnd, LeaseEnd, NewGuardianship, NewLease
 from common.errors import NotFound
 from common.inputs import parse_id
+from common.jsonready import json_ready
 from register.guardianship import (
     add_guardianship,
     end_guardianship,
@@ -75,7 +76,7 @@ async def customer_leases_route(request: web.Request) -> web.Response:
         items = await leases_of(conn, customer_id)
         protection = await protection_of(conn, customer_id, today())
     await record_access(request, "customer.leases", object_type="customer", object_id=customer_id)
-    masked = mask_leases(items, protection, reader_of(request[CURRENT_USER]))
+    masked = mask_leases(json_ready(items), protection, reader_of(request[CURRENT_USER]))
     return web.json_response({"items": masked})
 
 
@@ -88,7 +89,7 @@ async def guardianships_route(request: web.Request) -> web.Response:
     await record_access(
         request, "customer.guardianships", object_type="customer", object_id=customer_id
     )
-    return web.json_response({"items": items})
+    return web.json_response({"items": json_ready(items)})
 
 
 @requires(Permission.WRITE_REGISTER)

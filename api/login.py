@@ -9,10 +9,11 @@ from aiohttp import web
 from accounts.roles import purposes_of
 from accounts.sessions import describe_device
 from accounts.sso import refuse_password
-from accounts.users import login, revoke
+from accounts.totp import must_enrol, open_challenge
+from accounts.users import User, login, revoke
 from api.appkeys import CURRENT_USER, POOL, SETTINGS
 from api.bodies import json_body, takes
-from api.permissions import NotAuthenticated, any_user, public
+from api.permissions import NotAuthenticated, any_user, open_before_enrolment, public
 from api.restricted import while_password_change
 from api.session import SESSION_COOKIE, csrf_token, session_token
 from audit.log import Actor, AuditEvent, record
@@ -26,9 +27,9 @@ class Credentials(Body):
     password: NonEmpty
 
 
-async def _log_in(request: web.Request) -> tuple[str, datetime, bool]:
-    """Check the posted username and password, audit the attempt; the new session's token,
-    expiry, and whether its one-time password must be changed first."""
+async def _log_in(request: web.Request, *, cookie: bool) -> web.Response:
+    """Check the posted username and password, audit the attempt; the new session, or the
+    challenge for the second factor of an enrolled account."""
     sent = await json_body(request, Credentials)
     username = sent.username
     pool = request.app[POOL]
@@ -38,27 +39,24 @@ async def _log_in(request: web.Request) -> tuple[str, datetime, bool]:
     ) or await login(pool, username, sent.password, device)
     # A mistyped password often lands in the username field: name only real accounts.
     actor = Actor(attempt.user_id, username if attempt.user_id else None)
-    ok = attempt.outcome == "ok"
-    event = AuditEvent(
-        "auth.login", "ok" if ok else "refused", actor, details={"reason": attempt.outcome}
-    )
+    # The password step of a two-step login is ok; auth.login.totp records how it ends.
+    outcome = "ok" if attempt.outcome in ("ok", "second_factor") else "refused"
+    event = AuditEvent("auth.login", outcome, actor, details={"reason": attempt.outcome})
     await record(pool, event)
+    if attempt.outcome == "second_factor" and attempt.user_id is not None:
+        challenge = await open_challenge(pool, attempt.user_id, cookie=cookie)
+        return web.json_response({"second_factor": "totp", "challenge": challenge})
     if attempt.token is None or attempt.expires_at is None:
         raise NotAuthenticated(
             "wrong username or password, or the account is locked for 15 minutes"
         )
-    return attempt.token, attempt.expires_at, attempt.must_change_password
-
-
-@public("the login itself")
-@takes(Credentials)
-async def login_route(request: web.Request) -> web.Response:
-    """``POST /v1/auth/login``: log in; a bearer token that expires. After an administrator's
-    reset the answer adds ``"password_change_required": true``: until ``POST /v1/auth/password``
-    every other route answers 403 ``password-change-required``."""
-    token, expires_at, must_change = await _log_in(request)
-    answer = {"token": token, "expires_at": expires_at.isoformat()}
-    return web.json_response({**answer, **_change_flag(must_change)})
+    return session_answer(
+        request,
+        attempt.token,
+        attempt.expires_at,
+        cookie=cookie,
+        must_change=attempt.must_change_password,
+    )
 
 
 def _change_flag(must_change: bool) -> dict[str, bool]:
@@ -66,12 +64,21 @@ def _change_flag(must_change: bool) -> dict[str, bool]:
     return {"password_change_required": True} if must_change else {}
 
 
-@public("the console's login itself")
-@takes(Credentials)
-async def open_session(request: web.Request) -> web.Response:
-    """``POST /v1/auth/session``: the console's login. The token goes into an HttpOnly,
-    SameSite=Strict cookie that scripts cannot read; the body gives the CSRF token."""
-    token, expires_at, must_change = await _log_in(request)
+def session_answer(
+    request: web.Request,
+    token: str,
+    expires_at: datetime,
+    *,
+    cookie: bool,
+    must_change: bool = False,
+) -> web.Response:
+    """A new session as its login asked: a bearer token, or the console's cookie (HttpOnly,
+    SameSite=Strict, unreadable to scripts) with the CSRF token in the body. After an
+    administrator's reset the answer adds ``"password_change_required": true``: until
+    ``POST /v1/auth/password`` every other route answers 403 ``password-change-required``."""
+    if not cookie:
+        answer = {"token": token, "expires_at": expires_at.isoformat()}
+        return web.json_response({**answer, **_change_flag(must_change)})
     response = web.json_response(
         {
             "expires_at": expires_at.isoformat(),
@@ -103,7 +110,25 @@ def set_session_cookie(
     )
 
 
+@public("the login itself")
+@takes(Credentials)
+async def login_route(request: web.Request) -> web.Response:
+    """``POST /v1/auth/login``: log in; a bearer token that expires (or, for an account
+    with two-factor sign-in, a challenge for ``POST /v1/auth/login/totp``)."""
+    return await _log_in(request, cookie=False)
+
+
+@public("the console's login itself")
+@takes(Credentials)
+async def open_session(request: web.Request) -> web.Response:
+    """``POST /v1/auth/session``: the console's login. The token goes into an HttpOnly,
+    SameSite=Strict cookie that scripts cannot read; the body gives the CSRF token (or, for
+    an account with two-factor sign-in, a challenge for ``POST /v1/auth/login/totp``)."""
+    return await _log_in(request, cookie=True)
+
+
 @while_password_change
+@open_before_enrolment
 @any_user
 async def logout_route(request: web.Request) -> web.Response:
     """``POST /v1/auth/logout`` (or ``DELETE /v1/auth/session``) revokes the session at once."""
@@ -116,6 +141,7 @@ async def logout_route(request: web.Request) -> web.Response:
 
 
 @while_password_change
+@open_before_enrolment
 @any_user
 async def me_route(request: web.Request) -> web.Response:
     """``GET /v1/auth/me``: who is logged in and what they may do."""
@@ -131,8 +157,17 @@ async def me_route(request: web.Request) -> web.Response:
             "purposes": sorted(purposes_of(user.roles)),  # what playback may be asked for
             "csrf_token": csrf_token(token),
             "password_change_required": user.must_change_password,
+            "second_factor": _second_factor(request, user),
         }
     )
+
+
+def _second_factor(request: web.Request, user: User) -> str:
+    """``enrolled``; ``required`` (the session may only enrol); or ``optional``."""
+    if user.second_factor:
+        return "enrolled"
+    required = must_enrol(user, request.app[SETTINGS].require_2fa_roles)
+    return "required" if required else "optional"
 
 
 def add_routes(app: web.Application) -> None:

@@ -104,10 +104,12 @@ def time_cursor_or_start(raw: str | None) -> tuple[datetime, uuid.UUID]:
     return decode_time_cursor(raw) or END_OF_TIME
 
 
-def next_time_cursor(items: list[dict[str, Any]], limit: int, time_field: str = "at") -> str | None:
-    """The cursor after a full newest-first page of JSON items (``id`` and ``time_field``),
-    or None when the page was the last."""
+def next_time_cursor(
+    items: list[dict[str, Any]], limit: int, time_field: str = "at", id_field: str = "id"
+) -> str | None:
+    """The cursor after a full newest-first page of JSON items (``id_field`` and
+    ``time_field``), or None when the page was the last."""
     if len(items) < limit or not items:
         return None
     last = items[-1]
-    return encode_time_cursor(datetime.fromisoformat(last[time_field]), uuid.UUID(last["id"]))
+    return encode_time_cursor(datetime.fromisoformat(last[time_field]), uuid.UUID(last[id_field]))

@@ -67,6 +67,21 @@ def any_user(handler: Handler) -> Handler:
     return handler
 
 
+_BEFORE_ENROLMENT: set[Callable[..., object]] = set()
+
+
+def open_before_enrolment(handler: Handler) -> Handler:
+    """Declare a handler that a session which must first enrol a second factor may call
+    (enrolment itself, who-am-I, logout); every other route refuses such a session."""
+    _BEFORE_ENROLMENT.add(handler)
+    return handler
+
+
+def is_open_before_enrolment(handler: Callable[..., object]) -> bool:
+    """Whether :func:`open_before_enrolment` declared ``handler``."""
+    return handler in _BEFORE_ENROLMENT
+
+
 def requirement_of(handler: Callable[..., object]) -> Requirement | None:
     """What a handler declared (None: nothing, so it is refused)."""
     return _DECLARED.get(handler)
@@ -78,6 +93,13 @@ class Forbidden(Problem):
     status = 403
     slug = "forbidden"
     title = "Not allowed for your role"
+
+
+class EnrolmentRequired(Forbidden):
+    """403: the account's role needs two-factor sign-in, and it has none yet."""
+
+    slug = "second-factor-required"
+    title = "Enrol two-factor sign-in first"
 
 
 class NotAuthenticated(Problem):

@@ -12,6 +12,8 @@ and authenticated before that entry: audio that fails its check is answered with
 ``integrity-error`` and audited as ``failed``; a later chunk that fails cuts the connection
 and adds a ``failed`` entry saying how many bytes went out. A call with redaction spans
 plays for ``training`` from its redacted rendition only (409 while that is being rendered).
+``&rendition=redacted`` lets the data protection officer preview that rendition under any of
+their purposes before releasing the call (the console's redaction panel); it is audited as such.
 """
 
 from __future__ import annotations
@@ -49,6 +51,21 @@ def _purpose(request: web.Request) -> str:
     return purpose
 
 
+RENDITIONS: Final = ("original", "redacted")
+
+
+def _preview(request: web.Request) -> bool:
+    """``?rendition=redacted``: the redacted rendition asked for by name (the DPO's preview)."""
+    rendition = request.query.get("rendition", "original")
+    if rendition not in RENDITIONS:
+        raise Problem(
+            f"?rendition= is one of {', '.join(RENDITIONS)}",
+            slug="unknown-rendition",
+            title="Unknown rendition",
+        )
+    return rendition == "redacted"
+
+
 ByteSource = Callable[[SealedObject, int, int], AsyncGenerator[bytes, None]]
 
 
@@ -69,12 +86,28 @@ async def serve_audio(
             object_id=request.match_info["id"],
             purpose=purpose,
         )
+    preview = _preview(request)
+    if preview and Permission.REDACT_RECORDINGS not in request[CURRENT_USER].permissions:
+        await refuse(
+            request,
+            Forbidden("only the data protection officer previews the redacted rendition"),
+            object_type="recording",
+            object_id=request.match_info["id"],
+            purpose=purpose,
+        )
     recording = await visible_recording(request, purpose=purpose)
     sealed = None
-    redacted = purpose == "training" and recording.status == "ready"
+    redacted = (purpose == "training" or preview) and recording.status == "ready"
     if redacted:  # a call with redaction spans trains with its redacted rendition only
         sealed = await training_rendition(request.app[POOL], recording.id)
         redacted = sealed is not None
+    if preview and not redacted:
+        raise Problem(
+            "the call has no redaction spans: there is no redacted rendition to preview",
+            status=409,
+            slug="no-redacted-rendition",
+            title="No redacted rendition",
+        )
     if sealed is None and recording.audio_object_id is not None:
         sealed = await load_sealed(request.app[POOL], recording.audio_object_id)
     if sealed is None:

@@ -22,6 +22,7 @@ from aiohttp import web
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from accounts.roles import Permission
+from accounts.users import display_names_of
 from api.appkeys import CURRENT_USER, POOL
 from api.auditing import record_access, refuse
 from api.bodies import json_body, takes
@@ -49,6 +50,7 @@ from recorder.catalog import (
     list_recordings,
     set_training_release,
 )
+from recorder.collections import delete_of_recordings as remove_from_collections
 from recorder.redaction import has_spans, lock_recording
 from register.phones import normalise_phone
 from storage.db import Connection, Pool
@@ -85,20 +87,16 @@ async def visible_recording(request: web.Request, *, purpose: str | None = None)
     return recording
 
 
-SELECT_AGENTS: Final = """
-SELECT id, COALESCE(NULLIF(display_name, ''), username) AS name FROM users WHERE id = ANY($1)"""
-
-
 async def _with_agent_names(
     pool: Pool, recordings: list[Recording], items: list[dict[str, Any]]
 ) -> None:
     """Put ``agent_name`` (the matched account's name, null when no account matched) beside
     ``answered_by``, which is what the telephony sent: often just an extension like 201."""
-    ids = list({r.answered_by_user_id for r in recordings if r.answered_by_user_id})
-    rows = await pool.fetch(SELECT_AGENTS, ids) if ids else []
-    names = {row["id"]: row["name"] for row in rows}
+    ids = {r.answered_by_user_id for r in recordings if r.answered_by_user_id}
+    names = await display_names_of(pool, ids)
     for recording, item in zip(recordings, items, strict=True):
-        item["agent_name"] = names.get(recording.answered_by_user_id)
+        agent = recording.answered_by_user_id
+        item["agent_name"] = None if agent is None else names.get(agent)
 
 
 def summary(recording: Recording, *, identity: bool, caller: bool = False) -> dict[str, Any]:
@@ -363,6 +361,8 @@ async def training_release_route(request: web.Request) -> web.Response:
         )
         if not changed:
             raise NotFound("no such recording ready to play")
+        if not released:  # a withdrawn call leaves every trainer's collection with it
+            await remove_from_collections(conn, [recording_id])
         details: dict[str, DetailValue] = {"reason": reason}
         if reviewed is not None:
             details["redaction_reviewed"] = reviewed

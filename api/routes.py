@@ -22,8 +22,10 @@ from api import (
     recordings,
     redactions,
     review,
+    second_factor,
     setup,
     subject_requests,
+    training,
     twilio,
     users,
     webhook,
@@ -37,6 +39,7 @@ def add_api_routes(app: web.Application) -> None:
     oidc.add_routes(app)
     own_account.add_routes(app)
     setup.add_routes(app)
+    second_factor.add_routes(app)
     users.add_routes(app)
     account_admin.add_routes(app)
     webhook.add_routes(app)
@@ -44,6 +47,7 @@ def add_api_routes(app: web.Application) -> None:
     review.add_routes(app)
     recordings.add_routes(app)
     playback.add_routes(app)
+    training.add_routes(app)
     redactions.add_routes(app)
     audit_routes.add_routes(app)
     customers.add_routes(app)

@@ -14,11 +14,20 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from accounts.totp import must_enrol
 from accounts.users import user_for_token
-from api.appkeys import CURRENT_USER, POOL
+from api.appkeys import CURRENT_USER, POOL, SETTINGS
 from api.auditing import refuse
 from api.middleware import route_template
-from api.permissions import AnyUser, Forbidden, NotAuthenticated, Public, route_requirement
+from api.permissions import (
+    AnyUser,
+    EnrolmentRequired,
+    Forbidden,
+    NotAuthenticated,
+    Public,
+    is_open_before_enrolment,
+    route_requirement,
+)
 from api.restricted import check_password_change
 
 log = logging.getLogger(__name__)
@@ -80,6 +89,16 @@ async def authorize(request: web.Request, handler: Handler) -> web.StreamRespons
     _check_csrf(request, token)
     request[CURRENT_USER] = user
     check_password_change(request, user)
+    if must_enrol(user, request.app[SETTINGS].require_2fa_roles) and not is_open_before_enrolment(
+        request.match_info.handler
+    ):
+        await refuse(
+            request,
+            EnrolmentRequired(
+                "your role needs two-factor sign-in: enrol with POST /v1/auth/totp and "
+                "POST /v1/auth/totp/confirm first"
+            ),
+        )
     if not isinstance(requirement, AnyUser) and not requirement & user.permissions:
         needed = " or ".join(sorted(p.value for p in requirement))
         await refuse(request, Forbidden(f"your role does not allow {needed}"))

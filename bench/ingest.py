@@ -54,7 +54,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from api.appkeys import POOL, STORE
 from callrec.app import create_app
 from common.settings import Secret, Settings
-from recorder.audio import OUTPUT_OPUS, ffmpeg_exe
+from recorder.audio import ffmpeg_exe, opus_output
 from storage.age import CHUNK_SIZE
 from storage.fs import FilesystemStore
 from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers
@@ -109,7 +109,7 @@ def bare_transcode(paths: list[Path]) -> float:
                         "error",
                         "-i",
                         str(path),
-                        *OUTPUT_OPUS.format(bitrate=24).split(),
+                        *opus_output(24, 2),  # the calls are stereo, encoded as ingest does
                     ],
                     stdout=subprocess.DEVNULL,
                 )

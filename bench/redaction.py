@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.ingest import make_call
-from recorder.audio import OUTPUT_OPUS, ffmpeg_exe, process_audio, with_filter
+from recorder.audio import ffmpeg_exe, opus_output, process_audio, with_filter
 from recorder.redaction import Span
 from recorder.redaction_render import redaction_filter
 from storage.fs import FilesystemStore
@@ -80,7 +80,7 @@ async def ours(vault: Vault, original: SealedObject, audio_filter: str) -> float
 
 def bare(plain: Path, audio_filter: str) -> float:
     """Seconds for ffmpeg alone: the plaintext file, the same filter and encoder."""
-    output = with_filter(OUTPUT_OPUS.format(bitrate=BITRATE), audio_filter)
+    output = with_filter(" ".join(opus_output(BITRATE, 2)), audio_filter)
     output[-1] = "/dev/null"
     started = time.perf_counter()
     subprocess.run(

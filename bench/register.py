@@ -178,7 +178,7 @@ async def run(count: int, samples: int) -> None:
 
             with source.open(encoding="utf-8", newline="") as handle:
                 report = await import_customers(
-                    pool, cipher, csv.DictReader(handle), on_progress=progress
+                    pool, cipher, csv.DictReader(handle), {}, on_progress=progress
                 )
             elapsed = time.perf_counter() - started
             assert report.imported == count, (report.imported, report.rejected[:3])

@@ -20,7 +20,7 @@ from aiohttp import web
 from accounts.password_policy import MIN_LENGTH, PasswordPolicyError
 from accounts.roles import ROLES
 from accounts.sso import check_role_map
-from accounts.users import UserError, create_user
+from accounts.users import UserError, create_user, housing_advisors
 from api.compliance import NOTICE_FORMATS, RECORD_FORMATS
 from api.health import ingest_state
 from audit.log import Actor, AuditEvent, record, record_verification, verify_chain
@@ -43,13 +43,14 @@ from compliance.notice import build_notice
 from compliance.organisation import REGISTERS, OrganisationError, load_organisation
 from compliance.record import record_csv, record_of_processing
 from compliance.render import as_json, html_page, markdown
+from recorder.rerender import RerenderReport, rerender_stereo
 from register.importer import ImportFileError, ImportReport, check_columns, import_customers
 from rights.sweeps import erasure_engine, retention_sweep
 from rights.wording import LANGUAGES
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import MigrationError
-from storage.vault import rewrap
+from storage.vault import Vault, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--dry-run", action="store_true", help="list what would go and why; change nothing"
+    )
+    recordings = commands.add_parser("recordings", help="maintain stored recordings")
+    recording_commands = recordings.add_subparsers(
+        dest="recordings_command", required=True, metavar="ACTION"
+    )
+    rerender = recording_commands.add_parser(
+        "re-render",
+        help="re-encode stereo renditions with uncoupled channels (resumable; holds respected)",
+    )
+    rerender.add_argument(
+        "--dry-run", action="store_true", help="count what would be re-rendered; change nothing"
     )
     send = commands.add_parser(
         "send-call", help="post a recording to a running service, signed like a telephony system"
@@ -174,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import_customers(settings, args.file, args.report))
         if args.command == "retention":
             return asyncio.run(_retention(settings, dry_run=args.dry_run))
+        if args.command == "recordings":
+            return asyncio.run(_rerender(settings, dry_run=args.dry_run))
         if args.command == "audit":
             return asyncio.run(_verify_audit(settings))
         if args.command == "send-call":
@@ -344,7 +358,8 @@ async def _import_customers(settings: Settings, path: Path, report_path: Path | 
         async with open_database(settings) as pool:
             async with pool.acquire() as conn:
                 cipher = FieldCipher(await load_data_key(conn, keyring, "register"))
-            report = await import_customers(pool, cipher, reader, on_progress=progress)
+            advisors = await housing_advisors(pool)
+            report = await import_customers(pool, cipher, reader, advisors, on_progress=progress)
     print(file=sys.stderr)
     elapsed = time.perf_counter() - started
     print(
@@ -396,6 +411,32 @@ async def _retention(settings: Settings, *, dry_run: bool) -> int:
         print(
             f"  {'audit_log':<16} {report.audit_entries_pruned} entries pruned behind a checkpoint"
         )
+    return 0
+
+
+async def _rerender(settings: Settings, *, dry_run: bool) -> int:
+    store = build_store(settings)
+    vault = Vault(store, Keyring.load(settings.keyring_path))
+
+    def progress(done: int, total: int, report: RerenderReport) -> None:
+        print(
+            f"\r  {done}/{total} stereo recordings checked, {len(report.converted)} to convert"
+            if dry_run
+            else f"\r  {done}/{total} stereo recordings checked, {len(report.converted)} re-rendered",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    async with open_database(settings) as pool:
+        report = await rerender_stereo(
+            pool, vault, bitrate_kbps=settings.opus_bitrate_kbps, dry_run=dry_run, progress=progress
+        )
+    await store.close()
+    print(file=sys.stderr)
+    verb = "would re-render (dry run, nothing changed)" if dry_run else "re-rendered"
+    print(f"{verb}: {len(report.converted)}; already uncoupled: {report.already}", end="")
+    print(f"; changed meanwhile: {report.changed_meanwhile}" if report.changed_meanwhile else "")
     return 0
 
 

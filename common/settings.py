@@ -21,6 +21,9 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 ENV_PREFIX: Final = "CALLREC_"
 LOCAL_ZONE: Final = ZoneInfo("Europe/Helsinki")  # the first customers' time
+# The staff roles (accounts.roles.ROLES, which common may not import; a test keeps them equal),
+# so a misspelt role in CALLREC_REQUIRE_2FA_ROLES stops the start instead of exempting a role.
+STAFF_ROLES: Final = ("admin", "customer_service", "trainer", "dpo", "housing_advisor")
 
 
 class SettingsError(ValueError):
@@ -119,6 +122,7 @@ class Settings:
     oidc_name: str | None = None  # the console's "Sign in with …"; default the issuer's host
     oidc_redirect_uri: str | None = None  # default: this request's origin + the callback path
     oidc_local_passwords: bool = True  # False: accounts linked to SSO cannot use a password
+    require_2fa_roles: tuple[str, ...] = ("admin", "dpo")
     extra: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -199,6 +203,7 @@ class Settings:
             oidc_name=reader.get("OIDC_NAME", _nonempty, None),
             oidc_redirect_uri=reader.get("OIDC_REDIRECT_URI", _http_url, None),
             oidc_local_passwords=reader.get("OIDC_LOCAL_PASSWORDS", _boolean, True),
+            require_2fa_roles=reader.get_empty("REQUIRE_2FA_ROLES", _roles, ("admin", "dpo")),
             extra={k: v for k, v in source.items() if k.startswith(ENV_PREFIX)},
         )
         if settings.uses_s3 and (settings.s3_access_key is None or settings.s3_secret_key is None):
@@ -261,6 +266,12 @@ class _Reader:
         except ValueError as exc:
             self.problems.append(f"{ENV_PREFIX}{name}: {exc}")
             return default
+
+    def get_empty(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        """Like :meth:`get`, but a variable set to nothing means an empty value, not the
+        default (``CALLREC_REQUIRE_2FA_ROLES=`` turns the requirement off)."""
+        raw = self.env.get(ENV_PREFIX + name)
+        return self.get(name, parse, default) if raw is None or raw.strip() else parse("")
 
 
 def _nonempty(raw: str) -> str:
@@ -373,6 +384,14 @@ def _host_list(raw: str) -> tuple[str, ...]:
     for host in hosts:
         _host_port(host)
     return hosts
+
+
+def _roles(raw: str) -> tuple[str, ...]:
+    roles = tuple(sorted({part.strip() for part in raw.split(",") if part.strip()}))
+    unknown = [role for role in roles if role not in STAFF_ROLES]
+    if unknown:
+        raise ValueError(f"roles must be some of {', '.join(STAFF_ROLES)}; got {unknown}")
+    return roles
 
 
 def _bucket(raw: str) -> str:

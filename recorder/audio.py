@@ -5,6 +5,11 @@ One ffmpeg process with two outputs:
     incoming plaintext ──► ffmpeg ─┬─► Ogg/Opus (stdout) ──► vault (encrypted rendition)
            │ (container checks)    └─► 16-bit PCM (extra pipe) ──► duration, peaks per channel
 
+The rendition's encoding depends on the channel count, learned first from the container's
+header (WAV, Ogg, FLAC) or by decoding the first frame of the upload's start in a short
+ffmpeg run: mono as one Opus stream, stereo as two uncoupled ones so the agent's and the
+customer's channels stay apart (:data:`UNCOUPLED`).
+
 Nothing touches the disk: the plaintext comes decrypted from the vault, and the Opus output
 goes straight back into the vault's encryptor. ffmpeg decodes truncated WAV, MP3 and Ogg
 without complaint, so :class:`ContainerInspector` checks the containers that can tell (WAV
@@ -42,6 +47,15 @@ LOG_LINE_LIMIT: Final = 4096
 # rendition on stdout, and as 16-bit PCM in WAV on a pipe of its own for measuring
 _FIRST_AUDIO: Final = "-map 0:a:0 -af aformat=channel_layouts=mono|stereo"
 OUTPUT_OPUS: Final = _FIRST_AUDIO + " -c:a libopus -b:a {bitrate}k -application voip -f ogg pipe:1"
+# Stereo calls keep the agent and the customer on channels of their own. Coupled Opus stereo
+# (mapping family 0, ffmpeg's default) codes them jointly and, at call bitrates, leaks one
+# into the other (bench/channels.py: a silent channel peaks at -40 dB); two uncoupled mono
+# streams (mapping family 255) keep a silent channel at -90 dB, so silencing one speaker
+# (redaction per channel) stays silent. Chromium plays and seeks these; the bitrate is the
+# total, so each channel gets half of it.
+UNCOUPLED: Final = "-mapping_family 255"
+# bytes of the upload looked at to learn its channel count before encoding starts
+PROBE_BYTES: Final = 256 * 1024
 # 2 kHz is plenty for ~10 peaks a second and keeps Python's share of the CPU small
 MEASURE_RATE: Final = 2000
 OUTPUT_WAV: Final = _FIRST_AUDIO + f" -ar {MEASURE_RATE} -c:a pcm_s16le -f wav pipe:{{fd}}"
@@ -145,6 +159,114 @@ class ContainerInspector:
                 or not self.tail[last_page + 5] & 0x04
             ):
                 raise AudioError(Unusable.TRUNCATED_OGG)
+
+
+def opus_output(bitrate_kbps: int, channels: int | None) -> list[str]:
+    """ffmpeg's output options for the rendition: mono as ever, anything else uncoupled.
+
+    ``channels`` is the input's count (None when it could not be learned early): two or
+    more are folded to stereo and coded as two uncoupled streams, which is also the safe
+    choice for an unknown count.
+    """
+    options = OUTPUT_OPUS.format(bitrate=bitrate_kbps).split()
+    if channels == 1:
+        return options
+    at = options.index("-f")
+    return [*options[:at], *UNCOUPLED.split(), *options[at:]]
+
+
+def header_channels(head: bytes) -> int | None:
+    """The channel count a container states in its first bytes (WAV, Ogg Opus/Vorbis, FLAC).
+
+    Cheap enough for every upload; other containers (MP3, WebM) are probed by decoding.
+    """
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        position = 12
+        while position + 8 <= len(head):
+            chunk_id = head[position : position + 4]
+            size = int.from_bytes(head[position + 4 : position + 8], "little")
+            if chunk_id == b"fmt " and position + 12 <= len(head):
+                return int.from_bytes(head[position + 10 : position + 12], "little") or None
+            position += 8 + size + (size & 1)
+        return None
+    if head[:4] == b"OggS":
+        for magic, offset in ((b"OpusHead", 9), (b"\x01vorbis", 11)):
+            at = head.find(magic, 0, 512)
+            if at >= 0 and at + offset < len(head):
+                return head[at + offset] or None
+        return None
+    if head[:4] == b"fLaC" and len(head) > 20:  # STREAMINFO: 3 bits of (channels - 1)
+        return ((head[20] >> 1) & 0x07) + 1
+    return None
+
+
+async def probe_channels(head: bytes) -> int | None:
+    """The channel count of the first audio frame ffmpeg decodes from ``head``, after the
+    same fold-down as the pipeline; None if it decodes nothing (the main pass then tells why).
+    """
+    process = await asyncio.create_subprocess_exec(
+        ffmpeg_exe(),
+        "-nostdin",
+        "-v",
+        "quiet",
+        "-i",
+        "pipe:0",
+        *_FIRST_AUDIO.split(),
+        "-frames:a",
+        "1",
+        "-c:a",
+        "pcm_s16le",
+        "-f",
+        "wav",
+        "pipe:1",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    output, _ = await process.communicate(head)
+    if not output:
+        return None
+    reader = asyncio.StreamReader()
+    reader.feed_data(output)
+    reader.feed_eof()
+    try:
+        channels, _ = await _read_wav_header(reader)
+    except (asyncio.IncompleteReadError, AudioError):
+        return None
+    return channels
+
+
+async def _channels_then_all(
+    source: AsyncIterable[bytes],
+) -> tuple[int | None, AsyncIterator[bytes]]:
+    """Learn the channel count from the start of ``source``; return it and the whole source.
+
+    The container's header answers for WAV, Ogg and FLAC; otherwise up to
+    :data:`PROBE_BYTES` are decoded by a short ffmpeg run. The bytes read are handed on first.
+    """
+    iterator = aiter(source)
+    head: list[bytes] = []
+    size = 0
+    channels: int | None = None
+    async for piece in iterator:
+        head.append(piece)
+        size += len(piece)
+        if size >= 4096 and (channels := header_channels(b"".join(head))) is not None:
+            break
+        if size >= PROBE_BYTES:
+            break
+    else:
+        channels = header_channels(b"".join(head))
+    if channels is None and size:
+        channels = await probe_channels(b"".join(head))
+
+    async def everything() -> AsyncIterator[bytes]:
+        for piece in head:
+            yield piece
+        async for piece in iterator:
+            yield piece
+
+    return channels, everything()
 
 
 def _wav_data_end(head: bytes) -> int | None:
@@ -297,10 +419,12 @@ def with_filter(output: str, audio_filter: str) -> list[str]:
     return arguments
 
 
-def _outputs(bitrate_kbps: int, pcm_fd: int, audio_filter: str | None) -> list[str]:
+def _outputs(
+    bitrate_kbps: int, channels: int | None, pcm_fd: int, audio_filter: str | None
+) -> list[str]:
     """Both outputs' arguments. A filter runs once, split after it for the two outputs
     (each output's own ``-af`` would run it twice)."""
-    opus = OUTPUT_OPUS.format(bitrate=bitrate_kbps).split()
+    opus = opus_output(bitrate_kbps, channels)
     wav = OUTPUT_WAV.format(fd=pcm_fd).split()
     if audio_filter is None:
         return [*opus, *wav]
@@ -326,6 +450,7 @@ async def process_audio(
     ``audio_filter`` (no spaces) runs once before both outputs: the redaction's silencing.
     """
     inspector = ContainerInspector()
+    channels, source = await _channels_then_all(source)
     pcm_read, pcm_write = os.pipe()
     pipe = asyncio.subprocess.PIPE
     try:
@@ -337,7 +462,7 @@ async def process_audio(
             "level+info",
             "-i",
             "pipe:0",
-            *_outputs(bitrate_kbps, pcm_write, audio_filter),
+            *_outputs(bitrate_kbps, channels, pcm_write, audio_filter),
             stdin=pipe,
             stdout=pipe,
             stderr=pipe,

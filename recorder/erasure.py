@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from typing import Final
 
 from common.settings import Settings
+from recorder.annotations import delete_of_recordings as delete_notes
+from recorder.collections import delete_of_recordings as leave_collections
 from retention.erasure import ErasureEngine, Why
 from retention.sweep import Category, Eraser
 from storage.db import Connection, Pool, due_page
@@ -80,6 +82,16 @@ class RecordingRows:
     async def related(self, conn: Connection, ids: Sequence[uuid.UUID]) -> dict[str, int]:
         """The redaction spans erased with these recordings."""
         return {"redaction": int(await conn.fetchval(COUNT_SPANS, list(ids)))}
+
+    async def delete_dependents(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> list[tuple[str, uuid.UUID]]:
+        """Delete the rows that hang on these recordings (trainers' notes, collection items),
+        as ``(kind, id)`` for the erasure report; a collection item is named by its
+        collection."""
+        notes = await delete_notes(conn, ids)
+        items = await leave_collections(conn, ids)
+        return [("annotation", i) for i in notes] + [("collection_item", c) for c, _ in items]
 
 
 RECORDINGS: Final = RecordingRows()

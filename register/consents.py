@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from storage.db import Connection, fetch_newest_first, jsonable
+from register.staff import StaffDirectory, newest_first
+from storage.db import Connection
 
 KINDS: Final = ("direct_marketing", "surveys")
 INSERT: Final = """
@@ -24,11 +25,11 @@ SELECT kind, allowed, given_via, at FROM marketing_preferences
 WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
-SELECT m.id, m.kind, m.allowed, m.given_via, m.at, u.username AS recorded_by,
-       m.at = max(m.at) OVER (PARTITION BY m.kind) AS current
-FROM marketing_preferences m LEFT JOIN users u ON u.id = m.recorded_by
-WHERE m.customer_id = $1 AND (m.at, m.id) < ($2, $3)
-ORDER BY m.at DESC, m.id DESC LIMIT $4
+SELECT id, kind, allowed, given_via, at, recorded_by,
+       at = max(at) OVER (PARTITION BY kind) AS current
+FROM marketing_preferences
+WHERE customer_id = $1 AND (at, id) < ($2, $3)
+ORDER BY at DESC, id DESC LIMIT $4
 """
 
 SELECT_CURRENT: Final = """
@@ -45,6 +46,29 @@ class Preference:
     allowed: bool
     given_via: str
     at: datetime | None
+
+
+@dataclass(frozen=True)
+class LoggedPreference:
+    """A consent or ban in the log, who recorded it (None once their account is gone) and
+    whether it is the one in force for its kind."""
+
+    id: uuid.UUID
+    kind: str
+    allowed: bool
+    given_via: str
+    at: datetime
+    recorded_by: str | None
+    current: bool
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The consent or ban in force for a kind, and when and how it was given."""
+
+    allowed: bool
+    given_via: str
+    at: datetime
 
 
 async def add_preference(
@@ -66,18 +90,31 @@ async def add_preference(
 
 
 async def list_preferences(
-    conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
-) -> list[dict[str, Any]]:
+    conn: Connection,
+    staff: StaffDirectory,
+    customer_id: uuid.UUID,
+    before: tuple[datetime, uuid.UUID],
+    limit: int,
+) -> list[LoggedPreference]:
     """Consents and bans newest first; ``current`` marks the one in force per kind."""
-    return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)
+    return await newest_first(
+        conn, staff, SELECT_PAGE, customer_id, before, limit, LoggedPreference, "recorded_by"
+    )
 
 
-async def current_preferences(conn: Connection, customer_id: uuid.UUID) -> dict[str, Any]:
+async def current_preferences(
+    conn: Connection, customer_id: uuid.UUID
+) -> dict[str, InForce | None]:
     """The consent or ban in force per kind (``None`` where the customer never said)."""
     rows = {row["kind"]: row for row in await conn.fetch(SELECT_CURRENT, customer_id)}
-    return {kind: jsonable(rows[kind], drop=["kind"]) if kind in rows else None for kind in KINDS}
+    return {
+        kind: InForce(rows[kind]["allowed"], rows[kind]["given_via"], rows[kind]["at"])
+        if kind in rows
+        else None
+        for kind in KINDS
+    }
 
 
-async def all_preferences(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+async def all_preferences(conn: Connection, customer_id: uuid.UUID) -> list[Preference]:
     """Every consent and ban the customer gave, oldest first (for an access export)."""
-    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]
+    return [Preference(**dict(row.items())) for row in await conn.fetch(SELECT_ALL, customer_id)]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 
 from register.customers import UnknownReference
-from storage.db import Connection, fetch_newest_first, jsonable
+from register.staff import StaffDirectory, newest_first
+from storage.db import Connection
 
 CHANNELS: Final = ("phone", "email", "visit", "letter", "web")
 DIRECTIONS: Final = ("inbound", "outbound")
@@ -31,20 +32,20 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
 RETURNING at
 """
 SELECT_ALL: Final = """
-SELECT channel, direction, topic, note, at, recording_id FROM contact_log
+SELECT channel, direction, topic, note, recording_id, at FROM contact_log
 WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
-SELECT l.id, l.channel, l.direction, l.topic, l.note, l.recording_id, l.at, u.username AS staff
-FROM contact_log l LEFT JOIN users u ON u.id = l.staff_id
-WHERE l.customer_id = $1 AND (l.at, l.id) < ($2, $3)
-ORDER BY l.at DESC, l.id DESC LIMIT $4
+SELECT id, channel, direction, topic, note, recording_id, at, staff_id AS staff
+FROM contact_log
+WHERE customer_id = $1 AND (at, id) < ($2, $3)
+ORDER BY at DESC, id DESC LIMIT $4
 """
 
 
 @dataclass(frozen=True)
 class ContactEntry:
-    """One contact with a customer, as the form sends it."""
+    """One contact with a customer, as the form sends it and the access export lists it."""
 
     channel: str
     direction: str
@@ -52,6 +53,20 @@ class ContactEntry:
     note: str
     recording_id: uuid.UUID | None
     at: datetime | None
+
+
+@dataclass(frozen=True)
+class LoggedContact:
+    """An entry of the contact log and who wrote it (None once their account is gone)."""
+
+    id: uuid.UUID
+    channel: str
+    direction: str
+    topic: str
+    note: str
+    recording_id: uuid.UUID | None
+    at: datetime
+    staff: str | None
 
 
 async def add_entry(
@@ -79,12 +94,18 @@ async def add_entry(
 
 
 async def list_entries(
-    conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
-) -> list[dict[str, Any]]:
+    conn: Connection,
+    staff: StaffDirectory,
+    customer_id: uuid.UUID,
+    before: tuple[datetime, uuid.UUID],
+    limit: int,
+) -> list[LoggedContact]:
     """Entries newest first, continuing before ``(at, id)``."""
-    return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)
+    return await newest_first(
+        conn, staff, SELECT_PAGE, customer_id, before, limit, LoggedContact, "staff"
+    )
 
 
-async def all_entries(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+async def all_entries(conn: Connection, customer_id: uuid.UUID) -> list[ContactEntry]:
     """The whole contact log about the customer, oldest first (for an access export)."""
-    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]
+    return [ContactEntry(**dict(row.items())) for row in await conn.fetch(SELECT_ALL, customer_id)]

@@ -7,6 +7,7 @@ history :mod:`register.history`, the search :mod:`register.search`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -15,19 +16,17 @@ import asyncpg
 
 from register.history import record_changes
 from register.identity_fields import DOCUMENT, HETU, field_context, identity_columns
-from register.validation import Address, CustomerInput, Phone
-from storage.db import Connection
+from register.staff import StaffDirectory
+from register.validation import CustomerChange, NewCustomer
+from storage.db import Connection, Pool
 from storage.fieldcrypt import FieldCipher
 
 CUSTOMER_COLUMNS: Final = """
 c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.language,
 c.relationship_start, c.birth_date, c.hetu_encrypted, c.travel_document_encrypted, c.turvakielto,
-c.turvakielto_start, c.turvakielto_end, c.assigned_advisor_id, u.username AS assigned_advisor,
-c.created_at, c.updated_at
+c.turvakielto_start, c.turvakielto_end, c.assigned_advisor_id, c.created_at, c.updated_at
 """
-SELECT_CUSTOMERS: Final = f"""
-SELECT {CUSTOMER_COLUMNS} FROM customers c LEFT JOIN users u ON u.id = c.assigned_advisor_id
-"""
+SELECT_CUSTOMERS: Final = f"SELECT {CUSTOMER_COLUMNS} FROM customers c"
 # What lists and searches show: no contacts, nothing to decrypt.
 SELECT_SUMMARIES: Final = """
 SELECT c.id, c.customer_number, c.first_name, c.last_name, c.roles, c.status, c.turvakielto
@@ -39,15 +38,16 @@ PROTECTED: Final = (
     "({c}.turvakielto AND coalesce({c}.turvakielto_start <= {day}, true)"
     " AND coalesce({c}.turvakielto_end >= {day}, true))"
 )
+SELECT_NAMES: Final = """
+SELECT id, NULLIF(concat_ws(', ', NULLIF(last_name, ''), NULLIF(first_name, '')), '') AS name
+FROM customers WHERE id = ANY($1::uuid[])
+"""
 SELECT_SCOPE: Final = "SELECT assigned_advisor_id FROM customers WHERE id = $1"
 INSERT_CUSTOMER: Final = """
 INSERT INTO customers (id, customer_number, first_name, last_name, roles, status, language,
     relationship_start, birth_date, hetu_encrypted, hetu_index, travel_document_encrypted,
     travel_document_index, turvakielto, turvakielto_start, turvakielto_end, assigned_advisor_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-"""
-SELECT_ADVISOR: Final = """
-SELECT id FROM users WHERE username = $1 AND 'housing_advisor' = ANY (roles) AND NOT disabled
 """
 # Simple columns a PATCH may change, and their SQL names.
 SCALAR_FIELDS: Final = (
@@ -78,6 +78,24 @@ class UnknownReference(Exception):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A customer's phone number (E.164) and its kind."""
+
+    number: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Address:
+    """A customer's postal address."""
+
+    street: str
+    postal_code: str
+    city: str
+    country: str = "FI"
 
 
 @dataclass(frozen=True)
@@ -133,10 +151,22 @@ async def customer_scope(conn: Connection, customer_id: uuid.UUID) -> Scope | No
     return None if row is None else Scope(row["assigned_advisor_id"])
 
 
-async def _advisor_id(conn: Connection, username: str | None) -> uuid.UUID | None:
+async def customer_names(
+    db: Connection | Pool, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str | None]:
+    """ "Last, First" of each of these customers that exists (None for one without a name)."""
+    if not ids:
+        return {}
+    rows = await db.fetch(SELECT_NAMES, list(ids))
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def _advisor_id(
+    conn: Connection, staff: StaffDirectory, username: str | None
+) -> uuid.UUID | None:
     if username is None:
         return None
-    advisor: uuid.UUID | None = await conn.fetchval(SELECT_ADVISOR, username)
+    advisor = (await staff.housing_advisors(conn, [username])).get(username)
     if advisor is None:
         raise RegisterConflict("assigned_advisor", "no active housing advisor has that username")
     return advisor
@@ -158,7 +188,10 @@ FIRST_NAME: Final = 'lower(c.first_name) COLLATE "C"'
 
 
 async def _replace_contacts(
-    conn: Connection, customer_id: uuid.UUID, data: CustomerInput, fields: set[str] | frozenset[str]
+    conn: Connection,
+    customer_id: uuid.UUID,
+    data: CustomerChange,
+    fields: set[str] | frozenset[str],
 ) -> None:
     if "phones" in fields:
         await conn.execute("DELETE FROM customer_phones WHERE customer_id = $1", customer_id)
@@ -184,11 +217,13 @@ async def _replace_contacts(
         )
 
 
-async def create_customer(conn: Connection, cipher: FieldCipher, data: CustomerInput) -> uuid.UUID:
+async def create_customer(
+    conn: Connection, cipher: FieldCipher, staff: StaffDirectory, data: NewCustomer
+) -> uuid.UUID:
     """Insert a customer with contacts in one transaction; raises :class:`RegisterConflict`."""
     customer_id = uuid.uuid4()
     async with conn.transaction():
-        advisor = await _advisor_id(conn, data.assigned_advisor)
+        advisor = await _advisor_id(conn, staff, data.assigned_advisor)
         hetu = data.henkilotunnus
         try:
             await conn.execute(
@@ -245,9 +280,13 @@ async def contacts_of(
     return phones, emails, addresses
 
 
-async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> list[Customer]:
+async def _customers(
+    conn: Connection, cipher: FieldCipher, staff: StaffDirectory, rows: list[Any]
+) -> list[Customer]:
     ids = [row["id"] for row in rows]
     phones, emails, addresses = await contacts_of(conn, ids)
+    advisors = {row["assigned_advisor_id"] for row in rows if row["assigned_advisor_id"]}
+    names = await staff.names_of(conn, advisors) if advisors else {}
     customers = []
     for row in rows:
         cid = row["id"]
@@ -271,7 +310,7 @@ async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> 
                 turvakielto_start=row["turvakielto_start"],
                 turvakielto_end=row["turvakielto_end"],
                 assigned_advisor_id=row["assigned_advisor_id"],
-                assigned_advisor=row["assigned_advisor"],
+                assigned_advisor=names.get(row["assigned_advisor_id"]),
                 phones=phones[cid],
                 emails=emails[cid],
                 addresses=addresses[cid],
@@ -283,19 +322,20 @@ async def _customers(conn: Connection, cipher: FieldCipher, rows: list[Any]) -> 
 
 
 async def get_customer(
-    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID
+    conn: Connection, cipher: FieldCipher, staff: StaffDirectory, customer_id: uuid.UUID
 ) -> Customer | None:
-    """One customer with contacts, decrypted."""
+    """One customer with contacts, decrypted, with their housing advisor's username."""
     rows = await conn.fetch(SELECT_CUSTOMERS + " WHERE c.id = $1", customer_id)
-    found = await _customers(conn, cipher, list(rows))
+    found = await _customers(conn, cipher, staff, list(rows))
     return found[0] if found else None
 
 
 async def update_customer(
     conn: Connection,
     cipher: FieldCipher,
+    staff: StaffDirectory,
     customer: Customer,
-    data: CustomerInput,
+    data: CustomerChange,
     changed_by: uuid.UUID,
 ) -> list[str]:
     """Apply the fields ``data`` carries; write one rectification per changed field.
@@ -332,7 +372,7 @@ async def update_customer(
                     args.append(value)
                     sets.append(f"{column} = ${len(args)}")
         if "assigned_advisor" in changed:
-            args.append(await _advisor_id(conn, data.assigned_advisor))
+            args.append(await _advisor_id(conn, staff, data.assigned_advisor))
             sets.append(f"assigned_advisor_id = ${len(args)}")
         try:
             await conn.execute(

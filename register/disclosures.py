@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from storage.db import Connection, fetch_newest_first, jsonable
+from register.staff import StaffDirectory, newest_first
+from storage.db import Connection
 
 RECIPIENT_KINDS: Final = ("debt_collection", "maintenance", "authority", "contractor", "other")
 MAX_TEXT: Final = 1000
@@ -26,23 +27,35 @@ SELECT recipient, recipient_kind, legal_basis, data_disclosed, at FROM disclosur
 WHERE customer_id = $1 ORDER BY at
 """
 SELECT_PAGE: Final = """
-SELECT d.id, d.recipient, d.recipient_kind, d.legal_basis, d.data_disclosed, d.at,
-       u.username AS disclosed_by
-FROM disclosures d LEFT JOIN users u ON u.id = d.disclosed_by
-WHERE d.customer_id = $1 AND (d.at, d.id) < ($2, $3)
-ORDER BY d.at DESC, d.id DESC LIMIT $4
+SELECT id, recipient, recipient_kind, legal_basis, data_disclosed, at, disclosed_by
+FROM disclosures
+WHERE customer_id = $1 AND (at, id) < ($2, $3)
+ORDER BY at DESC, id DESC LIMIT $4
 """
 
 
 @dataclass(frozen=True)
 class Disclosure:
-    """One disclosure as the form sends it."""
+    """One disclosure, as the form sends it and the access export lists it."""
 
     recipient: str
     recipient_kind: str
     legal_basis: str
     data_disclosed: str
     at: datetime | None
+
+
+@dataclass(frozen=True)
+class LoggedDisclosure:
+    """A disclosure in the log and who recorded it (None once their account is gone)."""
+
+    id: uuid.UUID
+    recipient: str
+    recipient_kind: str
+    legal_basis: str
+    data_disclosed: str
+    at: datetime
+    disclosed_by: str | None
 
 
 async def add_disclosure(
@@ -65,15 +78,21 @@ async def add_disclosure(
 
 
 async def list_disclosures(
-    conn: Connection, customer_id: uuid.UUID, before: tuple[datetime, uuid.UUID], limit: int
-) -> list[dict[str, Any]]:
+    conn: Connection,
+    staff: StaffDirectory,
+    customer_id: uuid.UUID,
+    before: tuple[datetime, uuid.UUID],
+    limit: int,
+) -> list[LoggedDisclosure]:
     """Disclosures about the customer, newest first, continuing before ``(at, id)``."""
-    return await fetch_newest_first(conn, SELECT_PAGE, customer_id, before, limit)
+    return await newest_first(
+        conn, staff, SELECT_PAGE, customer_id, before, limit, LoggedDisclosure, "disclosed_by"
+    )
 
 
-async def all_disclosures(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+async def all_disclosures(conn: Connection, customer_id: uuid.UUID) -> list[Disclosure]:
     """Every disclosure about the customer, oldest first (for an access export)."""
-    return [jsonable(row) for row in await conn.fetch(SELECT_ALL, customer_id)]
+    return [Disclosure(**dict(row.items())) for row in await conn.fetch(SELECT_ALL, customer_id)]
 
 
 KINDS_IN_USE: Final = "SELECT DISTINCT recipient_kind FROM disclosures ORDER BY recipient_kind"

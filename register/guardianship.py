@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 
 from register.customers import RegisterConflict
-from storage.db import Connection, jsonable
+from storage.db import Connection
 
 KINDS: Final = ("edunvalvonta", "minor")
 INSERT: Final = """
@@ -65,16 +65,40 @@ async def add_guardianship(conn: Connection, ward_id: uuid.UUID, link: Guardians
     return link_id
 
 
-async def guardianships_of(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Person:
+    """A customer at one end of a guardianship link."""
+
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
+class GuardianshipLink:
+    """A stored link, and whether the customer asked about is its ``guardian`` or ``ward``."""
+
+    id: uuid.UUID
+    kind: str
+    start_date: date | None
+    end_date: date | None
+    role: str
+    guardian: Person
+    ward: Person
+
+
+async def guardianships_of(conn: Connection, customer_id: uuid.UUID) -> list[GuardianshipLink]:
     """Links where the customer is the guardian or the ward."""
     rows = await conn.fetch(SELECT_FOR, customer_id)
     return [
-        jsonable(r, drop=["guardian_id", "ward_id", "guardian_name", "ward_name"])
-        | {
-            "role": "guardian" if r["guardian_id"] == customer_id else "ward",
-            "guardian": {"id": str(r["guardian_id"]), "name": r["guardian_name"]},
-            "ward": {"id": str(r["ward_id"]), "name": r["ward_name"]},
-        }
+        GuardianshipLink(
+            r["id"],
+            r["kind"],
+            r["start_date"],
+            r["end_date"],
+            "guardian" if r["guardian_id"] == customer_id else "ward",
+            Person(r["guardian_id"], r["guardian_name"]),
+            Person(r["ward_id"], r["ward_name"]),
+        )
         for r in rows
     ]
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from register.validation import CustomerInput
+from register.staff import StaffDirectory, usernames
+from register.validation import CustomerChange
 from storage.db import Connection
 from storage.fieldcrypt import FieldCipher
 
@@ -23,13 +25,25 @@ INSERT INTO rectifications (id, customer_id, field, old_encrypted, new_encrypted
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 HISTORY_COLUMNS: Final = """
-SELECT r.id, r.field, r.old_encrypted, r.new_encrypted, r.at, u.username AS changed_by
-FROM rectifications r LEFT JOIN users u ON u.id = r.changed_by
+SELECT id, field, old_encrypted, new_encrypted, at, changed_by FROM rectifications
 """
 SELECT_HISTORY: Final = (
-    HISTORY_COLUMNS + "WHERE r.customer_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT 500"
+    HISTORY_COLUMNS + "WHERE customer_id = $1 ORDER BY at DESC, id DESC LIMIT 500"
 )
-SELECT_CHANGE: Final = HISTORY_COLUMNS + "WHERE r.customer_id = $1 AND r.id = $2"
+SELECT_CHANGE: Final = HISTORY_COLUMNS + "WHERE customer_id = $1 AND id = $2"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One rectification: a field's old and new value (as JSON values), who changed it
+    (None once their account is gone) and when."""
+
+    id: uuid.UUID
+    field: str
+    old: Any
+    new: Any
+    changed_by: str | None
+    at: datetime
 
 
 def _history_value(value: object) -> str:
@@ -42,12 +56,12 @@ def _current_value(customer: Customer, name: str) -> object:
     return getattr(customer, name)
 
 
-def _new_value(data: CustomerInput, name: str) -> object:
+def _new_value(data: CustomerChange, name: str) -> object:
     value = getattr(data, name)
     if name == "henkilotunnus":
         return value.value if value is not None else None
     if name in ("phones", "addresses"):
-        return [asdict(item) for item in value]
+        return [item.model_dump() for item in value]
     return value
 
 
@@ -55,7 +69,7 @@ async def record_changes(
     conn: Connection,
     cipher: FieldCipher,
     customer: Customer,
-    data: CustomerInput,
+    data: CustomerChange,
     changed_by: uuid.UUID,
 ) -> list[str]:
     """Write one rectification per field of ``data`` that really changes; their names.
@@ -81,27 +95,35 @@ async def record_changes(
     return changed
 
 
-def _change(cipher: FieldCipher, row: Any) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "field": row["field"],
-        "old": json.loads(cipher.decrypt(row["old_encrypted"], f"rectifications.old:{row['id']}")),
-        "new": json.loads(cipher.decrypt(row["new_encrypted"], f"rectifications.new:{row['id']}")),
-        "changed_by": row["changed_by"],
-        "at": row["at"].isoformat(),
-    }
+def _change(cipher: FieldCipher, row: Any, names: dict[uuid.UUID, str]) -> Change:
+    return Change(
+        row["id"],
+        row["field"],
+        json.loads(cipher.decrypt(row["old_encrypted"], f"rectifications.old:{row['id']}")),
+        json.loads(cipher.decrypt(row["new_encrypted"], f"rectifications.new:{row['id']}")),
+        names.get(row["changed_by"]),
+        row["at"],
+    )
 
 
 async def history(
-    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID
-) -> list[dict[str, Any]]:
+    conn: Connection, cipher: FieldCipher, staff: StaffDirectory, customer_id: uuid.UUID
+) -> list[Change]:
     """The customer's rectifications, newest first (the latest 500), decrypted."""
-    return [_change(cipher, row) for row in await conn.fetch(SELECT_HISTORY, customer_id)]
+    rows = await conn.fetch(SELECT_HISTORY, customer_id)
+    names = await usernames(conn, staff, rows, "changed_by")
+    return [_change(cipher, row, names) for row in rows]
 
 
 async def change_of(
-    conn: Connection, cipher: FieldCipher, customer_id: uuid.UUID, change_id: uuid.UUID
-) -> dict[str, Any] | None:
+    conn: Connection,
+    cipher: FieldCipher,
+    staff: StaffDirectory,
+    customer_id: uuid.UUID,
+    change_id: uuid.UUID,
+) -> Change | None:
     """One rectification of this customer, decrypted; None when there is no such change."""
     row = await conn.fetchrow(SELECT_CHANGE, customer_id, change_id)
-    return None if row is None else _change(cipher, row)
+    if row is None:
+        return None
+    return _change(cipher, row, await usernames(conn, staff, [row], "changed_by"))

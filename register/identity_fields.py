@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from register.validation import CustomerInput
+from register.validation import CustomerChange
 from storage.fieldcrypt import FieldCipher
 
 HETU: Final = "hetu"
@@ -22,7 +22,7 @@ def field_context(column: str, customer_id: uuid.UUID) -> str:
 
 
 def identity_columns(
-    cipher: FieldCipher, customer_id: uuid.UUID, data: CustomerInput
+    cipher: FieldCipher, customer_id: uuid.UUID, data: CustomerChange
 ) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
     """Encrypted value and blind index of the henkilötunnus, then of the travel document."""
     hetu = data.henkilotunnus

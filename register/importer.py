@@ -1,6 +1,6 @@
 """Bulk import of customers from a legacy register export (CSV), idempotent on customer number.
 
-Every row goes through the same validation as the API (:func:`parse_customer`); a rejected
+Every row goes through the same model as the API's body (:class:`NewCustomer`); a rejected
 row is reported by line number and field names, never by its values. Rows are written in
 batches, each one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`` per table, so
 a rerun of the same file adds nothing and 100 000 rows take seconds, not minutes.
@@ -18,12 +18,14 @@ from __future__ import annotations
 import csv
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from common.errors import ValidationProblem
+from common.models import validate_body
 from register.identity_fields import identity_columns
-from register.validation import CustomerInput, parse_customer
+from register.validation import NewCustomer
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher
 
@@ -67,9 +69,6 @@ SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
 # surrogate, which this finds, so one bad cell rejects its row instead of ending the import.
 NOT_UTF8: Final = re.compile("[\ud800-\udfff]")
 SELECT_EXISTING: Final = "SELECT customer_number FROM customers WHERE customer_number = ANY($1)"
-SELECT_ADVISORS: Final = (
-    "SELECT username, id FROM users WHERE 'housing_advisor' = ANY (roles) AND NOT disabled"
-)
 
 
 class ImportFileError(Exception):
@@ -165,14 +164,15 @@ async def import_customers(
     pool: Pool,
     cipher: FieldCipher,
     rows: Iterable[dict[str, str]],
+    advisors: Mapping[str, uuid.UUID],
     *,
     first_line: int = 2,
     on_progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
-    """Validate and insert ``rows``; existing customer numbers are left as they are."""
+    """Validate and insert ``rows``; existing customer numbers are left as they are.
+    ``advisors`` are the enabled housing advisors by username (accounts/ holds them)."""
     report = ImportReport()
-    advisors = {r["username"]: r["id"] for r in await pool.fetch(SELECT_ADVISORS)}
-    batch: list[tuple[int, CustomerInput]] = []
+    batch: list[tuple[int, NewCustomer]] = []
     for line, row in enumerate(_rows(rows), start=first_line):
         report.rows += 1
         data, errors = _checked(row, advisors)
@@ -193,15 +193,21 @@ async def import_customers(
 
 
 def _checked(
-    row: dict[str, str] | None, advisors: dict[str, uuid.UUID]
-) -> tuple[CustomerInput | None, list[dict[str, str]]]:
+    row: dict[str, str] | None, advisors: Mapping[str, uuid.UUID]
+) -> tuple[NewCustomer | None, list[dict[str, str]]]:
     """The row as a customer, or the errors that reject it (never its values)."""
     if row is None:
         return None, [{"field": "row", "message": "not a readable CSV row (check quoting)"}]
-    if errors := unreadable_cells(row):
-        return None, errors
-    data, errors = parse_customer(row_to_body(row))
-    if data.assigned_advisor is not None and data.assigned_advisor not in advisors:
+    if unreadable := unreadable_cells(row):
+        return None, unreadable
+    errors: list[dict[str, str]] = []
+    data = None
+    try:
+        data = validate_body(row_to_body(row), NewCustomer)
+    except ValidationProblem as problem:
+        errors = problem.errors
+    advisor = (row.get("assigned_advisor") or "").strip()
+    if advisor and advisor not in advisors:
         errors.append({"field": "assigned_advisor", "message": "no such housing advisor"})
     return data, errors
 
@@ -209,8 +215,8 @@ def _checked(
 async def _write(
     pool: Pool,
     cipher: FieldCipher,
-    batch: list[tuple[int, CustomerInput]],
-    advisors: dict[str, uuid.UUID],
+    batch: list[tuple[int, NewCustomer]],
+    advisors: Mapping[str, uuid.UUID],
     report: ImportReport,
 ) -> None:
     ids = [uuid.uuid4() for _ in batch]

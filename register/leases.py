@@ -7,12 +7,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 
 from register.customers import RegisterConflict
-from storage.db import Connection, jsonable
+from storage.db import Connection
 
 PARTY_ROLES: Final = ("tenant", "co_tenant", "joint_payer", "occupant")
 _LEASE_NUMBER: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/-]{0,31}$")
@@ -77,6 +77,52 @@ class LeaseChange:
     fields: dict[str, date | None]
 
 
+@dataclass(frozen=True)
+class LeaseParty:
+    """A customer on a lease, their part in it and their name."""
+
+    customer_id: uuid.UUID
+    role: str
+    name: str
+
+
+@dataclass(frozen=True)
+class HouseholdMember:
+    """Someone living in the apartment who is no party."""
+
+    name: str
+    birth_date: date | None
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A lease with its parties and household."""
+
+    id: uuid.UUID
+    lease_number: str
+    property: str
+    apartment: str
+    start_date: date
+    end_date: date | None
+    terminated_on: date | None
+    parties: list[LeaseParty]
+    household: list[HouseholdMember]
+
+
+@dataclass(frozen=True)
+class CurrentLease:
+    """A lease in force and the customer's part in it."""
+
+    id: uuid.UUID
+    lease_number: str
+    property: str
+    apartment: str
+    start_date: date
+    end_date: date | None
+    terminated_on: date | None
+    role: str
+
+
 class LeaseNotFound(LookupError):
     """No lease with that id."""
 
@@ -111,22 +157,26 @@ async def create_lease(conn: Connection, lease: LeaseInput) -> uuid.UUID:
     return lease_id
 
 
-async def leases_of(conn: Connection, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+async def leases_of(conn: Connection, customer_id: uuid.UUID) -> list[Lease]:
     """The customer's leases, newest first, each with its parties and household."""
     leases = await conn.fetch(SELECT_LEASES_OF, customer_id)
     ids = [row["id"] for row in leases]
     parties = await conn.fetch(SELECT_PARTIES, ids)
     members = await conn.fetch(SELECT_MEMBERS, ids)
     return [
-        jsonable(row)
-        | {
-            "parties": [
-                jsonable(p, drop=["lease_id"]) for p in parties if p["lease_id"] == row["id"]
+        Lease(
+            **dict(row.items()),
+            parties=[
+                LeaseParty(p["customer_id"], p["role"], p["name"])
+                for p in parties
+                if p["lease_id"] == row["id"]
             ],
-            "household": [
-                jsonable(m, drop=["lease_id"]) for m in members if m["lease_id"] == row["id"]
+            household=[
+                HouseholdMember(m["name"], m["birth_date"])
+                for m in members
+                if m["lease_id"] == row["id"]
             ],
-        }
+        )
         for row in leases
     ]
 
@@ -147,6 +197,7 @@ async def change_lease(conn: Connection, lease_id: uuid.UUID, change: LeaseChang
 
 async def current_leases(
     conn: Connection, customer_id: uuid.UUID, today: date
-) -> list[dict[str, Any]]:
+) -> list[CurrentLease]:
     """Leases the customer is a party to that have not ended by ``today``, with their role."""
-    return [jsonable(row) for row in await conn.fetch(SELECT_CURRENT_OF, customer_id, today)]
+    rows = await conn.fetch(SELECT_CURRENT_OF, customer_id, today)
+    return [CurrentLease(**dict(row.items())) for row in rows]

@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any, Final
 
 from register.customers import PROTECTED, contacts_of
+from register.history import Change
 from storage.db import Connection
 
 MASKED: Final = "masked"
@@ -225,29 +226,25 @@ def _party(
     return party
 
 
-def history_numbers(items: list[dict[str, Any]]) -> set[str]:
+def history_numbers(items: list[Change]) -> set[str]:
     """The phone numbers in rectification entries (old and new values)."""
     return {
         value_key("phones", phone)
         for item in items
-        if item["field"] == "phones"
-        for value in (item["old"], item["new"])
+        if item.field == "phones"
+        for value in (item.old, item.new)
         if isinstance(value, list)
         for phone in value
     }
 
 
-def visible_history(
-    items: list[dict[str, Any]], protection: Protection, reader: Reader
-) -> list[dict[str, Any]]:
+def visible_history(items: list[Change], protection: Protection, reader: Reader) -> list[Change]:
     """The rectification entries without those whose old or new value is protected data."""
 
-    def hidden(item: dict[str, Any]) -> bool:
-        if item["field"] not in CONTACT_FIELDS:
+    def hidden(item: Change) -> bool:
+        if item.field not in CONTACT_FIELDS:
             return False
-        values = [
-            v for value in (item["old"], item["new"]) if isinstance(value, list) for v in value
-        ]
-        return reader.hides(protection.contact_owners(item["field"], values))
+        values = [v for value in (item.old, item.new) if isinstance(value, list) for v in value]
+        return reader.hides(protection.contact_owners(item.field, values))
 
     return [item for item in items if not hidden(item)]

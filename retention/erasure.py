@@ -90,6 +90,13 @@ class Recordings(Protocol):
         """Delete these recordings; for each one deleted, its payloads' sealed object ids."""
         ...
 
+    async def delete_dependents(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> list[tuple[str, uuid.UUID]]:
+        """Delete the rows that belong to these recordings (notes, collection items); each
+        as ``(kind, id)`` for the report."""
+        ...
+
     async def related(self, conn: Connection, ids: Sequence[uuid.UUID]) -> dict[str, int]:
         """How many rows of each kind go with these recordings (redaction spans …), counted
         for the report before :meth:`delete` takes them."""
@@ -100,7 +107,7 @@ class Recordings(Protocol):
 class Decision:
     """What happened to one item and why (no personal data: ids and reasons only)."""
 
-    kind: str  # recording | customer | contact | export
+    kind: str  # recording | customer | contact | export | annotation | collection_item
     item_id: uuid.UUID
     action: str  # erased | kept | anonymised | kept_core
     reason: str
@@ -187,6 +194,7 @@ class ErasureEngine:
                     Decision("recording", rid, "erased", why.reason) for rid in doomed
                 )
                 return
+            dependents = await self.recordings.delete_dependents(conn, doomed)
             erased = await self.recordings.delete(conn, doomed)
             keys = await shred_headers(
                 conn, [oid for objects in erased.values() for oid in objects]
@@ -200,6 +208,7 @@ class ErasureEngine:
                 [len(objects) for objects in erased.values()],
             )
         report.decisions.extend(Decision("recording", rid, "erased", why.reason) for rid in erased)
+        report.decisions.extend(Decision(kind, i, "erased", why.reason) for kind, i in dependents)
         await delete_payloads(self.pool, self.store, keys, report)
 
     async def erase_customer(

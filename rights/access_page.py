@@ -142,6 +142,7 @@ SECTIONS: Final = (  # (id, the package member it shows)
     ("contact_log", "register/contact_log.json"),
     ("disclosures", "register/disclosures.json"),
     ("marketing", "register/marketing.json"),
+    ("training_notes", "training/notes.json"),
     ("access_log", "access_log/about_you.json"),
     ("your_actions", "access_log/your_actions.json"),
 )

@@ -29,6 +29,7 @@ TEXT: Final[dict[Language, dict[str, str]]] = {
         "marketing": "Suoramarkkinointi",
         "access_log": "Kuka on käsitellyt tietojasi",
         "your_actions": "Mitä olet itse tehnyt järjestelmässä",
+        "training_notes": "Kouluttajien muistiinpanot puheluistasi",
         "files": "Tiedot koneluettavassa muodossa",
         "files_intro": "Samat tiedot ovat myös tiedostoina, jotka voit siirtää toiseen "
         "palveluun. Tiedostojen tarkistussummat ovat tiedostossa manifest.sha256.",
@@ -53,6 +54,7 @@ TEXT: Final[dict[Language, dict[str, str]]] = {
         "marketing": "Direktmarknadsföring",
         "access_log": "Vem som har behandlat dina uppgifter",
         "your_actions": "Vad du själv har gjort i systemet",
+        "training_notes": "Utbildarnas anteckningar om dina samtal",
         "files": "Uppgifterna i maskinläsbar form",
         "files_intro": "Samma uppgifter finns också som filer som du kan flytta till en annan "
         "tjänst. Filernas kontrollsummor finns i filen manifest.sha256.",
@@ -77,6 +79,7 @@ TEXT: Final[dict[Language, dict[str, str]]] = {
         "marketing": "Direct marketing",
         "access_log": "Who has handled your data",
         "your_actions": "What you yourself did in the system",
+        "training_notes": "Trainers' notes about your calls",
         "files": "Your data in a machine-readable form",
         "files_intro": "The same data is also in files that you can move to another service. "
         "The checksums of the files are in manifest.sha256.",
@@ -114,6 +117,7 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "kind": "Laji", "allowed": "Sallittu", "given_via": "Annettu",
         "seq": "Nro", "action": "Mitä tehtiin", "purpose": "Tarkoitus", "outcome": "Tulos",
         "actor_role": "Tekijän tehtävä", "object_type": "Kohde",
+        "at_seconds": "Kohta puhelussa (s)", "text": "Muistiinpano",
     },
     "sv": {
         "file": "Fil", "id": "Identifierare", "started_at": "Började",
@@ -140,6 +144,7 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "kind": "Typ", "allowed": "Tillåtet", "given_via": "Givet via",
         "seq": "Nr", "action": "Vad som gjordes", "purpose": "Syfte", "outcome": "Resultat",
         "actor_role": "Den som gjorde det", "object_type": "Gällde",
+        "at_seconds": "Tidpunkt i samtalet (s)", "text": "Anteckning",
     },
     "en": {
         "file": "File", "id": "Id", "started_at": "Started",
@@ -166,6 +171,7 @@ LABELS: Final[dict[Language, dict[str, str]]] = {
         "kind": "Kind", "allowed": "Allowed", "given_via": "Given via",
         "seq": "No.", "action": "What was done", "purpose": "Purpose", "outcome": "Outcome",
         "actor_role": "Done by", "object_type": "Concerning",
+        "at_seconds": "Moment of the call (s)", "text": "Note",
     },
 }  # fmt: skip
 

@@ -28,9 +28,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Final
 
-from accounts.users import account_id, roles_by_id
+from accounts.users import account_id, housing_advisors, names_of, roles_by_id
 from audit.log import entries_about, entries_by
+from common.jsonready import json_ready
 from common.settings import Settings
+from recorder.annotations import annotations_of
 from recorder.catalog import recordings_of_subject
 from recorder.redaction import rendition_of
 from register.consents import all_preferences
@@ -39,6 +41,7 @@ from register.customers import get_customer
 from register.disclosures import all_disclosures
 from register.leases import leases_of
 from register.protection import Reader, mask_contacts, mask_leases, protection_of
+from register.staff import StaffDirectory
 from rights.access_page import CopyContents, render
 from rights.export_choices import choices_of
 from rights.wording import DEFAULT_LANGUAGE, Language, language_of, retention_sentences
@@ -47,6 +50,8 @@ from storage.fieldcrypt import FieldCipher
 from storage.readahead import read_ahead
 from storage.vault import Vault, load_sealed_many
 
+# The accounts the register names (the assigned housing advisor in the customer record).
+STAFF: Final = StaffDirectory(names_of=names_of, housing_advisors=housing_advisors)
 RECORDING_COLUMNS: Final = (
     "file", "id", "started_at", "declared_duration_seconds", "measured_duration_seconds",
     "direction", "caller_number", "answered_by", "service_line", "channel_layout",
@@ -248,6 +253,7 @@ class AccessExport:
         self.contents.recordings = recordings
         sections = [
             *[item async for item in self._register_files()],
+            *[item async for item in self._training_notes(recordings)],
             *[item async for item in self._audit_files(recordings)],
         ]
         self.contents.sections = dict(sections)
@@ -269,7 +275,7 @@ class AccessExport:
         if self.subject.kind != "customer" or self.cipher is None:
             return
         customer_id = uuid.UUID(self.subject.key)
-        customer = await get_customer(self.conn, self.cipher, customer_id)
+        customer = await get_customer(self.conn, self.cipher, STAFF, customer_id)
         numbers = [p.number for p in customer.phones] if customer else []
         today = datetime.now(UTC).date()
         protection = await protection_of(self.conn, customer_id, today, numbers)
@@ -279,7 +285,7 @@ class AccessExport:
             record = asdict(customer)
             record.pop("assigned_advisor_id", None)
             yield "register/customer.json", mask_contacts(record, protection, reader)
-        leases = await leases_of(self.conn, customer_id)
+        leases = json_ready(await leases_of(self.conn, customer_id))
         for lease in leases:  # other parties are other people: only the subject's own role
             lease["parties"] = [p for p in lease["parties"] if p["customer_id"] == self.subject.key]
         yield "register/leases.json", mask_leases(leases, protection, reader)
@@ -288,7 +294,18 @@ class AccessExport:
             ("disclosures.json", all_disclosures),
             ("marketing.json", all_preferences),
         ):
-            yield f"register/{name}", await read(self.conn, customer_id)
+            yield f"register/{name}", json_ready(await read(self.conn, customer_id))
+
+    async def _training_notes(
+        self, recordings: list[dict[str, Any]]
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Trainers' notes about the calls a staff member answered: personal data of that
+        agent (the trainer who wrote each is left out: their name is theirs)."""
+        if self.subject.kind != "staff" or self.cipher is None:
+            return
+        ids = [uuid.UUID(r["id"]) for r in recordings]
+        notes = await annotations_of(self.conn, self.cipher, ids)
+        yield "training/notes.json", [note.as_json(author=False) for note in notes]
 
     async def _audit_files(
         self, recordings: list[dict[str, Any]]

@@ -121,18 +121,6 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwar
     return pool
 
 
-async def fetch_newest_first(
-    conn: Connection,
-    query: str,
-    owner_id: uuid.UUID,
-    before: tuple[datetime, uuid.UUID],
-    limit: int,
-) -> list[dict[str, Any]]:
-    """One page of a newest-first log as JSON: ``query`` takes the owner ($1), the
-    ``(at, id)`` to continue before ($2, $3) and the page size ($4)."""
-    return [jsonable(row) for row in await conn.fetch(query, owner_id, *before, limit)]
-
-
 # The next page of ids past a cutoff: (cutoff, keyset after, limit) → ids in id order.
 DuePage = Callable[[datetime, uuid.UUID, int], Awaitable[list[uuid.UUID]]]
 

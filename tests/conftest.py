@@ -193,6 +193,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=Secret(database_url),
         log_format="text",
         scheduler=False,  # tests run jobs on purpose; a tick mid-test would be a flake
+        require_2fa_roles=(),  # most tests log in as admin or dpo; tests/api/test_totp.py not
     )
 
 

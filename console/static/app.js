@@ -15,6 +15,8 @@ import { newRequestPage, requestPage, requestsPage } from "./requests.js";
 import { language, t, toggleLanguage } from "./i18n.js";
 import { ssoFailure, ssoLink } from "./sso.js";
 import { usersPage } from "./admin.js";
+import { secondStepForm, twoFactorPage } from "./twofactor.js";
+import { collectionPage, collectionsPage } from "./workspace.js";
 import vocabulary from "./vocabulary.js";
 
 const P = vocabulary.permissions; // the server's names, never copied here
@@ -34,13 +36,22 @@ const PAGES = [
   { path: "holds", needs: P.MANAGE_LEGAL_HOLDS, list: holdsPage },
   { path: "audit", needs: P.READ_AUDIT, list: auditPage },
   { path: "evidence", needs: P.READ_COMPLIANCE, list: evidencePage },
+  { path: "collections", needs: P.KEEP_TRAINING_COLLECTIONS, list: collectionsPage, detail: collectionPage },
   { path: "users", needs: P.MANAGE_USERS, list: usersPage },
   { path: "account", any: true, list: accountPage }, // one's own password and sessions
 ];
 
 let me = null;
 
-const mine = () => PAGES.filter((page) => page.any || me.permissions.includes(page.needs));
+// Every user's own page, reached from the header; a role that needs a second factor sees
+// nothing else until it is enrolled (the API refuses the rest anyway).
+const TWO_FACTOR = { path: "two-factor", label: "twoFactor", list: (main, _, who) => twoFactorPage(main, who, refreshMe) };
+const mustEnrol = () => me.second_factor === "required";
+const mine = () => (mustEnrol() ? [] : PAGES.filter((page) => page.any || me.permissions.includes(page.needs)));
+
+async function refreshMe() {
+  me = await api("GET", "/v1/auth/me");
+}
 
 /** A page shown without the navigation: the first-run setup, a forced password change. */
 function bare(username) {
@@ -56,12 +67,19 @@ function renderLogin(username = "") {
   $("nav").replaceChildren();
   $("who").textContent = "";
   $("logout").hidden = true;
+  $("two-factor-link").hidden = true;
   const login = form({ id: "login", "aria-label": t("login") }, [
     h("h1", {}, t("login")),
     field({ name: "username", label: t("username"), autocomplete: "username", required: true, value: username }),
     field({ name: "password", label: t("password"), type: "password", autocomplete: "current-password", required: true }),
   ], t("login"), async (values) => {
     const answer = await api("POST", "/v1/auth/session", values);
+    if (answer.second_factor) {
+      const step = secondStepForm(answer.challenge, start);
+      $("main").replaceChildren(step);
+      step.querySelector("input").focus();
+      return;
+    }
     setCsrf(answer.csrf_token);
     if (location.hash.startsWith("#/sso/")) history.replaceState(null, "", "/"); // said already
     await start();
@@ -83,14 +101,14 @@ async function route() {
   if (!me || (location.hash && !location.hash.startsWith("#/"))) return; // #main: the skip link
   showError(null);
   const [, path, id] = location.hash.split("/").map(decodeURIComponent);
-  const allowed = mine();
-  if (!path) {
-    location.replace(allowed.length ? `#/${allowed[0].path}` : "#/none");
+  const allowed = [...mine(), TWO_FACTOR];
+  if (!path || (mustEnrol() && path !== TWO_FACTOR.path)) {
+    location.replace(`#/${allowed[0].path}`);
     return;
   }
   renderNav();
   const main = $("main");
-  const page = PAGES.find((p) => p.path === path);
+  const page = allowed.find((p) => p.path === path) ?? PAGES.find((p) => p.path === path);
   if (!page || !allowed.includes(page) || (id && !page.detail)) {
     main.replaceChildren(h("h1", {}, "callrec"), h("p", { id: "refused" }, t(page ? "notYours" : "notFound")));
     return;
@@ -109,6 +127,7 @@ async function start() {
   $("logout").textContent = t("logout");
   $("privacy").textContent = t("privacyNotice");
   $("privacy").href = `/privacy?lang=${language}`;
+  $("two-factor-link").textContent = t("twoFactor");
   document.documentElement.lang = language;
   const setupToken = new URLSearchParams(location.hash.split("?")[1] ?? "").get("token");
   if (location.hash.startsWith("#/setup?") && setupToken) {
@@ -126,6 +145,7 @@ async function start() {
   }
   setCsrf(me.csrf_token);
   $("logout").hidden = false;
+  $("two-factor-link").hidden = false;
   showError(null);
   if (me.password_change_required) {
     passwordChangePage(bare(me.username), start);

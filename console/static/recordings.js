@@ -5,8 +5,10 @@
 import { api, present, query } from "./api.js";
 import { attempt, dayStart, facts, field, form, h, link, pagedTable, seconds, showNotice, yesNo } from "./dom.js";
 import { choices, named, t, term, when } from "./i18n.js";
+import { redactionPanel } from "./redactions.js";
 import vocabulary from "./vocabulary.js";
 import WaveSurfer from "./wavesurfer.esm.js";
+import { addToCollection, notesPanel } from "./workspace.js";
 
 const P = vocabulary.permissions;
 
@@ -100,7 +102,15 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
     main.append(h("p", {}, t("notPlayable")));
     return;
   }
-  main.append(await player(recording, purposes, training));
+  const played = await player(recording, purposes, training);
+  main.append(played.node);
+  if (me.permissions.includes(P.ANNOTATE_TRAINING)) main.append(await notesPanel(recording, played));
+  if (me.permissions.includes(P.REDACT_RECORDINGS)) {
+    main.append(await redactionPanel(recording, played.surfer, played.roles, played.purpose));
+  }
+  if (recording.released_for_training && me.permissions.includes(P.KEEP_TRAINING_COLLECTIONS)) {
+    main.append(await addToCollection(recording));
+  }
   if (me.permissions.includes(P.RELEASE_FOR_TRAINING)) main.append(releaseForm(recording, me));
   if (me.permissions.includes(P.DOWNLOAD_RECORDINGS)) main.append(downloadLinks(recording, purposes));
 }
@@ -157,16 +167,22 @@ async function player(recording, purposes, training) {
     }
   });
   surfer.once("ready", choosePurpose); // after wavesurfer's own first load of the peaks
-  return h("section", { class: "player", "aria-label": t("recording") }, choose, wave, legend,
-    h("p", { class: "controls" }, play, " ", clock), audio);
+  const node = h("section", { class: "player", "aria-label": t("recording") }, choose,
+    h("div", { class: "wave-area" }, wave), legend, h("p", { class: "controls" }, play, " ", clock), audio);
+  // for the parts that draw on the player (notes, redaction spans)
+  return { node, surfer, duration, wave, roles: waveform.channels.map((c) => c.role), purpose: select };
 }
 
 function releaseForm(recording, me) {
   const releasing = !recording.released_for_training;
   return form({ id: "training-release", class: "inline" }, [
     field({ name: "reason", label: t("reason"), required: true, maxlength: 2000 }),
+    // a call with redaction spans is released only with the review confirmed (recorded with it)
+    releasing && field({ name: "redaction_reviewed", label: t("redactionReviewed"), type: "checkbox" }),
   ], t(releasing ? "releaseForTraining" : "withdrawTraining"), async (values) => {
-    await api("POST", `/v1/recordings/${recording.id}/training-release`, { released: releasing, reason: values.reason });
+    await api("POST", `/v1/recordings/${recording.id}/training-release`, {
+      released: releasing, reason: values.reason, ...(releasing ? { redaction_reviewed: values.redaction_reviewed } : {}),
+    });
     showNotice(t("saved"));
     await recordingPage(document.getElementById("main"), recording.id, me);
   });

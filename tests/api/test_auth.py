@@ -149,6 +149,8 @@ def test_role_table_matches_the_architecture() -> None:
     assert ROLE_PERMISSIONS["trainer"] == {
         Permission.PLAY_RECORDINGS,
         Permission.LIST_TRAINING_RECORDINGS,
+        Permission.ANNOTATE_TRAINING,
+        Permission.KEEP_TRAINING_COLLECTIONS,
     }
     assert Permission.DOWNLOAD_RECORDINGS not in ROLE_PERMISSIONS["customer_service"]
 

@@ -191,6 +191,7 @@ class World:
     change: str = ""
     hold: str = ""
     subject_request: str = ""
+    collection: str = ""
     counter: int = 0
 
     def unique(self, prefix: str) -> str:
@@ -207,7 +208,9 @@ def path_ids(w: World, template: str) -> dict[str, str]:
         "/v1/leases/": w.lease,
         "/v1/legal-holds/": w.hold,
         "/v1/subject-requests/": w.subject_request,
+        "/v1/training/collections/": w.collection,
         "/v1/exports/": "not-a-token",
+        "/v1/auth/sessions/": UNKNOWN_ID,
         "/console/": "app.js",
     }
     ids = {}
@@ -232,6 +235,10 @@ def body_for(w: World, method: str, template: str) -> dict[str, Any] | None:
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/v1/auth/login"): {"username": "victim", "password": PASSWORD},
         ("POST", "/v1/auth/session"): {"username": "victim", "password": PASSWORD},
+        ("POST", "/v1/auth/password"): {"current": "not the password!", "new": PASSWORD + "!"},
+        ("POST", "/v1/auth/login/totp"): {"challenge": "not-a-challenge", "code": "123456"},
+        ("POST", "/v1/auth/totp/confirm"): {"code": "123456"},
+        ("POST", "/v1/setup"): {"token": "not-a-token", "username": "first", "password": PASSWORD},
         ("POST", "/v1/users"): {
             "username": w.unique("user"),
             "password": PASSWORD,
@@ -267,6 +274,9 @@ def body_for(w: World, method: str, template: str) -> dict[str, Any] | None:
             "export": "original",
             "reason": "nothing of others in it",
         },
+        ("POST", "/v1/recordings/{id}/annotations"): {"at_seconds": 1.5, "text": "good opening"},
+        ("POST", "/v1/training/collections"): {"name": w.unique("course")},
+        ("POST", "/v1/training/collections/{id}/items"): {"recording_id": w.recording},
         ("POST", "/v1/customers"): maija(
             customer_number=w.unique("B"),
             henkilotunnus=None,
@@ -487,6 +497,7 @@ async def build_world(api: Client, token: str, audio: bytes) -> World:
     w.hold = (await post("/v1/legal-holds", {"reason": "court", "customer_id": w.customer}))["id"]
     subject = {"kind": "access", "subject": {"customer_id": w.customer}, "channel": "phone"}
     w.subject_request = (await post("/v1/subject-requests", subject))["id"]
+    w.collection = (await post("/v1/training/collections", {"name": "rent arrears"}))["id"]
     return w
 
 

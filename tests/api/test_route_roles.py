@@ -34,6 +34,7 @@ CUSTOMER_SERVICE: Final[Expected] = (U, N, Y, N, N, N)
 STAFF: Final[Expected] = (U, N, Y, N, Y, N)  # customer service and the DPO
 CALLS: Final[Expected] = (U, N, Y, Y, Y, N)  # and trainers, released calls only
 REGISTER_READ: Final[Expected] = (U, N, Y, N, Y, Y)  # advisors: their customers, masked
+TRAINING: Final[Expected] = (U, N, N, Y, Y, N)  # trainers (released calls only) and the DPO
 
 #                                                      anon admin cs trainer dpo advisor
 ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
@@ -61,12 +62,16 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("POST", "/v1/auth/password"): ANY_USER,
     ("GET", "/v1/auth/sessions"): ANY_USER,
     ("DELETE", "/v1/auth/sessions/{id}"): ANY_USER,  # one's own only: others' ids are 404
+    ("POST", "/v1/auth/login/totp"): EVERYONE,  # the challenge is the credential
+    ("POST", "/v1/auth/totp"): ANY_USER,  # everyone may enrol a second factor
+    ("POST", "/v1/auth/totp/confirm"): ANY_USER,
     ("POST", "/v1/setup"): EVERYONE,  # the setup link's token is the credential
     ("GET", "/v1/users"): ADMIN,
     ("POST", "/v1/users"): ADMIN,
     ("PATCH", "/v1/users/{id}"): ADMIN,
     ("POST", "/v1/users/{id}/password-reset"): ADMIN,
     ("DELETE", "/v1/users/{id}/sessions"): ADMIN,
+    ("DELETE", "/v1/users/{id}/totp"): ADMIN,
     ("GET", "/v1/recordings/unmatched-agents"): ADMIN,
     ("GET", "/v1/recordings"): CALLS,
     ("GET", "/v1/recordings/{id}"): CALLS,
@@ -80,6 +85,13 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("GET", "/v1/recordings/{id}/redactions"): DPO,
     ("DELETE", "/v1/recordings/{id}/redactions/{redaction_id}"): DPO,
     ("GET", "/v1/recordings/notice-missing"): DPO,
+    ("POST", "/v1/recordings/{id}/annotations"): TRAINING,
+    ("GET", "/v1/recordings/{id}/annotations"): TRAINING,
+    ("POST", "/v1/training/collections"): TRAINING,
+    ("GET", "/v1/training/collections"): TRAINING,
+    ("GET", "/v1/training/collections/{id}"): TRAINING,
+    ("POST", "/v1/training/collections/{id}/items"): TRAINING,
+    ("DELETE", "/v1/training/collections/{id}/items/{recording_id}"): TRAINING,
     ("GET", "/v1/audit"): DPO,
     ("GET", "/v1/compliance/evidence"): DPO,
     ("GET", "/v1/customers"): REGISTER_READ,

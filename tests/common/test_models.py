@@ -6,10 +6,10 @@ import json
 from typing import Annotated, ClassVar
 
 import pytest
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from common.errors import ValidationProblem
-from common.models import Between, Body, EventTime, Id, Text, validate_body
+from common.models import Between, Body, EventTime, Id, Text, refuse, validate_body
 
 HETU = "131052-308T"
 
@@ -99,3 +99,41 @@ def test_a_description_says_what_to_send_in_nested_fields_too() -> None:
     with pytest.raises(ValidationProblem) as caught:
         validate_body({"reason": "ok", "items": [{"customer_id": "x", "role": 3}]}, Sample)
     assert caught.value.errors[1] == {"field": "items[0].role", "message": "tenant or co-tenant"}
+
+
+class Period(Body):
+    start: Annotated[int, Between(1, 10)]
+    end: Annotated[int, Between(1, 10)]
+
+    @model_validator(mode="after")
+    def in_order(self) -> Period:
+        if self.end < self.start:
+            raise refuse("the end comes before the start")  # blames no field
+        return self
+
+
+class Pair(Body):
+    left: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def not_empty(cls, raw: object) -> object:
+        if raw == {}:
+            raise ValueError("send left")
+        return raw
+
+
+def test_a_model_level_error_is_under_body() -> None:
+    """A check of the body as a whole, not of one field, names ``body`` in the 422 (the
+    console shows it above the form), whether raised as ours or as a plain ValueError."""
+    with pytest.raises(ValidationProblem) as caught:
+        validate_body({"start": 5, "end": 2}, Period)
+    assert caught.value.errors == [{"field": "body", "message": "the end comes before the start"}]
+    with pytest.raises(ValidationProblem) as caught:
+        validate_body({}, Pair)
+    [error] = caught.value.errors
+    assert error["field"] == "body"
+    assert "send left" in error["message"]
+    with pytest.raises(ValidationProblem) as caught:  # field errors first: no model check
+        validate_body({"start": HETU, "end": 2}, Period)
+    assert caught.value.errors == [{"field": "start", "message": "a whole number from 1 to 10"}]

@@ -62,6 +62,21 @@ async def test_no_page_has_a_wcag_21_aa_violation(
         "dpo",
         json={"kind": "access", "channel": "email", "subject": {"customer_id": customer_id}},
     )
+    collection = await console.api(
+        "POST", "/v1/training/collections", "trainer", json={"name": f"Kurssi {language}"}
+    )
+    await console.api(
+        "POST",
+        f"/v1/training/collections/{collection['id']}/items",
+        "trainer",
+        json={"recording_id": recording_id},
+    )
+    await console.api(
+        "POST",
+        f"/v1/recordings/{recording_id}/annotations",
+        "trainer",
+        json={"at_seconds": 1.0, "text": "Hyvä avaus"},
+    )
     login = await console.browser.new_page(base_url=console.base_url)
     await login.goto("/")
     await expect(login.locator("#login")).to_be_visible()
@@ -98,10 +113,14 @@ async def test_no_page_has_a_wcag_21_aa_violation(
         if username == "dpo":
             await _open(page, f"#/requests/{request['id']}")
             await _open(page, f"#/recordings/{recording_id}")
+            await expect(page.locator("#redactions")).to_be_visible()  # the redaction panel
+            await assert_accessible(page)
         if username == "housing-advisor":
             await _open(page, f"#/customers/{customer_id}")
         if username == "trainer":
-            await _open(page, f"#/training/{recording_id}")
+            await _open(page, f"#/training/{recording_id}")  # with its notes and collections
+            await _open(page, f"#/collections/{collection['id']}")
+            await _open(page, "#/two-factor")
         if username == "admin":  # the account editor, with reset and end-all
             await _open(page, "#/users")
             await page.locator("#users button.as-link").first.click()

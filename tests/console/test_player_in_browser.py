@@ -1,5 +1,6 @@
 """The recording page: purpose first, then play, and a click on the waveform seeks through
-HTTP Range requests."""
+HTTP Range requests. The call is stereo, so this is also the proof that Chromium plays and
+seeks the uncoupled Opus renditions (mapping family 255) stereo calls get."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 
 from playwright.async_api import Response, expect
 
-from api.appkeys import POOL
+from api.appkeys import POOL, VAULT
+from recorder.rerender import mapping_family
+from storage.vault import load_sealed
 from tests.console.browser import Console, screenshot, wait_until
 from tests.staff import call_audio
 
@@ -55,6 +58,15 @@ async def test_play_then_seek_to_the_middle_through_range_requests(
     )
     position = await page.evaluate("document.getElementById('audio').currentTime")
     assert abs(position - SECONDS / 2) < 1.5
+    await wait_until(page, f"document.getElementById('audio').currentTime > {position + 0.3}")
+    assert await page.evaluate("document.getElementById('audio').error") is None
+    object_id = await console.client.app[POOL].fetchval(
+        "SELECT audio_object_id FROM recordings WHERE id = $1", recording_id
+    )
+    sealed = await load_sealed(console.client.app[POOL], object_id)
+    assert sealed is not None
+    opus = await console.client.app[VAULT].read_all(sealed)
+    assert mapping_family(opus) == 255  # two uncoupled streams, played and seeked above
     await expect(page.locator("#clock")).to_contain_text("0:1")
     await screenshot(page, "recording-playing")
 

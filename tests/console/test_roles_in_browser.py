@@ -10,8 +10,17 @@ from tests.console.browser import Console, hash_of, nav_pages, screenshot
 
 PAGES_OF_ROLE = {
     "customer-service": ["recordings", "customers", "new-request", "account"],
-    "trainer": ["training", "account"],
-    "dpo": ["recordings", "customers", "requests", "holds", "audit", "evidence", "account"],
+    "trainer": ["training", "collections", "account"],
+    "dpo": [
+        "recordings",
+        "customers",
+        "requests",
+        "holds",
+        "audit",
+        "evidence",
+        "collections",
+        "account",
+    ],
     "housing-advisor": ["customers", "account"],
     "admin": ["users", "account"],
 }

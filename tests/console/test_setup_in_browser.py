@@ -1,5 +1,7 @@
 """First run as an organisation meets it: ``callrec serve`` prints the setup link, the browser
-follows it to the first administrator, who logs in; then a one-time password is changed at
+follows it to the first administrator, who logs in and, as the default
+``CALLREC_REQUIRE_2FA_ROLES`` asks of an administrator, must first enrol two-factor sign-in
+(with a code pyotp computes from the page's secret); then a one-time password is changed at
 the next login, and the account page lists and ends sessions."""
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pyotp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.api.second_factor import next_code
 from tests.console.browser import CHROMIUM, FLAGS, WAIT_MS, screenshot
 
 ADMIN_PASSWORD = "lighthouse keeper at dawn"
@@ -131,6 +135,17 @@ async def test_the_printed_link_leads_to_a_logged_in_admin(
     await expect(page.locator("#login input[name=username]")).to_have_value("ulla.admin")
     await page.locator("#login input[name=password]").fill(ADMIN_PASSWORD)
     await page.locator("#login button[type=submit]").click()
+    # An administrator may do nothing before enrolling a second factor.
+    await expect(page.locator("#two-factor-required")).to_be_visible()
+    assert await page.locator("#nav a").count() == 0
+    await page.locator("#start-enrolment").click()
+    await expect(page.locator("#totp-qr")).to_be_visible()
+    secret = str(await page.locator("#totp-secret").get_attribute("data-secret"))
+    await screenshot(page, "setup-two-factor")
+    await page.locator("#totp-confirm input[name=code]").fill(pyotp.TOTP(secret).now())
+    await page.locator("#totp-confirm button[type=submit]").click()
+    await expect(page.locator("#recovery-codes li")).to_have_count(10)
+    await page.locator("#recovery-done").click()
     await expect(page.locator("#logout")).to_be_visible()
     await expect(page.locator("#nav a[data-page=users]")).to_be_visible()
     await screenshot(page, "setup-done")
@@ -147,6 +162,9 @@ async def test_the_printed_link_leads_to_a_logged_in_admin(
     async with aiohttp.ClientSession() as http:
         credentials = {"username": "ulla.admin", "password": ADMIN_PASSWORD}
         async with http.post(base_url + "/v1/auth/login", json=credentials) as answer:
+            challenge = (await answer.json())["challenge"]  # enrolled: two steps
+        second = {"challenge": challenge, "code": next_code(secret)}
+        async with http.post(base_url + "/v1/auth/login/totp", json=second) as answer:
             token = (await answer.json())["token"]
     user = await _api(
         base_url,

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 from audit.log import ActionOfYours
 from common.settings import Settings
 from recorder.catalog import SubjectRecording
-from register.customers import Customer
-from register.validation import Address, Phone
+from register.customers import Address, Customer, Phone
 from rights.access_page import SKIP, CopyContents, render
 from rights.copy_words import LABELS, TEXT, VALUES
 from rights.export import RECORDING_COLUMNS
