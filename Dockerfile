@@ -12,6 +12,7 @@ COPY storage ./storage
 COPY api ./api
 COPY recorder ./recorder
 COPY register ./register
+COPY compliance ./compliance
 COPY rights ./rights
 COPY retention ./retention
 COPY console ./console

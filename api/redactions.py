@@ -9,6 +9,9 @@
   "none|pending|ready|failed"}``.
 * ``DELETE /v1/recordings/{id}/redactions/{redaction_id}``: 204.
 
+``PUT /v1/subject-requests/{id}/recordings/{recording_id}/export`` {export, reason}: the
+copy an access export carries (:mod:`rights.export_choices`).
+
 Whenever a call has spans, training (``purpose=training``, a trainer's waveform) gets the
 redacted rendition only: :func:`training_rendition`, :func:`training_waveform`.
 
@@ -36,6 +39,7 @@ from common.inputs import parse_id
 from common.models import Body, OneOf, Text
 from recorder import redaction
 from retention.reaper import delete_payloads_now
+from rights import export_choices
 from storage.db import Pool
 from storage.vault import SealedObject, load_sealed
 
@@ -176,11 +180,70 @@ async def delete_route(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+class ExportChoiceBody(Body):
+    """The copy of a call an access export carries, and why."""
+
+    export: Annotated[
+        str, OneOf(("original", "redacted"), "original, or redacted (the spans silenced)")
+    ]
+    reason: Annotated[
+        str, Text(MAX_REASON), Field(description=f"why, in 1-{MAX_REASON} characters")
+    ]
+
+
+@requires(Permission.MANAGE_SUBJECT_REQUESTS)
+@takes(ExportChoiceBody)
+async def export_choice_route(request: web.Request) -> web.Response:
+    """``PUT /v1/subject-requests/{id}/recordings/{recording_id}/export`` {export, reason}:
+    hand out the redacted rendition of this call in this access request's export (Art. 15(4):
+    the rights of others), or the original again. The export's recordings.json and index say
+    which copy each call is and why; the audit entry says who decided."""
+    request_id = parse_id(request.match_info["id"])
+    recording_id = parse_id(request.match_info["recording_id"], "recording_id")
+    body = await json_body(request, ExportChoiceBody)
+    async with request.app[POOL].acquire() as conn, conn.transaction():
+        state = await export_choices.request_state(conn, request_id)
+        if state is None:
+            raise NotFound("no such subject request")
+        kind, status = state
+        if kind != "access" or status in ("completed", "denied"):
+            raise Conflict(f"only an open access request takes this; this one is {kind}, {status}")
+        if await redaction.lock_recording(conn, recording_id) is None:
+            raise NotFound("no such recording")
+        if body.export == "redacted":
+            rendition = await redaction.rendition_of(conn, recording_id)
+            if rendition.status != "ready":
+                raise Conflict(
+                    "the call has no redacted version ready "
+                    f"({'no spans marked' if rendition.status == 'none' else rendition.status})",
+                    slug="redaction-pending",
+                    title="Redacted version not ready",
+                )
+        choice = export_choices.Choice(body.export, body.reason)  # type: ignore[arg-type]
+        await export_choices.choose(
+            conn, request_id, recording_id, choice, request[CURRENT_USER].id
+        )
+        await record_access(
+            request,
+            "subject_request.export_choice",
+            object_type="subject_request",
+            object_id=request_id,
+            details={"recording_id": str(recording_id), "export": body.export},
+            conn=conn,
+        )
+    return web.json_response(
+        {"request_id": str(request_id), "recording_id": str(recording_id), "export": body.export}
+    )
+
+
 def add_routes(app: web.Application) -> None:
     """Register the redaction routes."""
     app.router.add_post("/v1/recordings/{id}/redactions", add_route)
     app.router.add_get("/v1/recordings/{id}/redactions", list_route)
     app.router.add_delete("/v1/recordings/{id}/redactions/{redaction_id}", delete_route)
+    app.router.add_put(
+        "/v1/subject-requests/{id}/recordings/{recording_id}/export", export_choice_route
+    )
 
 
 async def training_rendition(pool: Pool, recording_id: uuid.UUID) -> SealedObject | None:

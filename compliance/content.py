@@ -88,7 +88,7 @@ def content_notes(register: str, facts: Facts, language: Language) -> list[str]:
     if register != "call_recordings":
         return []
     settings = facts.settings
-    transcribe = bool(getattr(settings, "transcribe", False))
+    transcribe = settings.transcribe
     return [
         say(language, "keep_original.on" if settings.keep_original else "keep_original.off"),
         say(language, "transcribe.on" if transcribe else "transcribe.off"),
@@ -126,12 +126,8 @@ def access_lines(register: str, language: Language) -> list[str]:
 
 
 def _two_factor_roles(settings: Settings) -> list[str]:
-    """Roles that must use a second factor, when the setting exists on this version."""
-    value = getattr(settings, "require_2fa_roles", None)
-    if value is None:
-        return []
-    named = value.split(",") if isinstance(value, str) else list(value)
-    return [role for role in ROLES if role in {str(n).strip() for n in named}]
+    """Roles that must use a second factor (``CALLREC_REQUIRE_2FA_ROLES``), in table order."""
+    return [role for role in ROLES if role in settings.require_2fa_roles]
 
 
 def keys_apart(settings: Settings) -> bool:
@@ -155,7 +151,7 @@ def security_lines(register: str, facts: Facts, language: Language) -> list[str]
     two_factor = _two_factor_roles(settings)
     if two_factor:
         lines.append(say(language, "two_factor", roles=role_list(two_factor, language)))
-    if getattr(settings, "oidc_issuer", None):
+    if settings.oidc_issuer:
         lines.append(say(language, "sso"))
     return lines
 

@@ -411,13 +411,26 @@ async def _pipe_reader(fd: int) -> asyncio.StreamReader:
     return reader
 
 
-def _filtered(output: str, audio_filter: str | None) -> list[str]:
-    """An output's arguments with ``audio_filter`` put before its own filter."""
+def with_filter(output: str, audio_filter: str) -> list[str]:
+    """One output's arguments with ``audio_filter`` put before its own filter."""
     arguments = output.split()
-    if audio_filter is not None:
-        at = arguments.index("-af") + 1
-        arguments[at] = f"{audio_filter},{arguments[at]}"
+    at = arguments.index("-af") + 1
+    arguments[at] = f"{audio_filter},{arguments[at]}"
     return arguments
+
+
+def _outputs(
+    bitrate_kbps: int, channels: int | None, pcm_fd: int, audio_filter: str | None
+) -> list[str]:
+    """Both outputs' arguments. A filter runs once, split after it for the two outputs
+    (each output's own ``-af`` would run it twice)."""
+    opus = opus_output(bitrate_kbps, channels)
+    wav = OUTPUT_WAV.format(fd=pcm_fd).split()
+    if audio_filter is None:
+        return [*opus, *wav]
+    assert opus[:3] == wav[:3] == ["-map", "0:a:0", "-af"]
+    graph = f"[0:a:0]{audio_filter},{opus[3]},asplit=2[opus][pcm]"
+    return ["-filter_complex", graph, "-map", "[opus]", *opus[4:], "-map", "[pcm]", *wav[4:]]
 
 
 async def process_audio(
@@ -434,7 +447,7 @@ async def process_audio(
     on an extra pipe for the duration and the peaks. Decoding once keeps the pipeline as fast
     as a bare transcode. Audio running past ``max_seconds`` stops the work early with
     :class:`LaneExceeded`, so a slot kept for ordinary calls is not held for hours.
-    ``audio_filter`` (no spaces) runs on both outputs first: the redaction's silencing.
+    ``audio_filter`` (no spaces) runs once before both outputs: the redaction's silencing.
     """
     inspector = ContainerInspector()
     channels, source = await _channels_then_all(source)
@@ -449,8 +462,7 @@ async def process_audio(
             "level+info",
             "-i",
             "pipe:0",
-            *_filtered(" ".join(opus_output(bitrate_kbps, channels)), audio_filter),
-            *_filtered(OUTPUT_WAV.format(fd=pcm_write), audio_filter),
+            *_outputs(bitrate_kbps, channels, pcm_write, audio_filter),
             stdin=pipe,
             stdout=pipe,
             stderr=pipe,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Final
 
@@ -28,8 +28,9 @@ from common.backoff import backoff
 from common.logs import log_failure
 from common.settings import Settings
 from recorder import redaction
-from recorder.audio import AudioError, process_audio
+from recorder.audio import AudioError
 from recorder.redaction import ClaimedRender, Span
+from recorder.rendition import discard, render_sealed
 from recorder.waveform import waveform_document
 from retention.reaper import delete_payloads_now
 from storage.db import Pool
@@ -149,30 +150,15 @@ class RedactionRenderer:
         audio_filter = redaction_filter(
             spans, source.channels, source.channel_layout, tone=self.settings.redaction_tone
         )
-        rendition: SealedObject | None = None
-
-        async def store(stream: AsyncIterator[bytes]) -> SealedObject:
-            nonlocal rendition
-            rendition = await self.vault.seal(stream, kind="recordings")
-            return rendition
-
-        try:
-            report, _ = await process_audio(
-                self.vault.open_range(original),
-                store,
-                bitrate_kbps=self.settings.opus_bitrate_kbps,
-                audio_filter=audio_filter,
-            )
-            assert rendition is not None
-            keys = await self._commit(
-                job, rendition, waveform_document(report, source.channel_layout)
-            )
-        except BaseException:
-            if rendition is not None:
-                await self._discard(rendition)
-            raise
+        report, rendition = await render_sealed(
+            self.vault,
+            original,
+            bitrate_kbps=self.settings.opus_bitrate_kbps,
+            audio_filter=audio_filter,
+        )
+        keys = await self._commit(job, rendition, waveform_document(report, source.channel_layout))
         if keys is None:
-            await self._discard(rendition)
+            await discard(self.vault, rendition.object_key)
             return "stale"
         if keys:
             with contextlib.suppress(Exception):  # the reaper retries what is left
@@ -184,14 +170,20 @@ class RedactionRenderer:
         self, job: ClaimedRender, rendition: SealedObject, waveform: dict[str, object]
     ) -> list[str] | None:
         """Store the rendition and shred the old one; None when the job is no longer ours or
-        the spans changed (nothing written)."""
+        the spans changed (nothing written). The new object is discarded when the body fails
+        (a certain rollback); a failure at COMMIT leaves it to the reaper, which keeps it if
+        the commit happened."""
         async with self.pool.acquire() as conn, conn.transaction():
-            held, old = await redaction.hold_render(conn, job)
-            if not held:
-                return None
-            await insert_sealed(conn, rendition)
-            await redaction.finish_render(conn, job.recording_id, rendition.id, waveform)
-            return await shred_headers(conn, [old]) if old is not None else []
+            try:
+                held, old = await redaction.hold_render(conn, job)
+                if not held:
+                    return None
+                await insert_sealed(conn, rendition)
+                await redaction.finish_render(conn, job.recording_id, rendition.id, waveform)
+                return await shred_headers(conn, [old]) if old is not None else []
+            except BaseException:
+                await discard(self.vault, rendition.object_key)
+                raise
 
     async def _give_up(self, job: ClaimedRender, reason: str) -> str:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -200,8 +192,3 @@ class RedactionRenderer:
                 await redaction.fail_render(conn, job.recording_id, reason)
         log.warning("redaction render failed", extra={"recording_id": str(job.recording_id)})
         return "failed"
-
-    async def _discard(self, sealed: SealedObject) -> None:
-        """Delete an object no committed row refers to; if that fails the reaper finds it."""
-        with contextlib.suppress(Exception):
-            await self.vault.store.delete(sealed.object_key)

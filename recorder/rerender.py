@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
 from audit.log import SYSTEM, AuditEvent, record
-from recorder.audio import process_audio
+from recorder.redaction import has_spans, queue_render
+from recorder.rendition import discard, render_sealed
 from retention.erasure import holds_on
 from retention.reaper import delete_payloads_now
 from storage.db import Connection, Pool
-from storage.objects import ObjectStoreError
 from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
 
 UNCOUPLED_FAMILY: Final = 255
@@ -116,26 +116,13 @@ async def _convert(
     The new object is discarded when the swap's transaction certainly rolls back (as the
     worker does); a failure at COMMIT leaves it to the orphan reaper.
     """
-    new: SealedObject | None = None
-
-    async def store(stream: AsyncIterator[bytes]) -> SealedObject:
-        nonlocal new
-        new = await vault.seal(stream, kind="recordings")
-        return new
-
-    try:
-        await process_audio(vault.open_range(source), store, bitrate_kbps=bitrate_kbps)
-    except BaseException:
-        if new is not None:
-            await _discard(vault, new)
-        raise
-    assert new is not None
+    _, new = await render_sealed(vault, source, bitrate_kbps=bitrate_kbps)
     try:
         async with pool.acquire() as conn, conn.transaction():
             try:
                 shredded = await _swap(conn, recording_id, old, new)
             except BaseException:
-                await _discard(vault, new)
+                await discard(vault, new.object_key)
                 raise
     except _Changed:
         return False
@@ -153,6 +140,8 @@ async def _swap(
     if swapped != "UPDATE 1":
         raise _Changed
     shredded = await shred_headers(conn, [old.id])
+    if await has_spans(conn, recording_id):  # the redacted rendition starts from this one
+        await queue_render(conn, recording_id)
     await record(
         conn,
         AuditEvent(
@@ -165,12 +154,6 @@ async def _swap(
         ),
     )
     return shredded
-
-
-async def _discard(vault: Vault, sealed: SealedObject) -> None:
-    """Delete an object no committed row refers to; if that fails the reaper finds it."""
-    with contextlib.suppress(ObjectStoreError, OSError):
-        await vault.store.delete(sealed.object_key)
 
 
 class _Changed(Exception):

@@ -45,10 +45,10 @@ from recorder.audio import (
     LaneExceeded,
     Unusable,
     duration_mismatch,
-    process_audio,
 )
 from recorder.fetch import FetchError, FetchFailure, fetch_audio
 from recorder.redaction_render import RedactionRenderer
+from recorder.rendition import discard, render_sealed
 from recorder.waveform import waveform_document
 from register.search import customers_with_phone
 from retention.reaper import delete_payloads_now
@@ -287,25 +287,16 @@ class IngestWorker:
             await queries.delete_job(self.pool, job.recording_id)
             return
         incoming = await self._incoming(job, row)
-        rendition: SealedObject | None = None
-
-        async def store(stream: AsyncIterator[bytes]) -> SealedObject:
-            nonlocal rendition
-            rendition = await self.vault.seal(stream, kind="recordings")
-            return rendition
-
+        report, rendition = await render_sealed(
+            self.vault,
+            incoming,
+            bitrate_kbps=self.settings.opus_bitrate_kbps,
+            max_seconds=None if job.long_ok else self.long_call.total_seconds(),
+        )
         try:
-            report, _ = await process_audio(
-                self.vault.open_range(incoming),
-                store,
-                bitrate_kbps=self.settings.opus_bitrate_kbps,
-                max_seconds=None if job.long_ok else self.long_call.total_seconds(),
-            )
-            assert rendition is not None
             customer_id = await self._match_customer(row.caller_number)
         except BaseException:
-            if rendition is not None:
-                await self._discard(rendition.object_key)
+            await self._discard(rendition.object_key)
             raise
         shredded = await self._finish(job, row, incoming, rendition, report, customer_id)
         if shredded:
@@ -370,8 +361,7 @@ class IngestWorker:
 
     async def _discard(self, object_key: str) -> None:
         """Delete an object no committed row refers to; if that fails the reaper finds it."""
-        with contextlib.suppress(ObjectStoreError, OSError):
-            await self.vault.store.delete(object_key)
+        await discard(self.vault, object_key)
 
     async def _incoming(self, job: Job, row: queries.StartedRecording) -> SealedObject:
         object_id, audio_url = row.incoming_object_id, row.audio_url

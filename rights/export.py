@@ -34,6 +34,7 @@ from common.jsonready import json_ready
 from common.settings import Settings
 from recorder.annotations import annotations_of
 from recorder.catalog import recordings_of_subject
+from recorder.redaction import rendition_of
 from register.consents import all_preferences
 from register.contact_log import all_entries
 from register.customers import get_customer
@@ -42,6 +43,7 @@ from register.leases import leases_of
 from register.protection import Reader, mask_contacts, mask_leases, protection_of
 from register.staff import StaffDirectory
 from rights.access_page import CopyContents, render
+from rights.export_choices import choices_of
 from rights.wording import DEFAULT_LANGUAGE, Language, language_of, retention_sentences
 from storage.db import Connection, jsonable
 from storage.fieldcrypt import FieldCipher
@@ -194,8 +196,11 @@ class AccessExport:
         settings: Settings,
         subject: Subject,
         on_progress: Callable[[int, int], Awaitable[None]] | None = None,
+        *,
+        request_id: uuid.UUID | None = None,
     ) -> None:
         self.conn = conn
+        self.request_id = request_id  # whose copy choices (original or redacted) apply
         self.vault = vault
         self.cipher = cipher
         self.settings = settings
@@ -222,6 +227,7 @@ class AccessExport:
             for found in await recordings_of_subject(self.conn, self.subject.kind, self.subject.key)
         ]
         sealed_ids = [uuid.UUID(r.pop("audio_object_id")) for r in recordings]
+        sealed_ids = await self._chosen_copies(recordings, sealed_ids)
         sealed = await load_sealed_many(self.conn, sealed_ids)
         audio = [  # (recording, its audio); one shredded meanwhile is listed without audio
             (recording, sealed[object_id])
@@ -233,7 +239,8 @@ class AccessExport:
         ) as streams:
             async for (recording, item), chunks in streams:
                 started = recording["started_at"][:19].replace(":", "")
-                recording["file"] = f"recordings/{started}-{recording['id'][:8]}.ogg"
+                redacted = "-redacted" if recording["export"] == "redacted" else ""
+                recording["file"] = f"recordings/{started}-{recording['id'][:8]}{redacted}.ogg"
                 # AEAD decryption proves the bytes are the sealed plaintext, whose SHA-256
                 # was recorded at ingest: no need to hash 270 kB per call again.
                 async for out in archive.add(
@@ -326,6 +333,27 @@ class AccessExport:
             by = [] if actor is None else await entries_by(self.conn, actor)
             yield "access_log/your_actions.json", [asdict(e) for e in by]
 
+    async def _chosen_copies(
+        self, recordings: list[dict[str, Any]], sealed_ids: list[uuid.UUID]
+    ) -> list[uuid.UUID]:
+        """The object of each call's copy: the redacted rendition where the DPO chose it for
+        this request (``export`` and ``export_reason`` say so in recordings.json), else the
+        original. A chosen redacted copy that is not ready stops the export (it is retried)."""
+        choices = {} if self.request_id is None else await choices_of(self.conn, self.request_id)
+        chosen = []
+        for recording, object_id in zip(recordings, sealed_ids, strict=True):
+            choice = choices.get(uuid.UUID(recording["id"]))
+            recording["export"] = "original"
+            if choice is not None and choice.export == "redacted":
+                rendition = await rendition_of(self.conn, uuid.UUID(recording["id"]))
+                if rendition.status != "ready" or rendition.audio_object_id is None:
+                    raise RedactedCopyNotReady(recording["id"])
+                object_id = rendition.audio_object_id
+                recording["export"] = "redacted"
+                recording["export_reason"] = choice.reason
+            chosen.append(object_id)
+        return chosen
+
     def _page(self) -> str:
         """``index.html``: the package as readable pages in the subject's language."""
         return render(self.contents, self.settings, self.language, datetime.now(self.zone))
@@ -334,15 +362,31 @@ class AccessExport:
         def retention(language: Language) -> str:
             return "\n".join(f"- {line}" for line in retention_sentences(self.settings, language))
 
-        return INDEX.format(
+        index = INDEX.format(
             created=datetime.now(self.zone).isoformat(timespec="seconds"),
             zone=self.zone,
             recordings=self.result.recordings,
             retention_fi=retention("fi"),
             retention_en=retention("en"),
         )
+        redacted = [r for r in self.contents.recordings if r.get("export") == "redacted"]
+        if not redacted:
+            return index
+        listed = "".join(f"- {r['file']}: {r['export_reason']}\n" for r in redacted)
+        return index + REDACTED_INDEX.format(listed=listed)
 
 
+class RedactedCopyNotReady(Exception):
+    """The DPO chose a redacted copy whose rendition is being rendered again: try later."""
+
+
+REDACTED_INDEX: Final = """
+MUIDEN HENKILÖIDEN TIEDOT / OTHER PEOPLE'S DATA
+Näistä puheluista on hiljennetty kohtia, joissa kuullaan muiden henkilöiden tietoja
+(tietosuoja-asetus 15 artiklan 4 kohta: kopio ei saa vaikuttaa haitallisesti muiden oikeuksiin).
+In these calls, passages with other people's data have been silenced (GDPR Article 15(4):
+the copy must not adversely affect the rights and freedoms of others). Syy / why:
+{listed}"""
 INDEX: Final = """\
 callrec - kopio henkilötiedoistasi / a copy of your personal data
 Luotu / created: {created}

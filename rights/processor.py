@@ -141,7 +141,13 @@ class RightsProcessor:
 
         async with self.pool.acquire() as conn:
             export = AccessExport(
-                conn, self.vault, await self._cipher(), self.settings, subject, progress
+                conn,
+                self.vault,
+                await self._cipher(),
+                self.settings,
+                subject,
+                progress,
+                request_id=request_id,
             )
             sealed = await self.vault.seal(export.stream(), kind="exports")
             key = await link_key(conn, self.vault.keyring)

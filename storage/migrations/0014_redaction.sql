@@ -37,3 +37,17 @@ CREATE INDEX redacted_renditions_object_idx ON redacted_renditions (audio_object
 
 -- A training release records that the DPO reviewed the redaction spans.
 ALTER TABLE recordings ADD COLUMN training_redaction_reviewed boolean;
+
+-- Per access request and recording, the DPO's choice of the copy to hand out: the redacted
+-- rendition when the call holds other people's data (Art. 15(4)), and why.
+CREATE TABLE subject_request_exports (
+    request_id    uuid NOT NULL REFERENCES subject_requests (id) ON DELETE CASCADE,
+    recording_id  uuid NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
+    export        text NOT NULL CHECK (export IN ('original', 'redacted')),
+    reason        text NOT NULL,
+    decided_by    uuid REFERENCES users (id) ON DELETE SET NULL,
+    decided_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (request_id, recording_id)
+);
+CREATE INDEX subject_request_exports_recording_idx ON subject_request_exports (recording_id);
+CREATE INDEX subject_request_exports_decided_by_idx ON subject_request_exports (decided_by);

@@ -264,6 +264,16 @@ def body_for(w: World, method: str, template: str) -> dict[str, Any] | None:
         },
         ("POST", "/v1/recordings/{id}/customer"): {"customer_id": w.customer},
         ("POST", "/v1/recordings/{id}/training-release"): {"released": False, "reason": "ok"},
+        ("POST", "/v1/recordings/{id}/redactions"): {
+            "start_seconds": 0,
+            "end_seconds": 1,
+            "channel": "both",
+            "reason": "a neighbour's name",
+        },
+        ("PUT", "/v1/subject-requests/{id}/recordings/{recording_id}/export"): {
+            "export": "original",
+            "reason": "nothing of others in it",
+        },
         ("POST", "/v1/recordings/{id}/annotations"): {"at_seconds": 1.5, "text": "good opening"},
         ("POST", "/v1/training/collections"): {"name": w.unique("course")},
         ("POST", "/v1/training/collections/{id}/items"): {"recording_id": w.recording},

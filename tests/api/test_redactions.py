@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import io
+import json
 import re
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ from recorder.erasure import RECORDINGS
 from recorder.redaction_render import RedactionRenderer
 from recorder.worker import public_reason
 from retention.erasure import ErasureEngine, Why
+from rights.processor import RightsProcessor
 from storage.vault import load_sealed
 from tests.api.sessions import Client, headers_for
 from tests.recorder.audio_files import make_audio
@@ -357,3 +362,101 @@ async def test_erasure_shreds_renditions_and_spans_and_a_hold_keeps_them(
     assert await pool.fetchval("SELECT count(*) FROM redactions") == 0
     assert await pool.fetchval("SELECT count(*) FROM redacted_renditions") == 0
     assert not [o async for o in api.app[VAULT].store.list("recordings/")]
+
+
+async def test_an_access_export_carries_the_redacted_copy_when_the_dpo_chooses_it(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    pool = api.app[POOL]
+    caller = "+358401234567"
+    recording_id = await stereo_call(api, audio_dir, "pbx-export")
+    dpo = await headers_for(api, "dpo")
+    span = {"start_seconds": 2, "end_seconds": 4, "channel": "agent", "reason": "x"}
+    assert (
+        await api.post(f"/v1/recordings/{recording_id}/redactions", json=span, headers=dpo)
+    ).status == 201
+    created = await api.post(
+        "/v1/subject-requests",
+        json={"kind": "access", "subject": {"phone_number": caller}, "channel": "phone"},
+        headers=await headers_for(api, "customer-service"),
+    )
+    request_id = (await created.json())["id"]
+    verified = await api.post(
+        f"/v1/subject-requests/{request_id}/verify",
+        json={"method": "strong electronic identification"},
+        headers=dpo,
+    )
+    assert verified.status == 200
+    url = f"/v1/subject-requests/{request_id}/recordings/{recording_id}/export"
+    why = "the caller names a neighbour"
+    body = {"export": "redacted", "reason": why}
+    pending = await api.put(url, json=body, headers=dpo)
+    assert pending.status == 409  # not rendered yet
+    assert pending.content_type == "application/problem+json"
+    assert await renderer(api).run_until_idle() == ["ready"]
+    for bad, field in (
+        ({"export": "copy", "reason": "x"}, "export"),
+        ({"export": "redacted"}, "reason"),
+    ):
+        refused = await api.put(url, json=bad, headers=dpo)
+        assert refused.status == 422
+        assert (await refused.json())["errors"][0]["field"] == field
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert (await api.put(url.replace(recording_id, unknown), json=body, headers=dpo)).status == 404
+    assert (await api.put(url.replace(request_id, unknown), json=body, headers=dpo)).status == 404
+    assert (await api.put(url, json=body)).status == 401
+    for role in ("trainer", "customer-service", "housing-advisor", "admin"):
+        assert (await api.put(url, json=body, headers=await headers_for(api, role))).status == 403
+    chosen = await api.put(url, json=body, headers=dpo)
+    assert chosen.status == 200
+    decided = await pool.fetchrow(
+        "SELECT a.actor_id, a.details FROM audit_log a"
+        " WHERE action = 'subject_request.export_choice' AND outcome = 'ok'"
+    )
+    assert decided is not None
+    assert decided["actor_id"] == await pool.fetchval("SELECT id FROM users WHERE username = 'dpo'")
+
+    fulfil = await api.post(f"/v1/subject-requests/{request_id}/fulfil", headers=dpo)
+    assert fulfil.status == 202
+    await RightsProcessor(pool, api.app[VAULT], api.app[SETTINGS]).run_until_idle()
+    document = await (await api.get(f"/v1/subject-requests/{request_id}", headers=dpo)).json()
+    assert document["status"] == "completed", document
+    archive = zipfile.ZipFile(io.BytesIO(await (await api.get(document["download_url"])).read()))
+    [audio_name] = [n for n in archive.namelist() if n.startswith("recordings/")]
+    assert audio_name.endswith("-redacted.ogg")
+    redacted_id = await pool.fetchval(
+        "SELECT audio_object_id FROM redacted_renditions WHERE recording_id = $1::uuid",
+        recording_id,
+    )
+    assert archive.read(audio_name) == await plaintext(api, redacted_id)
+    [listed] = json.loads(archive.read("recordings.json"))
+    assert (listed["export"], listed["export_reason"]) == ("redacted", why)
+    index = archive.read("index.txt").decode()
+    assert f"{audio_name}: {why}" in index
+    assert "15(4)" in index
+    assert audio_name in archive.read("manifest.sha256").decode()
+
+
+async def test_the_tone_setting_fills_spans_with_a_soft_tone(
+    staff_api: Client, audio_dir: Path
+) -> None:
+    api = staff_api
+    recording_id = await stereo_call(api, audio_dir, "pbx-tone")
+    span = {"start_seconds": 2, "end_seconds": 5, "channel": "customer", "reason": "x"}
+    dpo = await headers_for(api, "dpo")
+    assert (
+        await api.post(f"/v1/recordings/{recording_id}/redactions", json=span, headers=dpo)
+    ).status == 201
+    settings = dataclasses.replace(api.app[SETTINGS], redaction_tone=True)
+    tone = RedactionRenderer(api.app[POOL], api.app[VAULT], settings, public_reason=public_reason)
+    assert await tone.run_until_idle() == ["ready"]
+    object_id = await api.app[POOL].fetchval(
+        "SELECT audio_object_id FROM redacted_renditions WHERE recording_id = $1::uuid",
+        recording_id,
+    )
+    redacted = await plaintext(api, object_id)
+    _, rms = await levels(redacted, 2.1, 4.9, 1)
+    assert -36 < rms < -30  # the -30 dBFS sine, not the 500 Hz customer tone at ~-21
+    _, customer_rms = await levels(redacted, 6, 9, 1)
+    assert customer_rms > rms + 6

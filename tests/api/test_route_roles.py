@@ -124,6 +124,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("POST", "/v1/subject-requests/{id}/deny"): DPO,
     ("POST", "/v1/subject-requests/{id}/extend"): DPO,
     ("POST", "/v1/subject-requests/{id}/reissue"): DPO,
+    ("PUT", "/v1/subject-requests/{id}/recordings/{recording_id}/export"): DPO,
 }
 ENDING: Final = {("POST", "/v1/auth/logout"), ("DELETE", "/v1/auth/session")}  # last
 

@@ -132,18 +132,13 @@ def test_who_may_listen_and_why_comes_from_the_role_table() -> None:
 
 
 def test_two_factor_and_single_sign_on_appear_once_configured() -> None:
-    @dataclasses.dataclass(frozen=True)
-    class Later(Settings):  # the settings of issue 18, which this branch may not have yet
-        require_2fa_roles: tuple[str, ...] = ("admin", "dpo")
-        oidc_issuer: str | None = "https://login.example.fi"
-
-    text = markdown(
-        build_notice("customers", Facts(Later(), Organisation(), (), NOW), "en"),
-        Settings().timezone,
-    )
+    configured = facts(require_2fa_roles=("admin", "dpo"), oidc_issuer="https://login.example.fi")
+    text = text_of("customers", "en", configured)
     assert "two ways of identification: the main user, the data protection officer." in text
     assert "single sign-on" in text
-    assert "two ways" not in text_of("customers", "en", facts())
+    neither = text_of("customers", "en", facts(require_2fa_roles=(), oidc_issuer=None))
+    assert "two ways" not in neither
+    assert "single sign-on" not in neither
 
 
 def test_the_disclosure_log_kinds_are_listed() -> None:

@@ -162,6 +162,18 @@ async def test_re_render_converts_an_old_coupled_rendition(
     held = await rerender_stereo(pool, vault, bitrate_kbps=24, dry_run=True)
     assert (held.converted, held.already) == ([], 0)  # a held call stays as it is
     await pool.execute("UPDATE legal_holds SET released_at = now() WHERE id = $1", hold)
+    # a redacted rendition starts from this one: a re-render queues it again
+    await pool.execute(
+        "INSERT INTO redactions (id, recording_id, start_seconds, end_seconds, channel, reason)"
+        " VALUES ($1, $2::uuid, 1, 2, 'both', 'a name')",
+        uuid.uuid4(),
+        recording_id,
+    )
+    await pool.execute(
+        "INSERT INTO redacted_renditions (recording_id, status) VALUES ($1::uuid, 'ready')",
+        recording_id,
+    )
+
     dry = await rerender_stereo(pool, vault, bitrate_kbps=24, dry_run=True)
     assert [str(i) for i in dry.converted] == [recording_id]
     assert await rendition(api, recording_id) == old
@@ -172,6 +184,12 @@ async def test_re_render_converts_an_old_coupled_rendition(
     )
     assert [str(i) for i in report.converted] == [recording_id]
     assert seen == [(1, 1)]
+    queued = await pool.fetchrow(
+        "SELECT status, generation FROM redacted_renditions WHERE recording_id = $1::uuid",
+        recording_id,
+    )
+    assert queued is not None
+    assert (queued["status"], queued["generation"]) == ("pending", 2)
     new = await rendition(api, recording_id)
     assert mapping_family(new) == 255
     if keep_original:  # from the kept upload the channels come out clean
