@@ -56,7 +56,7 @@ OWNERS: Final = {
     # tombstones: the erasure engine writes the proof of every erasure (rights' expired export
     # links leave theirs through retention.erasure.leave_tombstones).
     **_owned("retention", "legal_holds legal_hold_recordings scheduler_runs tombstones"),
-    **_owned("rights", "subject_requests exports"),
+    **_owned("rights", "subject_requests exports subject_request_exports"),
     **_owned("storage", "data_keys sealed_objects pending_object_deletions schema_migrations"),
 }
 
