@@ -1,14 +1,18 @@
 """The DPO marks spans to redact on the recording page: by keyboard (start and end fields)
 and by dragging across the waveform, sees them listed and drawn, previews the redacted
-rendition, removes a span, and releases the call with the review confirmed."""
+rendition, removes a span, and releases the call with the review confirmed; the trainer then
+hears the redacted call (the span silent in the audio the browser received)."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 from pathlib import Path
 
 from playwright.async_api import expect
 
 from api.appkeys import POOL
+from tests.api.test_redactions import levels
 from tests.console.browser import Console, screenshot, wait_until
 from tests.staff import call_audio
 
@@ -112,3 +116,33 @@ async def test_the_dpo_marks_spans_by_keyboard_and_by_drag(
     assert await console.client.app[POOL].fetchval(
         "SELECT training_redaction_reviewed FROM recordings WHERE id = $1", recording_id
     )
+
+    # the trainer hears the redacted call: the bytes the browser received are silent in the
+    # span on both channels, and the call is heard around it
+    for _ in range(120):  # removing a span re-renders; training waits for the new one
+        listed = await console.api("GET", f"/v1/recordings/{recording_id}/redactions", "dpo")
+        if listed["rendition"] == "ready":
+            break
+        await asyncio.sleep(0.5)
+    assert listed["rendition"] == "ready"
+    trainer = await console.login("trainer", language="en")
+    await trainer.goto(f"/#/training/{recording_id}")
+    await trainer.locator("#play").click()
+    await wait_until(trainer, "document.getElementById('audio').currentTime > 0.2")
+    received = await trainer.evaluate(
+        """async () => {
+            const bytes = new Uint8Array(await (await fetch(
+                document.getElementById("audio").currentSrc)).arrayBuffer());
+            let text = "";
+            for (const byte of bytes) text += String.fromCharCode(byte);
+            return btoa(text);
+        }"""
+    )
+    audio = base64.b64decode(received)
+    span = spans[1]
+    inside = (span["start_seconds"] + 0.1, span["end_seconds"] - 0.1)
+    for channel in (0, 1):
+        peak, _ = await levels(audio, *inside, channel)
+        assert peak < -60, (channel, peak)
+    heard, _ = await levels(audio, 0.5, min(span["start_seconds"], 10.0), 0)
+    assert heard > -40
