@@ -363,7 +363,9 @@ async def training_release_route(request: web.Request) -> web.Response:
             raise NotFound("no such recording ready to play")
         if not released:  # a withdrawn call leaves every trainer's collection with it
             await remove_from_collections(conn, [recording_id])
-        details: dict[str, DetailValue] = {"reason": reason}
+        # the reason is free text about people: it stays on the recording (sealed), the
+        # audit log carries only that one was given
+        details: dict[str, DetailValue] = {"reason_given": bool(reason)}
         if reviewed is not None:
             details["redaction_reviewed"] = reviewed
         await record_access(
