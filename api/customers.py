@@ -71,6 +71,7 @@ from register.search import classify_query, search_customers
 from register.staff import StaffDirectory
 from register.validation import CustomerChange, NewCustomer
 from storage.db import Connection, Pool
+from storage.fieldcrypt import FieldCipher
 
 # The accounts the register names (accounts/ owns them; register/ may not import it).
 STAFF: Final = StaffDirectory(names_of=names_of, housing_advisors=housing_advisors)
@@ -362,18 +363,20 @@ async def search_route(request: web.Request) -> web.Response:
     return web.json_response({"items": items, "next": None})
 
 
-Lister = Callable[
-    [Connection, StaffDirectory, uuid.UUID, tuple[datetime, uuid.UUID], int],
-    Awaitable[Sequence[object]],
-]
-Adder = Callable[[Connection, uuid.UUID, Any, uuid.UUID], Awaitable[tuple[uuid.UUID, datetime]]]
+# (conn, [cipher,] staff, customer, before, limit) and (conn, [cipher,] customer, entry, by)
+Lister = Callable[..., Awaitable[Sequence[object]]]
+Adder = Callable[..., Awaitable[tuple[uuid.UUID, datetime]]]
 
 
 def customer_log(
-    name: str, lister: Lister, model: type[LogBody], adder: Adder
+    name: str, lister: Lister, model: type[LogBody], adder: Adder, *, sealed: bool = False
 ) -> tuple[Handler, Handler]:
     """GET (paged, newest first) and POST handlers for a per-customer log such as the
-    contact log or the disclosure log; reads and additions are audited."""
+    contact log or the disclosure log; reads and additions are audited. A ``sealed`` log
+    keeps free text under the field cipher: its functions take it after the connection."""
+
+    def cipher_of(request: web.Request) -> tuple[FieldCipher, ...]:
+        return (field_cipher(request),) if sealed else ()
 
     @requires(Permission.READ_REGISTER)
     async def list_log(request: web.Request) -> web.Response:
@@ -381,7 +384,8 @@ def customer_log(
         limit = page_limit(request.query)
         before = time_cursor_or_start(request.query.get("cursor"))
         async with request.app[POOL].acquire() as conn:
-            items = json_ready(await lister(conn, STAFF, customer_id, before, limit))
+            found = await lister(conn, *cipher_of(request), STAFF, customer_id, before, limit)
+            items = json_ready(found)
         await record_access(
             request, f"customer.{name}", object_type="customer", object_id=customer_id
         )
@@ -394,7 +398,9 @@ def customer_log(
         entry = (await json_body(request, model)).entry()
         async with request.app[POOL].acquire() as conn:
             try:
-                entry_id, at = await adder(conn, customer_id, entry, request[CURRENT_USER].id)
+                entry_id, at = await adder(
+                    conn, *cipher_of(request), customer_id, entry, request[CURRENT_USER].id
+                )
             except UnknownReference as exc:
                 raise ValidationProblem([field_error(exc.field, str(exc))]) from None
         await record_access(
@@ -409,7 +415,9 @@ def customer_log(
     return list_log, add_to_log
 
 
-contacts_route, add_contact_route = customer_log("contacts", list_entries, NewContact, add_entry)
+contacts_route, add_contact_route = customer_log(
+    "contacts", list_entries, NewContact, add_entry, sealed=True
+)
 disclosures_route, add_disclosure_route = customer_log(
     "disclosures", list_disclosures, NewDisclosure, add_disclosure
 )

@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from accounts.roles import Permission
 from accounts.users import display_names_of
-from api.appkeys import CURRENT_USER, POOL
+from api.appkeys import CURRENT_USER, POOL, field_cipher
 from api.auditing import record_access, refuse
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
@@ -48,6 +48,7 @@ from recorder.catalog import (
     get_recording,
     get_waveform,
     list_recordings,
+    release_reason,
     set_training_release,
 )
 from recorder.collections import delete_of_recordings as remove_from_collections
@@ -119,8 +120,9 @@ def summary(recording: Recording, *, identity: bool, caller: bool = False) -> di
     return item
 
 
-def detail(recording: Recording, *, identity: bool) -> dict[str, Any]:
-    """Everything about one recording that the viewer may see."""
+def detail(recording: Recording, *, identity: bool, reason: str | None) -> dict[str, Any]:
+    """Everything about one recording that the viewer may see; ``reason`` is its training
+    release reason, opened."""
     document = summary(recording, identity=identity) | {
         "direction": recording.direction,
         "channel_layout": recording.channel_layout,
@@ -130,7 +132,7 @@ def detail(recording: Recording, *, identity: bool) -> dict[str, Any]:
         "training_release": (
             {
                 "released_at": recording.training_released_at.isoformat(),
-                "reason": recording.training_release_reason,
+                "reason": reason,
                 "redaction_reviewed": recording.training_redaction_reviewed,
             }
             if recording.training_released_at is not None
@@ -302,7 +304,9 @@ async def detail_route(request: web.Request) -> web.Response:
         await record_access(
             request, "recording.view", object_type="recording", object_id=recording.id
         )
-    document = detail(recording, identity=identity)
+    sealed = recording.training_release_reason_encrypted is not None
+    reason = release_reason(field_cipher(request), recording) if sealed else None
+    document = detail(recording, identity=identity, reason=reason)
     if identity:
         await with_customer_names(request.app[POOL], [document])
         await _with_agent_names(request.app[POOL], [recording], [document])
@@ -348,11 +352,12 @@ async def training_release_route(request: web.Request) -> web.Response:
     recording_id = parse_id(request.match_info["id"])
     body = await json_body(request, TrainingRelease)
     released, reason = body.released, body.reason
-    user = request[CURRENT_USER]
+    user, cipher = request[CURRENT_USER], field_cipher(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         reviewed = await redaction_review(conn, recording_id, body) if released else None
         changed = await set_training_release(
             conn,
+            cipher,
             recording_id,
             released=released,
             by=user.id,
@@ -363,7 +368,9 @@ async def training_release_route(request: web.Request) -> web.Response:
             raise NotFound("no such recording ready to play")
         if not released:  # a withdrawn call leaves every trainer's collection with it
             await remove_from_collections(conn, [recording_id])
-        details: dict[str, DetailValue] = {"reason": reason}
+        # the reason is free text about people: it stays on the recording (sealed), the
+        # audit log carries only that one was given
+        details: dict[str, DetailValue] = {"reason_given": bool(reason)}
         if reviewed is not None:
             details["redaction_reviewed"] = reviewed
         await record_access(

@@ -30,7 +30,7 @@ from aiohttp import web
 from pydantic import Field
 
 from accounts.roles import Permission
-from api.appkeys import CURRENT_USER, POOL, VAULT
+from api.appkeys import CURRENT_USER, POOL, VAULT, field_cipher
 from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.permissions import requires
@@ -99,6 +99,7 @@ async def add_route(request: web.Request) -> web.Response:
     the same channel it overlaps or touches)."""
     recording_id = parse_id(request.match_info["id"])
     span = await json_body(request, RedactionSpan)
+    cipher = field_cipher(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         shape = await redaction.lock_recording(conn, recording_id)
         if shape is None:
@@ -106,6 +107,7 @@ async def add_route(request: web.Request) -> web.Response:
         start, end = _check(span, shape)
         added = await redaction.add_span(
             conn,
+            cipher,
             recording_id,
             start,
             end,
@@ -139,11 +141,11 @@ async def add_route(request: web.Request) -> web.Response:
 async def list_route(request: web.Request) -> web.Response:
     """The call's spans in time order, and the state of its redacted rendition."""
     recording_id = parse_id(request.match_info["id"])
-    pool = request.app[POOL]
+    pool, cipher = request.app[POOL], field_cipher(request)
     async with pool.acquire() as conn, conn.transaction():
         if await redaction.lock_recording(conn, recording_id) is None:
             raise NotFound("no such recording")
-        spans = await redaction.spans_of(conn, recording_id)
+        spans = await redaction.spans_of(conn, cipher, recording_id)
         rendition = await redaction.rendition_of(conn, recording_id)
         await record_access(
             request,
@@ -201,6 +203,7 @@ async def export_choice_route(request: web.Request) -> web.Response:
     request_id = parse_id(request.match_info["id"])
     recording_id = parse_id(request.match_info["recording_id"], "recording_id")
     body = await json_body(request, ExportChoiceBody)
+    cipher = field_cipher(request)
     async with request.app[POOL].acquire() as conn, conn.transaction():
         state = await export_choices.request_state(conn, request_id)
         if state is None:
@@ -221,7 +224,7 @@ async def export_choice_route(request: web.Request) -> web.Response:
                 )
         choice = export_choices.Choice(body.export, body.reason)  # type: ignore[arg-type]
         await export_choices.choose(
-            conn, request_id, recording_id, choice, request[CURRENT_USER].id
+            conn, cipher, request_id, recording_id, choice, request[CURRENT_USER].id
         )
         await record_access(
             request,

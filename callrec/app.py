@@ -41,9 +41,13 @@ from common.metrics import Metrics
 from common.settings import Secret, Settings
 from compliance.organisation import load_organisation
 from console import routes as console
+from recorder.catalog import PLAIN_RELEASE_REASONS
 from recorder.limits import UploadSlots
+from recorder.redaction import PLAIN_REASONS as PLAIN_REDACTION_REASONS
 from recorder.worker import IngestWorker
+from register.contact_log import PLAIN_NOTES
 from retention.scheduler import JobScheduler
+from rights.export_choices import PLAIN_REASONS as PLAIN_EXPORT_REASONS
 from rights.processor import RightsProcessor
 from storage.db import Pool, create_pool
 from storage.fieldcrypt import FieldCipher, load_data_key
@@ -52,9 +56,18 @@ from storage.keyring import Keyring, KeyringError
 from storage.migrate import migrate
 from storage.objects import ObjectStore, WriteProbe
 from storage.s3 import S3Store
+from storage.sealing import seal_plaintext
 from storage.vault import Vault
 
 log = logging.getLogger(__name__)
+
+# Free text about people that versions before migration 0016 stored in plain text.
+PLAIN_FREE_TEXT = (
+    PLAIN_NOTES,
+    PLAIN_REDACTION_REASONS,
+    PLAIN_EXPORT_REASONS,
+    PLAIN_RELEASE_REASONS,
+)
 
 
 def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.Application:
@@ -234,8 +247,19 @@ async def keyring_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def register_context(app: web.Application) -> AsyncIterator[None]:
-    """Unwrap the register's field-encryption key (created on first start)."""
+    """Unwrap the register's field-encryption key (created on first start) and seal the free
+    text an older version left in plain text."""
     if app[KEYRING].can_open:
         async with app[POOL].acquire() as conn:
             app[FIELD_CIPHER] = FieldCipher(await load_data_key(conn, app[KEYRING], "register"))
+        await seal_old_free_text(app[POOL], app[FIELD_CIPHER])
     yield
+
+
+async def seal_old_free_text(pool: Pool, cipher: FieldCipher) -> None:
+    """Seal notes and reasons still held in plain text (migration 0016); counts only are
+    logged, never text."""
+    for column in PLAIN_FREE_TEXT:
+        sealed = await seal_plaintext(pool, cipher, column)
+        if sealed:
+            log.info("sealed plain free text", extra={"column": column.plain, "rows": sealed})

@@ -17,19 +17,23 @@ import asyncpg
 
 from accounts.users import extension_of
 from storage.db import Connection, Pool
+from storage.fieldcrypt import FieldCipher
+from storage.sealing import PlainColumn
 
 COLUMNS: Final = """
 id, status, started_at, declared_duration_seconds, measured_duration_seconds, answered_by,
 answered_by_user_id, caller_number, direction, service_line, channel_layout, notice_played,
 customer_id, customer_link, audio_object_id, audio_format, channels, duration_mismatch, error,
-training_released_at, training_release_reason, created_at, training_redaction_reviewed
+training_released_at, training_release_reason_encrypted, created_at,
+training_redaction_reviewed
 """
 SELECT_RECORDING: Final = f"SELECT {COLUMNS} FROM recordings WHERE id = $1"
 SELECT_WAVEFORM: Final = "SELECT waveform FROM recordings WHERE id = $1"
 SET_TRAINING_RELEASE: Final = """
 UPDATE recordings SET training_released_at = CASE WHEN $2 THEN now() END,
     training_released_by = CASE WHEN $2 THEN $3::uuid END,
-    training_release_reason = CASE WHEN $2 THEN $4 END,
+    training_release_reason_encrypted = CASE WHEN $2 THEN $4::bytea END,
+    training_release_reason = NULL,
     training_redaction_reviewed = CASE WHEN $2 THEN $5::boolean END, updated_at = now()
 WHERE id = $1 AND status = 'ready'
 RETURNING id
@@ -146,7 +150,7 @@ class Recording:
     duration_mismatch: bool
     error: str | None
     training_released_at: datetime | None
-    training_release_reason: str | None
+    training_release_reason_encrypted: bytes | None  # sealed: open with release_reason()
     created_at: datetime
     training_redaction_reviewed: bool | None = None  # the DPO confirmed the spans at release
 
@@ -162,6 +166,27 @@ class Recording:
 
 
 _FIELDS: Final = tuple(f.name for f in fields(Recording))
+
+
+def release_context(recording_id: uuid.UUID) -> str:
+    """The associated data that binds a sealed training release reason to its recording."""
+    return f"recordings.training_release_reason:{recording_id}"
+
+
+PLAIN_RELEASE_REASONS: Final = PlainColumn(
+    "recordings",
+    ("id",),
+    "training_release_reason",
+    "training_release_reason_encrypted",
+    release_context,
+)
+
+
+def release_reason(cipher: FieldCipher, recording: Recording) -> str | None:
+    """Why the call was released for training (free text about people, sealed); None when
+    it is not released."""
+    sealed = recording.training_release_reason_encrypted
+    return None if sealed is None else cipher.decrypt(sealed, release_context(recording.id))
 
 
 def _recording(row: Any) -> Recording:
@@ -234,6 +259,7 @@ async def get_waveform(db: Connection | Pool, recording_id: uuid.UUID) -> dict[s
 
 async def set_training_release(
     db: Connection | Pool,
+    cipher: FieldCipher,
     recording_id: uuid.UUID,
     *,
     released: bool,
@@ -245,8 +271,9 @@ async def set_training_release(
 
     ``redaction_reviewed``: the DPO confirmed the call's redaction spans (None: it has none).
     """
+    sealed = cipher.encrypt(reason, release_context(recording_id)) if released else None
     changed = await db.fetchval(
-        SET_TRAINING_RELEASE, recording_id, released, by, reason, redaction_reviewed
+        SET_TRAINING_RELEASE, recording_id, released, by, sealed, redaction_reviewed
     )
     return changed is not None
 

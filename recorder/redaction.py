@@ -19,6 +19,8 @@ from decimal import Decimal
 from typing import Any, Final, Literal
 
 from storage.db import Connection, Pool
+from storage.fieldcrypt import FieldCipher
+from storage.sealing import PlainColumn
 from storage.vault import shred_headers
 
 Channel = Literal["both", "agent", "customer"]
@@ -26,7 +28,11 @@ RenditionStatus = Literal["none", "pending", "ready", "failed"]
 NOTIFY_WORKERS: Final = "SELECT pg_notify('callrec_ingest', '')"
 
 SELECT_SPANS: Final = """
-SELECT id, start_seconds, end_seconds, channel, reason, created_by
+SELECT id, start_seconds, end_seconds, channel, reason_encrypted, created_by
+FROM redactions WHERE recording_id = $1 ORDER BY start_seconds, channel, id
+"""
+SELECT_CUTS: Final = """
+SELECT start_seconds, end_seconds, channel
 FROM redactions WHERE recording_id = $1 ORDER BY start_seconds, channel, id
 """
 LOCK_RECORDING: Final = """
@@ -37,11 +43,11 @@ WHERE id = $1 FOR UPDATE
 TOUCHING: Final = """
 DELETE FROM redactions WHERE recording_id = $1 AND channel = $2
     AND start_seconds <= $4 AND end_seconds >= $3
-RETURNING id, start_seconds, end_seconds, reason
+RETURNING id, start_seconds, end_seconds, reason_encrypted
 """
 INSERT_SPAN: Final = """
-INSERT INTO redactions (id, recording_id, start_seconds, end_seconds, channel, reason,
-    created_by)
+INSERT INTO redactions (id, recording_id, start_seconds, end_seconds, channel,
+    reason_encrypted, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 DELETE_SPAN: Final = """
@@ -107,14 +113,29 @@ WHERE r.id = $1 AND r.status = 'ready'
 """
 
 
-@dataclass(frozen=True)
-class Span:
-    """One redaction span; ``reason`` is the DPO's free text (personal data)."""
+def context(span_id: uuid.UUID) -> str:
+    """The associated data that binds a sealed reason to its span."""
+    return f"redactions.reason:{span_id}"
 
-    id: uuid.UUID
+
+PLAIN_REASONS: Final = PlainColumn("redactions", ("id",), "reason", "reason_encrypted", context)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What a render silences: a span's time and channel (its reason stays sealed)."""
+
     start_seconds: Decimal
     end_seconds: Decimal
     channel: Channel
+
+
+@dataclass(frozen=True)
+class Span(Cut):
+    """One redaction span; ``reason`` is the DPO's free text (personal data), sealed per row
+    with the field cipher and opened only for the DPO's list."""
+
+    id: uuid.UUID
     reason: str
     created_by: uuid.UUID | None = None
 
@@ -162,13 +183,36 @@ async def lock_recording(conn: Connection, recording_id: uuid.UUID) -> CallShape
     )
 
 
-async def spans_of(db: Connection | Pool, recording_id: uuid.UUID) -> list[Span]:
-    """The recording's spans in time order."""
-    return [Span(**dict(row)) for row in await db.fetch(SELECT_SPANS, recording_id)]
+def _reason(cipher: FieldCipher, row: Any) -> str:
+    return cipher.decrypt(row["reason_encrypted"], context(row["id"]))
+
+
+async def spans_of(
+    db: Connection | Pool, cipher: FieldCipher, recording_id: uuid.UUID
+) -> list[Span]:
+    """The recording's spans in time order, their reasons opened."""
+    rows = await db.fetch(SELECT_SPANS, recording_id)
+    return [
+        Span(
+            start_seconds=row["start_seconds"],
+            end_seconds=row["end_seconds"],
+            channel=row["channel"],
+            id=row["id"],
+            reason=_reason(cipher, row),
+            created_by=row["created_by"],
+        )
+        for row in rows
+    ]
+
+
+async def cuts_of(db: Connection | Pool, recording_id: uuid.UUID) -> list[Cut]:
+    """What the renderer silences, in time order (no reason: the worker has no cipher)."""
+    return [Cut(**dict(row)) for row in await db.fetch(SELECT_CUTS, recording_id)]
 
 
 async def add_span(
     conn: Connection,
+    cipher: FieldCipher,
     recording_id: uuid.UUID,
     start: Decimal,
     end: Decimal,
@@ -181,14 +225,22 @@ async def add_span(
     The merged span covers them all and keeps every reason, in time order, one per line.
     """
     absorbed = await conn.fetch(TOUCHING, recording_id, channel, start, end)
-    reasons = [(row["start_seconds"], row["reason"]) for row in absorbed] + [(start, reason)]
+    reasons = [(row["start_seconds"], _reason(cipher, row)) for row in absorbed]
+    reasons.append((start, reason))
     for row in absorbed:
         start, end = min(start, row["start_seconds"]), max(end, row["end_seconds"])
     unique: list[str] = []
     for _, text in sorted(reasons, key=lambda item: item[0]):
         if text not in unique:
             unique.append(text)
-    span = Span(uuid.uuid4(), start, end, channel, "\n".join(unique), by)
+    span = Span(
+        start_seconds=start,
+        end_seconds=end,
+        channel=channel,
+        id=uuid.uuid4(),
+        reason="\n".join(unique),
+        created_by=by,
+    )
     await conn.execute(
         INSERT_SPAN,
         span.id,
@@ -196,7 +248,7 @@ async def add_span(
         span.start_seconds,
         span.end_seconds,
         channel,
-        span.reason,
+        cipher.encrypt(span.reason, context(span.id)),
         by,
     )
     await queue_render(conn, recording_id)

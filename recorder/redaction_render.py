@@ -29,7 +29,7 @@ from common.logs import log_failure
 from common.settings import Settings
 from recorder import redaction
 from recorder.audio import AudioError
-from recorder.redaction import ClaimedRender, Span
+from recorder.redaction import ClaimedRender, Cut
 from recorder.rendition import discard, render_sealed
 from recorder.waveform import waveform_document
 from retention.reaper import delete_payloads_now
@@ -43,13 +43,13 @@ TONE: Final = "0.0316*sin(2*PI*440*t)"  # -30 dBFS
 NO_SOURCE: Final = "the recording has no playable audio to redact"
 
 
-def _muted(spans: Sequence[Span]) -> str:
+def _muted(spans: Sequence[Cut]) -> str:
     """An expression that is non-zero inside any of ``spans``."""
     return "+".join(f"between(t,{s.start_seconds},{s.end_seconds})" for s in spans)
 
 
 def redaction_filter(
-    spans: Sequence[Span], channels: int, channel_layout: str, *, tone: bool = False
+    spans: Sequence[Cut], channels: int, channel_layout: str, *, tone: bool = False
 ) -> str:
     """The ffmpeg filter silencing each channel's spans (``both`` silences every channel).
 
@@ -146,7 +146,7 @@ class RedactionRenderer:
         original = None if source is None else await load_sealed(self.pool, source.audio_object_id)
         if source is None or original is None:
             return await self._give_up(job, NO_SOURCE)
-        spans = await redaction.spans_of(self.pool, job.recording_id)
+        spans = await redaction.cuts_of(self.pool, job.recording_id)
         audio_filter = redaction_filter(
             spans, source.channels, source.channel_layout, tone=self.settings.redaction_tone
         )

@@ -289,8 +289,11 @@ class AccessExport:
         for lease in leases:  # other parties are other people: only the subject's own role
             lease["parties"] = [p for p in lease["parties"] if p["customer_id"] == self.subject.key]
         yield "register/leases.json", mask_leases(leases, protection, reader)
+        yield (
+            "register/contact_log.json",
+            json_ready(await all_entries(self.conn, self.cipher, customer_id)),
+        )
         for name, read in (
-            ("contact_log.json", all_entries),
             ("disclosures.json", all_disclosures),
             ("marketing.json", all_preferences),
         ):
@@ -339,7 +342,11 @@ class AccessExport:
         """The object of each call's copy: the redacted rendition where the DPO chose it for
         this request (``export`` and ``export_reason`` say so in recordings.json), else the
         original. A chosen redacted copy that is not ready stops the export (it is retried)."""
-        choices = {} if self.request_id is None else await choices_of(self.conn, self.request_id)
+        choices = (
+            {}
+            if self.request_id is None
+            else await choices_of(self.conn, self.cipher, self.request_id)
+        )
         chosen = []
         for recording, object_id in zip(recordings, sealed_ids, strict=True):
             choice = choices.get(uuid.UUID(recording["id"]))

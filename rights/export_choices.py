@@ -1,8 +1,9 @@
 """Which copy of a call an access export carries, per request and recording (Art. 15(4)).
 
 The original by default; the DPO may choose the redacted rendition when the call holds other
-people's data, with a reason that the export's index repeats to the subject. The caller owns
-connections and transactions.
+people's data, with a reason that the export's index repeats to the subject. The reason is
+free text about people: it is sealed per row with the field cipher (:func:`context`). The
+caller owns connections and transactions.
 """
 
 from __future__ import annotations
@@ -12,18 +13,36 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from storage.db import Connection, Pool
+from storage.fieldcrypt import FieldCipher
+from storage.sealing import PlainColumn
 
 ExportChoice = Literal["original", "redacted"]
 REQUEST_STATE: Final = "SELECT kind, status FROM subject_requests WHERE id = $1 FOR UPDATE"
 UPSERT: Final = """
-INSERT INTO subject_request_exports (request_id, recording_id, export, reason, decided_by)
+INSERT INTO subject_request_exports (request_id, recording_id, export, reason_encrypted,
+    decided_by)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (request_id, recording_id) DO UPDATE SET export = $3, reason = $4,
-    decided_by = $5, decided_at = now()
+ON CONFLICT (request_id, recording_id) DO UPDATE SET export = $3, reason_encrypted = $4,
+    reason = NULL, decided_by = $5, decided_at = now()
 """
 SELECT: Final = """
-SELECT recording_id, export, reason FROM subject_request_exports WHERE request_id = $1
+SELECT request_id, recording_id, export, reason_encrypted FROM subject_request_exports
+WHERE request_id = $1
 """
+
+
+class ReasonsSealed(Exception):
+    """The request has choices whose reasons this node cannot open (no field cipher)."""
+
+
+def context(request_id: uuid.UUID, recording_id: uuid.UUID) -> str:
+    """The associated data that binds a sealed reason to its request and recording."""
+    return f"subject_request_exports.reason:{request_id}:{recording_id}"
+
+
+PLAIN_REASONS: Final = PlainColumn(
+    "subject_request_exports", ("request_id", "recording_id"), "reason", "reason_encrypted", context
+)
 
 
 @dataclass(frozen=True)
@@ -42,16 +61,31 @@ async def request_state(conn: Connection, request_id: uuid.UUID) -> tuple[str, s
 
 async def choose(
     conn: Connection,
+    cipher: FieldCipher,
     request_id: uuid.UUID,
     recording_id: uuid.UUID,
     choice: Choice,
     by: uuid.UUID,
 ) -> None:
-    """Record (or change) the DPO's choice for this request and recording."""
-    await conn.execute(UPSERT, request_id, recording_id, choice.export, choice.reason, by)
+    """Record (or change) the DPO's choice for this request and recording, its reason sealed."""
+    sealed = cipher.encrypt(choice.reason, context(request_id, recording_id))
+    await conn.execute(UPSERT, request_id, recording_id, choice.export, sealed, by)
 
 
-async def choices_of(db: Connection | Pool, request_id: uuid.UUID) -> dict[uuid.UUID, Choice]:
-    """Every choice made for the request, by recording."""
+async def choices_of(
+    db: Connection | Pool, cipher: FieldCipher | None, request_id: uuid.UUID
+) -> dict[uuid.UUID, Choice]:
+    """Every choice made for the request, by recording, reasons opened. Raises
+    :class:`ReasonsSealed` when there are choices and no cipher to open them (never falls
+    back to the original copy quietly)."""
     rows = await db.fetch(SELECT, request_id)
-    return {row["recording_id"]: Choice(row["export"], row["reason"]) for row in rows}
+    if rows and cipher is None:
+        raise ReasonsSealed(str(request_id))
+    return {
+        row["recording_id"]: Choice(
+            row["export"],
+            cipher.decrypt(row["reason_encrypted"], context(request_id, row["recording_id"])),
+        )
+        for row in rows
+        if cipher is not None
+    }

@@ -181,6 +181,12 @@ async def test_trainer_sees_only_released_calls_without_identity(
         headers=await headers_for(staff_api, "dpo"),
     )
     assert release.status == 200
+    audited = await staff_api.app[POOL].fetchrow(
+        "SELECT * FROM audit_log WHERE action = 'recording.training_release'"
+    )
+    assert audited is not None
+    assert audited["details"] == {"reason_given": True}  # ids and flags, never free text
+    assert "angry caller" not in str(dict(audited))
     _, page = await get(staff_api, "/v1/recordings", "trainer")
     assert [i["id"] for i in page["items"]] == [ids[1]]
     assert "customer_id" not in page["items"][0]

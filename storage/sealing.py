@@ -1,0 +1,56 @@
+"""Sealing free text that older versions stored in plain text (migration 0016).
+
+Notes and reasons staff write about people (the contact log's notes, redaction reasons,
+access-export reasons, training release reasons) are sealed per row with the field cipher.
+Rows written before that hold plain text in the old column: at start-up each such column is
+sealed in batches and its plain text cleared. The step is idempotent (it picks only rows
+whose plain column is still set), so every node may run it; a later migration drops the
+emptied columns once every deployment has run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from storage.db import Pool
+from storage.fieldcrypt import FieldCipher
+
+BATCH: Final = 500
+
+
+@dataclass(frozen=True)
+class PlainColumn:
+    """A column that held plain text, the bytea column that now seals it, and how a row's
+    context (the associated data binding the sealed value to it) is made from its keys."""
+
+    table: str
+    keys: tuple[str, ...]
+    plain: str
+    sealed: str
+    context: Callable[..., str]  # called with the row's key values, in ``keys`` order
+
+
+async def seal_plaintext(pool: Pool, cipher: FieldCipher, column: PlainColumn) -> int:
+    """Seal every row of ``column`` still holding plain text and clear it; how many."""
+    keys = ", ".join(column.keys)
+    select = (
+        f"SELECT {keys}, {column.plain} AS plain FROM {column.table} "
+        f"WHERE {column.plain} IS NOT NULL LIMIT $1 FOR UPDATE SKIP LOCKED"
+    )
+    match = " AND ".join(f"{key} = ${n}" for n, key in enumerate(column.keys, start=2))
+    update = f"UPDATE {column.table} SET {column.sealed} = $1, {column.plain} = NULL WHERE {match}"
+    sealed = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(select, BATCH)
+            if not rows:
+                return sealed
+            await conn.executemany(update, [_sealed_row(cipher, column, row) for row in rows])
+            sealed += len(rows)
+
+
+def _sealed_row(cipher: FieldCipher, column: PlainColumn, row: Any) -> tuple[Any, ...]:
+    keys = tuple(row[key] for key in column.keys)
+    return (cipher.encrypt(row["plain"], column.context(*keys)), *keys)
