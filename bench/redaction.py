@@ -18,14 +18,13 @@ import asyncio
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
 from bench.ingest import make_call
 from recorder.audio import ffmpeg_exe, opus_output, process_audio, with_filter
-from recorder.redaction import Span
+from recorder.redaction import Cut
 from recorder.redaction_render import redaction_filter
 from storage.fs import FilesystemStore
 from storage.keyring import Keyring
@@ -34,17 +33,15 @@ from storage.vault import SealedObject, Vault
 BITRATE = 24
 
 
-def spans_over(seconds: float, count: int) -> list[Span]:
+def spans_over(seconds: float, count: int) -> list[Cut]:
     """``count`` two-second spans spread over the call, rotating agent, customer and both."""
     channels = ("agent", "customer", "both")
     step = seconds / (count + 1)
     return [
-        Span(
-            uuid.uuid4(),
+        Cut(
             Decimal(f"{step * (i + 1):.3f}"),
             Decimal(f"{step * (i + 1) + 2:.3f}"),
             channels[i % 3],  # type: ignore[arg-type]
-            "bench",
         )
         for i in range(count)
     ]
