@@ -82,7 +82,8 @@ WHERE 'housing_advisor' = ANY (roles) AND NOT disabled AND ($1::text[] IS NULL O
 """
 LIST_USERS: Final = """
 SELECT id, username, display_name, extension, roles, disabled, locked_until > now() AS locked,
-       created_at
+       created_at, EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = users.id
+                           AND f.confirmed_at IS NOT NULL) AS second_factor
 FROM users WHERE username > $1 ORDER BY username LIMIT $2
 """
 
@@ -107,6 +108,7 @@ class Account:
     disabled: bool
     locked: bool
     created_at: datetime
+    second_factor: bool  # two-factor sign-in on: the administrator can switch it off
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,7 @@ async def list_accounts(db: Connection | Pool, after: str, limit: int) -> list[A
             row["disabled"],
             bool(row["locked"]),
             row["created_at"],
+            row["second_factor"],
         )
         for row in await db.fetch(LIST_USERS, after, limit)
     ]

@@ -37,6 +37,7 @@ async def list_users(request: web.Request) -> web.Response:
             "disabled": a.disabled,
             "locked": a.locked,
             "created_at": a.created_at.isoformat(),
+            "second_factor": a.second_factor,
         }
         for a in accounts
     ]

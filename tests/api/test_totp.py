@@ -194,14 +194,24 @@ async def test_enrolment_in_the_wrong_order_is_409(api: Client) -> None:
     assert (await api.post("/v1/auth/totp", headers=headers)).status == 409
 
 
+async def factors_listed(api: Client, admin: dict[str, str]) -> dict[str, bool]:
+    """Whether each account has two-factor sign-in on, as the users list says."""
+    listed = await api.get("/v1/users?limit=100", headers=admin)
+    assert listed.status == 200, await listed.text()
+    return {u["username"]: u["second_factor"] for u in (await listed.json())["items"]}
+
+
 async def test_an_administrator_switches_a_lost_second_factor_off(api: Client) -> None:
     await enrol(api, bearer(await token_for(api, "trainer")))
     trainer_id = await api.app[POOL].fetchval("SELECT id FROM users WHERE username = 'trainer'")
     admin = bearer(await token_for(api, "admin"))  # an admin without one may only enrol
     assert (await api.delete(f"/v1/users/{trainer_id}/totp", headers=admin)).status == 403
     await enrol(api, admin)
+    listed = await factors_listed(api, admin)
+    assert {name for name, on in listed.items() if on} == {"admin", "trainer"}
     removed = await api.delete(f"/v1/users/{trainer_id}/totp", headers=admin)
     assert removed.status == 200
+    assert (await factors_listed(api, admin))["trainer"] is False
     assert (await api.delete(f"/v1/users/{trainer_id}/totp", headers=admin)).status == 404
     assert (await api.delete("/v1/users/not-an-id/totp", headers=admin)).status == 422
     assert await token_for(api, "trainer")  # one step again
