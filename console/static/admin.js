@@ -27,10 +27,19 @@ export function usersPage(main) {
     }), credentials(user));
     editor.querySelector("input").focus();
   }
-  // A reset shows the one-time password once, for the administrator to hand over.
+  // A reset shows the one-time password once, for the administrator to hand over. A lost
+  // second factor is switched off only after a confirmation: the person then signs in with
+  // the password alone (or must enrol again, if their role requires it).
   function credentials(user) {
     const shown = h("p", { id: "one-time-password", "aria-live": "polite" });
-    const act = (label, run) => h("button", { type: "button", onclick: () => attempt(run) }, label);
+    const act = (label, run, id) => h("button", { type: "button", id, onclick: () => attempt(run) }, label);
+    const switchOff = user.second_factor && act(t("switchOffTwoFactor"), async () => {
+      if (!window.confirm(`${t("switchOffTwoFactorConfirm")} ${user.username}?`)) return;
+      await api("DELETE", `/v1/users/${user.id}/totp`);
+      switchOff.remove();
+      showNotice(`${t("twoFactorSwitchedOff")}: ${user.username}`);
+      await show();
+    }, "switch-off-two-factor");
     return h("section", { "aria-label": t("credentials") }, h("h3", {}, t("credentials")), h("p", {},
       act(t("resetPassword"), async () => {
         const answer = await api("POST", `/v1/users/${user.id}/password-reset`);
@@ -39,7 +48,7 @@ export function usersPage(main) {
       act(t("endAllSessions"), async () => {
         const answer = await api("DELETE", `/v1/users/${user.id}/sessions`);
         showNotice(`${t("sessionsEnded")}: ${answer.sessions_ended}`);
-      })), shown);
+      }), switchOff && " ", switchOff), shown);
   }
   function show() {
     const table = pagedTable("users", [
@@ -47,6 +56,7 @@ export function usersPage(main) {
       [t("displayName"), (u) => u.display_name],
       [t("extension"), (u) => u.extension], [t("roles"), (u) => u.roles.map((role) => named("roles", role)).join(", ")],
       [t("disabled"), (u) => (u.disabled || u.locked ? t("yes") : "")],
+      [t("twoFactor"), (u) => (u.second_factor ? t("yes") : t("no"))],
     ], (after) => api("GET", `/v1/users${query({ after })}`));
     list.replaceChildren(table.node);
     return table.ready;

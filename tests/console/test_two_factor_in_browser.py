@@ -1,5 +1,6 @@
 """Two-factor sign-in in the console: a DPO who has none can only enrol; enrolment with a
-code pyotp computes from the page's secret; then the login takes two steps."""
+code pyotp computes from the page's secret; then the login takes two steps. An
+administrator switches a lost factor off, after a confirmation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pyotp
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Dialog, expect
 
 from common.settings import Settings
 from tests.api.second_factor import enrol, next_code
@@ -16,13 +17,58 @@ from tests.api.sessions import PASSWORD, bearer, token_for
 from tests.console.browser import Console, hash_of, nav_pages, open_console, screenshot
 
 
+async def console_requiring(settings: Settings, *roles: str) -> AsyncIterator[Console]:
+    """The console where these roles must enrol; it logs no script errors."""
+    async for running in open_console(dataclasses.replace(settings, require_2fa_roles=roles)):
+        yield running
+        assert running.console_errors == []
+
+
 @pytest.fixture
 async def required(staff_settings: Settings) -> AsyncIterator[Console]:
     """The console with the default rule: admins and DPOs must enrol."""
-    settings = dataclasses.replace(staff_settings, require_2fa_roles=("admin", "dpo"))
-    async for running in open_console(settings):
+    async for running in console_requiring(staff_settings, "admin", "dpo"):
         yield running
-        assert running.console_errors == []
+
+
+@pytest.fixture
+async def dpo_required(staff_settings: Settings) -> AsyncIterator[Console]:
+    """Only DPOs must enrol, so the administrator logs in with one step."""
+    async for running in console_requiring(staff_settings, "dpo"):
+        yield running
+
+
+async def test_an_administrator_switches_a_dpos_lost_factor_off(dpo_required: Console) -> None:
+    await enrol(dpo_required.client, bearer(await token_for(dpo_required.client, "dpo")))
+    page = await dpo_required.login("admin")
+    await page.goto("/#/users")
+    dpo_row = page.locator("#users tr").filter(has=page.get_by_role("button", name="dpo"))
+    await expect(dpo_row.locator("td").last).to_have_text("yes")
+    await dpo_row.get_by_role("button", name="dpo").click()
+    switch_off = page.get_by_role("button", name="Switch off two-factor sign-in")
+
+    asked: list[str] = []
+
+    async def answer(dialog: Dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        await (dialog.accept() if accept else dialog.dismiss())
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    await switch_off.click()  # cancelled (the click returns once the dialog is answered)
+    assert len(asked) == 1
+    assert "dpo" in asked[0]
+    await expect(switch_off).to_be_visible()
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    await switch_off.click()
+    await expect(page.locator("#notice")).to_have_text("Two-factor sign-in switched off: dpo")
+    await expect(switch_off).to_have_count(0)
+    assert len(asked) == 2
+    await expect(dpo_row.locator("td").last).to_have_text("no")
+    await screenshot(page, "two-factor-switched-off")
+
+    dpo = await dpo_required.login("dpo")  # one step, and held to enrolment again
+    await expect(dpo.locator("#two-factor-required")).to_be_visible()
+    assert await dpo.locator("#nav a").count() == 0
 
 
 async def test_a_dpo_enrols_then_logs_in_with_two_steps(required: Console) -> None:
