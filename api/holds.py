@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import Field, model_validator
 
 from accounts.roles import Permission
-from api.appkeys import CURRENT_USER, POOL
+from api.appkeys import CURRENT_USER, POOL, field_cipher
 from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
@@ -76,7 +76,9 @@ async def place_route(request: web.Request) -> web.Response:
     hold = (await json_body(request, NewHold)).hold()
     async with request.app[POOL].acquire() as conn:
         try:
-            hold_id, placed_at = await place_hold(conn, hold, request[CURRENT_USER].id)
+            hold_id, placed_at = await place_hold(
+                conn, field_cipher(request), hold, request[CURRENT_USER].id
+            )
         except UnknownItem as exc:
             raise ValidationProblem([field_error(exc.field, str(exc))]) from None
     await record_access(
@@ -104,6 +106,7 @@ async def list_route(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         items = await list_holds(
             conn,
+            field_cipher(request),
             include_released=include_released,
             before=time_cursor_or_start(request.query.get("cursor")),
             limit=limit,
@@ -124,7 +127,9 @@ async def release_route(request: web.Request) -> web.Response:
     if request.can_read_body:
         reason = (await json_body(request, HoldRelease)).reason
     async with request.app[POOL].acquire() as conn:
-        released = await release_hold(conn, hold_id, request[CURRENT_USER].id, reason)
+        released = await release_hold(
+            conn, field_cipher(request), hold_id, request[CURRENT_USER].id, reason
+        )
     if not released:
         raise NotFound("no active legal hold with this id")
     await record_access(request, "legal_hold.release", object_type="legal_hold", object_id=hold_id)

@@ -24,7 +24,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 
 from accounts.roles import Permission
 from accounts.users import account_exists
-from api.appkeys import CURRENT_USER, POOL, SETTINGS, VAULT
+from api.appkeys import CURRENT_USER, FIELD_CIPHER, POOL, SETTINGS, VAULT, field_cipher
 from api.auditing import record_access
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
@@ -158,7 +158,7 @@ async def create_route(request: web.Request) -> web.Response:
             raise ValidationProblem(
                 [field_error("subject.customer_id", "no such customer")]
             ) from None
-        document = await get_request(conn, request_id)
+        document = await get_request(conn, request.app.get(FIELD_CIPHER), request_id)
     await record_access(
         request,
         "subject_request.create",
@@ -204,7 +204,7 @@ async def get_route(request: web.Request) -> web.Response:
     a finished access request its ``download_url`` (reading it again changes nothing)."""
     request_id = parse_id(request.match_info["id"])
     async with request.app[POOL].acquire() as conn:
-        document = await get_request(conn, request_id)
+        document = await get_request(conn, request.app.get(FIELD_CIPHER), request_id)
         if document is None:
             raise NotFound("no such subject request")
         await with_customer_names(conn, [document])
@@ -229,7 +229,7 @@ async def _transition(request: web.Request, action: str, step: Any, *args: Any) 
             await step(conn, request_id, *args)
         except TransitionRefused as exc:
             raise _transition_problem(exc) from None
-        document = await get_request(conn, request_id)
+        document = await get_request(conn, request.app.get(FIELD_CIPHER), request_id)
     await record_access(request, action, object_type="subject_request", object_id=request_id)
     return web.json_response(document)
 
@@ -280,7 +280,9 @@ async def fulfil_route(request: web.Request) -> web.Response:
 async def deny_route(request: web.Request) -> web.Response:
     """``POST /v1/subject-requests/{id}/deny``: deny the request, with a reason."""
     reason = (await json_body(request, Denial)).reason
-    return await _transition(request, "subject_request.deny", deny_request, reason[:1000])
+    return await _transition(
+        request, "subject_request.deny", deny_request, reason[:1000], field_cipher(request)
+    )
 
 
 @requires(Permission.MANAGE_SUBJECT_REQUESTS)
@@ -290,7 +292,12 @@ async def extend_route(request: web.Request) -> web.Response:
     legal deadline, and the subject must be told why (Art. 12(3))."""
     body = await json_body(request, Extension)
     return await _transition(
-        request, "subject_request.extend", extend_request, body.until, body.reason
+        request,
+        "subject_request.extend",
+        extend_request,
+        body.until,
+        body.reason,
+        field_cipher(request),
     )
 
 
@@ -300,7 +307,7 @@ async def reissue_route(request: web.Request) -> web.Response:
     while it is kept; answers the new link, and the old one is dead."""
     request_id = parse_id(request.match_info["id"])
     async with request.app[POOL].acquire() as conn:
-        document = await get_request(conn, request_id)
+        document = await get_request(conn, request.app.get(FIELD_CIPHER), request_id)
         if document is None:
             raise NotFound("no such subject request")
         if document["kind"] != "access" or document["status"] != "completed":

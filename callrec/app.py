@@ -46,9 +46,12 @@ from recorder.limits import UploadSlots
 from recorder.redaction import PLAIN_REASONS as PLAIN_REDACTION_REASONS
 from recorder.worker import IngestWorker
 from register.contact_log import PLAIN_NOTES
+from retention.holds import PLAIN_HOLD_REASONS
+from retention.holds import PLAIN_RELEASE_REASONS as PLAIN_HOLD_RELEASE_REASONS
 from retention.scheduler import JobScheduler
 from rights.export_choices import PLAIN_REASONS as PLAIN_EXPORT_REASONS
 from rights.processor import RightsProcessor
+from rights.requests import PLAIN_DENIAL_REASONS, PLAIN_EXTENSION_REASONS
 from storage.db import Pool, create_pool
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.fs import FilesystemStore
@@ -61,12 +64,16 @@ from storage.vault import Vault
 
 log = logging.getLogger(__name__)
 
-# Free text about people that versions before migration 0016 stored in plain text.
+# Free text about people that versions before migrations 0016 and 0017 stored in plain text.
 PLAIN_FREE_TEXT = (
     PLAIN_NOTES,
     PLAIN_REDACTION_REASONS,
     PLAIN_EXPORT_REASONS,
     PLAIN_RELEASE_REASONS,
+    PLAIN_HOLD_REASONS,
+    PLAIN_HOLD_RELEASE_REASONS,
+    PLAIN_DENIAL_REASONS,
+    PLAIN_EXTENSION_REASONS,
 )
 
 
@@ -257,7 +264,7 @@ async def register_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def seal_old_free_text(pool: Pool, cipher: FieldCipher) -> None:
-    """Seal notes and reasons still held in plain text (migration 0016); counts only are
+    """Seal notes and reasons still held in plain text (migrations 0016, 0017); counts only are
     logged, never text."""
     for column in PLAIN_FREE_TEXT:
         sealed = await seal_plaintext(pool, cipher, column)

@@ -14,30 +14,51 @@ import asyncpg
 from accounts.users import names_of
 from retention.erasure import ERASURE_LOCK
 from storage.db import Connection, jsonable
+from storage.fieldcrypt import FieldCipher
+from storage.sealing import PlainColumn
 
 MAX_REASON: Final = 1000
 MAX_RECORDINGS: Final = 1000
 BY: Final = ("placed_by", "released_by")  # account ids, shown as usernames
 INSERT_HOLD: Final = """
-INSERT INTO legal_holds (id, reason, customer_id, placed_by) VALUES ($1, $2, $3, $4)
+INSERT INTO legal_holds (id, reason_encrypted, customer_id, placed_by) VALUES ($1, $2, $3, $4)
 RETURNING placed_at
 """
 INSERT_ITEMS: Final = """
 INSERT INTO legal_hold_recordings (hold_id, recording_id) SELECT $1, unnest($2::uuid[])
 """
 RELEASE: Final = """
-UPDATE legal_holds SET released_at = now(), released_by = $2, release_reason = $3
+UPDATE legal_holds SET released_at = now(), released_by = $2, release_reason_encrypted = $3
 WHERE id = $1 AND released_at IS NULL RETURNING id
 """
 SELECT_PAGE: Final = """
-SELECT h.id, h.reason, h.customer_id, h.placed_at, h.placed_by, h.released_at, h.released_by,
-       h.release_reason,
+SELECT h.id, h.reason_encrypted AS reason, h.customer_id, h.placed_at, h.placed_by,
+       h.released_at, h.released_by, h.release_reason_encrypted AS release_reason,
        coalesce((SELECT array_agg(i.recording_id::text ORDER BY i.recording_id)
                  FROM legal_hold_recordings i WHERE i.hold_id = h.id), '{}') AS recording_ids
 FROM legal_holds h
 WHERE ($1 OR h.released_at IS NULL) AND (h.placed_at, h.id) < ($2, $3)
 ORDER BY h.placed_at DESC, h.id DESC LIMIT $4
 """
+
+
+def reason_context(hold_id: uuid.UUID) -> str:
+    """The associated data that binds a hold's sealed reason to the hold."""
+    return f"legal_holds.reason:{hold_id}"
+
+
+def release_context(hold_id: uuid.UUID) -> str:
+    """The associated data that binds a hold's sealed release reason to the hold."""
+    return f"legal_holds.release_reason:{hold_id}"
+
+
+# The reasons are free text about people, sealed per row; older versions stored them plain.
+PLAIN_HOLD_REASONS: Final = PlainColumn(
+    "legal_holds", ("id",), "reason", "reason_encrypted", reason_context
+)
+PLAIN_RELEASE_REASONS: Final = PlainColumn(
+    "legal_holds", ("id",), "release_reason", "release_reason_encrypted", release_context
+)
 
 
 @dataclass(frozen=True)
@@ -59,15 +80,17 @@ class UnknownItem(LookupError):
 
 
 async def place_hold(
-    conn: Connection, hold: HoldInput, by: uuid.UUID
+    conn: Connection, cipher: FieldCipher, hold: HoldInput, by: uuid.UUID
 ) -> tuple[uuid.UUID, datetime]:
-    """Store the hold; raises :class:`UnknownItem` and stores nothing if an item is missing."""
+    """Store the hold, its reason sealed; raises :class:`UnknownItem` and stores nothing if
+    an item is missing."""
     hold_id = uuid.uuid4()
+    sealed = cipher.encrypt(hold.reason, reason_context(hold_id))
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
         try:
             placed_at: datetime = await conn.fetchval(
-                INSERT_HOLD, hold_id, hold.reason, hold.customer_id, by
+                INSERT_HOLD, hold_id, sealed, hold.customer_id, by
             )
         except asyncpg.ForeignKeyViolationError:
             raise UnknownItem("customer_id") from None
@@ -78,17 +101,36 @@ async def place_hold(
     return hold_id, placed_at
 
 
-async def release_hold(conn: Connection, hold_id: uuid.UUID, by: uuid.UUID, reason: str) -> bool:
-    """Release an active hold; False if there is no active hold with that id."""
+async def release_hold(
+    conn: Connection, cipher: FieldCipher, hold_id: uuid.UUID, by: uuid.UUID, reason: str
+) -> bool:
+    """Release an active hold, the reason sealed; False if there is no active hold with that id."""
+    sealed = cipher.encrypt(reason, release_context(hold_id))
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", ERASURE_LOCK)
-        return await conn.fetchval(RELEASE, hold_id, by, reason) is not None
+        return await conn.fetchval(RELEASE, hold_id, by, sealed) is not None
 
 
 async def list_holds(
-    conn: Connection, *, include_released: bool, before: tuple[datetime, uuid.UUID], limit: int
+    conn: Connection,
+    cipher: FieldCipher,
+    *,
+    include_released: bool,
+    before: tuple[datetime, uuid.UUID],
+    limit: int,
 ) -> list[dict[str, Any]]:
-    """Holds newest first, each with its recordings and who placed and released it."""
+    """Holds newest first, each with its recordings, who placed and released it, and the
+    reasons opened."""
     rows = await conn.fetch(SELECT_PAGE, include_released, before[0], before[1], limit)
     names = await names_of(conn, {r[k] for r in rows for k in BY if r[k] is not None})
-    return [jsonable(row) | {k: names.get(row[k]) for k in BY} for row in rows]
+    return [jsonable(_opened(cipher, row)) | {k: names.get(row[k]) for k in BY} for row in rows]
+
+
+def _opened(cipher: FieldCipher, row: Any) -> dict[str, Any]:
+    released = row["release_reason"]
+    return dict(row) | {
+        "reason": cipher.decrypt(row["reason"], reason_context(row["id"])),
+        "release_reason": None
+        if released is None
+        else cipher.decrypt(released, release_context(row["id"])),
+    }

@@ -18,7 +18,10 @@ from typing import Any, Final
 
 from accounts.users import names_of
 from register.contact_log import CHANNELS
+from rights.export_choices import ReasonsSealed
 from storage.db import Connection, Pool, jsonable
+from storage.fieldcrypt import FieldCipher
+from storage.sealing import PlainColumn
 
 KINDS: Final = ("access", "erasure", "rectification", "objection")
 SUBJECT_KEYS: Final = ("customer_id", "staff_username", "phone_number")
@@ -44,8 +47,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 """
 SELECT_ONE: Final = f"""
 SELECT r.id, r.kind, r.subject_type, r.customer_id, r.staff_username, r.phone_number, r.channel,
-       r.received_at, r.due_at, r.legal_due_at, r.extended_due_at, r.extension_reason, r.status,
-       r.verification_method, r.verified_by, r.verified_at, r.denial_reason,
+       r.received_at, r.due_at, r.legal_due_at, r.extended_due_at, r.extension_reason_encrypted AS extension_reason, r.status,
+       r.verification_method, r.verified_by, r.verified_at,
+       r.denial_reason_encrypted AS denial_reason,
        r.progress_done, r.progress_total, r.report, r.error, r.created_at, r.completed_at,
        {DUE_BY} AS due_by, {OVERDUE} AS overdue
 FROM subject_requests r WHERE r.id = $1
@@ -67,11 +71,11 @@ UPDATE subject_requests SET status = 'processing', attempts = 0, leased_until = 
 WHERE id = $1 AND status = 'verified' RETURNING kind
 """
 DENY: Final = """
-UPDATE subject_requests SET status = 'denied', denial_reason = $2, completed_at = now()
+UPDATE subject_requests SET status = 'denied', denial_reason_encrypted = $2, completed_at = now()
 WHERE id = $1 AND status IN ('identity_unverified', 'verified') RETURNING id
 """
 EXTEND: Final = """
-UPDATE subject_requests SET extended_due_at = $2, extension_reason = $3,
+UPDATE subject_requests SET extended_due_at = $2, extension_reason_encrypted = $3,
        warned_at = NULL, overdue_alerted_at = NULL
 WHERE id = $1 AND status IN ('identity_unverified', 'verified', 'processing')
   AND $2 <= legal_due_at + interval '2 months' RETURNING id
@@ -95,6 +99,26 @@ SELECT count(*) AS received,
        count(*) FILTER (WHERE {IS_OPEN} AND {LEGAL_DUE_BY} < $1) AS past_legal_deadline_now
 FROM subject_requests
 """
+
+
+def denial_context(request_id: uuid.UUID) -> str:
+    """The associated data that binds a sealed denial reason to its request."""
+    return f"subject_requests.denial_reason:{request_id}"
+
+
+def extension_context(request_id: uuid.UUID) -> str:
+    """The associated data that binds a sealed extension reason to its request."""
+    return f"subject_requests.extension_reason:{request_id}"
+
+
+# Free text about people, sealed per row; older versions stored it plain.
+PLAIN_DENIAL_REASONS: Final = PlainColumn(
+    "subject_requests", ("id",), "denial_reason", "denial_reason_encrypted", denial_context
+)
+PLAIN_EXTENSION_REASONS: Final = PlainColumn(
+    "subject_requests", ("id",), "extension_reason", "extension_reason_encrypted", extension_context
+)
+REASONS: Final = {"denial_reason": denial_context, "extension_reason": extension_context}
 
 
 @dataclass(frozen=True)
@@ -152,14 +176,23 @@ async def create_request(
     return request_id
 
 
-async def get_request(conn: Connection, request_id: uuid.UUID) -> dict[str, Any] | None:
-    """The request as JSON (who verified it by username), or None."""
+async def get_request(
+    conn: Connection, cipher: FieldCipher | None, request_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The request as JSON (who verified it by username, reasons opened), or None. Raises
+    :class:`ReasonsSealed` when it has a reason and there is no cipher to open it."""
     row = await conn.fetchrow(SELECT_ONE, request_id)
     if row is None:
         return None
     by = row["verified_by"]
     verifier = None if by is None else (await names_of(conn, [by])).get(by)
-    return jsonable(row) | {"verified_by": verifier}
+    columns = dict(row)
+    for key, context in REASONS.items():
+        if columns[key] is not None:
+            if cipher is None:
+                raise ReasonsSealed(str(request_id))
+            columns[key] = cipher.decrypt(columns[key], context(request_id))
+    return jsonable(columns) | {"verified_by": verifier}
 
 
 async def customers_of_requests(
@@ -199,16 +232,21 @@ async def start_fulfilment(conn: Connection, request_id: uuid.UUID) -> str:
     return kind
 
 
-async def deny_request(conn: Connection, request_id: uuid.UUID, reason: str) -> None:
-    """Deny with a reason (kept on the request)."""
-    await _step(conn, DENY, request_id, "deny", reason)
+async def deny_request(
+    conn: Connection, request_id: uuid.UUID, reason: str, cipher: FieldCipher
+) -> None:
+    """Deny with a reason (kept on the request, sealed)."""
+    sealed = cipher.encrypt(reason, denial_context(request_id))
+    await _step(conn, DENY, request_id, "deny", sealed)
 
 
 async def extend_request(
-    conn: Connection, request_id: uuid.UUID, until: datetime, reason: str
+    conn: Connection, request_id: uuid.UUID, until: datetime, reason: str, cipher: FieldCipher
 ) -> None:
-    """Move the deadline, at most two months past the legal one (Art. 12(3))."""
-    await _step(conn, EXTEND, request_id, "extend", until, reason)
+    """Move the deadline, at most two months past the legal one (Art. 12(3)); the reason is
+    kept sealed."""
+    sealed = cipher.encrypt(reason, extension_context(request_id))
+    await _step(conn, EXTEND, request_id, "extend", until, sealed)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Sealing free text that older versions stored in plain text (migration 0016).
+"""Sealing free text that older versions stored in plain text (migrations 0016, 0017).
 
 Notes and reasons staff write about people (the contact log's notes, redaction reasons,
-access-export reasons, training release reasons) are sealed per row with the field cipher.
+access-export reasons, training release reasons, legal-hold reasons and release reasons,
+subject-request denial and extension reasons) are sealed per row with the field cipher.
 Rows written before that hold plain text in the old column: at start-up each such column is
 sealed in batches and its plain text cleared. The step is idempotent (it picks only rows
 whose plain column is still set), so every node may run it; a later migration drops the

@@ -1,5 +1,6 @@
 """Free text staff write about people is sealed at rest: contact log notes, redaction reasons,
-access-export reasons and training release reasons (migration 0016).
+access-export reasons and training release reasons (migration 0016), legal-hold reasons and
+release reasons, subject-request denial and extension reasons (migration 0017).
 
 Each is written through the API and looked for in the raw table rows; rows an older version
 left in plain text are sealed by the start-up step, and the API still shows their text.
@@ -8,6 +9,7 @@ left in plain text are sealed by the start-up step, and the API still shows thei
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,11 +27,29 @@ NOTE = "agreed to pay the rent arrears by Friday"
 SPAN_REASON = "the caller names her neighbour"
 EXPORT_REASON = "the call holds the neighbour's health data"
 RELEASE_REASON = "calm handling of an angry caller"
+HOLD_REASON = "her landlord disputes the call in court"
+HOLD_RELEASE_REASON = "the court case about her flat has ended"
+DENIAL_REASON = "the caller could not prove she is the tenant"
+EXTENSION_REASON = "her son's calls must be separated from hers"
+TEXTS = (
+    NOTE,
+    SPAN_REASON,
+    EXPORT_REASON,
+    RELEASE_REASON,
+    HOLD_REASON,
+    HOLD_RELEASE_REASON,
+    DENIAL_REASON,
+    EXTENSION_REASON,
+)
 PLAIN_COLUMNS = (
     ("contact_log", "note"),
     ("redactions", "reason"),
     ("subject_request_exports", "reason"),
     ("recordings", "training_release_reason"),
+    ("legal_holds", "reason"),
+    ("legal_holds", "release_reason"),
+    ("subject_requests", "denial_reason"),
+    ("subject_requests", "extension_reason"),
 )
 
 
@@ -86,6 +106,26 @@ async def shown_texts(api: Client, customer_id: str, recording_id: str) -> list[
     ]
 
 
+async def other_reasons(api: Client, request_id: str) -> list[str | None]:
+    """The hold's reasons, the extension reason and the denial reason as the API answers."""
+    dpo = await headers_for(api, "dpo")
+    holds = await api.get("/v1/legal-holds?include_released=true", headers=dpo)
+    hold = (await holds.json())["items"][0]
+    extended = await (await api.get(f"/v1/subject-requests/{request_id}", headers=dpo)).json()
+    queue = await api.get("/v1/subject-requests?status=denied", headers=dpo)
+    denied_id = (await queue.json())["items"][0]["id"]
+    denied = await (await api.get(f"/v1/subject-requests/{denied_id}", headers=dpo)).json()
+    return [
+        hold["reason"],
+        hold["release_reason"],
+        extended["extension_reason"],
+        denied["denial_reason"],
+    ]
+
+
+OTHER_REASONS = [HOLD_REASON, HOLD_RELEASE_REASON, EXTENSION_REASON, DENIAL_REASON]
+
+
 async def test_every_kind_of_text_is_sealed_in_the_row(staff_api: Client, audio_dir: Path) -> None:
     api = staff_api
     pool = api.app[POOL]
@@ -117,12 +157,41 @@ async def test_every_kind_of_text_is_sealed_in_the_row(staff_api: Client, audio_
         headers=dpo,
     )
     assert released.status == 200
+    hold = await api.post(
+        "/v1/legal-holds",
+        json={"reason": HOLD_REASON, "recording_ids": [recording_id]},
+        headers=dpo,
+    )
+    assert hold.status == 201
+    hold_id = (await hold.json())["id"]
+    ended = await api.delete(
+        f"/v1/legal-holds/{hold_id}", json={"reason": HOLD_RELEASE_REASON}, headers=dpo
+    )
+    assert ended.status == 200
+    until = (datetime.now(UTC) + timedelta(days=40)).isoformat()
+    extended = await api.post(
+        f"/v1/subject-requests/{request_id}/extend",
+        json={"until": until, "reason": EXTENSION_REASON},
+        headers=dpo,
+    )
+    assert extended.status == 200
+    assert (await extended.json())["extension_reason"] == EXTENSION_REASON
+    denied = await api.post(
+        f"/v1/subject-requests/{await access_request(api)}/deny",
+        json={"reason": DENIAL_REASON},
+        headers=dpo,
+    )
+    assert denied.status == 200
+    assert (await denied.json())["denial_reason"] == DENIAL_REASON
 
-    for table, _ in PLAIN_COLUMNS:
+    for table, _ in dict.fromkeys(PLAIN_COLUMNS):
         stored = await raw_bytes(pool, table)
-        for text in (NOTE, SPAN_REASON, EXPORT_REASON, RELEASE_REASON):
+        for text in TEXTS:
             assert text.encode() not in stored, (table, text)
-    assert b"calm handling" not in await raw_bytes(pool, "audit_log")
+    audit = await raw_bytes(pool, "audit_log")
+    for text in TEXTS:
+        assert text.encode() not in audit, text
+    assert await other_reasons(api, request_id) == OTHER_REASONS
     assert await shown_texts(api, customer_id, recording_id) == [NOTE, SPAN_REASON, RELEASE_REASON]
     choices = await choices_of(pool, api.app[FIELD_CIPHER], uuid.UUID(request_id))
     assert choices[uuid.UUID(recording_id)].reason == EXPORT_REASON
@@ -165,6 +234,25 @@ async def test_start_up_seals_rows_an_older_version_left_in_plain_text(
         recording_id,
         RELEASE_REASON,
     )
+    hold_id = uuid.uuid4()
+    await pool.execute(
+        "INSERT INTO legal_holds (id, reason, released_at, release_reason) VALUES ($1, $2, now(), $3)",
+        hold_id,
+        HOLD_REASON,
+        HOLD_RELEASE_REASON,
+    )
+    await pool.execute(
+        "UPDATE subject_requests SET extended_due_at = due_at + interval '1 month',"
+        " extension_reason = $2 WHERE id = $1::uuid",
+        request_id,
+        EXTENSION_REASON,
+    )
+    await pool.execute(
+        "UPDATE subject_requests SET status = 'denied', completed_at = now(), denial_reason = $2"
+        " WHERE id = $1::uuid",
+        await access_request(api),
+        DENIAL_REASON,
+    )
     monkeypatch.setattr(sealing, "BATCH", 2)
 
     await seal_old_free_text(pool, api.app[FIELD_CIPHER])
@@ -173,9 +261,10 @@ async def test_start_up_seals_rows_an_older_version_left_in_plain_text(
     for table, column in PLAIN_COLUMNS:
         assert await pool.fetchval(f"SELECT count(*) FROM {table} WHERE {column} IS NOT NULL") == 0
         stored = await raw_bytes(pool, table)
-        for text in (NOTE, SPAN_REASON, EXPORT_REASON, RELEASE_REASON):
+        for text in TEXTS:
             assert text.encode() not in stored, (table, text)
     assert await pool.fetchval("SELECT count(*) FROM contact_log WHERE note_encrypted IS NULL") == 0
+    assert await other_reasons(api, request_id) == OTHER_REASONS
     assert await shown_texts(api, customer_id, recording_id) == [NOTE, SPAN_REASON, RELEASE_REASON]
     choices = await choices_of(pool, api.app[FIELD_CIPHER], uuid.UUID(request_id))
     assert choices[uuid.UUID(recording_id)].reason == EXPORT_REASON

@@ -19,6 +19,7 @@ from common.settings import Settings
 from rights.deadlines import DeadlineMonitor
 from rights.requests import extend_request
 from storage.db import Pool
+from storage.fieldcrypt import FieldCipher
 
 CALLER = "+358409876543"
 
@@ -138,7 +139,13 @@ async def test_an_unreachable_webhook_is_retried_and_extension_rearms_the_warnin
     monitor = monitor_on(pool, settings)  # no webhook: the log is enough
     assert (await monitor.run()).startswith("alerts sent 1 of 1")
     async with pool.acquire() as conn:
-        await extend_request(conn, request_id, datetime.now(UTC) + timedelta(days=2), "complex")
+        await extend_request(
+            conn,
+            request_id,
+            datetime.now(UTC) + timedelta(days=2),
+            "complex",
+            FieldCipher(bytes(16)),
+        )
     assert (await monitor.run()).startswith("alerts sent 1 of 1")
 
 
