@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from common.errors import Problem
 from storage.db import Connection, Pool
 from storage.fieldcrypt import FieldCipher
 from storage.sealing import PlainColumn
@@ -31,8 +32,20 @@ WHERE request_id = $1
 """
 
 
-class ReasonsSealed(Exception):
-    """The request has choices whose reasons this node cannot open (no field cipher)."""
+class ReasonsSealed(Problem):
+    """The request holds reasons this node cannot open (no field cipher: a recipients-only
+    keyring). A 503 like the register's own, never a 500: another node can answer."""
+
+    status = 503
+    slug = "register-unavailable"
+    title = "Register unavailable"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(
+            "this node has a recipients-only keyring and cannot open the request's sealed "
+            "reasons; ask a node that holds the keyring"
+        )
+        self.request_id = request_id
 
 
 def context(request_id: uuid.UUID, recording_id: uuid.UUID) -> str:

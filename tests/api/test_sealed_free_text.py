@@ -196,6 +196,16 @@ async def test_every_kind_of_text_is_sealed_in_the_row(staff_api: Client, audio_
     choices = await choices_of(pool, api.app[FIELD_CIPHER], uuid.UUID(request_id))
     assert choices[uuid.UUID(recording_id)].reason == EXPORT_REASON
 
+    # a node whose keyring cannot open sealed text answers 503 (another node can), never 500
+    cipher = api.app[FIELD_CIPHER]
+    del api.app._state[FIELD_CIPHER]  # as on a recipients-only node
+    try:
+        refused = await api.get(f"/v1/subject-requests/{request_id}", headers=dpo)
+        assert refused.status == 503, await refused.text()
+        assert (await refused.json())["type"].endswith("register-unavailable")
+    finally:
+        api.app._state[FIELD_CIPHER] = cipher
+
 
 async def test_start_up_seals_rows_an_older_version_left_in_plain_text(
     staff_api: Client, audio_dir: Path, monkeypatch: pytest.MonkeyPatch
