@@ -168,18 +168,10 @@ class Recording:
 _FIELDS: Final = tuple(f.name for f in fields(Recording))
 
 
-def release_context(recording_id: uuid.UUID) -> str:
-    """The associated data that binds a sealed training release reason to its recording."""
-    return f"recordings.training_release_reason:{recording_id}"
-
-
 PLAIN_RELEASE_REASONS: Final = PlainColumn(
-    "recordings",
-    ("id",),
-    "training_release_reason",
-    "training_release_reason_encrypted",
-    release_context,
+    "recordings", ("id",), "training_release_reason", "training_release_reason_encrypted"
 )
+release_context: Final = PLAIN_RELEASE_REASONS.context
 
 
 def release_reason(cipher: FieldCipher, recording: Recording) -> str | None:

@@ -113,12 +113,8 @@ WHERE r.id = $1 AND r.status = 'ready'
 """
 
 
-def context(span_id: uuid.UUID) -> str:
-    """The associated data that binds a sealed reason to its span."""
-    return f"redactions.reason:{span_id}"
-
-
-PLAIN_REASONS: Final = PlainColumn("redactions", ("id",), "reason", "reason_encrypted", context)
+PLAIN_REASONS: Final = PlainColumn("redactions", ("id",), "reason", "reason_encrypted")
+context: Final = PLAIN_REASONS.context
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,8 @@ ORDER BY at DESC, id DESC LIMIT $4
 """
 
 
-def context(entry_id: uuid.UUID) -> str:
-    """The associated data that binds a sealed note to its row."""
-    return f"contact_log.note:{entry_id}"
-
-
-PLAIN_NOTES: Final = PlainColumn("contact_log", ("id",), "note", "note_encrypted", context)
+PLAIN_NOTES: Final = PlainColumn("contact_log", ("id",), "note", "note_encrypted")
+context: Final = PLAIN_NOTES.context
 
 
 def _opened(cipher: FieldCipher, columns: dict[str, Any]) -> dict[str, Any]:

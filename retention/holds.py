@@ -42,23 +42,13 @@ ORDER BY h.placed_at DESC, h.id DESC LIMIT $4
 """
 
 
-def reason_context(hold_id: uuid.UUID) -> str:
-    """The associated data that binds a hold's sealed reason to the hold."""
-    return f"legal_holds.reason:{hold_id}"
-
-
-def release_context(hold_id: uuid.UUID) -> str:
-    """The associated data that binds a hold's sealed release reason to the hold."""
-    return f"legal_holds.release_reason:{hold_id}"
-
-
 # The reasons are free text about people, sealed per row; older versions stored them plain.
-PLAIN_HOLD_REASONS: Final = PlainColumn(
-    "legal_holds", ("id",), "reason", "reason_encrypted", reason_context
-)
+PLAIN_HOLD_REASONS: Final = PlainColumn("legal_holds", ("id",), "reason", "reason_encrypted")
+reason_context: Final = PLAIN_HOLD_REASONS.context
 PLAIN_RELEASE_REASONS: Final = PlainColumn(
-    "legal_holds", ("id",), "release_reason", "release_reason_encrypted", release_context
+    "legal_holds", ("id",), "release_reason", "release_reason_encrypted"
 )
+release_context: Final = PLAIN_RELEASE_REASONS.context
 
 
 @dataclass(frozen=True)

@@ -48,14 +48,10 @@ class ReasonsSealed(Problem):
         self.request_id = request_id
 
 
-def context(request_id: uuid.UUID, recording_id: uuid.UUID) -> str:
-    """The associated data that binds a sealed reason to its request and recording."""
-    return f"subject_request_exports.reason:{request_id}:{recording_id}"
-
-
 PLAIN_REASONS: Final = PlainColumn(
-    "subject_request_exports", ("request_id", "recording_id"), "reason", "reason_encrypted", context
+    "subject_request_exports", ("request_id", "recording_id"), "reason", "reason_encrypted"
 )
+context: Final = PLAIN_REASONS.context
 
 
 @dataclass(frozen=True)

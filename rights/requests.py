@@ -101,23 +101,15 @@ FROM subject_requests
 """
 
 
-def denial_context(request_id: uuid.UUID) -> str:
-    """The associated data that binds a sealed denial reason to its request."""
-    return f"subject_requests.denial_reason:{request_id}"
-
-
-def extension_context(request_id: uuid.UUID) -> str:
-    """The associated data that binds a sealed extension reason to its request."""
-    return f"subject_requests.extension_reason:{request_id}"
-
-
 # Free text about people, sealed per row; older versions stored it plain.
 PLAIN_DENIAL_REASONS: Final = PlainColumn(
-    "subject_requests", ("id",), "denial_reason", "denial_reason_encrypted", denial_context
+    "subject_requests", ("id",), "denial_reason", "denial_reason_encrypted"
 )
+denial_context: Final = PLAIN_DENIAL_REASONS.context
 PLAIN_EXTENSION_REASONS: Final = PlainColumn(
-    "subject_requests", ("id",), "extension_reason", "extension_reason_encrypted", extension_context
+    "subject_requests", ("id",), "extension_reason", "extension_reason_encrypted"
 )
+extension_context: Final = PLAIN_EXTENSION_REASONS.context
 REASONS: Final = {"denial_reason": denial_context, "extension_reason": extension_context}
 
 

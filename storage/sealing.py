@@ -11,7 +11,6 @@ emptied columns once every deployment has run it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -23,14 +22,19 @@ BATCH: Final = 500
 
 @dataclass(frozen=True)
 class PlainColumn:
-    """A column that held plain text, the bytea column that now seals it, and how a row's
-    context (the associated data binding the sealed value to it) is made from its keys."""
+    """A column that held plain text and the bytea column that now seals it.
+
+    A row's context (the associated data binding the sealed value to that row) is derived
+    here once, ``table.plain:key[:key]``, so no owner spells it by hand."""
 
     table: str
     keys: tuple[str, ...]
     plain: str
     sealed: str
-    context: Callable[..., str]  # called with the row's key values, in ``keys`` order
+
+    def context(self, *keys: object) -> str:
+        """The context of the row with these key values, in ``keys`` order."""
+        return f"{self.table}.{self.plain}:" + ":".join(str(key) for key in keys)
 
 
 async def seal_plaintext(pool: Pool, cipher: FieldCipher, column: PlainColumn) -> int:
