@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from recorder.audio import ffmpeg_exe
+from common.ffmpeg import ffmpeg_exe
 
 RATE = 8000
 DECODE_RATE = 48000

@@ -53,8 +53,9 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from api.appkeys import POOL, STORE
 from callrec.app import create_app
+from common.ffmpeg import ffmpeg_exe
 from common.settings import Secret, Settings
-from recorder.audio import ffmpeg_exe, opus_output
+from recorder.audio import opus_output
 from storage.age import CHUNK_SIZE
 from storage.fs import FilesystemStore
 from tests.recorder.helpers import SECRET, metadata, multipart, signed_headers

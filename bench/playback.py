@@ -43,8 +43,8 @@ from api.permissions import requires
 from api.playback import serve_audio
 from bench.ingest import RssSampler, serve_app
 from callrec.app import create_app
+from common.ffmpeg import ffmpeg_exe
 from common.settings import Settings
-from recorder.audio import ffmpeg_exe
 from storage.objects import ObjectStore
 from storage.vault import insert_sealed
 

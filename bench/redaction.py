@@ -23,7 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.ingest import make_call
-from recorder.audio import ffmpeg_exe, opus_output, process_audio, with_filter
+from common.ffmpeg import ffmpeg_exe
+from recorder.audio import opus_output, process_audio, with_filter
 from recorder.redaction import Cut
 from recorder.redaction_render import redaction_filter
 from storage.fs import FilesystemStore

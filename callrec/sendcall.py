@@ -23,8 +23,8 @@ from typing import Any, Final
 import aiohttp
 
 from callrec.app import webhook_secret_path
+from common.ffmpeg import ffmpeg_exe
 from common.settings import Settings
-from recorder.audio import ffmpeg_exe
 from recorder.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 _TIME: Final = re.compile(r"time=(\d+):(\d\d):(\d\d(?:\.\d+)?)")

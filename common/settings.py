@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -111,6 +112,10 @@ class Settings:
     subject_request_due_days: int = 14
     organisation_file: Path | None = None
     transcribe: bool = False
+    transcribe_model: Path | None = None  # a CTranslate2 Whisper model directory
+    transcribe_model_sha256: str | None = None  # the operator's pin for a model of their own
+    transcribe_language: str = "fi"
+    transcribe_concurrency: int = 1
     deadline_webhook_url: str | None = None
     scheduler: bool = True
     timezone: ZoneInfo = LOCAL_ZONE
@@ -192,6 +197,10 @@ class Settings:
             subject_request_due_days=reader.get("SUBJECT_REQUEST_DUE_DAYS", _int_range(1, 30), 14),
             organisation_file=reader.get("ORGANISATION_FILE", Path, None),
             transcribe=reader.get("TRANSCRIBE", _on_off, False),
+            transcribe_model=reader.get("TRANSCRIBE_MODEL", Path, None),
+            transcribe_model_sha256=reader.get("TRANSCRIBE_MODEL_SHA256", _sha256, None),
+            transcribe_language=reader.get("TRANSCRIBE_LANGUAGE", _language, "fi"),
+            transcribe_concurrency=reader.get("TRANSCRIBE_CONCURRENCY", _int_range(1, 16), 1),
             deadline_webhook_url=reader.get("DEADLINE_WEBHOOK_URL", _http_url, None),
             scheduler=reader.get("SCHEDULER", _boolean, True),
             timezone=reader.get("TIMEZONE", _zone, LOCAL_ZONE),
@@ -291,6 +300,18 @@ def _on_off(raw: str) -> bool:
     if raw.lower() not in {"on", "off"}:
         raise ValueError(f"must be on or off, got {raw!r}")
     return raw.lower() == "on"
+
+
+def _sha256(raw: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", raw):
+        raise ValueError("must be the 64 hex digits of a SHA-256 (sha256sum model.bin)")
+    return raw.lower()
+
+
+def _language(raw: str) -> str:
+    if not re.fullmatch(r"[a-z]{2,3}", raw):
+        raise ValueError(f"must be a language code like fi, sv or en, got {raw!r}")
+    return raw
 
 
 def _int_range(low: int, high: int) -> Callable[[str], int]:

@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
 import struct
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
@@ -36,6 +35,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final, TypeVar
+
+from common.ffmpeg import ffmpeg_exe
 
 T = TypeVar("T")
 
@@ -85,19 +86,6 @@ class AudioError(Exception):
 
 class LaneExceeded(Exception):
     """The audio runs longer than the caller allowed (a slot kept for ordinary calls)."""
-
-
-def ffmpeg_exe() -> str:
-    """The ffmpeg binary: the imageio-ffmpeg wheel's, or the system's as a fallback."""
-    try:
-        import imageio_ffmpeg
-
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except (ImportError, RuntimeError):
-        system = shutil.which("ffmpeg")
-        if system is None:  # a broken installation, not bad audio: retried, then failed
-            raise RuntimeError("ffmpeg not found: install imageio-ffmpeg or ffmpeg") from None
-        return system
 
 
 @dataclass

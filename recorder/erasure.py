@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Protocol
 
 from common.settings import Settings
 from recorder.annotations import delete_of_recordings as delete_notes
@@ -51,8 +51,27 @@ ORDER BY id LIMIT $3
 """
 
 
+class RecordingPart(Protocol):
+    """Rows another room keeps per recording and erases with it (transcripts): handed in by
+    the composition root, since that room and this one do not import each other."""
+
+    async def related(self, conn: Connection, ids: Sequence[uuid.UUID]) -> dict[str, int]:
+        """What would go with these recordings, by kind, for the erasure report."""
+        ...
+
+    async def delete(
+        self, conn: Connection, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Delete the rows of these recordings; their sealed objects' ids by recording."""
+        ...
+
+
 class RecordingRows:
-    """The recordings table as the erasure engine needs it (``retention.erasure.Recordings``)."""
+    """The recordings table as the erasure engine needs it (``retention.erasure.Recordings``),
+    with the ``parts`` other rooms keep per recording."""
+
+    def __init__(self, parts: Sequence[RecordingPart] = ()) -> None:
+        self.parts = tuple(parts)
 
     async def customers_of(
         self, conn: Connection, ids: Sequence[uuid.UUID]
@@ -67,21 +86,27 @@ class RecordingRows:
     async def delete(
         self, conn: Connection, ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[uuid.UUID]]:
-        """Delete these recordings (their redaction spans go with them); for each one deleted,
-        its payloads' sealed object ids, the redacted rendition's included."""
-        redacted = {
-            row["recording_id"]: row["audio_object_id"]
-            for row in await conn.fetch(DELETE_RENDITIONS, list(ids))
-            if row["audio_object_id"] is not None
-        }
+        """Delete these recordings (their redaction spans and the parts' rows go with them);
+        for each one deleted, its payloads' sealed object ids, the redacted rendition's and
+        the parts' included."""
+        extra: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for row in await conn.fetch(DELETE_RENDITIONS, list(ids)):
+            if row["audio_object_id"] is not None:
+                extra.setdefault(row["recording_id"], []).append(row["audio_object_id"])
+        for part in self.parts:
+            for recording_id, objects in (await part.delete(conn, ids)).items():
+                extra.setdefault(recording_id, []).extend(objects)
         return {
-            row["id"]: [*row["objects"], *([redacted[row["id"]]] if row["id"] in redacted else [])]
+            row["id"]: [*row["objects"], *extra.get(row["id"], [])]
             for row in await conn.fetch(DELETE, list(ids))
         }
 
     async def related(self, conn: Connection, ids: Sequence[uuid.UUID]) -> dict[str, int]:
-        """The redaction spans erased with these recordings."""
-        return {"redaction": int(await conn.fetchval(COUNT_SPANS, list(ids)))}
+        """The redaction spans (and the parts' rows) erased with these recordings."""
+        counts = {"redaction": int(await conn.fetchval(COUNT_SPANS, list(ids)))}
+        for part in self.parts:
+            counts |= await part.related(conn, ids)
+        return counts
 
     async def delete_dependents(
         self, conn: Connection, ids: Sequence[uuid.UUID]

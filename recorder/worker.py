@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
@@ -77,6 +77,11 @@ PUBLIC_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
     (OSError, "storage unavailable"),
     (AgeError, "the stored audio could not be decrypted"),
 )
+
+
+# What else happens, in the ready transaction, when a call becomes ready: the composition
+# root queues its transcription here (recorder does not import transcripts).
+ReadyHook = Callable[[Connection, uuid.UUID], Awaitable[None]]
 
 
 class LeaseLost(Exception):
@@ -135,9 +140,16 @@ class IngestWorker:
     """Processes ingest jobs; ``worker_concurrency`` of them at once."""
 
     def __init__(
-        self, pool: Pool, vault: Vault, settings: Settings, *, long_call: timedelta = LONG_CALL
+        self,
+        pool: Pool,
+        vault: Vault,
+        settings: Settings,
+        *,
+        long_call: timedelta = LONG_CALL,
+        on_ready: ReadyHook | None = None,
     ) -> None:
         self.pool = pool
+        self.on_ready = on_ready
         self.vault = vault
         self.settings = settings
         self.lease = timedelta(seconds=settings.worker_lease_seconds)
@@ -336,6 +348,8 @@ class IngestWorker:
                 customer_id=customer_id,
             )
             await queries.delete_job(conn, job.recording_id)
+            if self.on_ready is not None:
+                await self.on_ready(conn, job.recording_id)
             if self.settings.keep_original:
                 return []
             return await shred_headers(conn, [incoming.id])

@@ -12,16 +12,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from common.settings import Settings
-from recorder.erasure import RECORDINGS, recording_categories
+from recorder.erasure import RecordingRows, recording_categories
 from retention.erasure import ErasureEngine
 from retention.sweep import RetentionSweep, register_categories
 from rights.links import expiry_category
 from storage.db import Pool
 from storage.objects import ObjectStore
+from transcripts.store import TRANSCRIPTS
+
+# The recordings with what other rooms keep per call: their transcripts and index rows.
+RECORDINGS = RecordingRows(parts=(TRANSCRIPTS,))
 
 
 def erasure_engine(pool: Pool, store: ObjectStore, *, dry_run: bool = False) -> ErasureEngine:
-    """The erasure engine, given the recordings table of recorder (a room above retention)."""
+    """The erasure engine, given the recordings table of recorder (a room above retention)
+    and the transcripts erased with each call."""
     return ErasureEngine(pool, store, RECORDINGS, dry_run=dry_run)
 
 

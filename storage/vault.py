@@ -36,7 +36,7 @@ from storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
-KINDS: Final = frozenset({"incoming", "recordings", "originals", "exports", "test"})
+KINDS: Final = frozenset({"incoming", "recordings", "originals", "exports", "transcripts", "test"})
 
 INSERT_SEALED: Final = """
 INSERT INTO sealed_objects (id, object_key, header, key_version, payload_nonce, payload_size,

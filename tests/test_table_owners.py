@@ -28,6 +28,7 @@ PACKAGES: Final = (
     "retention",
     "rights",
     "storage",
+    "transcripts",
 )
 
 
@@ -57,6 +58,7 @@ OWNERS: Final = {
     # links leave theirs through retention.erasure.leave_tombstones).
     **_owned("retention", "legal_holds legal_hold_recordings scheduler_runs tombstones"),
     **_owned("rights", "subject_requests exports subject_request_exports"),
+    **_owned("transcripts", "transcripts transcript_terms"),
     **_owned("storage", "data_keys sealed_objects pending_object_deletions schema_migrations"),
 }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from api.appkeys import POOL, SETTINGS, VAULT
-from recorder.audio import ffmpeg_exe
+from common.ffmpeg import ffmpeg_exe
 from recorder.erasure import RECORDINGS
 from recorder.redaction_render import RedactionRenderer
 from recorder.worker import public_reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from recorder.audio import ffmpeg_exe
+from common.ffmpeg import ffmpeg_exe
 
 CODECS = {
     "wav-pcm16": ("wav", ["-c:a", "pcm_s16le"]),

@@ -1,0 +1,269 @@
+"""The transcription job: a ready call's rendition → speech model → sealed transcript + index.
+
+Claimed from the ``transcripts`` queue, leased with a heartbeat, and committed only while
+the lease is still this worker's: the sealed transcript's header row, the ready status and
+the blind index rows go in one transaction, and the old transcript (a re-run) is shredded
+in it. A call erased meanwhile has no row left to hold, so the new object is discarded.
+The audio goes from the vault through ffmpeg's pipes into memory, never to a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final, Protocol
+
+import asyncpg
+
+from common.backoff import backoff
+from common.logs import log_failure
+from storage.db import Pool
+from storage.fieldcrypt import FieldCipher, load_data_key
+from storage.objects import ObjectStoreError
+from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
+from transcripts import store
+from transcripts.audio import DecodeError, decode
+from transcripts.document import Transcript
+from transcripts.engine import Engine
+from transcripts.terms import DATA_KEY, TermKey, terms
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS: Final = 5
+POLL_SECONDS: Final = 30.0
+NO_SOURCE: Final = "the recording has no playable audio to transcribe"
+UNREADABLE: Final = "the recording's audio could not be decoded for transcription"
+
+
+class Source(Protocol):
+    """The ready rendition to transcribe and how its channels are laid out."""
+
+    @property
+    def audio_object_id(self) -> uuid.UUID: ...
+
+    @property
+    def channels(self) -> int: ...
+
+    @property
+    def channel_layout(self) -> str: ...
+
+
+SourceOf = Callable[[Pool, uuid.UUID], Awaitable[Source | None]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one job ended: ready | retry | failed | stale."""
+
+    recording_id: uuid.UUID
+    result: str
+    seconds: float = 0.0
+
+
+class TranscriptionWorker:
+    """Runs transcription jobs, ``concurrency`` at once, on one loaded engine."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        vault: Vault,
+        engine: Engine,
+        source_of: SourceOf,
+        *,
+        language: str,
+        lease_seconds: int = 60,
+        concurrency: int = 1,
+    ) -> None:
+        self.pool = pool
+        self.vault = vault
+        self.engine = engine
+        self.source_of = source_of
+        self.language = language
+        self.lease = timedelta(seconds=lease_seconds)
+        self.heartbeat_seconds = lease_seconds / 3
+        self.concurrency = concurrency
+        self._key: TermKey | None = None
+        self._wake = asyncio.Event()
+
+    async def term_key(self) -> TermKey:
+        """The index's key, opened once from its wrapped data key."""
+        if self._key is None:
+            async with self.pool.acquire() as conn:
+                data_key = await load_data_key(conn, self.vault.keyring, DATA_KEY)
+            self._key = TermKey(FieldCipher(data_key))
+        return self._key
+
+    async def run_once(self) -> Outcome | None:
+        """Claim and run one due transcription; None when none is due."""
+        job = await store.claim(self.pool, self.lease)
+        if job is None:
+            return None
+        started = time.monotonic()
+        try:
+            result = await self._leased(job)
+        except DecodeError as exc:
+            log_failure(
+                log, "transcription: undecodable audio", exc, recording_id=str(job.recording_id)
+            )
+            result = await self._give_up(job, UNREADABLE)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # store, database, model: retried with backoff
+            log_failure(log, "transcription failed", exc, recording_id=str(job.recording_id))
+            result = await self._again(job, exc)
+        return Outcome(job.recording_id, result, time.monotonic() - started)
+
+    async def run_until_idle(self) -> list[Outcome]:
+        """Run due jobs until none is left (tests and the benchmark)."""
+        outcomes = []
+        while (outcome := await self.run_once()) is not None:
+            outcomes.append(outcome)
+        return outcomes
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop``, woken by NOTIFY when a call is queued; leases in flight are
+        abandoned on stop and expire for the next worker."""
+        listener = None
+        try:
+            listener = await self.pool.acquire()
+            await listener.add_listener(store.NOTIFY_CHANNEL, self._notified)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("LISTEN unavailable; polling every %s s", POLL_SECONDS)
+        loops = [asyncio.ensure_future(self._loop()) for _ in range(self.concurrency)]
+        try:
+            await stop.wait()
+        finally:
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.remove_listener(store.NOTIFY_CHANNEL, self._notified)
+                await self.pool.release(listener)
+
+    def _notified(self, *_args: object) -> None:
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                outcome = await self.run_once()
+            except Exception:
+                log.exception("transcription worker error; continuing")
+                outcome = None
+            if outcome is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(POLL_SECONDS):
+                        await self._wake.wait()
+
+    async def _leased(self, job: store.Claimed) -> str:
+        """Transcribe while a heartbeat renews the lease; a lost lease stops the work."""
+        task = asyncio.ensure_future(self._transcribe(job))
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=self.heartbeat_seconds)
+                if task.done():
+                    break
+                with contextlib.suppress(OSError, asyncpg.PostgresError):
+                    if not await store.renew(self.pool, job, self.lease):
+                        task.cancel()
+                        await asyncio.wait({task})
+                        return "stale"
+            return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task})
+
+    async def _transcribe(self, job: store.Claimed) -> str:
+        source = await self.source_of(self.pool, job.recording_id)
+        sealed = None if source is None else await load_sealed(self.pool, source.audio_object_id)
+        if source is None or sealed is None:
+            return await self._give_up(job, NO_SOURCE)
+        channels = await decode(
+            self.vault.open_range(sealed), source.channels, source.channel_layout
+        )
+        transcript = await self.engine.transcribe(channels, self.language)
+        key = await self.term_key()
+        tokens = key.tokens(
+            term for _, word in transcript.words() for term in terms(word.word, transcript.language)
+        )
+        sealed_transcript = await self.vault.seal(_one(transcript.to_bytes()), kind="transcripts")
+        keys = await self._commit(job, transcript, sealed_transcript, tokens)
+        if keys is None:
+            await _discard(self.vault, sealed_transcript.object_key)
+            return "stale"
+        for object_key in keys:
+            with contextlib.suppress(ObjectStoreError, OSError):  # the reaper retries the rest
+                await self.vault.store.delete(object_key)
+        log.info("transcript ready", extra={"recording_id": str(job.recording_id)})
+        return "ready"
+
+    async def _commit(
+        self,
+        job: store.Claimed,
+        transcript: Transcript,
+        sealed: SealedObject,
+        tokens: list[bytes],
+    ) -> list[str] | None:
+        """Store the transcript, its terms, and shred an older one; None when the job is no
+        longer ours (nothing written)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            try:
+                held, old = await store.hold(conn, job)
+                if not held:
+                    return None
+                await insert_sealed(conn, sealed)
+                await store.finish(
+                    conn, job.recording_id, sealed.id, transcript.language, self.engine.name, tokens
+                )
+                return await shred_headers(conn, [old]) if old is not None else []
+            except BaseException:
+                await _discard(self.vault, sealed.object_key)
+                raise
+
+    async def _again(self, job: store.Claimed, exc: BaseException) -> str:
+        if job.failures + 1 >= MAX_ATTEMPTS:
+            return await self._give_up(job, public_reason(exc))
+        async with self.pool.acquire() as conn, conn.transaction():
+            held, _ = await store.hold(conn, job)
+            if held:
+                delay = backoff(
+                    job.failures + 1, first=timedelta(seconds=10), most=timedelta(minutes=30)
+                )
+                await store.retry(conn, job.recording_id, public_reason(exc), delay)
+        return "retry"
+
+    async def _give_up(self, job: store.Claimed, reason: str) -> str:
+        async with self.pool.acquire() as conn, conn.transaction():
+            held, _ = await store.hold(conn, job)
+            if held:
+                await store.fail(conn, job.recording_id, reason)
+        log.warning("transcription failed", extra={"recording_id": str(job.recording_id)})
+        return "failed"
+
+
+def public_reason(exc: BaseException) -> str:
+    """What a person may read about a failure: its kind, never its message (which could
+    quote paths or data)."""
+    if isinstance(exc, ObjectStoreError | OSError):
+        return "the object store could not be read; the job will be retried"
+    if isinstance(exc, asyncpg.PostgresError):
+        return "the database refused the transcript; the job will be retried"
+    return f"transcription stopped ({type(exc).__name__})"
+
+
+async def _one(payload: bytes) -> AsyncIterator[bytes]:
+    yield payload
+
+
+async def _discard(vault: Vault, object_key: str) -> None:
+    with contextlib.suppress(ObjectStoreError, OSError):
+        await vault.store.delete(object_key)
