@@ -186,6 +186,16 @@ def _recording(row: Any) -> Recording:
 
 
 @dataclass(frozen=True)
+class IdsFrom:
+    """Narrow a list to the recording ids another room's query selects (the transcripts'
+    keyword index): ``sql`` names its arguments ``${}``, numbered here in order of ``args``.
+    The other room owns that SQL; this room only places it in ``id IN (…)``."""
+
+    sql: str
+    args: tuple[object, ...]
+
+
+@dataclass(frozen=True)
 class RecordingFilter:
     """What a list or search narrows to; every field optional."""
 
@@ -196,6 +206,7 @@ class RecordingFilter:
     started_before: datetime | None = None
     released_for_training: bool = False
     unlinked: bool = False  # no customer yet: the calls waiting for manual linking
+    among: IdsFrom | None = None
 
 
 _CONDITIONS: Final = (
@@ -231,6 +242,11 @@ async def list_recordings(
         clauses.append("training_released_at IS NOT NULL")
     if where.unlinked:
         clauses.append("customer_id IS NULL")
+    if where.among is not None:
+        first = len(args) + 1
+        args.extend(where.among.args)
+        numbers = range(first, first + len(where.among.args))
+        clauses.append(f"id IN ({where.among.sql.format(*numbers)})")
     if after is not None:
         args.extend(after)
         clauses.append(f"(started_at, id) < (${len(args) - 1}, ${len(args)})")

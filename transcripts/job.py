@@ -191,10 +191,7 @@ class TranscriptionWorker:
             self.vault.open_range(sealed), source.channels, source.channel_layout
         )
         transcript = await self.engine.transcribe(channels, self.language)
-        key = await self.term_key()
-        tokens = key.tokens(
-            term for _, word in transcript.words() for term in terms(word.word, transcript.language)
-        )
+        tokens = tokens_of(await self.term_key(), transcript)
         sealed_transcript = await self.vault.seal(_one(transcript.to_bytes()), kind="transcripts")
         keys = await self._commit(job, transcript, sealed_transcript, tokens)
         if keys is None:
@@ -267,3 +264,25 @@ async def _one(payload: bytes) -> AsyncIterator[bytes]:
 async def _discard(vault: Vault, object_key: str) -> None:
     with contextlib.suppress(ObjectStoreError, OSError):
         await vault.store.delete(object_key)
+
+
+async def save_transcript(
+    pool: Pool, vault: Vault, recording_id: uuid.UUID, transcript: Transcript, model: str
+) -> None:
+    """Seal and index a transcript for a recording outside the job queue (an import, the
+    tests' and the benchmark's fixtures): the same object, header and tokens a job writes."""
+    async with pool.acquire() as conn:
+        key = TermKey(FieldCipher(await load_data_key(conn, vault.keyring, DATA_KEY)))
+    tokens = tokens_of(key, transcript)
+    sealed = await vault.seal(_one(transcript.to_bytes()), kind="transcripts")
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(store.QUEUE, recording_id)
+        await insert_sealed(conn, sealed)
+        await store.finish(conn, recording_id, sealed.id, transcript.language, model, tokens)
+
+
+def tokens_of(key: TermKey, transcript: Transcript) -> list[bytes]:
+    """The index tokens of every word said in the transcript."""
+    return key.tokens(
+        term for _, word in transcript.words() for term in terms(word.word, transcript.language)
+    )

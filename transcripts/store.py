@@ -200,3 +200,10 @@ class TranscriptRows:
 
 
 TRANSCRIPTS: Final = TranscriptRows()
+
+
+def matching_all(tokens: Sequence[bytes]) -> tuple[str, tuple[object, ...]]:
+    """The SQL template and arguments selecting the calls that hold every token (for
+    ``recorder.catalog.IdsFrom``)."""
+    distinct = sorted(set(tokens))
+    return MATCHING_ALL, (distinct, len(distinct))
