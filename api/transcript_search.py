@@ -122,7 +122,11 @@ async def search_page(
         wanted = query_terms(text, language)
         tokens = key.tokens(wanted)
         where = dataclasses.replace(where, among=IdsFrom(*store.matching_all(tokens)))
-    rows = await list_recordings(pool, where, after, limit)
+    if text is None:
+        rows = await list_recordings(pool, where, after, limit)
+    else:
+        async with store.searching(pool) as conn:  # planned for these tokens, not cached
+            rows = await list_recordings(conn, where, after, limit)
     found: Mapping[uuid.UUID, list[Hit]] = {}
     if text is not None and rows:
         headers = await store.headers_of(pool, [r.id for r in rows])

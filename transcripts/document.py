@@ -7,11 +7,13 @@ so this module only builds, reads and masks it and never touches storage.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 REDACTED: Final = "[redacted]"
+WordRow = tuple[str, float, float, str]
+"""One word as :func:`word_rows` reads it: channel, start, end, the word as written."""
 CHANNELS: Final = ("agent", "customer", "mono")
 
 
@@ -107,6 +109,19 @@ class Transcript:
         if not spans:
             return self
         return Transcript(self.language, tuple(_masked(s, spans) for s in self.segments))
+
+
+def word_rows(payload: bytes) -> tuple[str, Iterator[WordRow]]:
+    """The language and every word of a payload :meth:`Transcript.to_bytes` wrote, read
+    straight from the JSON: a search opens a page of transcripts per request, and building
+    each whole document (a dataclass per word) cost it more than reading them."""
+    document = json.loads(payload)
+    rows = (
+        (segment["channel"], word["start"], word["end"], word["word"])
+        for segment in document["segments"]
+        for word in segment["words"]
+    )
+    return document["language"], rows
 
 
 def _hidden(segment: Segment, word: Word, spans: Sequence[Span]) -> bool:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from storage.db import Connection, Pool
 from storage.vault import Vault, load_sealed, load_sealed_many
-from transcripts.document import Transcript
+from transcripts.document import Transcript, WordRow, word_rows
 from transcripts.store import Header
 from transcripts.terms import base_form, normalise, terms
 
@@ -50,15 +51,33 @@ def query_terms(text: str, language: str) -> list[str]:
     return list(dict.fromkeys(terms(text, language)))
 
 
+@lru_cache(maxsize=65536)
+def said_terms(word: str, language: str) -> frozenset[str]:
+    """The base forms in one word as the model wrote it (" Kiitos," → kiitos); cached, as a
+    page of calls says the same few hundred words again and again."""
+    return frozenset(base_form(w, language) for w in normalise(word))
+
+
+def _hits(
+    language: str, rows: Iterable[WordRow], wanted: Sequence[str], said: dict[str, bool]
+) -> list[Hit]:
+    """The hits among ``rows``; ``said`` remembers, for one search, whether a word as
+    written is wanted (a page of calls repeats the same few hundred words)."""
+    looking = frozenset(wanted)
+    found = []
+    for channel, start, end, word in rows:
+        hit = said.get(word)
+        if hit is None:
+            hit = said[word] = not looking.isdisjoint(said_terms(word, language))
+        if hit:
+            found.append(Hit(start, end, channel, word.strip()))
+    return found
+
+
 def hits(transcript: Transcript, wanted: Sequence[str]) -> list[Hit]:
     """Where in ``transcript`` a word whose base form is one of ``wanted`` was said."""
-    looking = set(wanted)
-    found = []
-    for segment, word in transcript.words():
-        said = normalise(word.word)
-        if any(base_form(w, transcript.language) in looking for w in said):
-            found.append(Hit(word.start, word.end, segment.channel, word.word.strip()))
-    return found
+    rows = ((s.channel, w.start, w.end, w.word) for s, w in transcript.words())
+    return _hits(transcript.language, rows, wanted, {})
 
 
 async def hits_of(
@@ -67,13 +86,14 @@ async def hits_of(
     """The hits in each of these transcripts, opened concurrently; gone ones are left out."""
     ready = [h for h in headers if h.object_id is not None]
     sealed = await load_sealed_many(pool, [h.object_id for h in ready if h.object_id])
+    said: dict[str, dict[str, bool]] = {}  # by language
 
     async def one(header: Header) -> tuple[uuid.UUID, list[Hit]] | None:
         found = None if header.object_id is None else sealed.get(header.object_id)
         if found is None:
             return None
-        transcript = Transcript.from_bytes(await vault.read_all(found))
-        return header.recording_id, hits(transcript, wanted)
+        language, rows = word_rows(await vault.read_all(found))
+        return header.recording_id, _hits(language, rows, wanted, said.setdefault(language, {}))
 
     answers = await asyncio.gather(*(one(h) for h in ready))
     return dict(a for a in answers if a is not None)

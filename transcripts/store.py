@@ -8,7 +8,8 @@ job, so a worker whose lease ran out cannot commit over the next one's work.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
@@ -82,11 +83,17 @@ SELECT (SELECT count(*) FROM transcripts WHERE recording_id = ANY($1) AND object
        (SELECT count(*) FROM transcript_terms WHERE recording_id = ANY($1))
 """
 # The calls whose index holds every one of the tokens: a template for recorder.catalog's
-# ``IdsFrom`` (its ``{}`` are the argument numbers the list query gives the two values).
-MATCHING_ALL: Final = (
-    "SELECT recording_id FROM transcript_terms WHERE token = ANY(${}::bytea[])"
-    " GROUP BY recording_id HAVING count(*) = ${}"
-)
+# ``IdsFrom`` (its ``{}`` are the argument numbers the list query gives the tokens), one
+# self-join per token. A plain join (no GROUP BY) is pulled up into the list query, so the
+# planner can walk the newest calls and probe the index for a common word, or start from
+# the few index rows of a rare one; it decides by the token's statistics.
+MATCHING_FIRST: Final = "SELECT t0.recording_id FROM transcript_terms t0{} WHERE t0.token = ${{}}"
+MATCHING_NEXT: Final = " AND t{0}.token = ${{}} AND t{0}.recording_id = t0.recording_id"
+MATCHING_NONE: Final = "SELECT NULL::uuid WHERE false"
+# Plans made for the tokens given, never one cached for all: terms are spread like words
+# (Zipf), so a plan fit for a rare token is ~100x too slow for a common one, and a cached
+# generic plan knows neither. Set in the list query's transaction.
+CUSTOM_PLANS: Final = "SET LOCAL plan_cache_mode = force_custom_plan"
 TERMS_OF: Final = "SELECT count(*) FROM transcript_terms WHERE recording_id = $1"
 
 
@@ -204,6 +211,19 @@ TRANSCRIPTS: Final = TranscriptRows()
 
 def matching_all(tokens: Sequence[bytes]) -> tuple[str, tuple[object, ...]]:
     """The SQL template and arguments selecting the calls that hold every token (for
-    ``recorder.catalog.IdsFrom``)."""
+    ``recorder.catalog.IdsFrom``); run it on a :func:`searching` connection."""
     distinct = sorted(set(tokens))
-    return MATCHING_ALL, (distinct, len(distinct))
+    if not distinct:
+        return MATCHING_NONE, ()
+    others = range(1, len(distinct))
+    tables = "".join(f", transcript_terms t{n}" for n in others)
+    joins = "".join(MATCHING_NEXT.format(n) for n in others)
+    return MATCHING_FIRST.format(tables) + joins, tuple(distinct)
+
+
+@asynccontextmanager
+async def searching(pool: Pool) -> AsyncIterator[Connection]:
+    """A connection, in a transaction, whose plans are made for the tokens searched."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(CUSTOM_PLANS)
+        yield conn
