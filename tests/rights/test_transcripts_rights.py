@@ -21,6 +21,8 @@ import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
 from callrec.transcription import ready_hook
+from compliance.content import gather
+from compliance.organisation import Organisation
 from recorder.redaction_render import RedactionRenderer
 from recorder.worker import public_reason
 from retention.erasure import Why
@@ -227,6 +229,10 @@ async def test_with_transcription_off_old_transcripts_stay_readable_and_go_with_
     assert header is not None
     assert await open_transcript(pool, api.app[VAULT], header) == CALL
 
+    notice = await gather(pool, settings, Organisation())
+    assert notice.transcripts_kept  # the notice still tells of the texts made earlier
+    assert await store.counts_by_status(pool) == {"ready": 1, "pending": 0, "failed": 0}
+
     engine = erasure_engine(pool, api.app[VAULT].store, dry_run=True)
     preview = await retention_sweep(pool, engine, settings).run()
     assert preview.categories["recordings"].counts() == {
@@ -239,5 +245,6 @@ async def test_with_transcription_off_old_transcripts_stay_readable_and_go_with_
     assert swept.categories["recordings"].counts()["transcript.erased"] == 1
     assert await traces(api, old) == {"row": False, "terms": 0, "sealed": None}
     assert not [o async for o in api.app[VAULT].store.list("transcripts/")]
+    assert not (await gather(pool, settings, Organisation())).transcripts_kept
     report = await erasure_engine(pool, api.app[VAULT].store).erase_recordings([old], Why("manual"))
     assert report.counts() == {}  # nothing left to erase
