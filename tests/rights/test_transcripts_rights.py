@@ -75,6 +75,14 @@ async def transcribed(api: Client, audio_dir: Path, name: str, **fields: Any) ->
     return recording_id
 
 
+async def two_calls(api: Client, audio_dir: Path) -> tuple[uuid.UUID, uuid.UUID]:
+    """Two transcribed calls of :data:`CALLER`, an hour apart."""
+    return (
+        await transcribed(api, audio_dir, "pbx-1", started_at="2026-11-23T10:15:00+02:00"),
+        await transcribed(api, audio_dir, "pbx-2", started_at="2026-11-23T11:15:00+02:00"),
+    )
+
+
 async def traces(api: Client, recording_id: uuid.UUID) -> dict[str, Any]:
     """What is left of a call's transcript: its row, index rows, key header and payload."""
     pool = api.app[POOL]
@@ -95,8 +103,7 @@ async def test_the_access_copy_holds_each_transcript_as_text_and_json_masked_as_
     staff_api: Client, audio_dir: Path
 ) -> None:
     api, pool = staff_api, staff_api.app[POOL]
-    masked = await transcribed(api, audio_dir, "pbx-masked", started_at="2026-11-23T10:15:00+02:00")
-    plain = await transcribed(api, audio_dir, "pbx-plain", started_at="2026-11-23T11:15:00+02:00")
+    masked, plain = await two_calls(api, audio_dir)
     waiting = uuid.UUID(await ingest(api, call_audio(audio_dir, 3.0), caller_number=CALLER))
     failed = uuid.UUID(
         await ingest(api, call_audio(audio_dir, 3.5), caller_number=CALLER, external_id="pbx-f")
@@ -174,8 +181,7 @@ async def test_erasure_takes_the_transcript_and_its_tokens_and_a_hold_keeps_them
     staff_api: Client, audio_dir: Path
 ) -> None:
     api, pool = staff_api, staff_api.app[POOL]
-    held = await transcribed(api, audio_dir, "pbx-held", started_at="2026-11-23T10:15:00+02:00")
-    erased = await transcribed(api, audio_dir, "pbx-gone", started_at="2026-11-23T11:15:00+02:00")
+    held, erased = await two_calls(api, audio_dir)
     before = await traces(api, erased)
     assert before["sealed"] is not None
     assert before["terms"] > 0
