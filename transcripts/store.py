@@ -88,6 +88,7 @@ MATCHING_ALL: Final = (
     " GROUP BY recording_id HAVING count(*) = ${}"
 )
 TERMS_OF: Final = "SELECT count(*) FROM transcript_terms WHERE recording_id = $1"
+BY_STATUS: Final = "SELECT status, count(*) AS n FROM transcripts GROUP BY status"
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,13 @@ async def headers_of(db: Connection | Pool, ids: Sequence[uuid.UUID]) -> dict[uu
 async def term_count(db: Connection | Pool, recording_id: uuid.UUID) -> int:
     """How many index rows one recording has (tests and the benchmark's size figure)."""
     return int(await db.fetchval(TERMS_OF, recording_id))
+
+
+async def counts_by_status(db: Connection | Pool) -> dict[str, int]:
+    """How many transcripts there are in each state (the privacy notice says whether any
+    are kept; the compliance evidence shows the figures)."""
+    found = {row["status"]: int(row["n"]) for row in await db.fetch(BY_STATUS)}
+    return {status: found.get(status, 0) for status in ("ready", "pending", "failed")}
 
 
 class TranscriptRows:
