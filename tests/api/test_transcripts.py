@@ -19,11 +19,11 @@ import pytest
 
 from api.appkeys import POOL, SETTINGS, VAULT
 from common.settings import Settings
-from recorder.redaction_render import RedactionRenderer
 from recorder.worker import IngestWorker
-from recorder.worker import public_reason as ingest_reason
 from storage.keyring import Keyring
 from tests.api.sessions import Client, headers_for
+from tests.api.test_playback import audit_rows
+from tests.api.test_redactions import renderer
 from tests.recorder.audio_files import make_audio
 from tests.recorder.helpers import deliver
 from tests.staff import flip_stored_byte, staff_client
@@ -90,13 +90,6 @@ async def search(api: Client, headers: dict[str, str], **body: Any) -> Any:
 
 def ids_of(page: Any) -> list[str]:
     return [item["id"] for item in page["items"]]
-
-
-async def audit_rows(api: Client, action: str) -> list[dict[str, Any]]:
-    rows = await api.app[POOL].fetch(
-        "SELECT * FROM audit_log WHERE action = $1 ORDER BY seq", action
-    )
-    return [dict(r) for r in rows]
 
 
 def holds_no_word(rows: list[dict[str, Any]], *words: str) -> bool:
@@ -214,12 +207,6 @@ async def transcribing_api(staff_settings: Settings) -> AsyncIterator[Client]:
     """The staff app with ``CALLREC_TRANSCRIBE=on`` (no worker runs: tests make the states)."""
     async for client in staff_client(dataclasses.replace(staff_settings, transcribe=True)):
         yield client
-
-
-def renderer(api: Client) -> RedactionRenderer:
-    return RedactionRenderer(
-        api.app[POOL], api.app[VAULT], api.app[SETTINGS], public_reason=ingest_reason
-    )
 
 
 async def transcript(api: Client, recording_id: str, purpose: str, headers: dict[str, str]) -> Any:
@@ -390,3 +377,6 @@ async def test_an_altered_transcript_is_a_502_and_a_recipients_only_node_a_503(
     assert (await altered.json())["type"].endswith("/integrity-error")
     rows = await audit_rows(api, "recording.transcript")
     assert [r["outcome"] for r in rows] == ["failed"]
+    searched = await api.post(SEARCH, json={"text": "irtisanominen"}, headers=cs)
+    assert searched.status == 502  # never a page that silently leaves the call out
+    assert (await searched.json())["type"].endswith("/integrity-error")
