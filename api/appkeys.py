@@ -8,6 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from accounts.users import User
+from api.transcript_search import TermKeys
 from common.errors import Problem
 from common.metrics import Metrics
 from common.settings import Settings
@@ -31,6 +32,7 @@ FIELD_CIPHER = web.AppKey("field_cipher", FieldCipher)
 # The scheduled jobs and their intervals (callrec.jobs.SCHEDULE), for the compliance evidence.
 SCHEDULE: web.AppKey[Mapping[str, timedelta]] = web.AppKey("schedule")
 ORGANISATION = web.AppKey("organisation", Organisation)
+TERM_KEYS = web.AppKey("term_keys", TermKeys)  # the transcript index's key, unwrapped once
 CURRENT_USER = web.RequestKey("current_user", User)  # set by api.session.authorize
 
 

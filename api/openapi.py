@@ -22,9 +22,11 @@ from pydantic.json_schema import models_json_schema
 from accounts.roles import ALL_PURPOSES, ROLE_PERMISSIONS, ROLES
 from api.bodies import model_of
 from api.permissions import AnyUser, Public, public, requirement_of
+from api.transcript_state import STATES
 from common.models import Body
 from compliance.organisation import REGISTERS
 from register.validation import LANGUAGES
+from transcripts.document import CHANNELS
 
 JSON: Final = "application/json"
 PROBLEM: Final = "application/problem+json"
@@ -51,6 +53,8 @@ TIME: Final[Schema] = {"type": "string", "format": "date-time"}
 DATE: Final[Schema] = {"type": "string", "format": "date"}
 NULLABLE_UUID: Final[Schema] = {"type": ["string", "null"], "format": "uuid"}
 NULLABLE_STRING: Final[Schema] = {"type": ["string", "null"]}
+SECONDS: Final[Schema] = {"type": "number", "description": "seconds from the call's start"}
+CHANNEL: Final[Schema] = {"enum": list(CHANNELS)}
 NOT_IDS: Final = {"token": STRING, "name": STRING}  # path parameters that are no UUID
 PAGING: Final = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
@@ -291,6 +295,13 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
         "responses": _ranged("recording", "audio/ogg", "416: the range starts past the end"),
         "note": "customer_service plays to verify_content, trainer for training (released "
         "calls only), dpo for subject_request and legal",
+    },
+    ("GET", "/v1/recordings/{id}/transcript"): {
+        "ok": _ref("Transcript"),
+        "params": [PURPOSE_PARAM],
+        "note": "purposes as for playback: customer_service to verify_content, trainer for "
+        "training (released calls only, redaction spans as [redacted]; 409 while the redacted "
+        "rendition is pending), dpo for subject_request and legal",
     },
     ("GET", "/v1/recordings/{id}/download"): {
         "params": [PURPOSE_PARAM, RANGE],
@@ -567,6 +578,44 @@ _RESPONSE_SCHEMAS: Final[Schema] = {
         customer_id=NULLABLE_UUID,
         answered_by={**NULLABLE_STRING, "description": "in the search's answer only"},
         caller_number={**NULLABLE_STRING, "description": "in the search's answer only"},
+        matches={
+            "type": "array",
+            "items": _ref("TranscriptMatch"),
+            "description": "in the answer of a search with text only: where its words were said",
+        },
+    ),
+    "TranscriptMatch": _object(
+        ["start", "end", "channel", "word"],
+        start=SECONDS,
+        end=SECONDS,
+        channel=CHANNEL,
+        word={**STRING, "description": "the word as said"},
+    ),
+    "Transcript": _object(
+        ["status", "language", "segments"],
+        status={
+            "enum": list(STATES),
+            "description": "none: processed without a transcript (recorded while transcription "
+            "was off); off: transcription is off and the call has none",
+        },
+        language=NULLABLE_STRING,
+        error={**STRING, "description": "when failed: why, in public words"},
+        segments={
+            "type": "array",
+            "items": _object(
+                ["start", "end", "channel", "text", "words"],
+                start=SECONDS,
+                end=SECONDS,
+                channel=CHANNEL,
+                text=STRING,
+                words={
+                    "type": "array",
+                    "items": _object(
+                        ["start", "end", "word"], start=SECONDS, end=SECONDS, word=STRING
+                    ),
+                },
+            ),
+        },
     ),
     "AuditEntry": _object(
         ["seq", "at", "action", "outcome", "hash"],

@@ -40,13 +40,23 @@ from storage.vault import SealedObject, load_sealed
 CONTENT_TYPE: Final = "audio/ogg; codecs=opus"
 
 
-def _purpose(request: web.Request) -> str:
+async def claimed_purpose(request: web.Request, use: str = "play") -> str:
+    """The ``?purpose=`` of a use of a recording (``play``, ``read the transcript of``), if
+    it belongs to the caller's task; else a 422, or a 403 that is audited."""
     purpose = request.query.get("purpose")
     if purpose not in ALL_PURPOSES:
         raise Problem(
-            f"say why you play the recording: ?purpose= one of {', '.join(ALL_PURPOSES)}",
+            f"say why you {use} the recording: ?purpose= one of {', '.join(ALL_PURPOSES)}",
             slug="purpose-required",
             title="Purpose required",
+        )
+    if purpose not in purposes_of(request[CURRENT_USER].roles):
+        await refuse(
+            request,
+            Forbidden(f"your role may not {use} recordings for the purpose {purpose!r}"),
+            object_type="recording",
+            object_id=request.match_info["id"],
+            purpose=purpose,
         )
     return purpose
 
@@ -77,15 +87,7 @@ async def serve_audio(
     ``read`` yields plaintext bytes ``[start, end)`` of the object; the vault's random-access
     decryption unless a benchmark swaps in an unencrypted copy to measure what crypto costs.
     """
-    purpose = _purpose(request)
-    if purpose not in purposes_of(request[CURRENT_USER].roles):
-        await refuse(
-            request,
-            Forbidden(f"your role may not play recordings for the purpose {purpose!r}"),
-            object_type="recording",
-            object_id=request.match_info["id"],
-            purpose=purpose,
-        )
+    purpose = await claimed_purpose(request)
     preview = _preview(request)
     if preview and Permission.REDACT_RECORDINGS not in request[CURRENT_USER].permissions:
         await refuse(

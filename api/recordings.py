@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from accounts.roles import Permission
 from accounts.users import display_names_of
-from api.appkeys import CURRENT_USER, POOL, field_cipher
+from api.appkeys import CURRENT_USER, POOL, SETTINGS, TERM_KEYS, VAULT, field_cipher
 from api.auditing import record_access, refuse
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
@@ -37,6 +37,8 @@ from api.pagination import (
 )
 from api.permissions import Forbidden, requires
 from api.redactions import training_waveform
+from api.transcript_search import SearchTextField, search_page
+from api.transcript_state import transcript_state
 from audit.log import DetailValue
 from common.errors import NotFound, ValidationProblem, field_error
 from common.inputs import FieldErrors, parse_id, parse_time
@@ -55,6 +57,7 @@ from recorder.collections import delete_of_recordings as remove_from_collections
 from recorder.redaction import has_spans, lock_recording
 from register.phones import normalise_phone
 from storage.db import Connection, Pool
+from transcripts.store import header_of
 
 MAX_REASON: Final = 2000
 T = TypeVar("T")
@@ -170,8 +173,6 @@ async def _page(
     where: RecordingFilter,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-    *,
-    caller: bool = False,
 ) -> web.Response:
     identity = sees_identity(request)
     if not identity:
@@ -181,14 +182,16 @@ async def _page(
             released_for_training=True,
         )
     rows = await list_recordings(request.app[POOL], where, after, limit)
-    next_cursor = (
-        encode_time_cursor(rows[-1].started_at, rows[-1].id) if len(rows) == limit else None
+    items = [summary(r, identity=identity) for r in rows]
+    last = (rows[-1].started_at, rows[-1].id) if len(rows) == limit else None
+    return _paged(items, last)
+
+
+def _paged(items: list[dict[str, Any]], last: tuple[datetime, uuid.UUID] | None) -> web.Response:
+    """A page of items and the cursor that continues after ``last`` (None: the end)."""
+    return web.json_response(
+        {"items": items, "next": None if last is None else encode_time_cursor(*last)}
     )
-    items = [summary(r, identity=identity, caller=caller) for r in rows]
-    if identity and caller:  # the search's answer names people; the GET list stays ids
-        await with_customer_names(request.app[POOL], items)
-        await _with_agent_names(request.app[POOL], rows, items)
-    return web.json_response({"items": items, "next": next_cursor})
 
 
 def _filter(source: Mapping[str, object], errors: FieldErrors) -> RecordingFilter:
@@ -266,6 +269,7 @@ class RecordingSearch(Body):
         BeforeValidator(_yes_no),
         Field(description="true for the calls not linked to any customer yet, or false"),
     ] = False
+    text: SearchTextField = None
     cursor: TimeCursor = None
     limit: Annotated[int, Between(1, MAX_LIMIT)] = DEFAULT_LIMIT
 
@@ -284,15 +288,32 @@ class RecordingSearch(Body):
 @requires(Permission.LIST_RECORDINGS)
 @takes(RecordingSearch)
 async def search_route(request: web.Request) -> web.Response:
-    """Search recordings: the same list, with caller numbers kept out of the URL.
+    """Search recordings: the same list, with caller numbers kept out of the URL, and by
+    words said in the calls' transcripts.
 
-    ``POST /v1/recordings/search`` {caller_number?, customer_id?, answered_by?, from?, to?,
-    cursor?, limit?}.
+    ``POST /v1/recordings/search`` {text?, caller_number?, customer_id?, answered_by?, from?,
+    to?, unlinked?, cursor?, limit?}. With ``text``, only calls whose transcript holds every
+    word (any inflection) are listed, each with ``matches``: where those words were said. The
+    audit entry names the filters given, never their values.
     """
     search = await json_body(request, RecordingSearch)
     sent = search.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
     await record_access(request, "recording.search", details={"filters": ",".join(sorted(sent))})
-    return await _page(request, search.where(), search.cursor, search.limit, caller=True)
+    pool, vault = request.app[POOL], request.app[VAULT]
+    key = None if search.text is None else await request.app[TERM_KEYS].get(pool, vault.keyring)
+    language = request.app[SETTINGS].transcribe_language
+    page = await search_page(
+        pool, vault, key, search.text, search.where(), search.cursor, search.limit,
+        language=language,
+    )  # fmt: skip
+    rows = [found.recording for found in page.items]
+    items = [summary(r, identity=True, caller=True) for r in rows]
+    await with_customer_names(pool, items)
+    await _with_agent_names(pool, rows, items)
+    for found, item in zip(page.items, items, strict=True):
+        if found.matches is not None:
+            item["matches"] = [hit.as_json() for hit in found.matches]
+    return _paged(items, page.after)
 
 
 @requires(Permission.LIST_RECORDINGS, Permission.LIST_TRAINING_RECORDINGS)
@@ -307,6 +328,9 @@ async def detail_route(request: web.Request) -> web.Response:
     sealed = recording.training_release_reason_encrypted is not None
     reason = release_reason(field_cipher(request), recording) if sealed else None
     document = detail(recording, identity=identity, reason=reason)
+    header = await header_of(request.app[POOL], recording.id)
+    transcribe = request.app[SETTINGS].transcribe
+    document["transcript"] = transcript_state(header, recording, transcribe=transcribe)
     if identity:
         await with_customer_names(request.app[POOL], [document])
         await _with_agent_names(request.app[POOL], [recording], [document])

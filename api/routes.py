@@ -26,6 +26,7 @@ from api import (
     setup,
     subject_requests,
     training,
+    transcripts,
     twilio,
     users,
     webhook,
@@ -47,6 +48,7 @@ def add_api_routes(app: web.Application) -> None:
     review.add_routes(app)
     recordings.add_routes(app)
     playback.add_routes(app)
+    transcripts.add_routes(app)
     training.add_routes(app)
     redactions.add_routes(app)
     audit_routes.add_routes(app)

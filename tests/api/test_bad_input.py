@@ -256,6 +256,7 @@ def body_for(w: World, method: str, template: str) -> dict[str, Any] | None:
             "caller_number": "+358401234567",
             "customer_id": w.customer,
             "answered_by": "maija.m",
+            "text": "kiitoksia vuokrasopimuksen",
             "unlinked": False,
             "from": "2026-01-01T00:00:00Z",
             "to": NOW,

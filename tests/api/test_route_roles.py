@@ -77,6 +77,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Expected]] = {
     ("GET", "/v1/recordings/{id}"): CALLS,
     ("GET", "/v1/recordings/{id}/audio"): CALLS,
     ("GET", "/v1/recordings/{id}/waveform"): CALLS,
+    ("GET", "/v1/recordings/{id}/transcript"): CALLS,  # as its audio, per purpose
     ("POST", "/v1/recordings/search"): STAFF,
     ("POST", "/v1/recordings/{id}/customer"): CUSTOMER_SERVICE,
     ("GET", "/v1/recordings/{id}/download"): DPO,
