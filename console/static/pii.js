@@ -22,7 +22,7 @@ const SPOKEN = new Map(Object.entries({
 const HETU = /(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d\d[-+A-FU-Y]\d{3}[0-9A-FHJ-NPR-Y]/gi;
 const PHONE = /\+?\d[\d-]*\d/g;
 const EMAIL = /[\p{L}\d._%+-]+ ?@ ?[\p{L}\d-]+(?: ?\. ?[\p{L}\d-]+)+/gu;
-const DIGITISH = /^\+?[\d-]*\d[\d-]*[A-Za-z]?$/;
+const DIGITISH = /^\+?[\d-]*\d(?:[A-Za-z]?[\d-]*\d)?[A-Za-z]?$/; // digits, a century letter, a check letter
 const JOINER = /^([-+]|[A-Za-z])$/;
 const EDGE = /^[^\p{L}\d@+-]+|[^\p{L}\d+-]+$/gu;
 

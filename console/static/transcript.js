@@ -87,6 +87,11 @@ export function transcriptPane(recording, played) {
     }
   }
 
+  // the recording's detail says when there is nothing to read; no audited read is made then
+  if (["off", "none", "failed"].includes(recording.transcript)) {
+    state.textContent = term("transcriptStates", recording.transcript);
+    return { node, transcript: Promise.resolve(null) };
+  }
   const transcript = played.chosen.then(async (purpose) => {
     state.textContent = t("transcriptLoading");
     let document;
