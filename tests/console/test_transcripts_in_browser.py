@@ -8,6 +8,7 @@ the times asserted are exact."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -149,3 +150,24 @@ async def test_search_open_at_a_word_follow_seek_and_suggest_spans(
     assert span["channel"] == "customer"
     assert abs(span["start_seconds"] - (said_hetu.start - 0.2)) < 0.01
     assert abs(span["end_seconds"] - (said_hetu.end + 0.2)) < 0.01
+
+    # the trainer reads the released call with the span as [redacted], as the API gives it
+    await console.api(
+        "POST",
+        f"/v1/recordings/{recording_id}/training-release",
+        "dpo",
+        json={"released": True, "reason": "a clear call", "redaction_reviewed": True},
+    )
+    for _ in range(300):  # the worker renders the redacted rendition training plays
+        listed = await console.api("GET", f"/v1/recordings/{recording_id}/redactions", "dpo")
+        if listed["rendition"] == "ready":
+            break
+        await asyncio.sleep(0.2)
+    assert listed["rendition"] == "ready"
+    trainer = await console.login("trainer", language="en")
+    await trainer.goto(f"/#/training/{recording_id}")
+    customer_said = trainer.locator("#transcript-segments > li").nth(1)
+    await expect(customer_said.locator("button.word.redacted")).to_have_text("[redacted]")
+    # the span's margin of 0.2 s takes "on" and "ja" (0.1 s away) with the code
+    await expect(customer_said).to_contain_text("Henkilötunnukseni [redacted] nimeni Maija")
+    assert "131052" not in await trainer.locator("#transcript").inner_text()
