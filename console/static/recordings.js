@@ -46,8 +46,13 @@ export const searchRecordings = (filters) => (cursor) =>
 
 /** Where in the call the words searched for were said: each time a link that opens the call
  * there (the time travels in the address, the words never do). */
-const saidAt = (r) => h("span", { class: "matches" }, (r.matches ?? []).map((match) => [
-  link(`#/recordings/${r.id}?t=${match.start}`, `${seconds(match.start)} ${match.word.trim()}`), " "]));
+const SHOWN_MATCHES = 12;
+const saidAt = (r) => {
+  const matches = r.matches ?? [];
+  return h("span", { class: "matches" }, matches.slice(0, SHOWN_MATCHES).map((match) => [
+    link(`#/recordings/${r.id}?t=${match.start}`, `${seconds(match.start)} ${match.word.trim()}`), " "]),
+  matches.length > SHOWN_MATCHES ? `(+${matches.length - SHOWN_MATCHES})` : null);
+};
 
 /** `#/recordings`: every recording, filtered by time, agent, caller number, linking or the
  * words said in it (a transcript search; inflected forms find their base form). */

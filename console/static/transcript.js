@@ -8,7 +8,7 @@ import { h, seconds } from "./dom.js";
 import { t, term } from "./i18n.js";
 import { spokenAt, timeline } from "./spoken.js";
 
-const KEYS = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+const KEYS = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -Infinity, End: Infinity };
 
 /** The pane for `recording`, following `played` (what recordings.js's player returns).
  * `transcript` resolves with the ready document (null otherwise), for the DPO's suggestions. */
@@ -28,7 +28,7 @@ export function transcriptPane(recording, played) {
   /** Roving focus: one word is in the tab order, the arrows move among the words. */
   function moveFocus(from, step) {
     const all = buttons.flat();
-    const next = all[all.indexOf(from) + step];
+    const next = all[Math.min(Math.max(all.indexOf(from) + step, 0), all.length - 1)];
     if (!next) return;
     from.tabIndex = -1;
     next.tabIndex = 0;
@@ -66,11 +66,13 @@ export function transcriptPane(recording, played) {
   }
 
   function light(spoken) {
+    const now = spoken.map((word) => buttons[word.segment][word.word]);
+    if (now.length === lit.length && now.every((button, i) => button === lit[i])) return; // as it was
     for (const button of lit) {
       button.classList.remove("spoken");
       button.removeAttribute("aria-current");
     }
-    lit = spoken.map((word) => buttons[word.segment][word.word]);
+    lit = now;
     for (const button of lit) {
       button.classList.add("spoken");
       button.setAttribute("aria-current", "time");

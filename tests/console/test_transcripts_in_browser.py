@@ -117,6 +117,11 @@ async def test_search_open_at_a_word_follow_seek_and_suggest_spans(
     await expect(segments.nth(1).get_by_role("button", name="Mäkinotkelma.")).to_be_focused()
     await page.keyboard.press("Enter")
     await wait_until(page, f"Math.abs({AUDIO}.currentTime - {maija_word.start + 0.5}) < 0.05")
+    await page.keyboard.press("End")
+    await expect(segments.nth(2).get_by_role("button", name="4567.")).to_be_focused()
+    await page.keyboard.press("Home")
+    await expect(segments.nth(0).get_by_role("button", name="Hyvää")).to_be_focused()
+    await expect(page.locator("#transcript button.word[tabindex='0']")).to_have_count(1)
     await screenshot(page, "recording-transcript")
 
     # the DPO: suggestions, each added only by its own click
