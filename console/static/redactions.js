@@ -165,14 +165,14 @@ export async function redactionPanel(recording, surfer, roles, purposeSelect, tr
   const panel = h("section", { id: "redactions", class: "redactions", "aria-labelledby": "redactions-title" },
     h("h2", { id: "redactions-title" }, t("redactions")), editor, list, state,
     h("p", { class: "controls" }, previewButton), previewAudio,
-    suggestionPanel(recording, transcript, duration, addSuggested));
+    suggestionPanel(recording, transcript, duration, addSuggested, (at) => surfer.setTime(at)));
   await attempt(refresh);
   return panel;
 }
 
 /** Suggestions from the transcript: a button finds them (reading the linked customer's names
  * only then, as that read is audited), and each found span has its own Add button. */
-function suggestionPanel(recording, transcript, duration, add) {
+function suggestionPanel(recording, transcript, duration, add, seek) {
   const state = h("p", { id: "pii-state", role: "status" }, t("piiNeedsTranscript"));
   const list = h("ul", { id: "pii-list", class: "spans" });
   const find = h("button", { type: "button", id: "pii-find", disabled: true }, t("piiFind"));
@@ -188,7 +188,7 @@ function suggestionPanel(recording, transcript, duration, add) {
         ? await api("GET", `/v1/customers/${encodeURIComponent(recording.customer_id)}`) : null;
       const found = suggestions(document, customer, duration);
       state.textContent = found.length ? `${t("piiFound")} ${found.length}` : t("piiNone");
-      list.replaceChildren(...found.map((candidate) => suggestionItem(candidate, add)));
+      list.replaceChildren(...found.map((candidate) => suggestionItem(candidate, add, seek)));
     } finally {
       find.disabled = false;
     }
@@ -198,11 +198,14 @@ function suggestionPanel(recording, transcript, duration, add) {
     h("p", { class: "controls" }, find), state, list);
 }
 
-function suggestionItem(candidate, add) {
+/** One suggestion: its time seeks the player (to hear it first), its button adds it. */
+function suggestionItem(candidate, add, seek) {
   const when = `${seconds(candidate.start)}–${seconds(candidate.end)}`;
+  const listen = h("button", { type: "button", class: "as-link seek", "aria-label": `${t("piiListen")} ${when}`,
+    onclick: () => seek(candidate.start) }, when);
   const button = h("button", { type: "button", class: "add",
     "aria-label": `${t("piiAdd")}: ${term("piiKinds", candidate.kind)} ${when}` }, t("piiAdd"));
-  const item = h("li", { "data-kind": candidate.kind }, h("span", { class: "when" }, when), " · ",
+  const item = h("li", { "data-kind": candidate.kind }, listen, " · ",
     term("redactChannels", candidate.channel), " · ", h("strong", {}, term("piiKinds", candidate.kind)), " · ",
     h("q", {}, candidate.text), " ", button);
   button.addEventListener("click", () => attempt(async () => {

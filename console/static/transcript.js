@@ -94,21 +94,35 @@ export function transcriptPane(recording, played) {
     state.textContent = term("transcriptStates", recording.transcript);
     return { node, transcript: Promise.resolve(null) };
   }
-  const transcript = played.chosen.then(async (purpose) => {
+  // A pending transcript is asked for again only when the reader says so (each read is
+  // audited), so `transcript` resolves once it is ready, or with null when there is none.
+  let settle;
+  const transcript = new Promise((resolve) => { settle = resolve; });
+  const again = h("button", { type: "button", id: "transcript-again", hidden: true }, t("transcriptAgain"));
+  state.after(again);
+  async function read(purpose) {
+    again.hidden = true;
     state.textContent = t("transcriptLoading");
     let document;
     try {
       document = await api("GET", `/v1/recordings/${recording.id}/transcript${query({ purpose })}`);
     } catch (error) {
       state.textContent = `${t("transcriptUnavailable")} ${error.message}`;
-      return null;
+      again.hidden = false; // a training read waits for the redacted rendition (409)
+      return;
     }
-    if (document.status !== "ready") {
-      state.textContent = term("transcriptStates", document.status);
-      return null;
+    if (document.status === "ready") {
+      show(document);
+      settle(document);
+      return;
     }
-    show(document);
-    return document;
+    state.textContent = term("transcriptStates", document.status);
+    if (document.status === "pending") again.hidden = false;
+    else settle(null);
+  }
+  played.chosen.then((purpose) => {
+    again.addEventListener("click", () => read(purpose));
+    return read(purpose);
   });
   return { node, transcript };
 }

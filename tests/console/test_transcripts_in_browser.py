@@ -63,11 +63,14 @@ async def test_search_open_at_a_word_follow_seek_and_suggest_spans(
         channel_layout="agent-left",
         linked_to=maija,
     )
+    page = await console.login("customer-service", language="en")
+    await page.goto(f"/#/recordings/{recording_id}")  # no transcript yet: said plainly
+    await expect(page.locator("#transcript-state")).to_have_text("Transcription is switched off.")
     app = console.client.app
     await save_transcript(app[POOL], app[VAULT], uuid.UUID(recording_id), TRANSCRIPT, "test")
 
     # customer service searches by a word said, inflected ("kiitoksia" for "kiitos")
-    page = await console.login("customer-service", language="en")
+    await page.goto("/#/recordings")
     await page.get_by_label("Words said").fill("kiitoksia")
     await page.locator("#recording-filters button[type=submit]").click()
     rows = page.locator("#recordings tbody tr")
@@ -140,14 +143,16 @@ async def test_search_open_at_a_word_follow_seek_and_suggest_spans(
     await expect(hetu).to_contain_text("131052-308T")
     await expect(hetu).to_contain_text("customer")
     await expect(dpo.locator("#pii-list li[data-kind=last_name]")).to_contain_text("Mäkinotkelma")
+    await hetu.get_by_role("button", name="Listen from").click()  # hear it before adding it
+    await expect(dpo.locator("#clock")).to_contain_text("0:05 /")
     listed = await console.api("GET", f"/v1/recordings/{recording_id}/redactions", "dpo")
     assert listed["items"] == []  # offered, not applied
     await screenshot(dpo, "recording-pii-suggestions")
 
-    await hetu.get_by_role("button").click()
+    await hetu.locator("button.add").click()
     await expect(dpo.locator("#redaction-list li")).to_have_count(1)
     await expect(dpo.locator("#redaction-list")).to_contain_text("identity code")
-    await expect(hetu.get_by_role("button")).to_have_text("Added")
+    await expect(hetu.locator("button.add")).to_have_text("Added")
     listed = await console.api("GET", f"/v1/recordings/{recording_id}/redactions", "dpo")
     [span] = listed["items"]
     said_hetu = TRANSCRIPT.segments[1].words[3]
