@@ -25,13 +25,16 @@ export function transcriptPane(recording, played) {
     played.surfer.setTime(Math.min(Math.max(at, 0), played.duration));
   }
 
-  /** Roving focus: one word is in the tab order, the arrows move among the words. */
+  /** Roving focus: one word is in the tab order (the last one used), the arrows, Home and
+   * End move among the words. */
+  function rove(to) {
+    for (const button of buttons.flat()) button.tabIndex = button === to ? 0 : -1;
+  }
   function moveFocus(from, step) {
     const all = buttons.flat();
     const next = all[Math.min(Math.max(all.indexOf(from) + step, 0), all.length - 1)];
     if (!next) return;
-    from.tabIndex = -1;
-    next.tabIndex = 0;
+    rove(next);
     next.focus();
   }
 
@@ -42,7 +45,10 @@ export function transcriptPane(recording, played) {
     buttons = segments.map((segment) => segment.words.map((word) => {
       const button = h("button", { type: "button", class: "word", tabindex: -1, "data-start": word.start }, word.word.trim());
       if (word.word.trim() === "[redacted]") button.classList.add("redacted");
-      button.addEventListener("click", () => seek(word.start));
+      button.addEventListener("click", () => {
+        rove(button);
+        seek(word.start);
+      });
       button.addEventListener("keydown", (event) => {
         const step = KEYS[event.key];
         if (!step) return;
@@ -51,8 +57,7 @@ export function transcriptPane(recording, played) {
       });
       return button;
     }));
-    const first = buttons.flat()[0];
-    if (first) first.tabIndex = 0;
+    rove(buttons.flat()[0]);
     list.replaceChildren(...segments.map((segment, s) => h("li", { class: `segment channel-${segment.channel}` },
       h("span", { class: "speaker" }, term("speakers", segment.channel)), " ",
       h("span", { class: "when" }, seconds(segment.start)), " ",
