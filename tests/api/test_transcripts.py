@@ -169,6 +169,17 @@ async def test_search_finds_every_inflected_word_with_its_times_and_filters(
     assert rows[0]["details"] == {"filters": "text"}
     assert rows[6]["details"] == {"filters": "answered_by,text"}
     assert holds_no_word(rows, "kiito", "vuokra", "sähkö", "irtisano", "hei")
+    # Nor does any table hold a word said or searched for, after the index was built and read.
+    pool = api.app[POOL]
+    tables = await pool.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+    )
+    assert {"transcripts", "transcript_terms", "audit_log"} <= {t["tablename"] for t in tables}
+    for table in tables:
+        dump = await pool.fetch(f'SELECT t::text AS row FROM "{table["tablename"]}" t')
+        assert holds_no_word([dict(r) for r in dump], "kiito", "vuokra", "irtisano", "päättyy"), (
+            table["tablename"]
+        )
 
 
 async def test_text_is_for_customer_service_and_the_dpo_and_must_hold_words(
