@@ -8,7 +8,6 @@ the times asserted are exact."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
@@ -168,12 +167,7 @@ async def test_search_open_at_a_word_follow_seek_and_suggest_spans(
         "dpo",
         json={"released": True, "reason": "a clear call", "redaction_reviewed": True},
     )
-    for _ in range(300):  # the worker renders the redacted rendition training plays
-        listed = await console.api("GET", f"/v1/recordings/{recording_id}/redactions", "dpo")
-        if listed["rendition"] == "ready":
-            break
-        await asyncio.sleep(0.2)
-    assert listed["rendition"] == "ready"
+    await console.redacted_rendition(recording_id)
     trainer = await console.login("trainer", language="en")
     await trainer.goto(f"/#/training/{recording_id}")
     customer_said = trainer.locator("#transcript-segments > li").nth(1)
