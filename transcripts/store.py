@@ -37,10 +37,20 @@ UPDATE transcripts SET leased_until = now() + $3::interval
 WHERE recording_id = $1 AND attempts = $2 AND status = 'pending'
 RETURNING true
 """
+RELEASE: Final = """
+UPDATE transcripts SET leased_until = NULL
+WHERE recording_id = $1 AND attempts = $2 AND status = 'pending'
+"""
 HOLD: Final = """
 SELECT object_id FROM transcripts
 WHERE recording_id = $1 AND attempts = $2 AND status = 'pending'
 FOR UPDATE
+"""
+# Outside the queue (an import): queue the row if need be, lock it, and say what it held.
+TAKE: Final = """
+INSERT INTO transcripts (recording_id) VALUES ($1)
+ON CONFLICT (recording_id) DO UPDATE SET updated_at = now()
+RETURNING object_id
 """
 FINISH: Final = """
 UPDATE transcripts SET status = 'ready', object_id = $2, language = $3, model = $4,
@@ -129,10 +139,22 @@ async def renew(pool: Pool, job: Claimed, lease: timedelta) -> bool:
     return bool(await pool.fetchval(RENEW, job.recording_id, job.attempt, lease))
 
 
+async def release(pool: Pool, job: Claimed) -> None:
+    """Give the job back at once (a stopping worker), if this attempt still holds it."""
+    await pool.execute(RELEASE, job.recording_id, job.attempt)
+
+
 async def hold(conn: Connection, job: Claimed) -> tuple[bool, uuid.UUID | None]:
     """Lock the row if this attempt still holds the job: (held, the old transcript object)."""
     row = await conn.fetchrow(HOLD, job.recording_id, job.attempt)
     return (False, None) if row is None else (True, row["object_id"])
+
+
+async def take(conn: Connection, recording_id: uuid.UUID) -> uuid.UUID | None:
+    """Lock a recording's transcript row, made if need be, whatever its state (for a
+    transcript saved outside the queue); the object it pointed at, to shred."""
+    old: uuid.UUID | None = await conn.fetchval(TAKE, recording_id)
+    return old
 
 
 async def finish(
