@@ -34,7 +34,7 @@ async def while_leased(
             await asyncio.wait({task}, timeout=every)
             if task.done():
                 break
-            with contextlib.suppress(OSError, asyncpg.PostgresError):
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 if not await renew():
                     task.cancel()
                     await asyncio.wait({task})

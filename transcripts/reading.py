@@ -73,7 +73,7 @@ async def hits_of(
         if found is None:
             return None
         transcript = Transcript.from_bytes(await vault.read_all(found))
-        return header.recording_id, hits(transcript, wanted)
+        return header.recording_id, await asyncio.to_thread(hits, transcript, wanted)
 
     answers = await asyncio.gather(*(one(h) for h in ready))
     return dict(a for a in answers if a is not None)
