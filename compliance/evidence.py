@@ -4,7 +4,8 @@ read live from the system, never typed in.
 Each figure is asked of the room that owns its data (rights: subject requests; retention:
 a dry run of the very sweep that erases, and the scheduler's runs; audit: the last
 verification of the chain; storage: key headers per key version; recorder: calls without
-the recording notice and calls whose agent matched no account). Only counts, dates and key
+the recording notice and calls whose agent matched no account; transcripts: how many are
+ready, pending and failed). Only counts, dates and key
 version numbers leave here: no personal data, so the page and the CLI can show it all.
 """
 
@@ -26,6 +27,7 @@ from storage.db import Pool
 from storage.keyring import Keyring
 from storage.objects import ObjectStore
 from storage.vault import headers_by_key_version
+from transcripts.store import counts_by_status
 
 LATE_AFTER_INTERVALS = 2  # a job is late when its last success is older than two intervals
 
@@ -111,5 +113,6 @@ async def gather_evidence(sources: Sources, now: datetime | None = None) -> dict
         "audit_chain": await _audit_chain(sources),
         "keys": await _keys(sources),
         "calls": asdict(await call_figures(sources.pool)),
+        "transcripts": await counts_by_status(sources.pool),
         "scheduled_jobs": await _jobs(sources, now),
     }

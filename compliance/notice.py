@@ -14,6 +14,7 @@ from compliance.content import (
     Facts,
     access_lines,
     content_notes,
+    data_items,
     disclosure_kinds,
     goals,
     security_lines,
@@ -31,7 +32,7 @@ from compliance.document import (
     paras,
 )
 from compliance.organisation import Party
-from compliance.texts import DATA_ITEMS, say
+from compliance.texts import say
 from rights.wording import (
     HEADINGS,
     Language,
@@ -151,7 +152,7 @@ def build_notice(register: str, facts: Facts, language: Language) -> Notice:
             say(language, "h_content"),
             (
                 *paras(say(language, f"subjects.{register}")),
-                bullets(list(DATA_ITEMS[language][register])),
+                bullets(data_items(register, facts, language)),
                 *paras(*content_notes(register, facts, language)),
             ),
         ),

@@ -19,12 +19,13 @@ from compliance.content import (
     Facts,
     access_lines,
     content_notes,
+    data_items,
     disclosure_kinds,
     goals,
     security_lines,
 )
 from compliance.organisation import REGISTERS, Party
-from compliance.texts import DATA_ITEMS, say
+from compliance.texts import say
 from rights.wording import Language, retention_days, retention_sentence
 
 FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -57,7 +58,7 @@ def _register(register: str, facts: Facts, language: Language) -> dict[str, Any]
         "legal_basis": say(language, f"basis.{register}"),
         "data_subjects": say(language, f"subjects.{register}"),
         "personal_data": [
-            *DATA_ITEMS[language][register],
+            *data_items(register, facts, language),
             *content_notes(register, facts, language),
         ],
         "recipients": _parties(org.for_register(org.recipients, register), language),

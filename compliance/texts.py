@@ -56,6 +56,14 @@ TEXT: Final[dict[Language, Table]] = {
         "transcribe.on": "Puheesta tehdään teksti koneellisesti. Teksti on salattu, ja se "
         "poistetaan yhdessä tallenteen kanssa.",
         "transcribe.off": "Puheesta ei tehdä tekstiä.",
+        "transcribe.index": "Jotta puheluita voi hakea sanoilla, jokaisesta sanasta "
+        "tallennetaan vain sen perusmuodosta salaisella avaimella laskettu tunniste "
+        "(avaimellinen tiiviste), ei itse sanaa. Tunnisteet poistetaan yhdessä tallenteen "
+        "kanssa. Teksti on mukana, kun pyydät kopion tiedoistasi.",
+        "transcribe.stopped": "Puheesta ei enää tehdä tekstiä. Aiemmin tehdyt tekstit ja "
+        "niiden hakutunnisteet säilytetään, teksti salattuna, kunnes tallenne poistetaan.",
+        "data.transcript": "puhelu tekstinä (koneellisesti tehty, sanat ajoituksineen) ja "
+        "sen sanojen hakutunnisteet",
         "sources.call_recordings": "Tiedot tulevat puhelusta, kun soitat asiakaspalveluumme. "
         "Puhelinjärjestelmä lähettää meille tallenteen ja puhelun tiedot.",
         "notice_at_start": "Kerromme puhelun alussa, että puhelu tallennetaan.",
@@ -163,6 +171,14 @@ TEXT: Final[dict[Language, Table]] = {
         "transcribe.on": "Talet görs maskinellt om till text. Texten är krypterad och raderas "
         "tillsammans med inspelningen.",
         "transcribe.off": "Talet görs inte om till text.",
+        "transcribe.index": "För att samtal ska kunna sökas med ord sparas för varje ord "
+        "bara en kod som räknas fram ur ordets grundform med en hemlig nyckel (en nycklad "
+        "hash), aldrig själva ordet. Koderna raderas tillsammans med inspelningen. Texten "
+        "ingår när du begär en kopia av dina uppgifter.",
+        "transcribe.stopped": "Talet görs inte längre om till text. Texter som gjorts "
+        "tidigare och deras sökkoder sparas, texten krypterad, tills inspelningen raderas.",
+        "data.transcript": "samtalet som text (maskinellt gjord, orden med tidpunkter) och "
+        "sökkoder för dess ord",
         "sources.call_recordings": "Uppgifterna kommer från samtalet när du ringer till vår "
         "kundtjänst. Telefonsystemet skickar inspelningen och samtalets uppgifter till oss.",
         "notice_at_start": "Vi berättar i början av samtalet att samtalet spelas in.",
@@ -271,6 +287,14 @@ TEXT: Final[dict[Language, Table]] = {
         "transcribe.on": "Speech is turned into text by machine. The text is encrypted, and it "
         "is deleted together with the recording.",
         "transcribe.off": "Speech is not turned into text.",
+        "transcribe.index": "So that calls can be searched by word, only a code computed "
+        "from each word's base form with a secret key (a keyed hash) is stored, never the word "
+        "itself. The codes are deleted together with the recording. The text is included when "
+        "you ask for a copy of your data.",
+        "transcribe.stopped": "Speech is no longer turned into text. Texts made earlier and "
+        "their search codes are kept, the text encrypted, until the recording is deleted.",
+        "data.transcript": "the call as text (made by machine, the words with their times) "
+        "and search codes of its words",
         "sources.call_recordings": "The data comes from the call when you call our customer "
         "service. The telephone system sends us the recording and the call's details.",
         "notice_at_start": "We tell you at the start of the call that the call is recorded.",

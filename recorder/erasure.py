@@ -3,8 +3,10 @@ categories, as typed functions.
 
 The erasure engine (``retention.erasure``) decides what goes and keeps holds, tombstones and
 the report. It sits below this room, so it reaches the recordings table only through
-:data:`RECORDINGS` (its ``Recordings`` protocol) and the sweep only through
-:func:`recording_categories`, both handed in by the composition root (``callrec.jobs``).
+:class:`RecordingRows` (its ``Recordings`` protocol) and the sweep only through
+:func:`recording_categories`. There is deliberately no ready-made instance here: one without
+the other rooms' parts would erase a call and leave its transcript behind, so every engine is
+built by ``rights.sweeps.erasure_engine``, which hands in the transcripts part.
 """
 
 from __future__ import annotations
@@ -117,9 +119,6 @@ class RecordingRows:
         notes = await delete_notes(conn, ids)
         items = await leave_collections(conn, ids)
         return [("annotation", i) for i in notes] + [("collection_item", c) for c, _ in items]
-
-
-RECORDINGS: Final = RecordingRows()
 
 
 def recording_categories(pool: Pool, engine: ErasureEngine, settings: Settings) -> list[Category]:

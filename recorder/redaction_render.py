@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Final
 
 from common.backoff import backoff
+from common.leasing import LeaseLost, while_leased
 from common.logs import log_failure
 from common.settings import Settings
 from recorder import redaction
@@ -124,22 +125,14 @@ class RedactionRenderer:
 
     async def _leased(self, job: ClaimedRender) -> str:
         """Render while a heartbeat renews the lease; a lost lease stops the render."""
-        task = asyncio.ensure_future(self._render(job))
         try:
-            while not task.done():
-                await asyncio.wait({task}, timeout=self.heartbeat_seconds)
-                if task.done():
-                    break
-                with contextlib.suppress(OSError):
-                    if not await redaction.renew_render(self.pool, job, self.lease):
-                        task.cancel()
-                        await asyncio.wait({task})
-                        return "stale"
-            return task.result()
-        finally:
-            if not task.done():
-                task.cancel()
-                await asyncio.wait({task})
+            return await while_leased(
+                self._render(job),
+                lambda: redaction.renew_render(self.pool, job, self.lease),
+                self.heartbeat_seconds,
+            )
+        except LeaseLost:
+            return "stale"
 
     async def _render(self, job: ClaimedRender) -> str:
         source = await redaction.render_source(self.pool, job.recording_id)

@@ -131,6 +131,14 @@ class ErasureReport:
     # rows erased with the recordings, by kind (``redaction``: spans); no decision of their own
     related: Counter[str] = field(default_factory=Counter)
 
+    def add(self, part: ErasureReport) -> None:
+        """Take in a part's decisions, payload counts and related rows (a sweep adds up its
+        pages; the related rows are what say transcripts and spans went with the calls)."""
+        self.decisions.extend(part.decisions)
+        self.objects_deleted += part.objects_deleted
+        self.objects_pending += part.objects_pending
+        self.related.update(part.related)
+
     def counts(self) -> dict[str, int]:
         """``{"recording.erased": 12, "recording.kept": 1, "redaction.erased": 3, …}``."""
         counted = Counter(f"{d.kind}.{d.action}" for d in self.decisions)

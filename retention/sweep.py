@@ -165,10 +165,7 @@ class RetentionSweep:
             category = report.categories.setdefault(name, ErasureReport())
             after = NIL
             while ids := await item.due(self.cutoff(item.days), after, PAGE):
-                part = await item.erase(ids)
-                category.decisions.extend(part.decisions)
-                category.objects_deleted += part.objects_deleted
-                category.objects_pending += part.objects_pending
+                category.add(await item.erase(ids))
                 after = ids[-1]
                 if on_progress is not None:
                     on_progress(name, len(category.decisions))

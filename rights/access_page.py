@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from common.settings import Settings
 from rights.copy_words import LABELS, TEXT, VALUES
+from rights.export_transcripts import TRANSCRIPT_KEYS, clock
 from rights.wording import (
     HEADINGS,
     Language,
@@ -26,6 +27,7 @@ from rights.wording import (
     retention_sentences,
     rights,
 )
+from transcripts.document import Transcript
 
 # Keys whose values are codes with words (VALUES); any other value is shown as stored.
 CODED: Final = frozenset(
@@ -35,7 +37,8 @@ CODED: Final = frozenset(
         "object_type", "language", "given_via",
     }
 )  # fmt: skip
-SKIP: Final = ("file", "audio_format")  # the file is the player; its ingest format misleads
+# The file is the player, the transcript has its own block; the ingest format misleads.
+SKIP: Final = ("file", "audio_format", *TRANSCRIPT_KEYS)
 ISO_TIME: Final = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 STYLE: Final = """
 body { font-family: system-ui, sans-serif; color: #1b1b1b; line-height: 1.45; margin: 0; }
@@ -48,6 +51,7 @@ dt { font-weight: 600; }
 dd { margin: 0; }
 article { border: 1px solid #c9cdd1; border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; }
 audio { width: 100%; max-width: 32rem; }
+ul.said { list-style: none; padding: 0; }
 a { color: #0645ad; }
 @media print { audio, nav { display: none; } }
 """
@@ -60,6 +64,7 @@ class CopyContents:
     recordings: list[dict[str, Any]] = field(default_factory=list)
     sections: dict[str, Any] = field(default_factory=dict)  # register/…, access_log/…
     files: list[str] = field(default_factory=list)  # the JSON and CSV members
+    transcripts: dict[str, Transcript] = field(default_factory=dict)  # by recording id
 
 
 class _Page:
@@ -148,7 +153,9 @@ SECTIONS: Final = (  # (id, the package member it shows)
 )
 
 
-def _recordings(page: _Page, recordings: list[dict[str, Any]]) -> str:
+def _recordings(
+    page: _Page, recordings: list[dict[str, Any]], transcripts: Mapping[str, Transcript]
+) -> str:
     parts = []
     for recording in recordings:
         heading = f"{page.text['recording']} {page.value('started_at', recording['started_at'])}"
@@ -161,10 +168,42 @@ def _recordings(page: _Page, recordings: list[dict[str, Any]]) -> str:
             )
         else:
             sound = f"<p>{escape(page.text['no_audio'])}</p>"
+        said = _transcript(page, recording, transcripts.get(recording["id"]))
         parts.append(
-            f"<article><h3>{heading}</h3>{sound}{page.facts(recording, skip=SKIP)}</article>"
+            f"<article><h3>{heading}</h3>{sound}{page.facts(recording, skip=SKIP)}{said}</article>"
         )
     return "".join(parts) or f"<p>{escape(page.text['none'])}</p>"
+
+
+def _speaker(page: _Page, channel: str) -> str:
+    return page.text.get(f"speaker_{channel}", channel)
+
+
+def _transcript(page: _Page, recording: Mapping[str, Any], transcript: Transcript | None) -> str:
+    """The call as text: its lines with who spoke, links to both files; or its state."""
+    status = recording.get("transcript_status")
+    if status is None:
+        return ""
+    heading = f"<h4>{escape(page.text['transcript'])}</h4>"
+    if transcript is None:
+        state = "transcript_failed" if status == "failed" else "transcript_pending"
+        return f"{heading}<p>{escape(page.text[state])}</p>"
+    notes = [page.text["transcript_intro"]]
+    if recording.get("transcript_export") == "redacted":
+        notes.append(page.text["transcript_redacted"])
+    lines = "".join(
+        f"<li><span>[{clock(s.start)}]</span> <strong>{escape(_speaker(page, s.channel))}:"
+        f"</strong> {escape(s.text.strip())}</li>"
+        for s in transcript.segments
+    )
+    links = "".join(
+        f'<li><a href="{escape(recording[key], quote=True)}">{escape(page.text[label])}</a></li>'
+        for key, label in (
+            ("transcript_file", "transcript_text"),
+            ("transcript_json_file", "transcript_json"),
+        )
+    )
+    return f'{heading}<p>{escape(" ".join(notes))}</p><ul class="said">{lines}</ul><ul>{links}</ul>'
 
 
 def _section(page: _Page, section: str, data: Any) -> str:
@@ -183,7 +222,11 @@ def render(
     page = _Page(language, settings.timezone)
     text = page.text
     parts: list[tuple[str, str, str]] = [
-        ("recordings", text["recordings"], _recordings(page, contents.recordings))
+        (
+            "recordings",
+            text["recordings"],
+            _recordings(page, contents.recordings, contents.transcripts),
+        )
     ]
     for section, member in SECTIONS:
         if member in contents.sections:

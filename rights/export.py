@@ -44,6 +44,7 @@ from register.protection import Reader, mask_contacts, mask_leases, protection_o
 from register.staff import StaffDirectory
 from rights.access_page import CopyContents, render
 from rights.export_choices import choices_of
+from rights.export_transcripts import TRANSCRIPT_KEYS, transcript_copies
 from rights.wording import DEFAULT_LANGUAGE, Language, language_of, retention_sentences
 from storage.db import Connection, jsonable
 from storage.fieldcrypt import FieldCipher
@@ -55,7 +56,7 @@ STAFF: Final = StaffDirectory(names_of=names_of, housing_advisors=housing_adviso
 RECORDING_COLUMNS: Final = (
     "file", "id", "started_at", "declared_duration_seconds", "measured_duration_seconds",
     "direction", "caller_number", "answered_by", "service_line", "channel_layout",
-    "notice_played",
+    "notice_played", *TRANSCRIPT_KEYS,
 )  # fmt: skip
 
 
@@ -177,6 +178,14 @@ def _json(value: Any, zone: tzinfo) -> bytes:
     return json.dumps(in_zone(value, zone), ensure_ascii=False, indent=2, default=_text).encode()
 
 
+def _stem(recording: dict[str, Any]) -> str:
+    """The member name of a call's files without the extension: when it started and the
+    start of its id (no personal data), ``-redacted`` when the copy is the redacted one."""
+    started = recording["started_at"][:19].replace(":", "")
+    redacted = "-redacted" if recording["export"] == "redacted" else ""
+    return f"recordings/{started}-{recording['id'][:8]}{redacted}"
+
+
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
@@ -234,13 +243,12 @@ class AccessExport:
             for recording, object_id in zip(recordings, sealed_ids, strict=True)
             if object_id in sealed
         ]
+        stems = {r["id"]: _stem(r) for r in recordings}
         async with contextlib.aclosing(
             read_ahead(audio, lambda pair: self.vault.open_range(pair[1]))
         ) as streams:
             async for (recording, item), chunks in streams:
-                started = recording["started_at"][:19].replace(":", "")
-                redacted = "-redacted" if recording["export"] == "redacted" else ""
-                recording["file"] = f"recordings/{started}-{recording['id'][:8]}{redacted}.ogg"
+                recording["file"] = f"{stems[recording['id']]}.ogg"
                 # AEAD decryption proves the bytes are the sealed plaintext, whose SHA-256
                 # was recorded at ingest: no need to hash 270 kB per call again.
                 async for out in archive.add(
@@ -250,6 +258,11 @@ class AccessExport:
                 self.result.recordings += 1
                 if self.on_progress is not None:
                     await self.on_progress(self.result.recordings, len(audio))
+        async for copy in transcript_copies(self.conn, self.vault, recordings, stems):
+            self.contents.transcripts[copy.recording_id] = copy.transcript
+            for name, data in copy.members:
+                async for out in archive.add(name, _one(data)):
+                    yield out
         self.contents.recordings = recordings
         sections = [
             *[item async for item in self._register_files()],
@@ -376,10 +389,12 @@ class AccessExport:
             retention_fi=retention("fi"),
             retention_en=retention("en"),
         )
+        if any("transcript_status" in r for r in self.contents.recordings):
+            index += TRANSCRIPT_INDEX
         redacted = [r for r in self.contents.recordings if r.get("export") == "redacted"]
         if not redacted:
             return index
-        listed = "".join(f"- {r['file']}: {r['export_reason']}\n" for r in redacted)
+        listed = "".join(f"- {r.get('file', r['id'])}: {r['export_reason']}\n" for r in redacted)
         return index + REDACTED_INDEX.format(listed=listed)
 
 
@@ -387,6 +402,21 @@ class RedactedCopyNotReady(Exception):
     """The DPO chose a redacted copy whose rendition is being rendered again: try later."""
 
 
+TRANSCRIPT_INDEX: Final = """
+PUHELUT TEKSTINÄ / THE CALLS AS TEXT
+Puheluista, jotka on muunnettu koneellisesti tekstiksi, on kopiossa teksti kahtena
+tiedostona: recordings/...transcript.txt (luettava: rivillä aika puhelun alusta, puhuja ja
+sanat) ja recordings/...transcript.json (sanat ajoituksineen). Kone voi kuulla väärin.
+recordings.json kertoo jokaisesta puhelusta tekstin tilan (transcript_status: ready =
+valmis, pending = vielä tekemättä, failed = ei onnistunut; keskeneräisestä ei ole tiedostoa)
+ja onko muiden henkilöiden tiedot korvattu merkinnällä [redacted] (transcript_export).
+Calls that were turned into text by machine have the text twice in this copy:
+recordings/...transcript.txt (to read: each line has the time from the start of the call,
+the speaker and the words) and recordings/...transcript.json (the words with their timings).
+The machine can mishear. recordings.json tells for each call the state of its text
+(transcript_status: ready, pending = not made yet, failed; no file unless ready) and whether
+other people's data is replaced by [redacted] (transcript_export).
+"""
 REDACTED_INDEX: Final = """
 MUIDEN HENKILÖIDEN TIEDOT / OTHER PEOPLE'S DATA
 Näistä puheluista on hiljennetty kohtia, joissa kuullaan muiden henkilöiden tietoja

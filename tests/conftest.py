@@ -31,6 +31,7 @@ from storage.objects import ObjectStore
 from storage.s3 import S3Store
 from storage.vault import Vault
 from tests.staff import staff_api, staff_api_each_store, staff_settings  # noqa: F401 - fixtures
+from tests.transcripts.speech import whisper_engine, whisper_model  # noqa: F401 - fixtures
 
 TEMPLATE_DB = "callrec_template"
 

@@ -21,7 +21,9 @@ def load() -> dict[str, Any]:
 def test_compose_names_the_services_and_real_images() -> None:
     services = load()["services"]
     assert {"postgres", "minio", "minio-init", "api", "worker"} <= set(services)
-    assert services["worker"]["command"] == ["worker"]
+    assert services["worker"]["command"] == ["worker", "--jobs", "ingest"]
+    assert services["transcriber"]["profiles"] == ["transcribe"]
+    assert "--jobs transcribe" in services["transcriber"]["entrypoint"][-1]
     assert services["postgres"]["image"].startswith("postgres:")
     assert services["minio"]["image"].startswith("minio/minio:")
     assert services["minio-init"]["image"].startswith("minio/mc:")

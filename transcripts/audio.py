@@ -2,7 +2,8 @@
 
 The decrypted Opus goes into ffmpeg's stdin and the samples come back on its stdout, so the
 call's audio is never a plaintext file; the samples live in this process's memory only for
-the length of one transcription (about 7.7 MB per minute of stereo).
+the length of one transcription (about 7.7 MB per minute of stereo). They are split into
+channels as they arrive, so a call is held once, not also interleaved beside its channels.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from transcripts.engine import SAMPLE_RATE, Channel
 
 ROLES: Final = {"agent-left": ("agent", "customer"), "agent-right": ("customer", "agent")}
 LOG_LIMIT: Final = 2000
+READ_SIZE: Final = 1024 * 1024
+SAMPLE_BYTES: Final = 4  # float32
 
 
 class DecodeError(Exception):
@@ -73,7 +76,9 @@ async def decode(audio: AsyncIterable[bytes], channels: int, channel_layout: str
                 process.stdin.close()
 
     try:
-        _, pcm, log = await asyncio.gather(feed(), process.stdout.read(), process.stderr.read())
+        _, planes, log = await asyncio.gather(
+            feed(), _split(process.stdout, len(roles)), process.stderr.read()
+        )
         status = await process.wait()
     finally:
         if process.returncode is None:
@@ -81,7 +86,22 @@ async def decode(audio: AsyncIterable[bytes], channels: int, channel_layout: str
             await process.wait()
     if status != 0:
         raise DecodeError(log.decode(errors="replace").strip()[:LOG_LIMIT] or f"ffmpeg {status}")
-    samples = np.frombuffer(pcm, dtype=np.float32)
-    width = len(roles)
-    samples = samples[: len(samples) - len(samples) % width].reshape(-1, width)
-    return [Channel(role, np.ascontiguousarray(samples[:, i])) for i, role in enumerate(roles)]
+    return [
+        Channel(role, np.frombuffer(plane, dtype=np.float32))
+        for role, plane in zip(roles, planes, strict=True)
+    ]
+
+
+async def _split(stdout: asyncio.StreamReader, width: int) -> list[bytearray]:
+    """Interleaved float32 frames from ``stdout`` as one byte plane per channel."""
+    planes = [bytearray() for _ in range(width)]
+    frame = SAMPLE_BYTES * width
+    rest = b""
+    while piece := await stdout.read(READ_SIZE):
+        piece = rest + piece
+        whole = len(piece) - len(piece) % frame
+        rest = piece[whole:]
+        frames = np.frombuffer(piece, dtype=np.float32, count=whole // SAMPLE_BYTES)
+        for index, plane in enumerate(planes):
+            plane += frames[index::width].tobytes()
+    return planes

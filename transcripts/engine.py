@@ -4,12 +4,15 @@ The model is loaded once per process from the directory :mod:`transcripts.model`
 with ``local_files_only`` so faster-whisper never turns to a hub. Audio arrives as float32
 samples in memory (never a file); each channel of a stereo call is transcribed on its own so
 each segment says who spoke. The work runs in threads: CTranslate2 releases the GIL, and
-``num_workers`` lets that many transcriptions share the one loaded model.
+``num_workers`` lets that many transcriptions share the one loaded model. A thread cannot be
+cancelled, so a cancelled transcription (a lost lease, a stopping worker) tells its thread to
+stop at the next segment instead of running the model to the end of the call for nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -72,20 +75,28 @@ class WhisperEngine:
     async def transcribe(self, channels: Sequence[Channel], language: str) -> Transcript:
         """Transcribe each channel in a worker thread and merge the segments by time."""
         segments: list[Segment] = []
-        for channel in channels:
-            segments += await asyncio.to_thread(self._channel, channel, language)
+        stop = threading.Event()
+        try:
+            for channel in channels:
+                segments += await asyncio.to_thread(self._channel, channel, language, stop)
+        finally:
+            stop.set()  # cancelled: the thread still running stops at its next segment
         segments.sort(key=lambda s: (s.start, s.channel))
         return Transcript(language, tuple(segments))
 
-    def _channel(self, channel: Channel, language: str) -> list[Segment]:
+    def _channel(self, channel: Channel, language: str, stop: threading.Event) -> list[Segment]:
         found, _info = self._model.transcribe(channel.samples, language=language, **OPTIONS)
-        return [
-            Segment(
-                round(s.start, 2),
-                round(s.end, 2),
-                channel.role,
-                s.text.strip(),
-                tuple(Word(round(w.start, 2), round(w.end, 2), w.word) for w in s.words or ()),
+        segments = []
+        for s in found:  # a generator: the model decodes each segment as it is asked for
+            if stop.is_set():
+                break
+            words = tuple(Word(_seconds(w.start), _seconds(w.end), w.word) for w in s.words or ())
+            segments.append(
+                Segment(_seconds(s.start), _seconds(s.end), channel.role, s.text.strip(), words)
             )
-            for s in found
-        ]
+        return segments
+
+
+def _seconds(value: float) -> float:
+    """A time as a plain float to the hundredth (faster-whisper gives numpy floats)."""
+    return round(float(value), 2)

@@ -1,10 +1,13 @@
 """The transcription job: a ready call's rendition → speech model → sealed transcript + index.
 
-Claimed from the ``transcripts`` queue, leased with a heartbeat, and committed only while
-the lease is still this worker's: the sealed transcript's header row, the ready status and
-the blind index rows go in one transaction, and the old transcript (a re-run) is shredded
-in it. A call erased meanwhile has no row left to hold, so the new object is discarded.
-The audio goes from the vault through ffmpeg's pipes into memory, never to a file.
+Claimed from the ``transcripts`` queue and done in two steps. The long one (decoding and
+the model) runs under a heartbeat that renews the lease and stops the work when another
+worker took the job. The short one seals the transcript and commits only while the lease is
+still this worker's: the header row, the ready status and the blind index rows go in one
+transaction, and the old transcript (a re-run) is shredded in it; the heartbeat is over by
+then, so a commit is never cancelled half-reported. A call erased meanwhile has no row left
+to hold, so the new object is discarded. The audio goes from the vault through ffmpeg's
+pipes into memory, never to a file.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from typing import Final, Protocol
 import asyncpg
 
 from common.backoff import backoff
+from common.leasing import LeaseLost, while_leased
 from common.logs import log_failure
+from retention.reaper import delete_payloads_now
+from storage.age import AgeError
 from storage.db import Pool
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.objects import ObjectStoreError
@@ -36,9 +42,23 @@ from transcripts.terms import DATA_KEY, TermKey, terms
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS: Final = 5
+# Claims, failed or not: a job that kills its worker (the model out of memory) is claimed
+# again when its lease runs out and never reaches MAX_ATTEMPTS failures; it stops here.
+MAX_CLAIMS: Final = 3 * MAX_ATTEMPTS
 POLL_SECONDS: Final = 30.0
 NO_SOURCE: Final = "the recording has no playable audio to transcribe"
 UNREADABLE: Final = "the recording's audio could not be decoded for transcription"
+INTERRUPTED: Final = "the transcription was interrupted too many times (its worker stopped)"
+# The text a person may read for each kind of failure, never the exception's own words
+# (which could quote paths or data); the first matching kind wins.
+PUBLIC_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
+    (ObjectStoreError, "storage unavailable"),
+    (OSError, "storage unavailable"),
+    (asyncpg.PostgresError, "database unavailable"),
+    (asyncpg.InterfaceError, "database unavailable"),
+    (AgeError, "the stored audio could not be decrypted"),
+)
+INTERNAL_ERROR: Final = "internal error"
 
 
 class Source(Protocol):
@@ -106,13 +126,18 @@ class TranscriptionWorker:
             return None
         started = time.monotonic()
         try:
-            result = await self._leased(job)
+            if job.attempt > MAX_CLAIMS:
+                result = await self._give_up(job, INTERRUPTED)
+            else:
+                result = await self._run(job)
         except DecodeError as exc:
             log_failure(
                 log, "transcription: undecodable audio", exc, recording_id=str(job.recording_id)
             )
             result = await self._give_up(job, UNREADABLE)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the worker is stopping: the next one takes the job
+            with contextlib.suppress(Exception):
+                await store.release(self.pool, job)
             raise
         except Exception as exc:  # store, database, model: retried with backoff
             log_failure(log, "transcription failed", exc, recording_id=str(job.recording_id))
@@ -127,8 +152,8 @@ class TranscriptionWorker:
         return outcomes
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop``, woken by NOTIFY when a call is queued; leases in flight are
-        abandoned on stop and expire for the next worker."""
+        """Work until ``stop``, woken by NOTIFY when a call is queued; jobs in flight are
+        abandoned on stop and their leases given back for the next worker."""
         listener = None
         try:
             listener = await self.pool.acquire()
@@ -163,45 +188,40 @@ class TranscriptionWorker:
                     async with asyncio.timeout(POLL_SECONDS):
                         await self._wake.wait()
 
-    async def _leased(self, job: store.Claimed) -> str:
-        """Transcribe while a heartbeat renews the lease; a lost lease stops the work."""
-        task = asyncio.ensure_future(self._transcribe(job))
+    async def _run(self, job: store.Claimed) -> str:
+        """Transcribe under the lease's heartbeat, then seal and commit the transcript."""
         try:
-            while not task.done():
-                await asyncio.wait({task}, timeout=self.heartbeat_seconds)
-                if task.done():
-                    break
-                with contextlib.suppress(OSError, asyncpg.PostgresError):
-                    if not await store.renew(self.pool, job, self.lease):
-                        task.cancel()
-                        await asyncio.wait({task})
-                        return "stale"
-            return task.result()
-        finally:
-            if not task.done():
-                task.cancel()
-                await asyncio.wait({task})
+            transcript = await while_leased(
+                self._transcribe(job),
+                lambda: store.renew(self.pool, job, self.lease),
+                self.heartbeat_seconds,
+            )
+        except LeaseLost:
+            return "stale"
+        if transcript is None:
+            return await self._give_up(job, NO_SOURCE)
+        # In a thread: the lemmatiser's first use loads its dictionary (seconds of CPU), and a
+        # long call has thousands of words; the event loop keeps serving meanwhile.
+        tokens = await asyncio.to_thread(tokens_of, await self.term_key(), transcript)
+        sealed = await self.vault.seal(_one(transcript.to_bytes()), kind="transcripts")
+        keys = await self._commit(job, transcript, sealed, tokens)
+        if keys is None:
+            await _discard(self.vault, sealed.object_key)
+            return "stale"
+        await _delete_now(self.pool, self.vault, keys)
+        log.info("transcript ready", extra={"recording_id": str(job.recording_id)})
+        return "ready"
 
-    async def _transcribe(self, job: store.Claimed) -> str:
+    async def _transcribe(self, job: store.Claimed) -> Transcript | None:
+        """The transcript of the call's rendition; None when the call has none (erased)."""
         source = await self.source_of(self.pool, job.recording_id)
         sealed = None if source is None else await load_sealed(self.pool, source.audio_object_id)
         if source is None or sealed is None:
-            return await self._give_up(job, NO_SOURCE)
+            return None
         channels = await decode(
             self.vault.open_range(sealed), source.channels, source.channel_layout
         )
-        transcript = await self.engine.transcribe(channels, self.language)
-        tokens = tokens_of(await self.term_key(), transcript)
-        sealed_transcript = await self.vault.seal(_one(transcript.to_bytes()), kind="transcripts")
-        keys = await self._commit(job, transcript, sealed_transcript, tokens)
-        if keys is None:
-            await _discard(self.vault, sealed_transcript.object_key)
-            return "stale"
-        for object_key in keys:
-            with contextlib.suppress(ObjectStoreError, OSError):  # the reaper retries the rest
-                await self.vault.store.delete(object_key)
-        log.info("transcript ready", extra={"recording_id": str(job.recording_id)})
-        return "ready"
+        return await self.engine.transcribe(channels, self.language)
 
     async def _commit(
         self,
@@ -227,34 +247,36 @@ class TranscriptionWorker:
                 raise
 
     async def _again(self, job: store.Claimed, exc: BaseException) -> str:
+        reason = public_reason(exc)
         if job.failures + 1 >= MAX_ATTEMPTS:
-            return await self._give_up(job, public_reason(exc))
+            return await self._give_up(job, f"gave up after {MAX_ATTEMPTS} attempts: {reason}")
         async with self.pool.acquire() as conn, conn.transaction():
             held, _ = await store.hold(conn, job)
-            if held:
-                delay = backoff(
-                    job.failures + 1, first=timedelta(seconds=10), most=timedelta(minutes=30)
-                )
-                await store.retry(conn, job.recording_id, public_reason(exc), delay)
+            if not held:
+                return "stale"
+            delay = backoff(
+                job.failures + 1, first=timedelta(seconds=10), most=timedelta(minutes=30)
+            )
+            error = f"attempt {job.failures + 1} failed, will retry: {reason}"
+            await store.retry(conn, job.recording_id, error, delay)
         return "retry"
 
     async def _give_up(self, job: store.Claimed, reason: str) -> str:
         async with self.pool.acquire() as conn, conn.transaction():
             held, _ = await store.hold(conn, job)
-            if held:
-                await store.fail(conn, job.recording_id, reason)
+            if not held:
+                return "stale"
+            await store.fail(conn, job.recording_id, reason)
         log.warning("transcription failed", extra={"recording_id": str(job.recording_id)})
         return "failed"
 
 
 def public_reason(exc: BaseException) -> str:
-    """What a person may read about a failure: its kind, never its message (which could
-    quote paths or data)."""
-    if isinstance(exc, ObjectStoreError | OSError):
-        return "the object store could not be read; the job will be retried"
-    if isinstance(exc, asyncpg.PostgresError):
-        return "the database refused the transcript; the job will be retried"
-    return f"transcription stopped ({type(exc).__name__})"
+    """What a person may read about a failure: its kind, never its message."""
+    for kind, reason in PUBLIC_REASONS:
+        if isinstance(exc, kind):
+            return reason
+    return INTERNAL_ERROR
 
 
 async def _one(payload: bytes) -> AsyncIterator[bytes]:
@@ -266,19 +288,36 @@ async def _discard(vault: Vault, object_key: str) -> None:
         await vault.store.delete(object_key)
 
 
+async def _delete_now(pool: Pool, vault: Vault, keys: list[str]) -> None:
+    """Delete a replaced transcript's payload now; what fails stays queued for the reaper."""
+    if not keys:
+        return
+    try:
+        await delete_payloads_now(pool, vault.store, keys)
+    except Exception as exc:  # the database went away: the queue row keeps the key
+        log_failure(log, "deleting an old transcript left to the reaper", exc)
+
+
 async def save_transcript(
     pool: Pool, vault: Vault, recording_id: uuid.UUID, transcript: Transcript, model: str
 ) -> None:
     """Seal and index a transcript for a recording outside the job queue (an import, the
-    tests' and the benchmark's fixtures): the same object, header and tokens a job writes."""
+    tests' and the benchmark's fixtures): the same object, header and tokens a job writes.
+    A transcript the recording had is shredded, so none is left that erasure cannot find."""
     async with pool.acquire() as conn:
         key = TermKey(FieldCipher(await load_data_key(conn, vault.keyring, DATA_KEY)))
     tokens = tokens_of(key, transcript)
     sealed = await vault.seal(_one(transcript.to_bytes()), kind="transcripts")
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(store.QUEUE, recording_id)
-        await insert_sealed(conn, sealed)
-        await store.finish(conn, recording_id, sealed.id, transcript.language, model, tokens)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            old = await store.take(conn, recording_id)
+            await insert_sealed(conn, sealed)
+            await store.finish(conn, recording_id, sealed.id, transcript.language, model, tokens)
+            keys = await shred_headers(conn, [old]) if old is not None else []
+    except BaseException:
+        await _discard(vault, sealed.object_key)
+        raise
+    await _delete_now(pool, vault, keys)
 
 
 def tokens_of(key: TermKey, transcript: Transcript) -> list[bytes]:

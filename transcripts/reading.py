@@ -74,26 +74,32 @@ def _hits(
     return found
 
 
-def hits(transcript: Transcript, wanted: Sequence[str]) -> list[Hit]:
-    """Where in ``transcript`` a word whose base form is one of ``wanted`` was said."""
-    rows = ((s.channel, w.start, w.end, w.word) for s, w in transcript.words())
-    return _hits(transcript.language, rows, wanted, {})
-
-
 async def hits_of(
     pool: Pool, vault: Vault, headers: Sequence[Header], wanted: Sequence[str]
 ) -> dict[uuid.UUID, list[Hit]]:
-    """The hits in each of these transcripts, opened concurrently; gone ones are left out."""
+    """The hits in each of these transcripts; gone ones are left out. The objects are read
+    concurrently, then read for words in one thread: a page is tens of milliseconds of
+    work (and the lemmatiser's first use loads its dictionary), which must not stall every
+    other request on this event loop, and one hand-over costs less than one per call."""
     ready = [h for h in headers if h.object_id is not None]
     sealed = await load_sealed_many(pool, [h.object_id for h in ready if h.object_id])
-    said: dict[str, dict[str, bool]] = {}  # by language
 
-    async def one(header: Header) -> tuple[uuid.UUID, list[Hit]] | None:
+    async def one(header: Header) -> tuple[uuid.UUID, bytes] | None:
         found = None if header.object_id is None else sealed.get(header.object_id)
         if found is None:
             return None
-        language, rows = word_rows(await vault.read_all(found))
-        return header.recording_id, _hits(language, rows, wanted, said.setdefault(language, {}))
+        return header.recording_id, await vault.read_all(found)
 
-    answers = await asyncio.gather(*(one(h) for h in ready))
-    return dict(a for a in answers if a is not None)
+    payloads = [p for p in await asyncio.gather(*(one(h) for h in ready)) if p is not None]
+    return await asyncio.to_thread(_page_hits, payloads, wanted)
+
+
+def _page_hits(
+    payloads: Sequence[tuple[uuid.UUID, bytes]], wanted: Sequence[str]
+) -> dict[uuid.UUID, list[Hit]]:
+    said: dict[str, dict[str, bool]] = {}  # by language, shared by the page
+    found = {}
+    for recording_id, payload in payloads:
+        language, rows = word_rows(payload)
+        found[recording_id] = _hits(language, rows, wanted, said.setdefault(language, {}))
+    return found

@@ -38,10 +38,20 @@ UPDATE transcripts SET leased_until = now() + $3::interval
 WHERE recording_id = $1 AND attempts = $2 AND status = 'pending'
 RETURNING true
 """
+RELEASE: Final = """
+UPDATE transcripts SET leased_until = NULL
+WHERE recording_id = $1 AND attempts = $2 AND status = 'pending'
+"""
 HOLD: Final = """
 SELECT object_id FROM transcripts
 WHERE recording_id = $1 AND attempts = $2 AND status = 'pending'
 FOR UPDATE
+"""
+# Outside the queue (an import): queue the row if need be, lock it, and say what it held.
+TAKE: Final = """
+INSERT INTO transcripts (recording_id) VALUES ($1)
+ON CONFLICT (recording_id) DO UPDATE SET updated_at = now()
+RETURNING object_id
 """
 FINISH: Final = """
 UPDATE transcripts SET status = 'ready', object_id = $2, language = $3, model = $4,
@@ -95,6 +105,7 @@ MATCHING_NONE: Final = "SELECT NULL::uuid WHERE false"
 # generic plan knows neither. Set in the list query's transaction.
 CUSTOM_PLANS: Final = "SET LOCAL plan_cache_mode = force_custom_plan"
 TERMS_OF: Final = "SELECT count(*) FROM transcript_terms WHERE recording_id = $1"
+BY_STATUS: Final = "SELECT status, count(*) AS n FROM transcripts GROUP BY status"
 
 
 @dataclass(frozen=True)
@@ -135,10 +146,22 @@ async def renew(pool: Pool, job: Claimed, lease: timedelta) -> bool:
     return bool(await pool.fetchval(RENEW, job.recording_id, job.attempt, lease))
 
 
+async def release(pool: Pool, job: Claimed) -> None:
+    """Give the job back at once (a stopping worker), if this attempt still holds it."""
+    await pool.execute(RELEASE, job.recording_id, job.attempt)
+
+
 async def hold(conn: Connection, job: Claimed) -> tuple[bool, uuid.UUID | None]:
     """Lock the row if this attempt still holds the job: (held, the old transcript object)."""
     row = await conn.fetchrow(HOLD, job.recording_id, job.attempt)
     return (False, None) if row is None else (True, row["object_id"])
+
+
+async def take(conn: Connection, recording_id: uuid.UUID) -> uuid.UUID | None:
+    """Lock a recording's transcript row, made if need be, whatever its state (for a
+    transcript saved outside the queue); the object it pointed at, to shred."""
+    old: uuid.UUID | None = await conn.fetchval(TAKE, recording_id)
+    return old
 
 
 async def finish(
@@ -185,6 +208,13 @@ async def headers_of(db: Connection | Pool, ids: Sequence[uuid.UUID]) -> dict[uu
 async def term_count(db: Connection | Pool, recording_id: uuid.UUID) -> int:
     """How many index rows one recording has (tests and the benchmark's size figure)."""
     return int(await db.fetchval(TERMS_OF, recording_id))
+
+
+async def counts_by_status(db: Connection | Pool) -> dict[str, int]:
+    """How many transcripts there are in each state (the privacy notice says whether any
+    are kept; the compliance evidence shows the figures)."""
+    found = {row["status"]: int(row["n"]) for row in await db.fetch(BY_STATUS)}
+    return {status: found.get(status, 0) for status in ("ready", "pending", "failed")}
 
 
 class TranscriptRows:

@@ -100,7 +100,8 @@ function renderNav() {
 async function route() {
   if (!me || (location.hash && !location.hash.startsWith("#/"))) return; // #main: the skip link
   showError(null);
-  const [, path, id] = location.hash.split("/").map(decodeURIComponent);
+  // `?…` after the route carries what a page opens at (a moment of a call), not its id
+  const [, path, id] = location.hash.split("?")[0].split("/").map(decodeURIComponent);
   const allowed = [...mine(), TWO_FACTOR];
   if (!path || (mustEnrol() && path !== TWO_FACTOR.path)) {
     location.replace(`#/${allowed[0].path}`);

@@ -6,6 +6,7 @@ import { api, present, query } from "./api.js";
 import { attempt, dayStart, facts, field, form, h, link, pagedTable, seconds, showNotice, yesNo } from "./dom.js";
 import { choices, named, t, term, when } from "./i18n.js";
 import { redactionPanel } from "./redactions.js";
+import { transcriptPane } from "./transcript.js";
 import vocabulary from "./vocabulary.js";
 import WaveSurfer from "./wavesurfer.esm.js";
 import { addToCollection, notesPanel } from "./workspace.js";
@@ -39,25 +40,41 @@ export function listColumns(base, identity, { customer = true } = {}) {
 }
 
 /** A page of the staff list through the search, whose answer names agent and caller; the
- * filters (a caller number among them) travel in the body, never in the URL. */
+ * filters (a caller number, words said) travel in the body, never in the URL. */
 export const searchRecordings = (filters) => (cursor) =>
   api("POST", "/v1/recordings/search", present({ ...filters, cursor }));
 
-/** `#/recordings`: every recording, filtered by time, agent, caller number or linking. */
+/** Where in the call the words searched for were said: each time a link that opens the call
+ * there (the time travels in the address, the words never do). */
+const SHOWN_MATCHES = 12;
+const saidAt = (r) => {
+  const matches = r.matches ?? [];
+  return h("span", { class: "matches" }, matches.slice(0, SHOWN_MATCHES).map((match) => [
+    link(`#/recordings/${r.id}?t=${match.start}`, `${seconds(match.start)} ${match.word.trim()}`), " "]),
+  matches.length > SHOWN_MATCHES ? `(+${matches.length - SHOWN_MATCHES})` : null);
+};
+
+/** `#/recordings`: every recording, filtered by time, agent, caller number, linking or the
+ * words said in it (a transcript search; inflected forms find their base form). */
 export function recordingsPage(main) {
   const results = h("section", { "aria-live": "polite" });
   function show(filters) {
-    const table = pagedTable("recordings", listColumns("recordings", true), searchRecordings(filters));
+    const columns = listColumns("recordings", true);
+    if (filters.text) columns.splice(1, 0, [t("saidAt"), saidAt]);
+    const table = pagedTable("recordings", columns, searchRecordings(filters));
     results.replaceChildren(table.node);
     return table.ready;
   }
   const filters = form({ id: "recording-filters", class: "filters", role: "search" }, [
+    field({ name: "text", label: t("wordsSaid"), type: "search", maxlength: 200, "aria-describedby": "words-hint" }),
     field({ name: "from", label: t("from"), type: "date" }),
     field({ name: "to", label: t("to"), type: "date" }),
     field({ name: "answered_by", label: t("agent") }),
     field({ name: "caller_number", label: t("callerNumber"), type: "tel", placeholder: "+358…" }),
     field({ name: "unlinked", label: t("onlyUnlinked"), type: "checkbox" }),
+    h("p", { id: "words-hint", class: "hint" }, t("wordsSaidHint")),
   ], t("search"), (values) => show({
+    text: values.text,
     from: dayStart(values.from), to: dayStart(values.to, 1), answered_by: values.answered_by,
     caller_number: values.caller_number, unlinked: values.unlinked || null,
   }));
@@ -102,11 +119,12 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
     main.append(h("p", {}, t("notPlayable")));
     return;
   }
-  const played = await player(recording, purposes, training);
-  main.append(played.node);
+  const played = await player(recording, purposes, training, startAt());
+  const pane = transcriptPane(recording, played);
+  main.append(h("div", { class: "listening" }, played.node, pane.node));
   if (me.permissions.includes(P.ANNOTATE_TRAINING)) main.append(await notesPanel(recording, played));
   if (me.permissions.includes(P.REDACT_RECORDINGS)) {
-    main.append(await redactionPanel(recording, played.surfer, played.roles, played.purpose));
+    main.append(await redactionPanel(recording, played.surfer, played.roles, played.purpose, pane.transcript));
   }
   if (recording.released_for_training && me.permissions.includes(P.KEEP_TRAINING_COLLECTIONS)) {
     main.append(await addToCollection(recording));
@@ -115,9 +133,15 @@ export async function recordingPage(main, id, me, { training = false } = {}) {
   if (me.permissions.includes(P.DOWNLOAD_RECORDINGS)) main.append(downloadLinks(recording, purposes));
 }
 
+/** The moment a link asked to open the call at (`#/recordings/{id}?t=12.5`), or null. */
+function startAt() {
+  const at = Number(new URLSearchParams(location.hash.split("?")[1] ?? "").get("t"));
+  return Number.isFinite(at) && at > 0 ? at : null;
+}
+
 // The purpose is a deliberate choice, even where the role has only one: it goes into the
 // audit entry of every byte range played. The trainer's view is itself the purpose.
-async function player(recording, purposes, training) {
+async function player(recording, purposes, training, at) {
   const waveform = await api("GET", `/v1/recordings/${recording.id}/waveform`);
   const peaks = waveform.channels.map((c) => c.peaks.map((v) => v / waveform.scale));
   const duration = peaks[0].length / waveform.peaks_per_second || recording.duration_seconds;
@@ -149,13 +173,17 @@ async function player(recording, purposes, training) {
   surfer.on("play", () => { play.textContent = t("pause"); });
   surfer.on("pause", () => { play.textContent = t("play"); });
 
+  let chose;
+  const chosen = new Promise((resolve) => { chose = resolve; });
   function choosePurpose() {
-    if (!select.value) return;
+    if (!select.value || select.disabled) return;
     const url = `/v1/recordings/${recording.id}/audio${query({ purpose: select.value })}`;
-    surfer.load(url, peaks, duration);
+    const loaded = surfer.load(url, peaks, duration);
+    if (at !== null) loaded.then(() => surfer.setTime(Math.min(at, duration))); // opened from a search hit
     surfer.toggleInteraction(true);
     select.disabled = true; // the audit entries name this purpose; a new one needs a reload
     play.disabled = false;
+    chose(select.value);
   }
   select.addEventListener("change", choosePurpose);
   play.addEventListener("click", () => attempt(() => surfer.playPause()));
@@ -169,8 +197,9 @@ async function player(recording, purposes, training) {
   surfer.once("ready", choosePurpose); // after wavesurfer's own first load of the peaks
   const node = h("section", { class: "player", "aria-label": t("recording") }, choose,
     h("div", { class: "wave-area" }, wave), legend, h("p", { class: "controls" }, play, " ", clock), audio);
-  // for the parts that draw on the player (notes, redaction spans)
-  return { node, surfer, duration, wave, roles: waveform.channels.map((c) => c.role), purpose: select };
+  // for the parts that draw on the player (notes, redaction spans, the transcript); `chosen`
+  // resolves with the purpose once one is chosen
+  return { node, surfer, duration, wave, roles: waveform.channels.map((c) => c.role), purpose: select, chosen };
 }
 
 function releaseForm(recording, me) {

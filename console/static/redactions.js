@@ -2,11 +2,14 @@
 // waveform (wavesurfer's regions plugin) or by typing its start and end, for both voices or
 // one channel of a stereo call, with a reason. Saved spans are listed with a remove button
 // and drawn on the waveform; the redacted rendition the worker makes from them can be
-// previewed once it is ready, under the purpose chosen for the player.
+// previewed once it is ready, under the purpose chosen for the player. Once the transcript
+// is read, the DPO may ask for suggestions (pii.js): personal data found in it, each with a
+// button that adds it as a span; nothing is added without that click.
 
 import { api, query } from "./api.js";
 import { attempt, field, h, seconds, showNotice } from "./dom.js";
 import { t, term } from "./i18n.js";
+import { suggestions } from "./pii.js";
 import RegionsPlugin from "./wavesurfer.regions.esm.js";
 
 const PENDING = "rgba(179, 38, 30, 0.25)";
@@ -20,8 +23,9 @@ const tenths = (value) => Math.round(value * 10) / 10;
 const range = (span) => `${seconds(span.start_seconds)}–${seconds(span.end_seconds)}`;
 
 /** The redaction panel for `recording`, drawing on the player's wavesurfer `surfer`;
- * `roles` are the waveform's channel roles (agent/customer only when the layout says so). */
-export async function redactionPanel(recording, surfer, roles, purposeSelect) {
+ * `roles` are the waveform's channel roles (agent/customer only when the layout says so);
+ * `transcript` resolves with the transcript read under the chosen purpose (null: none). */
+export async function redactionPanel(recording, surfer, roles, purposeSelect, transcript) {
   const base = `/v1/recordings/${recording.id}/redactions`;
   const duration = surfer.getDuration() || Number(recording.duration_seconds);
   const regions = surfer.registerPlugin(RegionsPlugin.create());
@@ -147,9 +151,73 @@ export async function redactionPanel(recording, surfer, roles, purposeSelect) {
     }
   });
 
+  /** Add a suggested span as it stands, with its kind as the reason; the list shows it. */
+  async function addSuggested(candidate) {
+    const answer = await api("POST", base, {
+      start_seconds: candidate.start, end_seconds: candidate.end,
+      channel: channels.includes(candidate.channel) ? candidate.channel : "both",
+      reason: `${t("piiReason")}: ${term("piiKinds", candidate.kind)}`,
+    });
+    showNotice(t(answer.merged ? "spanMerged" : "spanAdded"));
+    await refresh();
+  }
+
   const panel = h("section", { id: "redactions", class: "redactions", "aria-labelledby": "redactions-title" },
     h("h2", { id: "redactions-title" }, t("redactions")), editor, list, state,
-    h("p", { class: "controls" }, previewButton), previewAudio);
+    h("p", { class: "controls" }, previewButton), previewAudio,
+    suggestionPanel(recording, transcript, duration, addSuggested, (at) => surfer.setTime(at)));
   await attempt(refresh);
   return panel;
+}
+
+/** Suggestions from the transcript: a button finds them (reading the linked customer's names
+ * only then, as that read is audited), and each found span has its own Add button. */
+function suggestionPanel(recording, transcript, duration, add, seek) {
+  const state = h("p", { id: "pii-state", role: "status" }, t("piiNeedsTranscript"));
+  const list = h("ul", { id: "pii-list", class: "spans" });
+  const find = h("button", { type: "button", id: "pii-find", disabled: true }, t("piiFind"));
+  Promise.resolve(transcript).then((document) => {
+    find.disabled = !document;
+    state.textContent = document ? "" : t("piiNoTranscript");
+  });
+  find.addEventListener("click", () => attempt(async () => {
+    find.disabled = true;
+    try {
+      const document = await transcript;
+      const customer = recording.customer_id
+        ? await api("GET", `/v1/customers/${encodeURIComponent(recording.customer_id)}`) : null;
+      const found = suggestions(document, customer, duration);
+      state.textContent = found.length ? `${t("piiFound")} ${found.length}` : t("piiNone");
+      list.replaceChildren(...found.map((candidate) => suggestionItem(candidate, add, seek)));
+    } finally {
+      find.disabled = false;
+    }
+  }));
+  return h("section", { id: "pii", "aria-labelledby": "pii-title" },
+    h("h3", { id: "pii-title" }, t("piiTitle")), h("p", { class: "hint" }, t("piiHelp")),
+    h("p", { class: "controls" }, find), state, list);
+}
+
+/** One suggestion: its time seeks the player (to hear it first), its button adds it. */
+function suggestionItem(candidate, add, seek) {
+  const when = `${seconds(candidate.start)}–${seconds(candidate.end)}`;
+  const listen = h("button", { type: "button", class: "as-link seek", "aria-label": `${t("piiListen")} ${when}`,
+    onclick: () => seek(candidate.start) }, when);
+  const button = h("button", { type: "button", class: "add",
+    "aria-label": `${t("piiAdd")}: ${term("piiKinds", candidate.kind)} ${when}` }, t("piiAdd"));
+  const item = h("li", { "data-kind": candidate.kind }, listen, " · ",
+    term("redactChannels", candidate.channel), " · ", h("strong", {}, term("piiKinds", candidate.kind)), " · ",
+    h("q", {}, candidate.text), " ", button);
+  button.addEventListener("click", () => attempt(async () => {
+    button.disabled = true;
+    try {
+      await add(candidate);
+      item.classList.add("added");
+      button.textContent = t("piiAdded");
+    } catch (error) {
+      button.disabled = false;
+      throw error;
+    }
+  }));
+  return item;
 }

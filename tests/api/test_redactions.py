@@ -14,11 +14,11 @@ from typing import Any
 
 from api.appkeys import POOL, SETTINGS, VAULT
 from common.ffmpeg import ffmpeg_exe
-from recorder.erasure import RECORDINGS
 from recorder.redaction_render import RedactionRenderer
 from recorder.worker import public_reason
-from retention.erasure import ErasureEngine, Why
+from retention.erasure import Why
 from rights.processor import RightsProcessor
+from rights.sweeps import erasure_engine
 from storage.vault import load_sealed
 from tests.api.sessions import Client, headers_for
 from tests.recorder.audio_files import make_audio
@@ -334,7 +334,7 @@ async def test_erasure_shreds_renditions_and_spans_and_a_hold_keeps_them(
     )
     redacted = await load_sealed(pool, redacted_id)
     assert redacted is not None
-    engine = ErasureEngine(pool, api.app[VAULT].store, RECORDINGS)
+    engine = erasure_engine(pool, api.app[VAULT].store)
 
     placed = await api.post(
         "/v1/legal-holds",
@@ -352,7 +352,7 @@ async def test_erasure_shreds_renditions_and_spans_and_a_hold_keeps_them(
         f"/v1/legal-holds/{hold_id}", json={"reason": "settled"}, headers=dpo
     )
     assert released.status == 200
-    dry = ErasureEngine(pool, api.app[VAULT].store, RECORDINGS, dry_run=True)
+    dry = erasure_engine(pool, api.app[VAULT].store, dry_run=True)
     preview = await dry.erase_recordings([uuid.UUID(recording_id)], Why("manual"))
     assert preview.counts() == {"recording.erased": 1, "redaction.erased": 2}
     report = await engine.erase_recordings([uuid.UUID(recording_id)], Why("manual"))

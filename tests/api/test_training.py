@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from api.appkeys import FIELD_CIPHER, POOL, SETTINGS, STORE, VAULT
-from recorder.erasure import RECORDINGS
-from retention.erasure import ErasureEngine, Why
+from retention.erasure import Why
 from rights.export import AccessExport, Subject
+from rights.sweeps import erasure_engine
 from tests.api.sessions import Client, headers_for
 from tests.staff import call_audio, ingest
 
@@ -231,7 +231,7 @@ async def test_notes_are_in_the_agents_export_and_go_with_the_call(
     hold = {"recording_ids": [rid], "reason": "dispute over the call"}
     placed = await staff_api.post("/v1/legal-holds", json=hold, headers=dpo)
     assert placed.status == 201
-    engine = ErasureEngine(pool, staff_api.app[STORE], RECORDINGS)
+    engine = erasure_engine(pool, staff_api.app[STORE])
     report = await engine.erase_recordings([uuid.UUID(rid)], Why("manual"))
     assert report.counts() == {"recording.kept": 1}
     assert await pool.fetchval("SELECT count(*) FROM recording_annotations") == 2

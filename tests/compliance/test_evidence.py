@@ -126,6 +126,7 @@ async def test_every_figure_matches_the_seeded_data(staff_api: Client) -> None:
     # three recordings and the register's data key on version 1, one recording on version 2
     assert keys["headers_by_version"] == {"1": 4, "2": 1}
     assert keys["headers_on_old_keys"] == 4
+    assert figures["transcripts"] == {"ready": 0, "pending": 0, "failed": 0}
     assert figures["calls"] == {
         "recordings": 4,
         "without_notice": 1,

@@ -110,6 +110,34 @@ def test_keep_original_and_transcription_follow_the_settings() -> None:
     assert "Speech is turned into text by machine." in on
 
 
+INDEX_SAID: dict[Language, str] = {
+    "fi": "avaimellinen tiiviste",
+    "sv": "nycklad hash",
+    "en": "keyed hash",
+}
+
+
+def test_the_keyword_index_and_kept_transcripts_are_told_as_they_are() -> None:
+    on = facts(transcribe=True)
+    kept = dataclasses.replace(facts(), transcripts_kept=True)
+    for language, words in INDEX_SAID.items():
+        transcript = TEXT[language]["data.transcript"]
+        said = text_of("call_recordings", language, on)
+        assert words in said, language
+        assert TEXT[language]["transcribe.index"] in said
+        assert transcript in said  # among the kinds of data
+        record = record_of_processing(on, language_of(language))["registers"][0]
+        assert transcript in record["personal_data"]
+        stopped = text_of("call_recordings", language, kept)
+        assert TEXT[language]["transcribe.stopped"] in stopped
+        assert transcript in stopped
+        assert words not in stopped
+        assert TEXT[language]["transcribe.off"] in text_of("call_recordings", language, facts())
+    never = record_of_processing(facts())["registers"][0]["personal_data"]
+    assert TEXT["en"]["data.transcript"] not in never
+    assert TEXT["en"]["data.transcript"] not in text_of("customers", "en", on)
+
+
 def test_keys_are_said_to_be_apart_only_when_they_are(tmp_path: Path) -> None:
     apart = "The keys are kept apart from the recordings."
     embedded = facts(data_dir=tmp_path / "data")

@@ -168,6 +168,16 @@ class Console:
             )
         return recording_id
 
+    async def redacted_rendition(self, recording_id: str) -> None:
+        """Wait (up to a minute) until the worker has rendered the call's redacted rendition,
+        which training playback and the trainer's transcript wait for."""
+        for _ in range(300):
+            listed = await self.api("GET", f"/v1/recordings/{recording_id}/redactions", "dpo")
+            if listed["rendition"] == "ready":
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"the redacted rendition is {listed['rendition']}, not ready")
+
 
 async def screenshot(page: Page, name: str) -> None:
     """Keep a picture of the page for people reviewing the change (not compared), and check

@@ -5,7 +5,6 @@ hears the redacted call (the span silent in the audio the browser received)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from pathlib import Path
 
@@ -119,12 +118,7 @@ async def test_the_dpo_marks_spans_by_keyboard_and_by_drag(
 
     # the trainer hears the redacted call: the bytes the browser received are silent in the
     # span on both channels, and the call is heard around it
-    for _ in range(120):  # removing a span re-renders; training waits for the new one
-        listed = await console.api("GET", f"/v1/recordings/{recording_id}/redactions", "dpo")
-        if listed["rendition"] == "ready":
-            break
-        await asyncio.sleep(0.5)
-    assert listed["rendition"] == "ready"
+    await console.redacted_rendition(recording_id)  # removing a span re-renders
     trainer = await console.login("trainer", language="en")
     await trainer.goto(f"/#/training/{recording_id}")
     await trainer.locator("#play").click()
