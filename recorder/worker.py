@@ -52,9 +52,9 @@ from recorder.rendition import discard, render_sealed
 from recorder.waveform import waveform_document
 from register.search import customers_with_phone
 from retention.reaper import delete_payloads_now
-from storage.age import AgeError
 from storage.db import Connection, Pool
-from storage.objects import ObjectNotFound, ObjectStoreError
+from storage.failures import storage_reason
+from storage.objects import ObjectNotFound
 from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
 
 log = logging.getLogger(__name__)
@@ -66,17 +66,6 @@ LONG_CALL: Final = timedelta(minutes=30)  # decoding takes ~10 s; 12 hours take 
 POLL_SECONDS: Final = 2.0
 PURGE_EVERY_SECONDS: Final = 60.0
 NOTIFY_CHANNEL: Final = "callrec_ingest"
-INTERNAL_ERROR: Final = "internal error"
-# the public text for each kind of failure that is not the audio's or the far end's fault;
-# the first matching kind wins, anything else is INTERNAL_ERROR
-PUBLIC_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
-    (ObjectNotFound, "the received audio is missing from storage"),
-    (ObjectStoreError, "storage unavailable"),
-    (asyncpg.PostgresError, "database unavailable"),
-    (asyncpg.InterfaceError, "database unavailable"),
-    (OSError, "storage unavailable"),
-    (AgeError, "the stored audio could not be decrypted"),
-)
 
 
 # What else happens, in the ready transaction, when a call becomes ready: the composition
@@ -124,10 +113,9 @@ def public_reason(exc: BaseException) -> str:
         return exc.reason.value
     if isinstance(exc, FetchError):
         return exc.public
-    for kind, reason in PUBLIC_REASONS:
-        if isinstance(exc, kind):
-            return reason
-    return INTERNAL_ERROR
+    if isinstance(exc, ObjectNotFound):
+        return "the received audio is missing from storage"
+    return storage_reason(exc)
 
 
 async def _hold(conn: Connection, job: Job) -> None:

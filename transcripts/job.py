@@ -28,8 +28,8 @@ from common.backoff import backoff
 from common.leasing import LeaseLost, while_leased
 from common.logs import log_failure
 from retention.reaper import delete_payloads_now
-from storage.age import AgeError
 from storage.db import Pool
+from storage.failures import storage_reason
 from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.objects import ObjectStoreError
 from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
@@ -49,16 +49,6 @@ POLL_SECONDS: Final = 30.0
 NO_SOURCE: Final = "the recording has no playable audio to transcribe"
 UNREADABLE: Final = "the recording's audio could not be decoded for transcription"
 INTERRUPTED: Final = "the transcription was interrupted too many times (its worker stopped)"
-# The text a person may read for each kind of failure, never the exception's own words
-# (which could quote paths or data); the first matching kind wins.
-PUBLIC_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
-    (ObjectStoreError, "storage unavailable"),
-    (OSError, "storage unavailable"),
-    (asyncpg.PostgresError, "database unavailable"),
-    (asyncpg.InterfaceError, "database unavailable"),
-    (AgeError, "the stored audio could not be decrypted"),
-)
-INTERNAL_ERROR: Final = "internal error"
 
 
 class Source(Protocol):
@@ -273,10 +263,7 @@ class TranscriptionWorker:
 
 def public_reason(exc: BaseException) -> str:
     """What a person may read about a failure: its kind, never its message."""
-    for kind, reason in PUBLIC_REASONS:
-        if isinstance(exc, kind):
-            return reason
-    return INTERNAL_ERROR
+    return storage_reason(exc)
 
 
 async def _one(payload: bytes) -> AsyncIterator[bytes]:

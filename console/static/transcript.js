@@ -17,7 +17,8 @@ export function transcriptPane(recording, played) {
   const list = h("ol", { id: "transcript-segments", class: "segments" });
   const body = h("div", { class: "transcript-body" }, state, list);
   const node = h("section", { id: "transcript", class: "transcript", "aria-labelledby": "transcript-title" },
-    h("h2", { id: "transcript-title" }, t("transcript")), body);
+    h("h2", { id: "transcript-title" }, t("transcript")),
+    h("p", { class: "hint machine-made" }, t("transcriptMachineMade")), body);
   let buttons = []; // per segment, its words' buttons
   let lit = [];
 
