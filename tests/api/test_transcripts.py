@@ -391,3 +391,12 @@ async def test_an_altered_transcript_is_a_502_and_a_recipients_only_node_a_503(
     searched = await api.post(SEARCH, json={"text": "irtisanominen"}, headers=cs)
     assert searched.status == 502  # never a page that silently leaves the call out
     assert (await searched.json())["type"].endswith("/integrity-error")
+
+
+def test_a_search_by_words_pages_by_twenty_unless_told() -> None:
+    """Each item of a search by words opens a transcript, so its default page is shorter."""
+    from api.recordings import TEXT_LIMIT, RecordingSearch
+
+    assert RecordingSearch.model_validate({"text": "kiitos"}).page_size == TEXT_LIMIT == 20
+    assert RecordingSearch.model_validate({"text": "kiitos", "limit": 50}).page_size == 50
+    assert RecordingSearch.model_validate({}).page_size == 50
