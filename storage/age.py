@@ -18,7 +18,7 @@ import hmac
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Final
 
 from cryptography.exceptions import InvalidTag
@@ -123,11 +123,15 @@ class Identity:
         """The identity as the stock ``age`` tool writes it."""
         return bech32.encode("age-secret-key-", self.secret_bytes).upper()
 
-    @property
+    @cached_property
+    def private_key(self) -> X25519PrivateKey:
+        """The key object, built once: every object opened exchanges with it."""
+        return X25519PrivateKey.from_private_bytes(self.secret_bytes)
+
+    @cached_property
     def recipient(self) -> Recipient:
         """The public half."""
-        private = X25519PrivateKey.from_private_bytes(self.secret_bytes)
-        return Recipient(private.public_key().public_bytes_raw())
+        return Recipient(self.private_key.public_key().public_bytes_raw())
 
     def __repr__(self) -> str:
         return f"Identity(recipient={self.recipient})"
@@ -172,9 +176,8 @@ def _unwrap_x25519(stanza: Stanza, identity: Identity) -> bytes | None:
     share = _b64decode(stanza.args[0].encode())
     if len(share) != 32:
         raise AgeError("malformed X25519 share")
-    private = X25519PrivateKey.from_private_bytes(identity.secret_bytes)
     try:
-        shared = private.exchange(X25519PublicKey.from_public_bytes(share))
+        shared = identity.private_key.exchange(X25519PublicKey.from_public_bytes(share))
     except ValueError:
         raise AgeError("X25519 share is a low-order point") from None
     wrap_key = _hkdf(shared, share + identity.recipient.public_bytes, _X25519_LABEL)
