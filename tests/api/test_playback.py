@@ -402,7 +402,9 @@ async def test_a_listener_who_leaves_is_no_server_error(
 ) -> None:
     async with TestClient(server(create_app(staff_settings, run_worker=False))) as api:
         await add_role_users(api)
-        recording_id = await ingest(api, call_audio(audio_dir, 60.0))
+        # longer than a socket's largest send buffer (4 MiB): a server that could hand the
+        # whole answer to the kernel before the listener left would log 200, not 499
+        recording_id = await ingest(api, call_audio(audio_dir, 480.0))
         headers = await headers_for(api, "customer-service")
         path = f"/v1/recordings/{recording_id}/audio?purpose=verify_content"
         with caplog.at_level(logging.INFO):
