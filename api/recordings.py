@@ -253,7 +253,7 @@ def _yes_no(raw: object) -> object:
     return raw == "true" if raw in ("true", "false") else raw
 
 
-TEXT_LIMIT: Final = 20  # bench.transcripts: p95 ≈ 45–57 ms at 20 a page, 94–155 ms at 50
+TEXT_LIMIT: Final = 20  # bench.transcripts: whole search p95 ≈ 28–39 ms at 20 a page, 67–115 at 50
 
 
 class RecordingSearch(Body):
