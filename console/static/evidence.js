@@ -68,6 +68,15 @@ function calls(c) {
   ])];
 }
 
+function transcripts(c) {
+  if (!c) return [];
+  return [h("h2", {}, t("evTranscripts")), facts([
+    [t("evTranscriptsReady"), number(c.ready)],
+    [t("evTranscriptsPending"), number(c.pending)],
+    [t("evTranscriptsFailed"), alarm(c.failed)],
+  ])];
+}
+
 function jobs(list) {
   const rows = list.map((job) => [term("jobNames", job.job),
     job.last_success ? when(job.last_success) : t("evNever"),
@@ -84,5 +93,5 @@ export async function evidencePage(main) {
     h("p", { class: "hint" }, `${t("evGenerated")} ${when(figures.generated_at)}`),
     ...requests(figures.subject_requests), ...retention(figures.retention),
     ...chain(figures.audit_chain), ...keys(figures.keys), ...calls(figures.calls),
-    ...jobs(figures.scheduled_jobs));
+    ...transcripts(figures.transcripts), ...jobs(figures.scheduled_jobs));
 }

@@ -112,6 +112,7 @@ const TEXT = {
     evOldKeyHeaders: "Vanhalla avaimella salattuja avaimia",
     evCalls: "Puhelut", evRecordingsHeld: "Tallenteita", evWithoutNotice: "Ilman tallennustiedotetta",
     evUnmatchedCalls: "Puheluita, joiden vastaajaa ei tunnistettu", evUnmatchedAgents: "Tunnistamattomia vastaajatunnuksia",
+    evTranscripts: "Litteroinnit", evTranscriptsReady: "Valmiita", evTranscriptsPending: "Jonossa", evTranscriptsFailed: "Epäonnistuneita",
     evJobs: "Ajastetut työt", evJob: "Työ", evLastSuccess: "Viimeksi onnistunut", evLastOutcome: "Viimeisin tulos",
     evNever: "ei koskaan", evLate: "myöhässä", evOnTime: "ajallaan",
     retentionCategories: {
@@ -327,6 +328,7 @@ const TEXT = {
     evOldKeyHeaders: "Wrapped keys still on an old key",
     evCalls: "Calls", evRecordingsHeld: "Recordings", evWithoutNotice: "Without the recording notice",
     evUnmatchedCalls: "Calls whose agent matched no account", evUnmatchedAgents: "Unmatched agent names",
+    evTranscripts: "Transcripts", evTranscriptsReady: "Ready", evTranscriptsPending: "Queued", evTranscriptsFailed: "Failed",
     evJobs: "Scheduled jobs", evJob: "Job", evLastSuccess: "Last success", evLastOutcome: "Last outcome",
     evNever: "never", evLate: "late", evOnTime: "on time",
     retentionCategories: {

@@ -132,4 +132,5 @@ async def test_the_evidence_page_shows_the_live_figures(console: Console) -> Non
     await expect(facts).to_contain_text("Avoimet, tavoiteaika ylittynyt1 (vaatii toimia)")
     await expect(page.locator("#evidence-jobs tbody tr")).to_have_count(6)
     await expect(page.locator("#evidence-jobs")).to_contain_text("säilytysaikojen poisto")
+    await expect(page.locator("main")).to_contain_text("LitteroinnitValmiita0Jonossa0")
     await screenshot(page, "compliance-evidence")
