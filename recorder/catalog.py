@@ -334,3 +334,17 @@ async def recordings_of_subject(
 async def recordings_by_caller(db: Connection | Pool, number: str) -> list[uuid.UUID]:
     """Ids of every recording (whatever its status) from the E.164 ``number``."""
     return [row["id"] for row in await db.fetch(BY_CALLER, number)]
+
+
+READY_SINCE: Final = """
+SELECT id FROM recordings WHERE status = 'ready' AND started_at >= $1 AND id > $2
+ORDER BY id LIMIT $3
+"""
+
+
+async def ready_since(
+    db: Connection | Pool, since: datetime, after: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    """Ids of ready recordings started at or after ``since``, a page in id order after
+    ``after`` (``callrec transcripts queue`` walks them)."""
+    return [row["id"] for row in await db.fetch(READY_SINCE, since, after, limit)]

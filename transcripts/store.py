@@ -135,6 +135,21 @@ async def queue(conn: Connection, recording_id: uuid.UUID) -> None:
     await conn.execute(NOTIFY)
 
 
+QUEUE_MANY: Final = """
+INSERT INTO transcripts (recording_id) SELECT unnest($1::uuid[])
+ON CONFLICT (recording_id) DO NOTHING
+"""
+
+
+async def queue_many(pool: Pool, ids: Sequence[uuid.UUID]) -> int:
+    """Ask for transcripts of these recordings (those without one yet); how many were queued.
+    Wakes the workers."""
+    async with pool.acquire() as conn, conn.transaction():
+        status = await conn.execute(QUEUE_MANY, list(ids))
+        await conn.execute(NOTIFY)
+    return int(status.rsplit(" ", 1)[1])
+
+
 async def claim(pool: Pool, lease: timedelta) -> Claimed | None:
     """Lease the next due transcription; None when none is due."""
     row = await pool.fetchrow(CLAIM, lease)

@@ -9,14 +9,16 @@ import os
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from api.appkeys import POOL, STORE, VAULT
+from callrec import cli
 from callrec.app import create_app
-from callrec.transcription import ready_hook
+from callrec.transcription import queue_ready_since, ready_hook
 from common.settings import Settings
 from recorder.worker import IngestWorker
 from tests.recorder.audio_files import make_audio
@@ -143,6 +145,27 @@ async def test_with_transcription_off_no_job_is_queued(
     assert [o.status for o in await worker.run_until_idle()] == ["ready"]
     assert await api.app[POOL].fetchval("SELECT count(*) FROM transcripts") == 0
     assert await transcriber(api, whisper_engine).run_until_idle() == []
+
+    # switched on later, `callrec transcripts queue` picks up the calls recorded meanwhile
+    pool = api.app[POOL]
+    future = datetime.now(UTC) + timedelta(days=1)
+    assert await queue_ready_since(pool, future) == 0
+    heard: list[tuple[int, int]] = []
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    assert await queue_ready_since(pool, since, lambda *done: heard.append(done)) == 1
+    assert heard == [(1, 1)]
+    assert await queue_ready_since(pool, datetime(2000, 1, 1, tzinfo=UTC)) == 0  # once
+    [outcome] = await transcriber(api, whisper_engine).run_until_idle()
+    assert outcome.result == "ready"
+
+
+def test_the_queue_command_refuses_while_transcription_is_off(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CALLREC_TRANSCRIBE", raising=False)
+    assert cli.main(["transcripts", "queue", "--since", "2026-11-01"]) == 2
+    [said] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("callrec:")]
+    assert "CALLREC_TRANSCRIBE=on" in said
 
 
 async def test_a_transcript_saved_again_leaves_no_old_one_behind(
