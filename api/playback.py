@@ -35,6 +35,7 @@ from api.recordings import visible_recording
 from api.redactions import training_rendition
 from audit.log import DetailValue
 from common.errors import Problem
+from common.inputs import parse_id
 from storage.vault import SealedObject, load_sealed
 
 CONTENT_TYPE: Final = "audio/ogg; codecs=opus"
@@ -51,11 +52,13 @@ async def claimed_purpose(request: web.Request, use: str = "play") -> str:
             title="Purpose required",
         )
     if purpose not in purposes_of(request[CURRENT_USER].roles):
+        # the parsed id, never the raw path: whatever was typed there would stay in the log
+        object_id = parse_id(request.match_info["id"])
         await refuse(
             request,
             Forbidden(f"your role may not {use} recordings for the purpose {purpose!r}"),
             object_type="recording",
-            object_id=request.match_info["id"],
+            object_id=object_id,
             purpose=purpose,
         )
     return purpose

@@ -29,7 +29,7 @@ from storage.keyring import Keyring
 from storage.vault import Vault
 from transcripts import store
 from transcripts.reading import Hit, hits_of, query_terms
-from transcripts.terms import DATA_KEY, TermKey, normalise
+from transcripts.terms import DATA_KEY, MAX_WORD, WORD, TermKey, normalise
 
 MAX_TEXT: Final = 200
 MAX_WORDS: Final = 10
@@ -41,6 +41,8 @@ TEXT_SAYS: Final = (
 
 def _words(text: str) -> str:
     """A search text holds 1 to ``MAX_WORDS`` words (letters or digits)."""
+    if any(len(word) > MAX_WORD for word in WORD.findall(text.casefold())):
+        raise refuse(f"a word is at most {MAX_WORD} letters; none that long is ever indexed")
     found = normalise(text)
     if not found:
         raise refuse("give at least one word to find (letters or digits)")

@@ -16,6 +16,7 @@ with ``error`` (a public reason) when failed; ``segments`` is empty unless ready
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -72,8 +73,9 @@ async def transcript_route(request: web.Request) -> web.Response:
         document["error"] = header.error
     if header is not None and state == "ready":
         spans = await training_spans(pool, recording.id) if purpose == "training" else []
-        transcript = (await _opened(request, header, purpose)).redacted(spans)
-        document |= transcript.as_json()
+        transcript = await _opened(request, header, purpose)
+        # masking and shaping a long call's words is CPU work: off the event loop
+        document |= await asyncio.to_thread(lambda: transcript.redacted(spans).as_json())
         if spans:
             details["redacted"] = True
     await record_access(

@@ -22,6 +22,15 @@ ROLES: Final = {"agent-left": ("agent", "customer"), "agent-right": ("customer",
 LOG_LIMIT: Final = 2000
 READ_SIZE: Final = 1024 * 1024
 SAMPLE_BYTES: Final = 4  # float32
+# The longest call transcribed: the samples are held whole (230 MB per channel per hour), and
+# a worker killed by memory would crash-loop; a longer call fails with this said.
+MAX_SECONDS: Final = 3 * 3600
+
+
+class TooLong(Exception):
+    """The call runs longer than :data:`MAX_SECONDS`; the public reason says so."""
+
+    public = f"the call is longer than {MAX_SECONDS // 3600} hours, the most transcribed"
 
 
 class DecodeError(Exception):
@@ -97,6 +106,7 @@ async def _split(stdout: asyncio.StreamReader, width: int) -> list[bytearray]:
     planes = [bytearray() for _ in range(width)]
     frame = SAMPLE_BYTES * width
     rest = b""
+    most = MAX_SECONDS * SAMPLE_RATE * SAMPLE_BYTES
     while piece := await stdout.read(READ_SIZE):
         piece = rest + piece
         whole = len(piece) - len(piece) % frame
@@ -104,4 +114,6 @@ async def _split(stdout: asyncio.StreamReader, width: int) -> list[bytearray]:
         frames = np.frombuffer(piece, dtype=np.float32, count=whole // SAMPLE_BYTES)
         for index, plane in enumerate(planes):
             plane += frames[index::width].tobytes()
+        if len(planes[0]) > most:
+            raise TooLong
     return planes

@@ -119,7 +119,8 @@ def word_rows(payload: bytes) -> tuple[str, Iterator[WordRow]]:
     rows = (
         (segment["channel"], word["start"], word["end"], word["word"])
         for segment in document["segments"]
-        for word in segment["words"]
+        # a segment without word timestamps is one row: its text, its times
+        for word in segment["words"] or [segment | {"word": segment["text"]}]
     )
     return document["language"], rows
 
@@ -127,8 +128,8 @@ def word_rows(payload: bytes) -> tuple[str, Iterator[WordRow]]:
 def _hidden(segment: Segment, word: Word, spans: Sequence[Span]) -> bool:
     return any(
         span.channel in ("both", segment.channel)
-        and word.start < span.end_seconds
-        and word.end > span.start_seconds
+        and word.start <= span.end_seconds  # closed: a word at a span's very edge (Whisper's
+        and word.end >= span.start_seconds  # zero-length words) is masked too
         for span in spans
     )
 
@@ -147,8 +148,8 @@ def _masked(segment: Segment, spans: Sequence[Span]) -> Segment:
             words.append(Word(word.start, word.end, " " + REDACTED))
     overlaps = any(
         span.channel in ("both", segment.channel)
-        and segment.start < span.end_seconds
-        and segment.end > span.start_seconds
+        and segment.start <= span.end_seconds
+        and segment.end >= span.start_seconds
         for span in spans
     )
     if not touched and not overlaps:

@@ -34,7 +34,7 @@ from storage.fieldcrypt import FieldCipher, load_data_key
 from storage.objects import ObjectStoreError
 from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
 from transcripts import store
-from transcripts.audio import DecodeError, decode
+from transcripts.audio import DecodeError, TooLong, decode
 from transcripts.document import Transcript
 from transcripts.engine import Engine
 from transcripts.terms import DATA_KEY, TermKey, terms
@@ -120,6 +120,8 @@ class TranscriptionWorker:
                 result = await self._give_up(job, INTERRUPTED)
             else:
                 result = await self._run(job)
+        except TooLong as exc:
+            result = await self._give_up(job, exc.public)
         except DecodeError as exc:
             log_failure(
                 log, "transcription: undecodable audio", exc, recording_id=str(job.recording_id)
@@ -308,7 +310,8 @@ async def save_transcript(
 
 
 def tokens_of(key: TermKey, transcript: Transcript) -> list[bytes]:
-    """The index tokens of every word said in the transcript."""
-    return key.tokens(
-        term for _, word in transcript.words() for term in terms(word.word, transcript.language)
-    )
+    """The index tokens of every word said in the transcript: each word's, and the text of a
+    segment the model gave no word timestamps for (shown, so it must be findable too)."""
+    said = [word.word for _, word in transcript.words()]
+    said += [segment.text for segment in transcript.segments if not segment.words]
+    return key.tokens(term for text in set(said) for term in terms(text, transcript.language))

@@ -12,12 +12,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from storage.db import Connection, Pool
 from storage.vault import Vault, load_sealed, load_sealed_many
 from transcripts.document import Transcript, WordRow, word_rows
 from transcripts.store import Header
 from transcripts.terms import base_form, normalise, terms
+
+MAX_HITS: Final = 100  # places listed per call
 
 
 class TranscriptGone(Exception):
@@ -43,7 +46,8 @@ async def open_transcript(db: Connection | Pool, vault: Vault, header: Header) -
     sealed = None if header.object_id is None else await load_sealed(db, header.object_id)
     if sealed is None:
         raise TranscriptGone(str(header.recording_id))
-    return Transcript.from_bytes(await vault.read_all(sealed))
+    payload = await vault.read_all(sealed)
+    return await asyncio.to_thread(Transcript.from_bytes, payload)  # a long call: CPU work
 
 
 def query_terms(text: str, language: str) -> list[str]:
@@ -71,6 +75,8 @@ def _hits(
             hit = said[word] = not looking.isdisjoint(said_terms(word, language))
         if hit:
             found.append(Hit(start, end, channel, word.strip()))
+            if len(found) == MAX_HITS:  # where to start listening, not a concordance
+                break
     return found
 
 

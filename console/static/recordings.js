@@ -66,7 +66,7 @@ export function recordingsPage(main) {
     return table.ready;
   }
   const filters = form({ id: "recording-filters", class: "filters", role: "search" }, [
-    field({ name: "text", label: t("wordsSaid"), type: "search", maxlength: 200, "aria-describedby": "words-hint" }),
+    field({ name: "text", label: t("wordsSaid"), type: "search", maxlength: 200, autocomplete: "off", "aria-describedby": "words-hint" }),
     field({ name: "from", label: t("from"), type: "date" }),
     field({ name: "to", label: t("to"), type: "date" }),
     field({ name: "answered_by", label: t("agent") }),

@@ -424,3 +424,18 @@ async def test_a_listener_who_leaves_is_no_server_error(
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
         metrics = await (await api.get("/metrics")).text()
         assert 'route="/v1/recordings/{id}/audio",status="500"' not in metrics
+
+
+async def test_a_refused_purpose_never_writes_the_typed_path_into_the_audit_log(
+    staff_api: Client,
+) -> None:
+    """The refusal is audited with the recording's id; what was typed in its place (a
+    henkilötunnus, a name) is no id and answers 422 without entering the log."""
+    cs = await headers_for(staff_api, "customer-service")
+    for route in ("audio", "transcript"):
+        response = await staff_api.get(
+            f"/v1/recordings/131052-308T-Matti%20Virtanen/{route}?purpose=legal", headers=cs
+        )
+        assert response.status == 422, route
+    rows = await staff_api.app[POOL].fetch("SELECT t::text AS row FROM audit_log t")
+    assert not [r for r in rows if "131052" in r["row"] or "Virtanen" in r["row"]]

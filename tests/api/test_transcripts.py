@@ -164,10 +164,11 @@ async def test_search_finds_every_inflected_word_with_its_times_and_filters(
     assert third == {"items": [], "next": None}
     assert untranscribed not in ids_of(await search(api, cs, text="hei"))
 
-    # The audit names the filters, never the words searched for.
+    # The audit names the filters, never the words searched for, and the calls whose words
+    # the answer disclosed.
     rows = await audit_rows(api, "recording.search")
-    assert rows[0]["details"] == {"filters": "text"}
-    assert rows[6]["details"] == {"filters": "answered_by,text"}
+    assert rows[0]["details"] == {"filters": "text", "recordings": f"{thanks},{lease}"}
+    assert rows[6]["details"]["filters"] == "answered_by,text"
     assert holds_no_word(rows, "kiito", "vuokra", "sähkö", "irtisano", "hei")
     # Nor does any table hold a word said or searched for, after the index was built and read.
     pool = api.app[POOL]
@@ -210,6 +211,14 @@ async def test_text_is_for_customer_service_and_the_dpo_and_must_hold_words(
     for value in (42, ["kiitos"], {"a": "b"}, True):
         response = await api.post(SEARCH, json={"text": value}, headers=cs)
         assert response.status == 422, value
+    # a word longer than any indexed one would be dropped, finding calls without it
+    response = await api.post(SEARCH, json={"text": "kiitos " + "x" * 70}, headers=cs)
+    assert response.status == 422
+    assert "at most 64 letters" in (await response.json())["errors"][0]["message"]
+    # each call on a page opens a transcript: pages stay short
+    response = await api.post(SEARCH, json={"text": "kiitos", "limit": 51}, headers=cs)
+    assert response.status == 422
+    assert (await response.json())["errors"][0]["field"] == "limit"
     assert await audit_rows(api, "recording.search") == []  # refused before any search
 
 

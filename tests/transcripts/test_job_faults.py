@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from typing import Any, cast
 
+import pytest
+
 from api.appkeys import KEYRING, POOL, STORE, VAULT
 from common.settings import Settings
 from retention.erasure import Why
@@ -15,7 +17,7 @@ from storage.objects import ObjectStore, ObjectStoreUnavailable
 from storage.vault import Vault, insert_sealed
 from tests.transcripts.helpers import Client, heard, post_call, transcriber, transcript_of
 from tests.transcripts.speech import mono_call
-from transcripts import store
+from transcripts import audio, store
 from transcripts.document import Transcript
 from transcripts.engine import Channel, WhisperEngine
 from transcripts.job import INTERRUPTED, MAX_CLAIMS, UNREADABLE
@@ -207,3 +209,20 @@ async def test_a_job_that_keeps_killing_its_worker_is_given_up(
     header = await store.header_of(api.app[POOL], recording_id)
     assert header is not None
     assert (header.status, header.error) == ("failed", INTERRUPTED)
+
+
+async def test_a_call_longer_than_transcription_takes_fails_with_that_said(
+    api: Client,
+    transcribe_settings: Settings,
+    whisper_engine: WhisperEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The samples are held whole, so a call past the limit is refused before the model runs
+    (a worker killed by memory would only crash-loop)."""
+    monkeypatch.setattr(audio, "MAX_SECONDS", 1)  # the test call lasts 3 s
+    recording_id = await post_call(api, transcribe_settings, mono_call())
+    assert [o.result for o in await transcriber(api, whisper_engine).run_until_idle()] == ["failed"]
+    header = await store.header_of(api.app[POOL], recording_id)
+    assert header is not None
+    assert (header.status, header.error) == ("failed", audio.TooLong.public)
+    assert await transcript_keys(api) == []

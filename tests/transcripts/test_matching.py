@@ -49,3 +49,22 @@ async def test_the_search_plans_for_its_tokens_and_leaves_the_pool_as_it_was(poo
         assert await conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
     async with pool.acquire() as conn:  # SET LOCAL: gone with the transaction
         assert await conn.fetchval("SHOW plan_cache_mode") == "auto"
+
+
+def test_a_word_at_a_spans_very_edge_is_masked() -> None:
+    """Whisper gives zero-length words and rounds times: one exactly on a span's edge must
+    not slip out of the trainer's [redacted]."""
+    from transcripts.document import Segment, Span, Transcript, Word
+
+    words = (
+        Word(9.0, 9.5, " Nimeni"),
+        Word(10.0, 10.0, " Matti"),
+        Word(11.0, 11.5, " Virtanen"),
+        Word(12.0, 12.0, " kiitos"),
+        Word(13.0, 13.5, " hei"),
+    )
+    said = Segment(9.0, 13.5, "customer", "Nimeni Matti Virtanen kiitos hei", words)
+    masked = Transcript("fi", (said,)).redacted([Span(10.0, 12.0, "customer")])
+    [segment] = masked.segments
+    assert segment.text == "Nimeni [redacted] hei"
+    assert [w.word.strip() for w in segment.words] == ["Nimeni", "[redacted]", "hei"]
