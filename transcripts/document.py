@@ -125,11 +125,17 @@ def word_rows(payload: bytes) -> tuple[str, Iterator[WordRow]]:
     return document["language"], rows
 
 
+def _meets(start: float, end: float, span: Span) -> bool:
+    """Whether ``[start, end]`` overlaps the span: by any length, or, for a zero-length word
+    (Whisper gives them, and rounds times), by lying on it, edges included."""
+    if start == end:
+        return span.start_seconds <= start <= span.end_seconds
+    return start < span.end_seconds and end > span.start_seconds
+
+
 def _hidden(segment: Segment, word: Word, spans: Sequence[Span]) -> bool:
     return any(
-        span.channel in ("both", segment.channel)
-        and word.start <= span.end_seconds  # closed: a word at a span's very edge (Whisper's
-        and word.end >= span.start_seconds  # zero-length words) is masked too
+        span.channel in ("both", segment.channel) and _meets(word.start, word.end, span)
         for span in spans
     )
 
@@ -147,9 +153,7 @@ def _masked(segment: Segment, spans: Sequence[Span]) -> Segment:
         else:
             words.append(Word(word.start, word.end, " " + REDACTED))
     overlaps = any(
-        span.channel in ("both", segment.channel)
-        and segment.start <= span.end_seconds
-        and segment.end >= span.start_seconds
+        span.channel in ("both", segment.channel) and _meets(segment.start, segment.end, span)
         for span in spans
     )
     if not touched and not overlaps:

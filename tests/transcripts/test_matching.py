@@ -68,3 +68,12 @@ def test_a_word_at_a_spans_very_edge_is_masked() -> None:
     [segment] = masked.segments
     assert segment.text == "Nimeni [redacted] hei"
     assert [w.word.strip() for w in segment.words] == ["Nimeni", "[redacted]", "hei"]
+
+
+def test_a_word_that_only_touches_a_span_stays() -> None:
+    from transcripts.document import Segment, Span, Transcript, Word
+
+    words = (Word(9.5, 10.0, " ennen"), Word(10.0, 12.0, " salaista"), Word(12.0, 12.4, " jälkeen"))
+    said = Segment(9.5, 12.4, "agent", "ennen salaista jälkeen", words)
+    [segment] = Transcript("fi", (said,)).redacted([Span(10.0, 12.0, "both")]).segments
+    assert segment.text == "ennen [redacted] jälkeen"
