@@ -102,6 +102,7 @@ async def test_search_open_at_a_word_follow_seek_and_suggest_spans(
     )
     assert [r for r in played if r[1] - r[0] > 0.25 and r[0] < 9.9] == [], played  # not from 0:00
     await page.locator("#play").click()  # pause
+    await wait_until(page, f"{AUDIO}.paused")  # the seeks below are checked at rest
     now = await page.evaluate(f"{AUDIO}.currentTime")
     lit = await spoken(page)
     words = [w.word.strip() for w in TRANSCRIPT.segments[2].words]
