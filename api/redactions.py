@@ -38,7 +38,7 @@ from common.errors import Conflict, NotFound, ValidationProblem, field_error
 from common.inputs import parse_id
 from common.models import Body, OneOf, Text
 from recorder import redaction
-from retention.reaper import delete_payloads_now
+from retention.reaper import delete_after_commit
 from rights import export_choices
 from storage.db import Pool
 from storage.vault import SealedObject, load_sealed
@@ -177,8 +177,7 @@ async def delete_route(request: web.Request) -> web.Response:
             details={"redaction_id": str(span_id), **covered},
             conn=conn,
         )
-    if shredded:
-        await delete_payloads_now(request.app[POOL], request.app[VAULT].store, shredded)
+    await delete_after_commit(request.app[POOL], request.app[VAULT].store, shredded)
     return web.Response(status=204)
 
 

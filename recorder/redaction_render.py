@@ -18,7 +18,6 @@ that shreds the old one's key header.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -31,11 +30,11 @@ from common.settings import Settings
 from recorder import redaction
 from recorder.audio import AudioError
 from recorder.redaction import ClaimedRender, Cut
-from recorder.rendition import discard, render_sealed
+from recorder.rendition import render_sealed
 from recorder.waveform import waveform_document
-from retention.reaper import delete_payloads_now
+from retention.reaper import delete_after_commit
 from storage.db import Pool
-from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
+from storage.vault import SealedObject, Vault, discard, insert_sealed, load_sealed, shred_headers
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +152,7 @@ class RedactionRenderer:
         if keys is None:
             await discard(self.vault, rendition.object_key)
             return "stale"
-        if keys:
-            with contextlib.suppress(Exception):  # the reaper retries what is left
-                await delete_payloads_now(self.pool, self.vault.store, keys)
+        await delete_after_commit(self.pool, self.vault.store, keys)
         log.info("redacted rendition ready", extra={"recording_id": str(job.recording_id)})
         return "ready"
 

@@ -7,18 +7,10 @@ neither may leave a half-written object behind when the pipeline fails.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 from recorder.audio import AudioReport, process_audio
-from storage.objects import ObjectStoreError
-from storage.vault import SealedObject, Vault
-
-
-async def discard(vault: Vault, object_key: str) -> None:
-    """Delete an object no committed row refers to; if that fails the reaper finds it."""
-    with contextlib.suppress(ObjectStoreError, OSError):
-        await vault.store.delete(object_key)
+from storage.vault import SealedObject, Vault, discard
 
 
 async def render_sealed(

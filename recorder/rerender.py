@@ -25,11 +25,11 @@ from typing import Final
 
 from audit.log import SYSTEM, AuditEvent, record
 from recorder.redaction import has_spans, queue_render
-from recorder.rendition import discard, render_sealed
+from recorder.rendition import render_sealed
 from retention.erasure import holds_on
 from retention.reaper import delete_payloads_now
 from storage.db import Connection, Pool
-from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
+from storage.vault import SealedObject, Vault, discard, insert_sealed, load_sealed, shred_headers
 
 UNCOUPLED_FAMILY: Final = 255
 # OpusHead: magic (8), version (1), channels (1), pre-skip (2), rate (4), gain (2), family (1)

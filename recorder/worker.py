@@ -33,7 +33,6 @@ from typing import Any, Final
 
 import aiohttp
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from common.backoff import backoff as retry_backoff
 from common.logs import log_failure
@@ -48,14 +47,14 @@ from recorder.audio import (
 )
 from recorder.fetch import FetchError, FetchFailure, fetch_audio
 from recorder.redaction_render import RedactionRenderer
-from recorder.rendition import discard, render_sealed
+from recorder.rendition import render_sealed
 from recorder.waveform import waveform_document
 from register.search import customers_with_phone
-from retention.reaper import delete_payloads_now
-from storage.db import Connection, Pool
+from retention.reaper import delete_after_commit
+from storage.db import Connection, Pool, listening
 from storage.failures import storage_reason
 from storage.objects import ObjectNotFound
-from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
+from storage.vault import SealedObject, Vault, discard, insert_sealed, load_sealed, shred_headers
 
 log = logging.getLogger(__name__)
 
@@ -178,33 +177,22 @@ class IngestWorker:
         Of ``worker_concurrency`` slots, all but one (at least one) take long calls. On stop,
         jobs in flight are abandoned and their leases released for the next worker.
         """
-        listener: PoolConnectionProxy[asyncpg.Record] | None = None
-        try:
-            listener = await self.pool.acquire()
-            await listener.add_listener(NOTIFY_CHANNEL, self._notified)
-        except (OSError, asyncpg.PostgresError):
-            log.warning("LISTEN unavailable; polling every %s s", POLL_SECONDS)
         slots = self.settings.worker_concurrency
-        loops = [
-            asyncio.ensure_future(self._loop(long_ok=n < max(1, slots - 1))) for n in range(slots)
-        ]
-        try:
-            await stop.wait()
-        finally:
-            for loop in loops:
-                loop.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
-            if listener is not None:
-                with contextlib.suppress(Exception):
-                    await listener.remove_listener(NOTIFY_CHANNEL, self._notified)
-                await self.pool.release(listener)
+        async with listening(self.pool, NOTIFY_CHANNEL, self._wake):
+            loops = [
+                asyncio.ensure_future(self._loop(long_ok=n < max(1, slots - 1)))
+                for n in range(slots)
+            ]
+            try:
+                await stop.wait()
+            finally:
+                for loop in loops:
+                    loop.cancel()
+                await asyncio.gather(*loops, return_exceptions=True)
 
     async def purge_signatures(self) -> None:
         """Forget webhook signatures older than 15 minutes; the 300 s window refuses them anyway."""
         await queries.purge_signatures(self.pool)
-
-    def _notified(self, *_args: object) -> None:
-        self._wake.set()
 
     async def _loop(self, *, long_ok: bool) -> None:
         while True:
@@ -344,13 +332,7 @@ class IngestWorker:
 
     async def _delete_after_commit(self, keys: list[str]) -> None:
         """Delete the shredded upload now; whatever fails stays queued for the reaper."""
-        try:
-            refused = await delete_payloads_now(self.pool, self.vault.store, keys)
-        except Exception as exc:  # the database went away: the queue row keeps the key
-            log_failure(log, "deleting the upload left to the reaper", exc)
-            return
-        if refused:
-            log.warning("the store refused deleting %d upload(s); the reaper retries", refused)
+        await delete_after_commit(self.pool, self.vault.store, keys)
 
     @contextlib.asynccontextmanager
     async def _discarding(self, sealed: SealedObject) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from common.logs import log_failure
 from retention.erasure import ErasureReport, delete_payloads
 from storage.db import Pool
 from storage.objects import ObjectStore, StoredObject
@@ -87,6 +88,21 @@ async def delete_payloads_now(pool: Pool, store: ObjectStore, keys: list[str]) -
     report = ErasureReport()
     await delete_payloads(pool, store, keys, report)
     return report.objects_pending
+
+
+async def delete_after_commit(pool: Pool, store: ObjectStore, keys: list[str]) -> None:
+    """Delete the payloads a committed transaction shredded, now if possible. Never raises:
+    the commit stands, and whatever the store or the database refuses stays queued for the
+    reaper (ingest, renders, transcriptions and span removals all end this way)."""
+    if not keys:
+        return
+    try:
+        refused = await delete_payloads_now(pool, store, keys)
+    except Exception as exc:  # the database went away: the queue rows keep the keys
+        log_failure(log, "deleting shredded payloads left to the reaper", exc)
+        return
+    if refused:
+        log.warning("the store refused deleting %d payload(s); the reaper retries", refused)
 
 
 async def _batches(

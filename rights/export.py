@@ -48,6 +48,7 @@ from rights.export_transcripts import TRANSCRIPT_KEYS, transcript_copies
 from rights.wording import DEFAULT_LANGUAGE, Language, language_of, retention_sentences
 from storage.db import Connection, jsonable
 from storage.fieldcrypt import FieldCipher
+from storage.objects import once
 from storage.readahead import read_ahead
 from storage.vault import Vault, load_sealed_many
 
@@ -151,10 +152,6 @@ class ZipStream:
         with contextlib.suppress(ValueError):
             self.zip.close()
         self.sink.drain()
-
-
-async def _one(data: bytes) -> AsyncIterator[bytes]:
-    yield data
 
 
 def in_zone(value: Any, zone: tzinfo) -> Any:
@@ -261,7 +258,7 @@ class AccessExport:
         async for copy in transcript_copies(self.conn, self.vault, recordings, stems):
             self.contents.transcripts[copy.recording_id] = copy.transcript
             for name, data in copy.members:
-                async for out in archive.add(name, _one(data)):
+                async for out in archive.add(name, once(data)):
                     yield out
         self.contents.recordings = recordings
         sections = [
@@ -278,10 +275,10 @@ class AccessExport:
             ("index.txt", self._index().encode()),
             ("index.html", self._page().encode()),
         ]:
-            async for out in archive.add(name, _one(data)):
+            async for out in archive.add(name, once(data)):
                 yield out
         manifest = "".join(f"{digest}  {name}\n" for name, digest in self.result.manifest)
-        async for out in archive.add("manifest.sha256", _one(manifest.encode())):
+        async for out in archive.add("manifest.sha256", once(manifest.encode())):
             yield out
 
     async def _register_files(self) -> AsyncIterator[tuple[str, Any]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -148,3 +150,27 @@ def _json_value(value: object) -> object:
     if isinstance(value, date):  # datetime is a date too
         return value.isoformat()
     return value
+
+
+@contextlib.asynccontextmanager
+async def listening(pool: Pool, channel: str, wake: asyncio.Event) -> AsyncIterator[None]:
+    """While inside, a NOTIFY on ``channel`` sets ``wake`` (the job queues' workers sleep on
+    it). Without LISTEN (a pooler in transaction mode, the database away) the workers still
+    poll on their own timer, so this only warns."""
+
+    def notified(*_args: object) -> None:
+        wake.set()
+
+    listener = None
+    try:
+        listener = await pool.acquire()
+        await listener.add_listener(channel, notified)
+    except (OSError, asyncpg.PostgresError):
+        log.warning("LISTEN %s unavailable; the workers poll", channel)
+    try:
+        yield
+    finally:
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(channel, notified)
+            await pool.release(listener)

@@ -113,7 +113,7 @@ class WriteProbe:
     async def _probe(self) -> str | None:
         try:
             async with asyncio.timeout(self.timeout):
-                await self.store.put(PROBE_KEY, _once(b"callrec write probe"))
+                await self.store.put(PROBE_KEY, once(b"callrec write probe"))
                 await self.store.delete(PROBE_KEY)
         except ObjectStoreError as exc:
             return str(exc)
@@ -122,5 +122,6 @@ class WriteProbe:
         return None
 
 
-async def _once(data: bytes) -> AsyncIterator[bytes]:
+async def once(data: bytes) -> AsyncIterator[bytes]:
+    """``data`` as a stream of one piece, for the calls that take a stream."""
     yield data

@@ -12,6 +12,7 @@ and returns a :class:`SealedObject`; the caller inserts its row inside its own t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -32,7 +33,7 @@ from storage.age import (
 )
 from storage.db import Connection, Pool
 from storage.keyring import Keyring
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, ObjectStoreError
 
 log = logging.getLogger(__name__)
 
@@ -277,3 +278,9 @@ async def headers_by_key_version(db: Connection | Pool) -> dict[int, int]:
     """How many wrapped keys (object headers and data keys) each key version opens: after a
     rotation, the ones on older versions are what ``keys rewrap`` has still to move."""
     return {row["key_version"]: row["headers"] for row in await db.fetch(HEADERS_BY_VERSION)}
+
+
+async def discard(vault: Vault, object_key: str) -> None:
+    """Delete an object no committed row refers to; if that fails the reaper finds it."""
+    with contextlib.suppress(ObjectStoreError, OSError):
+        await vault.store.delete(object_key)

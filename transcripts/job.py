@@ -17,22 +17,20 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final, Protocol
 
-import asyncpg
-
 from common.backoff import backoff
 from common.leasing import LeaseLost, while_leased
 from common.logs import log_failure
-from retention.reaper import delete_payloads_now
-from storage.db import Pool
+from retention.reaper import delete_after_commit
+from storage.db import Pool, listening
 from storage.failures import storage_reason
 from storage.fieldcrypt import FieldCipher, load_data_key
-from storage.objects import ObjectStoreError
-from storage.vault import SealedObject, Vault, insert_sealed, load_sealed, shred_headers
+from storage.objects import once
+from storage.vault import SealedObject, Vault, discard, insert_sealed, load_sealed, shred_headers
 from transcripts import store
 from transcripts.audio import DecodeError, TooLong, decode
 from transcripts.document import Transcript
@@ -146,26 +144,14 @@ class TranscriptionWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop``, woken by NOTIFY when a call is queued; jobs in flight are
         abandoned on stop and their leases given back for the next worker."""
-        listener = None
-        try:
-            listener = await self.pool.acquire()
-            await listener.add_listener(store.NOTIFY_CHANNEL, self._notified)
-        except (OSError, asyncpg.PostgresError):
-            log.warning("LISTEN unavailable; polling every %s s", POLL_SECONDS)
-        loops = [asyncio.ensure_future(self._loop()) for _ in range(self.concurrency)]
-        try:
-            await stop.wait()
-        finally:
-            for loop in loops:
-                loop.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
-            if listener is not None:
-                with contextlib.suppress(Exception):
-                    await listener.remove_listener(store.NOTIFY_CHANNEL, self._notified)
-                await self.pool.release(listener)
-
-    def _notified(self, *_args: object) -> None:
-        self._wake.set()
+        async with listening(self.pool, store.NOTIFY_CHANNEL, self._wake):
+            loops = [asyncio.ensure_future(self._loop()) for _ in range(self.concurrency)]
+            try:
+                await stop.wait()
+            finally:
+                for loop in loops:
+                    loop.cancel()
+                await asyncio.gather(*loops, return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:
@@ -195,12 +181,12 @@ class TranscriptionWorker:
         # In a thread: the lemmatiser's first use loads its dictionary (seconds of CPU), and a
         # long call has thousands of words; the event loop keeps serving meanwhile.
         tokens = await asyncio.to_thread(tokens_of, await self.term_key(), transcript)
-        sealed = await self.vault.seal(_one(transcript.to_bytes()), kind="transcripts")
+        sealed = await self.vault.seal(once(transcript.to_bytes()), kind="transcripts")
         keys = await self._commit(job, transcript, sealed, tokens)
         if keys is None:
-            await _discard(self.vault, sealed.object_key)
+            await discard(self.vault, sealed.object_key)
             return "stale"
-        await _delete_now(self.pool, self.vault, keys)
+        await delete_after_commit(self.pool, self.vault.store, keys)
         log.info("transcript ready", extra={"recording_id": str(job.recording_id)})
         return "ready"
 
@@ -235,7 +221,7 @@ class TranscriptionWorker:
                 )
                 return await shred_headers(conn, [old]) if old is not None else []
             except BaseException:
-                await _discard(self.vault, sealed.object_key)
+                await discard(self.vault, sealed.object_key)
                 raise
 
     async def _again(self, job: store.Claimed, exc: BaseException) -> str:
@@ -268,25 +254,6 @@ def public_reason(exc: BaseException) -> str:
     return storage_reason(exc)
 
 
-async def _one(payload: bytes) -> AsyncIterator[bytes]:
-    yield payload
-
-
-async def _discard(vault: Vault, object_key: str) -> None:
-    with contextlib.suppress(ObjectStoreError, OSError):
-        await vault.store.delete(object_key)
-
-
-async def _delete_now(pool: Pool, vault: Vault, keys: list[str]) -> None:
-    """Delete a replaced transcript's payload now; what fails stays queued for the reaper."""
-    if not keys:
-        return
-    try:
-        await delete_payloads_now(pool, vault.store, keys)
-    except Exception as exc:  # the database went away: the queue row keeps the key
-        log_failure(log, "deleting an old transcript left to the reaper", exc)
-
-
 async def save_transcript(
     pool: Pool, vault: Vault, recording_id: uuid.UUID, transcript: Transcript, model: str
 ) -> None:
@@ -296,7 +263,7 @@ async def save_transcript(
     async with pool.acquire() as conn:
         key = TermKey(FieldCipher(await load_data_key(conn, vault.keyring, DATA_KEY)))
     tokens = tokens_of(key, transcript)
-    sealed = await vault.seal(_one(transcript.to_bytes()), kind="transcripts")
+    sealed = await vault.seal(once(transcript.to_bytes()), kind="transcripts")
     try:
         async with pool.acquire() as conn, conn.transaction():
             old = await store.take(conn, recording_id)
@@ -304,9 +271,9 @@ async def save_transcript(
             await store.finish(conn, recording_id, sealed.id, transcript.language, model, tokens)
             keys = await shred_headers(conn, [old]) if old is not None else []
     except BaseException:
-        await _discard(vault, sealed.object_key)
+        await discard(vault, sealed.object_key)
         raise
-    await _delete_now(pool, vault, keys)
+    await delete_after_commit(pool, vault.store, keys)
 
 
 def tokens_of(key: TermKey, transcript: Transcript) -> list[bytes]:
